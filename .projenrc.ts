@@ -1,18 +1,150 @@
-import { awscdk, javascript } from "projen";
+import { awscdk, DependencyType, javascript } from 'projen';
+import { addIntegrationWorkflow } from './projenrc/integ-workflow';
+import { addLambdaBundles } from './projenrc/lambda-bundles';
+import { addLocalPythonPackaging } from './projenrc/python-packaging';
+
+// ---------------------------------------------------------------------------
+// Versions (see shared/DESIGN.md, "Versions"). Every development dependency is
+// pinned to an exact version so that a fresh `npm ci` yields the same tree.
+// ---------------------------------------------------------------------------
+const CDK_PEER_MIN = '2.232.0'; // first aws-cdk-lib with Lambda `durableConfig`
+const CDK_DEV = '2.257.0';
+const CONSTRUCTS = '10.5.1';
+const CDK_CLI = '2.1148.1';
+const INTEG_TESTS_ALPHA = '2.245.0-alpha.0';
+const INTEG_RUNNER = '2.197.10';
+const CDK_NAG = '3.0.2';
+const JSII = '~6.0.0';
+const ESBUILD = '0.28.2';
+const NODE_TARGET = 'node22';
+
+/** Libraries bundled into the Lambda assets and the local runtime (never peer/runtime deps). */
+const RUNTIME_BUNDLED = [
+  '@aws/durable-execution-sdk-js@2.4.0',
+  '@aws/durable-execution-sdk-js-testing@1.1.4',
+  '@aws-lambda-powertools/logger@2.36.0',
+  '@aws-lambda-powertools/metrics@2.36.0',
+  '@aws-lambda-powertools/tracer@2.36.0',
+  '@aws-sdk/client-dynamodb@3.1162.0',
+  '@aws-sdk/lib-dynamodb@3.1162.0',
+  '@aws-sdk/client-s3@3.1169.0',
+  '@aws-sdk/client-eventbridge@3.1169.0',
+  '@aws-sdk/client-lambda@3.1162.0',
+  '@aws-sdk/client-ecs@3.1162.0',
+  'zod@4.6.7',
+];
+
 const project = new awscdk.AwsCdkConstructLibrary({
-  author: "cdk-durable-agents maintainers",
-  authorAddress: "maintainers@cdk-durable-agents.dev",
-  cdkVersion: "2.257.0",
-  defaultReleaseBranch: "main",
-  jsiiVersion: "~6.0.0",
-  name: "cdk-durable-agents",
+  name: 'cdk-durable-agents',
+  packageName: 'cdk-durable-agents',
+  description:
+    'Durable multi-agent workflows on AWS: Lambda durable functions orchestrating containerized agents, ' +
+    'human approvals, an ephemeral data tier and a secure API front door.',
+  keywords: ['aws-cdk', 'cdk', 'durable-functions', 'lambda', 'agents', 'workflow', 'ecs', 'fargate'],
+  author: 'cdk-durable-agents maintainers',
+  authorAddress: 'maintainers@cdk-durable-agents.dev',
+  repositoryUrl: 'https://github.com/cdk-durable-agents/cdk-durable-agents.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  repositoryUrl: "https://github.com/cdk-durable-agents/cdk-durable-agents.git",
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['integ/**/*.ts', 'bench/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
+    compilerOptions: {},
+  },
 
-  // deps: [],                /* Runtime dependencies of this module. */
-  // description: undefined,  /* The description is just a string that helps people understand the purpose of the package. */
-  // devDeps: [],             /* Build dependencies for this module. */
-  // packageName: undefined,  /* The "name" in package.json. */
+  jsiiVersion: JSII,
+  cdkVersion: CDK_PEER_MIN,
+  constructsVersion: '10.0.5',
+  // The minimum peer versions are not what we develop against: pin the dev copies ourselves.
+  peerDependencyOptions: { pinnedDevDependency: false },
+  devDeps: [
+    `aws-cdk-lib@${CDK_DEV}`,
+    `aws-cdk@${CDK_CLI}`,
+    `@aws-cdk/integ-tests-alpha@${INTEG_TESTS_ALPHA}`,
+    `@aws-cdk/integ-runner@${INTEG_RUNNER}`,
+    `cdk-nag@${CDK_NAG}`,
+    '@types/aws-lambda@8.10.164',
+    'fast-check@4.10.2',
+    '@aws-sdk/client-cloudformation@3.1162.0', // tests: deploy templates to moto_server
+    ...RUNTIME_BUNDLED,
+  ],
+
+  publishToPypi: {
+    distName: 'cdk-durable-agents',
+    module: 'cdk_durable_agents',
+  },
+
+  bundlerOptions: { esbuildVersion: ESBUILD },
+  // Handlers are bundled by projenrc/lambda-bundles.ts (minified, source maps, node22).
+  lambdaAutoDiscover: false,
+
+  // Tests and checks.
+  jestOptions: {
+    // A stale snapshot fails the run; `npx projen test:update` rewrites snapshots on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coverageThreshold: {
+        lines: 80, statements: 80, functions: 75, branches: 65,
+      },
+      testTimeout: 60_000,
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'integ', 'projenrc', 'bench', '.projenrc.ts'],
+    // One project for every linted file: tsconfig.dev.json covers src, test, integ and bench.
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
+  },
+  gitignore: ['cdk.out', '.tmp/', '/.local/', '/integ/*.snapshot/asset.*'],
+  npmignoreEnabled: true,
+  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
+
+  // GitHub.
+  githubOptions: { mergify: false, pullRequestLintOptions: { semanticTitle: true } },
+  depsUpgradeOptions: { workflowOptions: { labels: ['auto-approve'] } },
+  autoApproveUpgrades: false,
+  workflowNodeVersion: '22.x',
+  minNodeVersion: '20.0.0',
 });
+
+// AwsCdkDeps drops a build dependency on constructs in favour of the peer one; put the pin back.
+project.deps.addDependency(`constructs@${CONSTRUCTS}`, DependencyType.BUILD);
+// jsii warns that the dev copies are newer than the peer minimum; that is deliberate (see above).
+project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');
+
+// The registry reachable from this project's machines lacks some platform bindings of
+// unrs-resolver 1.13.0 (pulled in by eslint-import-resolver-typescript); 1.12.2 has them all.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+addLambdaBundles(project, { target: NODE_TARGET });
+addLocalPythonPackaging(project);
+addIntegrationWorkflow(project, { nodeVersion: '22.x' });
+
+// Integration tests (integ/integ.*.ts, see integ.config.json). `npm test` checks the committed
+// snapshots without touching AWS; `integ:deploy` deploys them for real (the integ workflow).
+const integEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: 'true' };
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Synthesize every integ/integ.*.ts and fail if its committed snapshot is stale (no AWS calls)',
+  exec: 'integ-runner --config integ.config.json',
+  env: integEnv,
+  receiveArgs: true,
+});
+project.addTask('integ:update', {
+  description: 'Re-synthesize every integ/integ.*.ts whose snapshot is stale and rewrite the snapshot (no deploy)',
+  exec: 'integ-runner --config integ.config.json --update-on-failed --dry-run',
+  env: integEnv,
+  receiveArgs: true,
+});
+project.addTask('integ:deploy', {
+  description: 'Deploy every integration test for real, run its assertions and destroy it (needs AWS credentials)',
+  exec: 'integ-runner --config integ.config.json --force --update-on-failed',
+  env: integEnv,
+  receiveArgs: true,
+});
+project.testTask.spawn(integSnapshot);
+
 project.synth();

@@ -1,5 +1,4 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+// Public API of cdk-durable-agents. This file only re-exports; each construct lives in its
+// own folder (src/durable-orchestrator, src/container-agent, src/data-tier, src/secure-api)
+// and code shared by several of them, but not public, in src/private.
+export {};

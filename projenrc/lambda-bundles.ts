@@ -1,0 +1,60 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { javascript } from 'projen';
+
+/** Options for {@link addLambdaBundles}. */
+export interface LambdaBundleOptions {
+  /** esbuild target, e.g. `node22` (the Lambda runtime the constructs deploy). */
+  readonly target: string;
+  /** Folder searched for handlers. @default 'src' */
+  readonly srcdir?: string;
+}
+
+/**
+ * Finds every `src/**\/handlers/*.lambda.ts` and bundles it with esbuild into
+ * `assets/<path>/index.js` (minified, with a source map) when the library is built,
+ * so that users of the library need neither esbuild nor Docker to synthesize.
+ *
+ * The bundles run before tests (the constructs under test reference them) and in
+ * `pre-compile` (so the npm package ships them).
+ */
+export function addLambdaBundles(project: javascript.NodeProject, options: LambdaBundleOptions): string[] {
+  const srcdir = options.srcdir ?? 'src';
+  const entries = findHandlers(path.join(project.outdir, srcdir))
+    .map((abs) => path.relative(project.outdir, abs).split(path.sep).join('/'))
+    .sort();
+
+  for (const entry of entries) {
+    project.bundler.addBundle(entry, {
+      platform: 'node',
+      target: options.target,
+      format: 'cjs',
+      minify: true,
+      sourcemap: true,
+      sourceMapMode: javascript.SourceMapMode.DEFAULT,
+      watchTask: false,
+      // Everything is bundled, the AWS SDK included: the handler then behaves the same
+      // whatever SDK version the managed runtime happens to carry.
+      externals: [],
+    });
+  }
+  // Tests synthesize constructs that point at these assets.
+  project.testTask.prependSpawn(project.bundler.bundleTask);
+  return entries;
+}
+
+function findHandlers(dir: string): string[] {
+  if (!fs.existsSync(dir)) {
+    return [];
+  }
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      found.push(...findHandlers(full));
+    } else if (entry.name.endsWith('.lambda.ts') && path.basename(dir) === 'handlers') {
+      found.push(full);
+    }
+  }
+  return found;
+}

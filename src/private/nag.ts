@@ -1,0 +1,40 @@
+import { CfnResource, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** A cdk-nag rule the library acknowledges on purpose, and why. */
+export interface NagFinding {
+  /** The rule id, e.g. `AwsSolutions-IAM5`. */
+  readonly id: string;
+  /** Why the finding is acceptable: written for the person reviewing the template. */
+  readonly reason: string;
+}
+
+/**
+ * Acknowledges cdk-nag findings on a construct and everything under it.
+ *
+ * The acknowledgement is recorded twice: as CDK validation metadata (read by cdk-nag 3)
+ * and as `cdk_nag.rules_to_suppress` metadata on each CloudFormation resource that
+ * exists now (read by cdk-nag 2 and shown to whoever reviews the template), so the reason
+ * travels with the resource whichever tool looks at it.
+ */
+export function acknowledgeFindings(scope: IConstruct, findings: NagFinding[]): void {
+  for (const f of findings) {
+    if (f.reason.trim().length < 20) {
+      throw new Error(`Acknowledgement of ${f.id} on ${scope.node.path} needs a real reason, got '${f.reason}'.`);
+    }
+  }
+  Validations.of(scope).acknowledge(...findings);
+  for (const child of scope.node.findAll()) {
+    if (!CfnResource.isCfnResource(child)) {
+      continue;
+    }
+    const existing = child.getMetadata('cdk_nag') as { rules_to_suppress?: NagFinding[] } | undefined;
+    const rules = [...(existing?.rules_to_suppress ?? [])];
+    for (const f of findings) {
+      if (!rules.some((r) => r.id === f.id)) {
+        rules.push({ id: f.id, reason: f.reason });
+      }
+    }
+    child.addMetadata('cdk_nag', { rules_to_suppress: rules });
+  }
+}
