@@ -1,0 +1,28 @@
+/**
+ * Where an agent runs, as the runtime's AgentDispatcher sees it. The ContainerAgent construct
+ * renders one of these per agent (with deploy-time tokens resolved by CloudFormation); the local
+ * server builds `local` ones from each agent's local command.
+ */
+export type AgentTarget =
+  /** A Lambda function (container image): invoked asynchronously with the envelope as its event. */
+  | { readonly type: 'lambda'; readonly functionArn: string }
+  /** An ECS task: run with the envelope in the `TASK_ENVELOPE` environment variable of `containerName`. */
+  | {
+    readonly type: 'ecs';
+    readonly clusterArn: string;
+    readonly taskDefinitionArn: string;
+    readonly containerName: string;
+    readonly subnets: readonly string[];
+    readonly securityGroups: readonly string[];
+    readonly assignPublicIp: boolean;
+  }
+  /** A local process: `command[0]` run with `command.slice(1)`, envelope in `TASK_ENVELOPE`. */
+  | {
+    readonly type: 'local';
+    readonly command: readonly string[];
+    readonly cwd?: string;
+    readonly env?: Readonly<Record<string, string>>;
+  };
+
+/** Name of the environment variable that carries the task envelope (JSON) to a container or process. */
+export const ENVELOPE_ENV = 'TASK_ENVELOPE';

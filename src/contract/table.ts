@@ -1,0 +1,47 @@
+/**
+ * Key layout of the workflow state table (DynamoDB). The DurableOrchestrator construct creates
+ * the table and its indexes from these names; the DynamoDB adapter of the WorkflowStore port
+ * reads and writes items with them.
+ *
+ * | item | pk | sk | notes |
+ * |---|---|---|---|
+ * | workflow | `WF#<workflowId>` | `WF` | status projection; steps in the `steps` map; has `status`, `entity`, `updatedAt` (indexed) |
+ * | callback (by workflow) | `WF#<workflowId>` | `CB#<callbackId>` | listing pending callbacks of a workflow |
+ * | callback (by id) | `CB#<callbackId>` | `CB` | lookup by callback id; written in the same transaction |
+ * | idempotency key | `IDEM#<sha256(key)>` | `IDEM` | `workflowId` of the workflow the key started |
+ */
+export const TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** TTL attribute (epoch seconds). */
+  ttlAttribute: 'expiresAt',
+  /** Sparse GSI over workflow items: one status, newest update first. */
+  statusIndex: { name: 'by-status', partitionKey: 'status', sortKey: 'updatedAt' },
+  /** Sparse GSI over workflow items: every status, newest update first (`entity` is always `WORKFLOW`). */
+  updatedIndex: { name: 'by-updated', partitionKey: 'entity', sortKey: 'updatedAt' },
+  workflowEntity: 'WORKFLOW',
+} as const;
+
+export const keys = {
+  workflow: (workflowId: string) => ({ pk: `WF#${workflowId}`, sk: 'WF' }),
+  callbackByWorkflow: (workflowId: string, callbackId: string) => ({ pk: `WF#${workflowId}`, sk: `CB#${callbackId}` }),
+  callback: (callbackId: string) => ({ pk: `CB#${callbackId}`, sk: 'CB' }),
+  idempotency: (keyHash: string) => ({ pk: `IDEM#${keyHash}`, sk: 'IDEM' }),
+};
+
+/** Environment variables through which the constructs configure the bundled handlers. */
+export const ENV = {
+  tableName: 'WORKFLOW_TABLE_NAME',
+  bucketName: 'ARTIFACT_BUCKET_NAME',
+  eventBusName: 'EVENT_BUS_NAME',
+  /** Qualified ARN (alias) of the controller function. */
+  controllerArn: 'CONTROLLER_FUNCTION_ARN',
+  /** The workflow definition document (JSON). */
+  definition: 'WORKFLOW_DEFINITION',
+  /** JSON map agent name -> dispatch target. */
+  agents: 'WORKFLOW_AGENTS',
+  /** Base URL agents report to (`{url}/callbacks/{id}`). */
+  callbackBaseUrl: 'CALLBACK_BASE_URL',
+  /** Days a workflow's state is kept after its last update. */
+  stateRetentionDays: 'STATE_RETENTION_DAYS',
+} as const;

@@ -1,0 +1,179 @@
+/**
+ * Ports of the workflow runtime. Each has an AWS SDK v3 adapter (adapters/aws) and a local
+ * adapter (adapters/local); both pass the same contract test suite (test/runtime/contract).
+ * Nothing here imports aws-cdk-lib or an AWS SDK.
+ */
+import type { Awaiting, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
+
+/** An error with a stable code, as shown in the API's `error`. */
+export interface ErrorInfo {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** One step in the status projection. */
+export interface StepRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly status: StepStatus;
+  /** Attempts made so far (agent steps). */
+  readonly attempts?: number;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  /** Small output (pointers, outcome): never a large body. */
+  readonly output?: Record<string, unknown>;
+  readonly error?: ErrorInfo;
+}
+
+/** The status projection of one workflow: what the API reads. */
+export interface WorkflowRecord {
+  readonly workflowId: string;
+  readonly definitionName: string;
+  readonly status: WorkflowStatus;
+  readonly awaiting: Awaiting;
+  readonly input: Record<string, unknown>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly steps: readonly StepRecord[];
+  readonly result?: Record<string, unknown>;
+  readonly error?: ErrorInfo;
+  readonly idempotencyKey?: string;
+  /** Set by a cancel request; the controller ends the workflow CANCELLED at its next boundary. */
+  readonly cancelRequested?: boolean;
+  /** Epoch seconds after which the store may forget the record. */
+  readonly expiresAt?: number;
+}
+
+/** What changes in a workflow record (absent fields stay as they are; `null` clears). */
+export interface WorkflowPatch {
+  readonly status?: WorkflowStatus;
+  readonly awaiting?: Awaiting;
+  readonly result?: Record<string, unknown> | null;
+  readonly error?: ErrorInfo | null;
+  readonly cancelRequested?: boolean;
+}
+
+/** A callback the runtime waits for: an agent's report or a person's approval. */
+export interface CallbackRecord {
+  /** Our id, used in `/callbacks/{callback_id}`: url-safe, unguessable. */
+  readonly callbackId: string;
+  /** The durable execution's callback id, used with the durable callback API. */
+  readonly durableCallbackId: string;
+  readonly workflowId: string;
+  readonly stepName: string;
+  readonly kind: 'agent' | 'approval';
+  /** SHA-256 (hex) of the bearer token handed to the agent; absent for approvals. */
+  readonly tokenHash?: string;
+  readonly state: 'PENDING' | 'COMPLETED';
+  readonly createdAt: string;
+  /** ISO time after which a report is late. */
+  readonly deadline: string;
+  /** How it was completed (set with state COMPLETED). */
+  readonly outcome?: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+}
+
+/** One page of a listing. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}
+
+export interface ListOptions {
+  readonly status?: WorkflowStatus;
+  /** 1..100 */
+  readonly limit: number;
+  readonly nextToken?: string;
+}
+
+/** Thrown when a `nextToken` was not produced by this store. */
+export class InvalidPageTokenError extends Error {
+  constructor() {
+    super('next_token is not valid: pass the next_token of a previous page unchanged');
+    this.name = 'InvalidPageTokenError';
+  }
+}
+
+/** Workflow state and the status projection. */
+export interface WorkflowStore {
+  /**
+   * Creates the record unless one with the same id exists, or (when `idempotencyKey` is set)
+   * one was created with the same key: then returns that one and `created: false`.
+   */
+  createWorkflow(record: WorkflowRecord): Promise<{ created: boolean; workflow: WorkflowRecord }>;
+  getWorkflow(workflowId: string): Promise<WorkflowRecord | undefined>;
+  /** Newest first (by `updatedAt`), optionally of one status. */
+  listWorkflows(options: ListOptions): Promise<Page<WorkflowRecord>>;
+  /**
+   * Applies the patch if the workflow exists and (when given) its status is one of
+   * `onlyIfStatusIn`. Returns whether it was applied.
+   */
+  updateWorkflow(workflowId: string, patch: WorkflowPatch, onlyIfStatusIn?: readonly WorkflowStatus[]): Promise<boolean>;
+  /** Inserts or replaces the step with the same name. */
+  putStep(workflowId: string, step: StepRecord): Promise<void>;
+  putCallback(callback: CallbackRecord): Promise<void>;
+  getCallback(callbackId: string): Promise<CallbackRecord | undefined>;
+  /** Pending callbacks of a workflow. */
+  pendingCallbacks(workflowId: string): Promise<CallbackRecord[]>;
+  /**
+   * Marks a PENDING callback COMPLETED with the outcome; returns false (and changes nothing)
+   * when it is unknown or no longer pending. Exactly one concurrent caller wins.
+   */
+  completeCallback(callbackId: string, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): Promise<boolean>;
+}
+
+/** Artifacts: agents' outputs and published reports. */
+export interface ArtifactStore {
+  /** Where agents write: `bucket` for S3, `localDir` for local runs. */
+  readonly location: { readonly bucket?: string; readonly localDir?: string };
+  put(key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
+  /** Undefined if absent. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  exists(key: string): Promise<boolean>;
+  copy(fromKey: string, toKey: string): Promise<void>;
+}
+
+/** A runtime event. */
+export interface WorkflowEvent {
+  readonly type: string;
+  readonly workflowId: string;
+  readonly stepName?: string;
+  readonly detail: Record<string, unknown>;
+  readonly time: string;
+}
+
+export interface EventPublisher {
+  publish(event: WorkflowEvent): Promise<void>;
+}
+
+/** Dispatches a task to an agent (ECS RunTask, Lambda invoke, local child process). */
+export interface AgentDispatcher {
+  /** Starts the agent on the envelope. Resolves once the agent is started, not when it is done. */
+  dispatch(agent: string, envelope: TaskEnvelope): Promise<{ handle: string }>;
+}
+
+/** Thrown by a dispatcher for an agent it does not know. */
+export class UnknownAgentError extends Error {
+  constructor(agent: string, known: string[]) {
+    super(`unknown agent '${agent}'; known agents: ${known.length ? known.join(', ') : '(none)'}`);
+    this.name = 'UnknownAgentError';
+  }
+}
+
+/** Starts durable executions and completes their callbacks. */
+export interface DurableControl {
+  /** Starts the controller for a workflow (execution name = workflow id); a repeat is a no-op. */
+  start(workflowId: string, input: Record<string, unknown>): Promise<void>;
+  /** Completes the durable callback behind `callback` (its `durableCallbackId`) with a JSON string. */
+  callbackSuccess(callback: CallbackRecord, result: string): Promise<void>;
+  callbackFailure(callback: CallbackRecord, error: ErrorInfo): Promise<void>;
+  callbackHeartbeat(callback: CallbackRecord): Promise<void>;
+}
+
+/** Everything the controller and the API need. */
+export interface RuntimePorts {
+  readonly store: WorkflowStore;
+  readonly artifacts: ArtifactStore;
+  readonly events: EventPublisher;
+  readonly dispatcher: AgentDispatcher;
+  readonly durable: DurableControl;
+}
