@@ -111,6 +111,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   minNodeVersion: '20.0.0',
 });
 
+// The runtime and the Lambda handlers import libraries that are bundled into the handler assets
+// at build time (they are devDependencies on purpose: users of the constructs never load them).
+project.eslint?.addOverride({
+  files: ['src/runtime/**/*.ts', 'src/**/handlers/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
+});
+
 // AwsCdkDeps drops a build dependency on constructs in favour of the peer one; put the pin back.
 project.deps.addDependency(`constructs@${CONSTRUCTS}`, DependencyType.BUILD);
 // jsii warns that the dev copies are newer than the peer minimum; that is deliberate (see above).

@@ -1,4 +1,4 @@
 // Public API of cdk-durable-agents. This file only re-exports; each construct lives in its
 // own folder (src/durable-orchestrator, src/container-agent, src/data-tier, src/secure-api)
 // and code shared by several of them, but not public, in src/private.
-export {};
+export * from './workflow';

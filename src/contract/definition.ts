@@ -26,8 +26,12 @@ export const LIMITS = {
 
 /** A value the runtime resolves when a step starts. */
 export type ValueRef =
-  /** A field of the workflow input, by dot path (`topic`, `parameters.depth`); `''` is the whole input. */
-  | { readonly from: 'input'; readonly path: string }
+  /**
+   * A field of the workflow input, by dot path (`topic`, `parameters.depth`); `''` is the whole
+   * input. Required (POST /workflows rejects an input without it) unless `optional`, in which
+   * case a missing field resolves to `null`.
+   */
+  | { readonly from: 'input'; readonly path: string; readonly optional?: boolean }
   /** A field of an earlier step's output, by dot path (`artifacts.report`, `outcome`). */
   | { readonly from: 'step'; readonly step: string; readonly path: string }
   /** A constant. */

@@ -159,6 +159,17 @@ export class UnknownAgentError extends Error {
   }
 }
 
+/**
+ * Thrown by a DurableControl when the durable execution no longer waits for that callback
+ * (already completed, timed out, or its execution has ended): the report changes nothing.
+ */
+export class CallbackNotPendingError extends Error {
+  constructor(detail: string) {
+    super(`the workflow is no longer waiting for this callback: ${detail}`);
+    this.name = 'CallbackNotPendingError';
+  }
+}
+
 /** Starts durable executions and completes their callbacks. */
 export interface DurableControl {
   /** Starts the controller for a workflow (execution name = workflow id); a repeat is a no-op. */

@@ -1,0 +1,269 @@
+import { createHash } from 'crypto';
+import { mkdirSync, promises as fsp, readdirSync, readFileSync } from 'fs';
+import * as path from 'path';
+import { checkId, checkListLimit, checkOutcome, decodePageToken, encodePageToken, jsonCopy } from './validation';
+import type { WorkflowStatus } from '../../../contract/status';
+import {
+  CallbackRecord,
+  InvalidPageTokenError,
+  ListOptions,
+  Page,
+  StepRecord,
+  WorkflowPatch,
+  WorkflowRecord,
+  WorkflowStore,
+} from '../../ports';
+
+export interface LocalWorkflowStoreOptions {
+  /**
+   * Folder that keeps the workflows across restarts: one JSON file per workflow (its record
+   * and its callbacks), written atomically on every change and read back on construction.
+   * @default - in memory only
+   */
+  readonly dir?: string;
+}
+
+/** What one workflow's file holds. */
+interface WorkflowFile {
+  readonly version: 1;
+  readonly workflow: WorkflowRecord;
+  readonly callbacks: CallbackRecord[];
+}
+
+/** A workflow and its callbacks, as kept in memory. */
+interface Entry {
+  workflow: WorkflowRecord;
+  readonly callbacks: Map<string, CallbackRecord>;
+}
+
+/** Position in a listing: the last item of the previous page, and the filter it belongs to. */
+interface Cursor {
+  readonly v: 1;
+  readonly s: WorkflowStatus | null;
+  readonly u: string;
+  readonly id: string;
+}
+
+/**
+ * WorkflowStore for local runs: in memory, optionally mirrored to a folder.
+ *
+ * Every operation checks and changes memory synchronously before it awaits anything, so
+ * concurrent callers in the process see one order of changes (exactly one `completeCallback`
+ * wins). A write to disk carries the whole current state of the workflow, and writes of one
+ * file are queued, so the file always ends with the newest state. One process per folder.
+ */
+export class LocalWorkflowStore implements WorkflowStore {
+  private readonly entries = new Map<string, Entry>();
+  /** idempotency key -> workflow id */
+  private readonly byKey = new Map<string, string>();
+  /** callback id -> workflow id */
+  private readonly callbackOwner = new Map<string, string>();
+  private readonly dir?: string;
+  /** file -> the last queued write of it */
+  private readonly writes = new Map<string, Promise<void>>();
+  private tempCounter = 0;
+
+  constructor(options: LocalWorkflowStoreOptions = {}) {
+    if (options.dir !== undefined) {
+      if (!options.dir) throw new Error('LocalWorkflowStore: dir must be a folder path, got an empty string');
+      this.dir = path.resolve(options.dir);
+      mkdirSync(this.dir, { recursive: true });
+      this.load(this.dir);
+    }
+  }
+
+  public async createWorkflow(record: WorkflowRecord): Promise<{ created: boolean; workflow: WorkflowRecord }> {
+    checkId('workflowId', record.workflowId);
+    const existing = this.entries.get(record.workflowId);
+    if (existing) return { created: false, workflow: jsonCopy(existing.workflow) };
+    if (record.idempotencyKey !== undefined) {
+      const ownerId = this.byKey.get(record.idempotencyKey);
+      const owner = ownerId === undefined ? undefined : this.entries.get(ownerId);
+      if (owner) return { created: false, workflow: jsonCopy(owner.workflow) };
+    }
+    const workflow = jsonCopy(record);
+    this.entries.set(workflow.workflowId, { workflow, callbacks: new Map() });
+    if (workflow.idempotencyKey !== undefined) this.byKey.set(workflow.idempotencyKey, workflow.workflowId);
+    await this.persist(workflow.workflowId);
+    return { created: true, workflow: jsonCopy(workflow) };
+  }
+
+  public async getWorkflow(workflowId: string): Promise<WorkflowRecord | undefined> {
+    const entry = this.entries.get(workflowId);
+    return entry ? jsonCopy(entry.workflow) : undefined;
+  }
+
+  public async listWorkflows(options: ListOptions): Promise<Page<WorkflowRecord>> {
+    checkListLimit(options.limit);
+    const status = options.status ?? null;
+    const after = options.nextToken === undefined ? undefined : decodeCursor(options.nextToken, status);
+    const all = [...this.entries.values()]
+      .map((e) => e.workflow)
+      .filter((w) => status === null || w.status === status)
+      .sort(newestFirst);
+    const start = after ? all.findIndex((w) => newestFirst(w, { updatedAt: after.u, workflowId: after.id }) > 0) : 0;
+    if (start < 0) return { items: [] };
+    const items = all.slice(start, start + options.limit);
+    const last = items[items.length - 1];
+    const more = start + items.length < all.length;
+    const cursor: Cursor | undefined = more && last ? { v: 1, s: status, u: last.updatedAt, id: last.workflowId } : undefined;
+    return { items: items.map((w) => jsonCopy(w)), nextToken: cursor ? encodePageToken({ ...cursor }) : undefined };
+  }
+
+  public async updateWorkflow(workflowId: string, patch: WorkflowPatch, onlyIfStatusIn?: readonly WorkflowStatus[]): Promise<boolean> {
+    const entry = this.entries.get(workflowId);
+    if (!entry) return false;
+    if (onlyIfStatusIn && !onlyIfStatusIn.includes(entry.workflow.status)) return false;
+    const next: Record<string, unknown> = { ...entry.workflow };
+    if (patch.status !== undefined) next.status = patch.status;
+    if (patch.awaiting !== undefined) next.awaiting = patch.awaiting;
+    if (patch.cancelRequested !== undefined) next.cancelRequested = patch.cancelRequested;
+    for (const field of ['result', 'error'] as const) {
+      const value = patch[field];
+      if (value === null) delete next[field];
+      else if (value !== undefined) next[field] = jsonCopy(value);
+    }
+    next.updatedAt = new Date().toISOString();
+    entry.workflow = next as unknown as WorkflowRecord;
+    await this.persist(workflowId);
+    return true;
+  }
+
+  public async putStep(workflowId: string, step: StepRecord): Promise<void> {
+    checkId('step name', step.name);
+    const entry = this.entries.get(workflowId);
+    if (!entry) throw new Error(`cannot put step '${step.name}': workflow '${workflowId}' not found`);
+    const copy = jsonCopy(step);
+    const steps = [...entry.workflow.steps];
+    const at = steps.findIndex((s) => s.name === step.name);
+    if (at >= 0) steps[at] = copy;
+    else steps.push(copy);
+    entry.workflow = { ...entry.workflow, steps, updatedAt: new Date().toISOString() };
+    await this.persist(workflowId);
+  }
+
+  public async putCallback(callback: CallbackRecord): Promise<void> {
+    checkId('callbackId', callback.callbackId);
+    const entry = this.entries.get(callback.workflowId);
+    if (!entry) {
+      throw new Error(`cannot put callback '${callback.callbackId}': workflow '${callback.workflowId}' not found`);
+    }
+    const previousOwner = this.callbackOwner.get(callback.callbackId);
+    if (previousOwner !== undefined && previousOwner !== callback.workflowId) {
+      this.entries.get(previousOwner)?.callbacks.delete(callback.callbackId);
+      void this.persist(previousOwner).catch(() => undefined);
+    }
+    entry.callbacks.set(callback.callbackId, jsonCopy(callback));
+    this.callbackOwner.set(callback.callbackId, callback.workflowId);
+    await this.persist(callback.workflowId);
+  }
+
+  public async getCallback(callbackId: string): Promise<CallbackRecord | undefined> {
+    const callback = this.findCallback(callbackId);
+    return callback ? jsonCopy(callback) : undefined;
+  }
+
+  public async pendingCallbacks(workflowId: string): Promise<CallbackRecord[]> {
+    const entry = this.entries.get(workflowId);
+    if (!entry) return [];
+    return [...entry.callbacks.values()]
+      .filter((c) => c.state === 'PENDING')
+      .sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.callbackId, b.callbackId))
+      .map((c) => jsonCopy(c));
+  }
+
+  public async completeCallback(callbackId: string, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): Promise<boolean> {
+    checkOutcome(outcome);
+    const callback = this.findCallback(callbackId);
+    if (!callback || callback.state !== 'PENDING') return false;
+    // Checked and changed before the first await: the first caller wins, the others see COMPLETED.
+    this.entries.get(callback.workflowId)?.callbacks.set(callbackId, { ...callback, state: 'COMPLETED', outcome });
+    await this.persist(callback.workflowId);
+    return true;
+  }
+
+  /** Resolves once every queued write to disk has finished. */
+  public async flush(): Promise<void> {
+    await Promise.all([...this.writes.values()].map((w) => w.catch(() => undefined)));
+  }
+
+  private findCallback(callbackId: string): CallbackRecord | undefined {
+    const owner = this.callbackOwner.get(callbackId);
+    return owner === undefined ? undefined : this.entries.get(owner)?.callbacks.get(callbackId);
+  }
+
+  private load(dir: string): void {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files of interrupted writes
+      const file = path.join(dir, name);
+      let data: WorkflowFile;
+      try {
+        data = JSON.parse(readFileSync(file, 'utf8')) as WorkflowFile;
+      } catch (e) {
+        throw new Error(`LocalWorkflowStore: cannot read workflow file '${file}': ${(e as Error).message}; fix or remove it`);
+      }
+      if (data?.version !== 1 || typeof data.workflow?.workflowId !== 'string' || !Array.isArray(data.callbacks)) {
+        throw new Error(`LocalWorkflowStore: '${file}' is not a workflow file (version 1 with workflow and callbacks); fix or remove it`);
+      }
+      const workflowId = data.workflow.workflowId;
+      const entry: Entry = { workflow: data.workflow, callbacks: new Map() };
+      for (const callback of data.callbacks) {
+        entry.callbacks.set(callback.callbackId, callback);
+        this.callbackOwner.set(callback.callbackId, workflowId);
+      }
+      this.entries.set(workflowId, entry);
+      if (data.workflow.idempotencyKey !== undefined) this.byKey.set(data.workflow.idempotencyKey, workflowId);
+    }
+  }
+
+  /** Queues a write of the workflow's current state; resolves when it is on disk. */
+  private persist(workflowId: string): Promise<void> {
+    const dir = this.dir;
+    if (dir === undefined) return Promise.resolve();
+    const file = path.join(dir, fileNameOf(workflowId));
+    const previous = this.writes.get(file) ?? Promise.resolve();
+    const write = previous.catch(() => undefined).then(() => this.writeFile(dir, file, workflowId));
+    this.writes.set(file, write);
+    const forget = () => {
+      if (this.writes.get(file) === write) this.writes.delete(file);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  private async writeFile(dir: string, file: string, workflowId: string): Promise<void> {
+    const entry = this.entries.get(workflowId);
+    if (!entry) return;
+    // The state at the time of writing, not of queueing: a later change is never overwritten by an earlier one.
+    const data: WorkflowFile = { version: 1, workflow: entry.workflow, callbacks: [...entry.callbacks.values()] };
+    const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++this.tempCounter}.tmp`);
+    await fsp.writeFile(temp, JSON.stringify(data, null, 2) + '\n', 'utf8');
+    await fsp.rename(temp, file);
+  }
+}
+
+/** Order of a listing: newest `updatedAt` first, then workflow id (descending) among equals. */
+function newestFirst(a: Pick<WorkflowRecord, 'updatedAt' | 'workflowId'>, b: Pick<WorkflowRecord, 'updatedAt' | 'workflowId'>): number {
+  return compare(b.updatedAt, a.updatedAt) || compare(b.workflowId, a.workflowId);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function decodeCursor(token: string, status: WorkflowStatus | null): Cursor {
+  const c = decodePageToken(token);
+  const valid = Object.keys(c).length === 4 && c.v === 1 && c.s === status && typeof c.u === 'string' && typeof c.id === 'string';
+  if (!valid) throw new InvalidPageTokenError();
+  return c as unknown as Cursor;
+}
+
+/**
+ * File name of a workflow: a readable part of its id plus a hash of the exact id, so that ids
+ * differing only in case or in characters a file name cannot hold get their own files.
+ */
+function fileNameOf(workflowId: string): string {
+  const readable = workflowId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+  const hash = createHash('sha256').update(workflowId, 'utf8').digest('hex').slice(0, 16);
+  return `${readable}.${hash}.json`;
+}

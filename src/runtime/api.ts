@@ -1,0 +1,483 @@
+/**
+ * The HTTP API of the runtime (JSON, snake_case), as one handler for an API Gateway HTTP API
+ * (payload format 2.0). The local server feeds it the same events.
+ *
+ * Every bad request gets a 4xx whose message names the field and what is expected; nothing is
+ * written before a request has been validated.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { cancellationError, newRecord } from './controller';
+import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
+import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import type { Telemetry } from './telemetry';
+import { getPath, requiredInputFields } from './values';
+import type { WorkflowDefinitionDocument } from '../contract/definition';
+import { ALL_STATUSES, IDEMPOTENCY_HEADER, isTerminal, WorkflowStatus } from '../contract/status';
+
+export interface ApiOptions {
+  readonly definition: WorkflowDefinitionDocument;
+  readonly ports: Pick<RuntimePorts, 'store' | 'artifacts' | 'durable'>;
+  readonly telemetry: Telemetry;
+  /** Days a workflow's state is kept after its last update. @default 14 */
+  readonly stateRetentionDays?: number;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest workflow input (it travels through the durable execution). */
+export const MAX_INPUT_BYTES = 32 * 1024;
+/** Largest small output an agent may report (artifacts carry the rest). */
+export const MAX_OUTPUT_BYTES = 16 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    public readonly statusCode: number,
+    public readonly code: string,
+    message: string,
+    public readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
+const notFound = (message: string) => new HttpError(404, 'not_found', message);
+const conflict = (message: string) => new HttpError(409, 'conflict', message);
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------------
+
+const approvalBody = z.strictObject({
+  approved: z.boolean(),
+  comment: z.string().max(2000).optional(),
+});
+
+const ARTIFACT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+const callbackBody = z.strictObject({
+  status: z.enum(['succeeded', 'failed']),
+  artifacts: z.record(z.string().regex(ARTIFACT_NAME, 'artifact names are letters, digits, - and _, starting with a letter'),
+    z.string().min(1).max(1024)).optional(),
+  output: z.record(z.string(), z.unknown()).optional(),
+  error: z.strictObject({
+    code: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'error codes are letters, digits, _, . and -').optional(),
+    message: z.string().min(1).max(4000),
+  }).optional(),
+});
+
+const listQuery = z.strictObject({
+  status: z.enum(ALL_STATUSES as [WorkflowStatus, ...WorkflowStatus[]]).optional(),
+  limit: z.string().regex(/^\d+$/, 'expected a whole number from 1 to 100').transform(Number)
+    .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).optional(),
+  next_token: z.string().min(1).max(2048).optional(),
+});
+
+/** Turns schema issues into one message that names each field and what is expected. */
+function describeIssues(error: z.ZodError, what: string): string {
+  const parts = error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : undefined;
+    if (issue.code === 'unrecognized_keys') {
+      const where = field ? ` in '${field}'` : '';
+      return `unknown ${what === 'query' ? 'parameter' : 'field'}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}`;
+    }
+    if (issue.code === 'invalid_value' && 'values' in issue) {
+      return `${what === 'query' ? 'parameter' : 'field'} '${field}': expected one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    const label = field ? `${what === 'query' ? 'parameter' : 'field'} '${field}'` : what;
+    if (issue.code === 'invalid_key' && 'issues' in issue) {
+      const inner = (issue.issues as Array<{ message: string }>).map((i) => i.message).join(', ');
+      return `${label}: invalid name (${inner})`;
+    }
+    return `${label}: ${issue.message.replace(/^Invalid input: /, '')}`;
+  });
+  return parts.join('; ');
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: 'body' | 'query'): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw badRequest(describeIssues(result.error, what));
+  return result.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handler
+// ---------------------------------------------------------------------------------------------
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handle: (req: Request) => Promise<APIGatewayProxyStructuredResultV2>;
+}
+
+interface Request {
+  readonly event: APIGatewayProxyEventV2;
+  readonly params: string[];
+  readonly headers: Record<string, string>;
+}
+
+/** Creates the API handler. */
+export function createApi(options: ApiOptions): ApiHandler {
+  const api = new Api(options);
+  return (event) => api.handle(event);
+}
+
+class Api {
+  private readonly routes: Route[];
+  private readonly required: Array<{ path: string; step: string }>;
+  private readonly retentionDays: number;
+
+  constructor(private readonly options: ApiOptions) {
+    this.required = requiredInputFields(options.definition);
+    this.retentionDays = options.stateRetentionDays ?? 14;
+    this.routes = [
+      { method: 'POST', pattern: /^\/workflows$/, handle: (r) => this.startWorkflow(r) },
+      { method: 'GET', pattern: /^\/workflows$/, handle: (r) => this.listWorkflows(r) },
+      { method: 'GET', pattern: /^\/workflows\/([^/]+)$/, handle: (r) => this.getWorkflow(r) },
+      { method: 'POST', pattern: /^\/workflows\/([^/]+)\/approval$/, handle: (r) => this.approve(r) },
+      { method: 'POST', pattern: /^\/workflows\/([^/]+)\/cancel$/, handle: (r) => this.cancel(r) },
+      { method: 'POST', pattern: /^\/callbacks\/([^/]+)$/, handle: (r) => this.report(r) },
+      { method: 'POST', pattern: /^\/callbacks\/([^/]+)\/heartbeat$/, handle: (r) => this.heartbeat(r) },
+    ];
+  }
+
+  public async handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+    const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
+    const path = routePath(event);
+    try {
+      const matching = this.routes.filter((r) => r.pattern.test(path));
+      if (matching.length === 0) {
+        throw notFound(`no route for ${method} ${path}; routes are POST /workflows, GET /workflows, GET /workflows/{id}, ` +
+          'POST /workflows/{id}/approval, POST /workflows/{id}/cancel, POST /callbacks/{callback_id}, POST /callbacks/{callback_id}/heartbeat');
+      }
+      const route = matching.find((r) => r.method === method);
+      if (!route) {
+        const allowed = matching.map((r) => r.method).join(', ');
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, { allow: allowed });
+      }
+      const params = route.pattern.exec(path)!.slice(1).map(decodeURIComponent);
+      return await route.handle({ event, params, headers: lowerCaseHeaders(event.headers) });
+    } catch (e) {
+      if (e instanceof HttpError) {
+        return json(e.statusCode, { error: e.code, message: e.message }, e.headers);
+      }
+      this.options.telemetry.error('unhandled API error', { method, path, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+      return json(500, { error: 'internal_error', message: `the request failed on our side; it is safe to retry (request ${event.requestContext?.requestId ?? 'unknown'})` });
+    }
+  }
+
+  // POST /workflows ---------------------------------------------------------------------------
+  private async startWorkflow(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const key = req.headers[IDEMPOTENCY_HEADER];
+    if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
+      throw badRequest('header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+    }
+    const input = jsonObjectBody(req.event, 'the workflow input, e.g. {"topic": "...", "parameters": {"depth": "comprehensive"}}');
+    if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
+      throw badRequest(`the workflow input is larger than ${MAX_INPUT_BYTES / 1024} KB; put large content in the artifact store and pass its key`);
+    }
+    for (const { path, step } of this.required) {
+      const value = getPath(input, path);
+      if (value === undefined || value === null) {
+        throw badRequest(`field '${path}' is required: step '${step}' reads it`);
+      }
+      if (typeof value === 'string' && value.trim() === '') {
+        throw badRequest(`field '${path}' must not be empty: step '${step}' reads it`);
+      }
+    }
+
+    const { store, durable } = this.options.ports;
+    const workflowId = newWorkflowId(key);
+    const now = new Date().toISOString();
+    const record = newRecord(workflowId, this.options.definition.name, input, now, this.retentionDays, key);
+    const { created, workflow } = await store.createWorkflow(record);
+    if (!created && key !== undefined && JSON.stringify(workflow.input) !== JSON.stringify(input)) {
+      throw conflict(`Idempotency-Key '${key}' was already used for workflow ${workflow.workflowId} with a different input; use a new key for a new workflow`);
+    }
+    if (created || workflow.status === 'PENDING') {
+      // A repeat of a request whose start did not go through drives the start again (idempotent).
+      try {
+        await durable.start(workflow.workflowId, workflow.input);
+      } catch (e) {
+        this.options.telemetry.error('could not start the durable execution', { workflow_id: workflow.workflowId, error: String(e) });
+        if (key === undefined) {
+          await store.updateWorkflow(workflow.workflowId, { status: 'FAILED', error: { code: 'START_FAILED', message: 'the workflow could not be started' } }, ['PENDING']);
+          throw new HttpError(503, 'start_failed', 'the workflow could not be started; retry the request (send an Idempotency-Key header to make retries safe)');
+        }
+        throw new HttpError(503, 'start_failed', `the workflow could not be started yet; retry with the same Idempotency-Key '${key}'`);
+      }
+    }
+    const first = this.options.definition.steps[0];
+    const current = created ? workflow : (await store.getWorkflow(workflow.workflowId)) ?? workflow;
+    return json(202, {
+      workflow_id: current.workflowId,
+      status: current.status,
+      awaiting: current.awaiting ?? (created ? firstAwaiting(first.type) : null),
+      message: created
+        ? `Workflow accepted; its first step '${first.name}' ${first.type === 'agent' ? `goes to agent '${first.agent}'` : 'starts now'}`
+        : `Workflow ${current.workflowId} was already started with this Idempotency-Key; it is ${current.status}`,
+      ...(created ? {} : { idempotent_replay: true }),
+      links: { self: `/workflows/${current.workflowId}` },
+    });
+  }
+
+  // GET /workflows ----------------------------------------------------------------------------
+  private async listWorkflows(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const query = parse(listQuery, req.event.queryStringParameters ?? {}, 'query');
+    try {
+      const page = await this.options.ports.store.listWorkflows({ status: query.status, limit: query.limit ?? 20, nextToken: query.next_token });
+      return json(200, {
+        workflows: page.items.map(summary),
+        ...(page.nextToken ? { next_token: page.nextToken } : {}),
+      });
+    } catch (e) {
+      if (e instanceof InvalidPageTokenError) throw badRequest(`parameter 'next_token': ${e.message}`);
+      throw e;
+    }
+  }
+
+  // GET /workflows/{id} -----------------------------------------------------------------------
+  private async getWorkflow(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const wf = await this.requireWorkflow(req.params[0]);
+    return json(200, detail(wf));
+  }
+
+  // POST /workflows/{id}/approval -------------------------------------------------------------
+  private async approve(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const wf = await this.requireWorkflow(req.params[0]);
+    const body = parse(approvalBody, jsonObjectBody(req.event, '{"approved": true, "comment": "..."}'), 'body');
+    if (isTerminal(wf.status)) throw conflict(`workflow ${wf.workflowId} has ended (${wf.status}); nothing waits for approval`);
+    const { store, durable } = this.options.ports;
+    const pending = (await store.pendingCallbacks(wf.workflowId)).filter((c) => c.kind === 'approval');
+    if (pending.length === 0) {
+      throw conflict(`workflow ${wf.workflowId} is not waiting for approval (it is ${wf.status}${wf.awaiting ? `, awaiting ${wf.awaiting}` : ''})`);
+    }
+    const callback = pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+    const by = principal(req.event);
+    await this.complete(callback, 'SUCCEEDED', () => durable.callbackSuccess(callback, JSON.stringify({ approved: body.approved, comment: body.comment, by })));
+    return json(200, {
+      workflow_id: wf.workflowId,
+      step_name: callback.stepName,
+      approved: body.approved,
+      message: body.approved ? 'Approved; the workflow continues' : 'Rejected; the workflow follows its rejection rule',
+    });
+  }
+
+  // POST /workflows/{id}/cancel ---------------------------------------------------------------
+  private async cancel(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const wf = await this.requireWorkflow(req.params[0]);
+    optionalEmptyBody(req.event);
+    if (isTerminal(wf.status)) throw conflict(`workflow ${wf.workflowId} has already ended (${wf.status})`);
+    const { store, durable } = this.options.ports;
+    if (!(await store.updateWorkflow(wf.workflowId, { cancelRequested: true }, ['PENDING', 'RUNNING']))) {
+      const now = await store.getWorkflow(wf.workflowId);
+      throw conflict(`workflow ${wf.workflowId} has already ended (${now?.status ?? 'unknown'})`);
+    }
+    // Waits end at once; a workflow between waits ends at its next step boundary.
+    for (const callback of await store.pendingCallbacks(wf.workflowId)) {
+      try {
+        await durable.callbackFailure(callback, cancellationError());
+      } catch (e) {
+        if (!(e instanceof CallbackNotPendingError)) throw e;
+      }
+      await store.completeCallback(callback.callbackId, 'CANCELLED');
+    }
+    return json(202, {
+      workflow_id: wf.workflowId,
+      status: wf.status,
+      cancel_requested: true,
+      message: 'Cancellation requested; the workflow stops and ends CANCELLED',
+    });
+  }
+
+  // POST /callbacks/{id} ----------------------------------------------------------------------
+  private async report(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const callback = await this.authorizedCallback(req);
+    const body = parse(callbackBody, jsonObjectBody(req.event, '{"status": "succeeded", "artifacts": {"report": "<key>"}}'), 'body');
+    const { artifacts, durable } = this.options.ports;
+    if (body.status === 'failed') {
+      if (!body.error) throw badRequest("field 'error': required when status is 'failed': {\"message\": \"what went wrong\"}");
+      if (body.artifacts) throw badRequest("field 'artifacts': a failed report carries no artifacts; report 'succeeded' to hand artifacts over");
+      await this.complete(callback, 'FAILED', () => durable.callbackFailure(callback, { code: body.error!.code ?? 'AgentReportedFailure', message: body.error!.message }));
+    } else {
+      if (body.error) throw badRequest("field 'error': only a 'failed' report carries an error");
+      if (body.output !== undefined && Buffer.byteLength(JSON.stringify(body.output)) > MAX_OUTPUT_BYTES) {
+        throw badRequest(`field 'output': larger than ${MAX_OUTPUT_BYTES / 1024} KB; write large results as artifacts and report their keys`);
+      }
+      const prefix = `workflows/${callback.workflowId}/${callback.stepName}/`;
+      for (const [name, key] of Object.entries(body.artifacts ?? {})) {
+        if (!key.startsWith(prefix) || key.includes('..')) {
+          throw badRequest(`field 'artifacts.${name}': key '${key}' is outside this task's prefix '${prefix}' (use the prefix from the task envelope)`);
+        }
+        if (!(await artifacts.exists(key))) {
+          throw badRequest(`field 'artifacts.${name}': nothing is stored at '${key}'; write the artifact before reporting`);
+        }
+      }
+      const payload = JSON.stringify({ artifacts: body.artifacts ?? {}, output: body.output ?? {} });
+      await this.complete(callback, 'SUCCEEDED', () => durable.callbackSuccess(callback, payload));
+    }
+    return json(200, { accepted: true, callback_id: callback.callbackId, workflow_id: callback.workflowId, step_name: callback.stepName });
+  }
+
+  // POST /callbacks/{id}/heartbeat ------------------------------------------------------------
+  private async heartbeat(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const callback = await this.authorizedCallback(req);
+    optionalEmptyBody(req.event);
+    try {
+      await this.options.ports.durable.callbackHeartbeat(callback);
+    } catch (e) {
+      if (e instanceof CallbackNotPendingError) throw conflict(e.message);
+      throw e;
+    }
+    return json(200, { accepted: true, callback_id: callback.callbackId });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async requireWorkflow(id: string): Promise<WorkflowRecord> {
+    const wf = WORKFLOW_ID_PATTERN.test(id) ? await this.options.ports.store.getWorkflow(id) : undefined;
+    if (!wf) throw notFound(`no workflow with id '${id}'`);
+    return wf;
+  }
+
+  /** The callback of the path, after checking the bearer token, its state and its deadline. */
+  private async authorizedCallback(req: Request): Promise<CallbackRecord> {
+    const id = req.params[0];
+    const auth = req.headers.authorization;
+    const match = auth ? /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(auth) : null;
+    if (!match) {
+      throw new HttpError(401, 'unauthorized', 'header Authorization: Bearer <token> is required, with the callback token from the task envelope',
+        { 'www-authenticate': 'Bearer' });
+    }
+    const callback = CALLBACK_ID_PATTERN.test(id) ? await this.options.ports.store.getCallback(id) : undefined;
+    if (!callback) throw notFound(`no callback with id '${id}'`);
+    if (callback.kind !== 'agent' || !tokenMatches(match[1], callback.tokenHash)) {
+      throw new HttpError(403, 'forbidden', `the token does not belong to callback '${id}'`);
+    }
+    if (callback.state !== 'PENDING') {
+      throw conflict(`callback '${id}' was already completed (${callback.outcome ?? 'COMPLETED'}); a task reports once`);
+    }
+    if (Date.now() > Date.parse(callback.deadline)) {
+      throw conflict(`callback '${id}' is late: its deadline was ${callback.deadline}, and the step has moved on`);
+    }
+    return callback;
+  }
+
+  /**
+   * Hands the outcome to the durable execution first (it accepts a callback once, which settles
+   * races), then marks the record; a refused hand-over changes nothing.
+   */
+  private async complete(callback: CallbackRecord, outcome: 'SUCCEEDED' | 'FAILED', send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (e) {
+      if (e instanceof CallbackNotPendingError) {
+        await this.options.ports.store.completeCallback(callback.callbackId, outcome);
+        throw conflict(e.message);
+      }
+      throw e;
+    }
+    await this.options.ports.store.completeCallback(callback.callbackId, outcome);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function routePath(event: APIGatewayProxyEventV2): string {
+  let path = event.rawPath || '/';
+  const stage = event.requestContext?.stage;
+  if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function rawBody(event: APIGatewayProxyEventV2): string | undefined {
+  if (event.body === undefined || event.body === null) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf-8') : event.body;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw badRequest(`the request body is larger than ${MAX_BODY_BYTES / 1024} KB`);
+  }
+  return text;
+}
+
+function jsonObjectBody(event: APIGatewayProxyEventV2, example: string): Record<string, unknown> {
+  const text = rawBody(event);
+  if (text === undefined || text.trim() === '') throw badRequest(`a JSON body is required: ${example}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the body is not valid JSON (${(e as Error).message}); send ${example}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badRequest(`the body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}; send ${example}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function optionalEmptyBody(event: APIGatewayProxyEventV2): void {
+  const text = rawBody(event);
+  if (text === undefined || text.trim() === '' || text.trim() === '{}') return;
+  throw badRequest('this route takes no body (or an empty JSON object {})');
+}
+
+function principal(event: APIGatewayProxyEventV2): string {
+  const ctx = event.requestContext as unknown as { authorizer?: { iam?: { userArn?: string }; jwt?: { claims?: Record<string, unknown> } } };
+  return ctx.authorizer?.iam?.userArn ?? String(ctx.authorizer?.jwt?.claims?.sub ?? 'unauthenticated (local)');
+}
+
+function firstAwaiting(type: string): 'agent' | 'approval' | null {
+  return type === 'agent' ? 'agent' : type === 'approval' ? 'approval' : null;
+}
+
+function summary(wf: WorkflowRecord) {
+  return {
+    workflow_id: wf.workflowId,
+    definition: wf.definitionName,
+    status: wf.status,
+    awaiting: wf.awaiting,
+    created_at: wf.createdAt,
+    updated_at: wf.updatedAt,
+  };
+}
+
+function stepView(s: StepRecord) {
+  return {
+    name: s.name,
+    type: s.type,
+    status: s.status,
+    ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
+    started_at: s.startedAt ?? null,
+    ended_at: s.endedAt ?? null,
+    ...(s.output ? { output: s.output } : {}),
+    ...(s.error ? { error: s.error } : {}),
+  };
+}
+
+function detail(wf: WorkflowRecord) {
+  return {
+    ...summary(wf),
+    input: wf.input,
+    cancel_requested: wf.cancelRequested === true,
+    steps: wf.steps.map(stepView),
+    result: wf.result ?? null,
+    error: wf.error ?? null,
+  };
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}

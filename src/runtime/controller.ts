@@ -1,0 +1,622 @@
+/**
+ * The durable controller: interprets a workflow definition document with durable operations.
+ *
+ * Replay rules: every side effect (store writes, events, dispatches, artifact copies) happens
+ * inside a durable step (`ctx.step`, or the submitter of `ctx.waitForCallback`, which runs as
+ * one). Code outside steps only branches on the definition and on results that the durable
+ * execution replays, so it makes the same decisions on every replay. Step names are derived
+ * from the definition: `<step>/start`, `<step>/attempt-<n>`, `<step>/complete`, ...
+ */
+import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import { newCallbackId, newCallbackToken, sha256 } from './ids';
+import type { ErrorInfo, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import type { Telemetry } from './telemetry';
+import { resolveRef, UnresolvedValueError } from './values';
+import type {
+  AgentStepDocument,
+  ApprovalStepDocument,
+  ChoiceStepDocument,
+  ParallelStepDocument,
+  PublishStepDocument,
+  StepDocument,
+  WorkflowDefinitionDocument,
+} from '../contract/definition';
+import { EVENT_TYPES, METRICS, StepStatus, TaskEnvelope, TERMINAL_STATUSES, WorkflowStatus } from '../contract/status';
+
+/** The payload a durable execution of the controller starts with. */
+export interface ControllerEvent {
+  readonly workflow_id: string;
+  readonly input: Record<string, unknown>;
+}
+
+/** What the durable execution returns. */
+export interface ControllerResult {
+  readonly workflow_id: string;
+  readonly status: WorkflowStatus;
+  readonly result?: Record<string, unknown>;
+  readonly error?: ErrorInfo;
+}
+
+export interface ControllerOptions {
+  readonly definition: WorkflowDefinitionDocument;
+  readonly ports: RuntimePorts;
+  readonly telemetry: Telemetry;
+  /** Base URL agents report to: `{callbackBaseUrl}/callbacks/{id}`. */
+  readonly callbackBaseUrl: string;
+  /** Days a workflow's state is kept after its last update (for records the controller creates). */
+  readonly stateRetentionDays?: number;
+}
+
+/** An agent's report, as the API hands it over after validating it. */
+export interface AgentReport {
+  readonly artifacts: Record<string, string>;
+  readonly output: Record<string, unknown>;
+}
+
+/** A person's decision, as the API hands it over. */
+export interface ApprovalDecision {
+  readonly approved: boolean;
+  readonly comment?: string;
+  readonly by?: string;
+}
+
+type HaltStatus = 'CANCELLED' | 'REJECTED' | 'TIMED_OUT' | 'FAILED';
+const HALT_PATTERN = /\[\[workflow-halt:(CANCELLED|REJECTED|TIMED_OUT|FAILED):([A-Z_]+)\]\] ?([^\n]*)/;
+
+/**
+ * Ends the workflow with a status other than SUCCEEDED. The status travels in the message, so
+ * it survives serialization across durable operations and child contexts on replay.
+ */
+export class WorkflowHalt extends Error {
+  public static of(error: unknown): { status: HaltStatus; code: string; message: string } | undefined {
+    const seen = new Set<unknown>();
+    let current: unknown = error;
+    while (current && !seen.has(current)) {
+      seen.add(current);
+      const e = current as { message?: unknown; errorData?: unknown; cause?: unknown };
+      for (const text of [e.message, e.errorData]) {
+        const m = typeof text === 'string' ? HALT_PATTERN.exec(text) : null;
+        if (m) return { status: m[1] as HaltStatus, code: m[2], message: m[3] };
+      }
+      current = e.cause;
+    }
+    return undefined;
+  }
+
+  constructor(public readonly status: HaltStatus, public readonly code: string, detail: string) {
+    super(`[[workflow-halt:${status}:${code}]] ${detail}`);
+    this.name = 'WorkflowHalt';
+  }
+}
+
+/** The error message agents and the cancel route use to fail a pending callback on cancellation. */
+export function cancellationError(): ErrorInfo {
+  return { code: 'WorkflowCancelled', message: new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', 'the workflow was cancelled by request').message };
+}
+
+const NON_TERMINAL: WorkflowStatus[] = ['PENDING', 'RUNNING'];
+
+/** Bookkeeping steps talk to the store and the bus: retry transient failures a few times. */
+const BOOKKEEPING = {
+  retryStrategy: (error: Error, attempt: number) => ({
+    shouldRetry: attempt < 4 && error.name !== 'NonRetryableError',
+    delay: { seconds: attempt * 2 },
+  }),
+};
+
+class NonRetryableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** What a parallel branch hands back to its parent. */
+interface BranchOutcome {
+  readonly outputs: Record<string, unknown>;
+  readonly result?: Record<string, unknown>;
+}
+
+/** What one execution knows as it goes: rebuilt identically on every replay. */
+interface Run {
+  readonly workflowId: string;
+  readonly input: Record<string, unknown>;
+  readonly outputs: Record<string, unknown>;
+  result?: Record<string, unknown>;
+}
+
+/** Creates the durable handler (wrap it with `withDurableExecution` in Lambda). */
+export function createController(options: ControllerOptions): (event: ControllerEvent, ctx: DurableContext) => Promise<ControllerResult> {
+  return async (event, ctx) => new Interpreter(options).execute(event, ctx);
+}
+
+class Interpreter {
+  private readonly def: WorkflowDefinitionDocument;
+  private readonly ports: RuntimePorts;
+  private readonly telemetry: Telemetry;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.def = options.definition;
+    this.ports = options.ports;
+    this.telemetry = options.telemetry;
+  }
+
+  public async execute(event: ControllerEvent, ctx: DurableContext): Promise<ControllerResult> {
+    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {} };
+    const begun = await ctx.step('workflow/start', async () => this.beginWorkflow(run), BOOKKEEPING);
+
+    let status: WorkflowStatus = 'SUCCEEDED';
+    let error: ErrorInfo | undefined;
+    try {
+      if (begun.cancelled) {
+        throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', 'the workflow was cancelled before it started');
+      }
+      await this.runSteps(ctx, this.def.steps, run);
+    } catch (e) {
+      const halt = WorkflowHalt.of(e);
+      if (halt) {
+        status = halt.status;
+        error = { code: halt.code, message: halt.message };
+      } else {
+        status = 'FAILED';
+        error = { code: 'WORKFLOW_ERROR', message: errorMessage(e) };
+      }
+    }
+    const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
+    await ctx.step('workflow/finish', async () => this.finishWorkflow(run, status, result, error), BOOKKEEPING);
+    return { workflow_id: run.workflowId, status, ...(result ? { result } : {}), ...(error ? { error } : {}) };
+  }
+
+  private async runSteps(ctx: DurableContext, steps: readonly StepDocument[], run: Run): Promise<void> {
+    for (const step of steps) {
+      const begun = await ctx.step(`${step.name}/start`, async () => this.beginStep(run, step), BOOKKEEPING);
+      if (begun.cancelled) {
+        throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}'`);
+      }
+      switch (step.type) {
+        case 'agent':
+          await this.agentStep(ctx, step, run, begun.startedAt);
+          break;
+        case 'approval':
+          await this.approvalStep(ctx, step, run, begun.startedAt);
+          break;
+        case 'parallel':
+          await this.parallelStep(ctx, step, run, begun.startedAt);
+          break;
+        case 'choice':
+          await this.choiceStep(ctx, step, run, begun.startedAt);
+          break;
+        case 'publish':
+          await this.publishStep(ctx, step, run, begun.startedAt);
+          break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Step types
+  // ---------------------------------------------------------------------------------------
+
+  private async agentStep(ctx: DurableContext, step: AgentStepDocument, run: Run, startedAt: string): Promise<void> {
+    const input = this.resolveInputs(step, run);
+    const maxAttempts = Math.max(1, step.retry.maxAttempts);
+    let failure: { timedOut: boolean; message: string } | undefined;
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      let report: AgentReport | undefined;
+      try {
+        const raw = await ctx.waitForCallback(
+          `${step.name}/attempt-${attempt}`,
+          async (durableCallbackId) => this.dispatchAgent(run, step, attempt, input, durableCallbackId, startedAt),
+          {
+            timeout: { seconds: step.timeoutSeconds },
+            ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
+            retryStrategy: () => ({ shouldRetry: false }),
+          },
+        );
+        report = parseReport(raw);
+      } catch (e) {
+        if (WorkflowHalt.of(e)?.status === 'CANCELLED') throw e;
+        failure = { timedOut: isTimeout(e), message: describeAgentFailure(e) };
+      }
+      if (report) {
+        const output = { artifacts: report.artifacts, output: report.output };
+        run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
+          await this.completeStep(run, step, startedAt, 'SUCCEEDED', { attempts: attempt, output });
+          return output;
+        }, BOOKKEEPING);
+        return;
+      }
+      if (attempt < maxAttempts) {
+        const delay = backoffSeconds(step, attempt);
+        const f = failure!;
+        await ctx.step(`${step.name}/attempt-${attempt}/failed`, async () => {
+          await this.ports.store.putStep(run.workflowId, {
+            name: step.name,
+            type: step.type,
+            status: 'RUNNING',
+            attempts: attempt,
+            startedAt,
+            error: { code: f.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED', message: `attempt ${attempt} of ${maxAttempts}: ${f.message}; retrying in ${delay}s` },
+          });
+          this.telemetry.warn('agent attempt failed; retrying', { workflow_id: run.workflowId, step_name: step.name, attempt, delay_seconds: delay });
+        }, BOOKKEEPING);
+        if (delay > 0) await ctx.wait(`${step.name}/backoff-${attempt}`, { seconds: delay });
+      }
+    }
+    const status: StepStatus = failure!.timedOut ? 'TIMED_OUT' : 'FAILED';
+    const code = failure!.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED';
+    const message = `step '${step.name}' (agent '${step.agent}') ${failure!.timedOut ? 'timed out' : 'failed'} after ${maxAttempts} attempt(s): ${failure!.message}`;
+    await ctx.step(`${step.name}/complete`, async () => {
+      await this.completeStep(run, step, startedAt, status, { attempts: maxAttempts, error: { code, message } });
+    }, BOOKKEEPING);
+    throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
+  }
+
+  private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run, startedAt: string): Promise<void> {
+    let decision: ApprovalDecision & { timed_out: boolean };
+    try {
+      const raw = await ctx.waitForCallback(
+        `${step.name}/decision`,
+        async (durableCallbackId) => this.requestApproval(run, step, durableCallbackId, startedAt),
+        { timeout: { seconds: step.timeoutSeconds }, retryStrategy: () => ({ shouldRetry: false }) },
+      );
+      decision = { ...parseDecision(raw), timed_out: false };
+    } catch (e) {
+      if (WorkflowHalt.of(e)?.status === 'CANCELLED' || !isTimeout(e)) throw e;
+      if (step.onTimeout === 'FAIL') {
+        const message = `step '${step.name}': nobody approved or rejected within ${step.timeoutSeconds}s`;
+        await ctx.step(`${step.name}/complete`, async () => {
+          await this.completeStep(run, step, startedAt, 'TIMED_OUT', { error: { code: 'APPROVAL_TIMED_OUT', message }, output: { outcome: 'timed_out', approved: false, timed_out: true } });
+        }, BOOKKEEPING);
+        throw new WorkflowHalt('TIMED_OUT', 'APPROVAL_TIMED_OUT', message);
+      }
+      decision = { approved: step.onTimeout === 'APPROVE', comment: `no decision within ${step.timeoutSeconds}s; ${step.onTimeout === 'APPROVE' ? 'approved' : 'rejected'} by the step's timeout rule`, timed_out: true };
+    }
+    const output = {
+      outcome: decision.approved ? 'approved' : 'rejected',
+      approved: decision.approved,
+      timed_out: decision.timed_out,
+      ...(decision.comment !== undefined ? { comment: decision.comment } : {}),
+      ...(decision.by !== undefined ? { by: decision.by } : {}),
+    };
+    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
+      await this.completeStep(run, step, startedAt, decision.approved ? 'SUCCEEDED' : 'REJECTED', { output });
+      return output;
+    }, BOOKKEEPING);
+    if (!decision.approved && step.onReject === 'END') {
+      throw new WorkflowHalt('REJECTED', decision.timed_out ? 'APPROVAL_TIMED_OUT' : 'APPROVAL_REJECTED',
+        `step '${step.name}' was ${decision.timed_out ? 'not answered in time (rejected by its timeout rule)' : 'rejected'}${decision.comment && !decision.timed_out ? `: ${decision.comment}` : ''}`);
+    }
+  }
+
+  private async parallelStep(ctx: DurableContext, step: ParallelStepDocument, run: Run, startedAt: string): Promise<void> {
+    const total = step.branches.length;
+    // A completed parallel operation is not re-entered on replay, so each branch returns what it
+    // learnt (its steps' outputs, a published result) and the parent merges it afterwards.
+    const batch = await ctx.parallel(
+      step.name,
+      step.branches.map((branch) => ({
+        name: `${step.name}.${branch.name}`,
+        func: async (child: DurableContext): Promise<BranchOutcome> => {
+          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs } };
+          await this.runSteps(child, branch.steps, branchRun);
+          const outputs: Record<string, unknown> = {};
+          for (const [name, value] of Object.entries(branchRun.outputs)) {
+            if (!(name in run.outputs)) outputs[name] = value;
+          }
+          return { outputs, ...(branchRun.result ? { result: branchRun.result } : {}) };
+        },
+      })),
+      {
+        maxConcurrency: step.maxConcurrency,
+        completionConfig: { minSuccessful: step.minSuccessful, toleratedFailureCount: total - step.minSuccessful },
+      },
+    );
+    for (const item of batch.succeeded()) {
+      Object.assign(run.outputs, item.result.outputs);
+      if (item.result.result) run.result = item.result.result;
+    }
+    const succeeded = batch.succeeded().map((item) => step.branches[item.index].name);
+    const failed = batch.failed().map((item) => ({ branch: step.branches[item.index].name, error: item.error }));
+    const cancelled = failed.find((f) => WorkflowHalt.of(f.error)?.status === 'CANCELLED');
+    if (cancelled) throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled during step '${step.name}'`);
+
+    const output = { succeeded, failed: failed.map((f) => f.branch) };
+    if (succeeded.length < step.minSuccessful) {
+      const reasons = failed.map((f) => `${f.branch}: ${WorkflowHalt.of(f.error)?.message ?? errorMessage(f.error)}`).join('; ');
+      const message = `step '${step.name}': ${succeeded.length} of ${total} branches succeeded, ${step.minSuccessful} required (${reasons})`;
+      await ctx.step(`${step.name}/complete`, async () => {
+        await this.completeStep(run, step, startedAt, 'FAILED', { output, error: { code: 'PARALLEL_FAILED', message } });
+      }, BOOKKEEPING);
+      const timedOut = failed.length > 0 && failed.every((f) => WorkflowHalt.of(f.error)?.status === 'TIMED_OUT');
+      throw new WorkflowHalt(timedOut ? 'TIMED_OUT' : 'FAILED', 'PARALLEL_FAILED', message);
+    }
+    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
+      await this.completeStep(run, step, startedAt, 'SUCCEEDED', { output });
+      return output;
+    }, BOOKKEEPING);
+  }
+
+  private async choiceStep(ctx: DurableContext, step: ChoiceStepDocument, run: Run, startedAt: string): Promise<void> {
+    let value: unknown;
+    try {
+      value = resolveRef(step.value, run.input, run.outputs, step.name);
+    } catch (e) {
+      await this.failUnresolved(ctx, step, run, startedAt, e);
+    }
+    const chosen = step.cases.find((c) => c.equals === value);
+    const output = { value: value as string | number | boolean, matched: chosen ? String(chosen.equals) : 'otherwise' };
+    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
+      await this.completeStep(run, step, startedAt, 'SUCCEEDED', { output });
+      return output;
+    }, BOOKKEEPING);
+    await this.runSteps(ctx, chosen ? chosen.steps : step.otherwise, run);
+  }
+
+  private async publishStep(ctx: DurableContext, step: PublishStepDocument, run: Run, startedAt: string): Promise<void> {
+    let key: unknown;
+    try {
+      key = resolveRef(step.artifact, run.input, run.outputs, step.name);
+    } catch (e) {
+      await this.failUnresolved(ctx, step, run, startedAt, e);
+    }
+    if (typeof key !== 'string' || key.length === 0) {
+      return this.failUnresolved(ctx, step, run, startedAt, new UnresolvedValueError(`step '${step.name}': the artifact to publish must be an artifact key (a string), got ${JSON.stringify(key)}`));
+    }
+    const artifactKey = key;
+    let published: Record<string, string>;
+    try {
+      published = await ctx.step(`${step.name}/publish`, async () => {
+        if (!(await this.ports.artifacts.exists(artifactKey))) {
+          throw new NonRetryableError(`step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`);
+        }
+        const destination = `published/${run.workflowId}/${artifactKey.split('/').pop()}`;
+        await this.ports.artifacts.copy(artifactKey, destination);
+        const { bucket, localDir } = this.ports.artifacts.location;
+        const location = bucket ? `s3://${bucket}/${destination}` : `${(localDir ?? '').replace(/\/$/, '')}/${destination}`;
+        return { report: destination, location };
+      }, BOOKKEEPING);
+    } catch (e) {
+      const message = describeAgentFailure(e);
+      await ctx.step(`${step.name}/complete`, async () => {
+        await this.completeStep(run, step, startedAt, 'FAILED', { error: { code: 'PUBLISH_FAILED', message } });
+      }, BOOKKEEPING);
+      throw new WorkflowHalt('FAILED', 'PUBLISH_FAILED', message);
+    }
+    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
+      await this.completeStep(run, step, startedAt, 'SUCCEEDED', { output: published });
+      return published;
+    }, BOOKKEEPING);
+    run.result = published;
+  }
+
+  private async failUnresolved(ctx: DurableContext, step: StepDocument, run: Run, startedAt: string, e: unknown): Promise<never> {
+    const message = errorMessage(e);
+    await ctx.step(`${step.name}/complete`, async () => {
+      await this.completeStep(run, step, startedAt, 'FAILED', { error: { code: 'INPUT_UNRESOLVED', message } });
+    }, BOOKKEEPING);
+    throw new WorkflowHalt('FAILED', 'INPUT_UNRESOLVED', message);
+  }
+
+  private resolveInputs(step: AgentStepDocument, run: Run): Record<string, unknown> {
+    const input: Record<string, unknown> = {};
+    for (const [k, ref] of Object.entries(step.input)) {
+      try {
+        input[k] = resolveRef(ref, run.input, run.outputs, step.name);
+      } catch (e) {
+        throw new WorkflowHalt('FAILED', 'INPUT_UNRESOLVED', `${errorMessage(e)} (input '${k}')`);
+      }
+    }
+    return input;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Side effects: only ever called inside durable steps or callback submitters.
+  // ---------------------------------------------------------------------------------------
+
+  private async beginWorkflow(run: Run): Promise<{ cancelled: boolean }> {
+    const { store, events } = this.ports;
+    let wf = await store.getWorkflow(run.workflowId);
+    if (!wf) {
+      // Started without the API (e.g. a schedule): give it a projection so it can be followed.
+      const now = new Date().toISOString();
+      wf = (await store.createWorkflow(newRecord(run.workflowId, this.def.name, run.input, now, this.options.stateRetentionDays))).workflow;
+    }
+    if (wf.cancelRequested) return { cancelled: true };
+    await store.updateWorkflow(run.workflowId, { status: 'RUNNING' }, ['PENDING']);
+    await events.publish(this.event(EVENT_TYPES.workflowStarted, run, undefined, { definition: this.def.name }));
+    this.telemetry.metric(METRICS.workflowsStarted, 'Count', 1, this.def.name);
+    this.telemetry.info('workflow started', { workflow_id: run.workflowId, event_type: EVENT_TYPES.workflowStarted });
+    return { cancelled: false };
+  }
+
+  private async finishWorkflow(run: Run, status: WorkflowStatus,
+    result: Record<string, unknown> | undefined, error: ErrorInfo | undefined): Promise<void> {
+    const { store, events } = this.ports;
+    await store.updateWorkflow(run.workflowId, { status, awaiting: null, result: result ?? null, error: error ?? null }, NON_TERMINAL);
+    for (const cb of await store.pendingCallbacks(run.workflowId)) {
+      await store.completeCallback(cb.callbackId, status === 'CANCELLED' ? 'CANCELLED' : 'FAILED');
+    }
+    const type = status === 'SUCCEEDED' ? EVENT_TYPES.workflowCompleted
+      : status === 'CANCELLED' ? EVENT_TYPES.workflowCancelled : EVENT_TYPES.workflowFailed;
+    await events.publish(this.event(type, run, undefined, { status, ...(result ? { result } : {}), ...(error ? { error } : {}) }));
+    if (status === 'SUCCEEDED') this.telemetry.metric(METRICS.workflowsSucceeded, 'Count', 1, this.def.name);
+    if (status === 'FAILED' || status === 'TIMED_OUT') this.telemetry.metric(METRICS.workflowsFailed, 'Count', 1, this.def.name);
+    this.telemetry.info(`workflow ended ${status}`, { workflow_id: run.workflowId, event_type: type, ...(error ? { error } : {}) });
+  }
+
+  private async beginStep(run: Run, step: StepDocument): Promise<{ cancelled: boolean; startedAt: string }> {
+    const startedAt = new Date().toISOString();
+    const wf = await this.ports.store.getWorkflow(run.workflowId);
+    if (wf?.cancelRequested) return { cancelled: true, startedAt };
+    await this.ports.store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'RUNNING', startedAt });
+    await this.ports.events.publish(this.event(EVENT_TYPES.stepStarted, run, step.name, { step_type: step.type }));
+    this.telemetry.info('step started', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepStarted });
+    return { cancelled: false, startedAt };
+  }
+
+  private async completeStep(run: Run, step: StepDocument, startedAt: string, status: StepStatus,
+    extra: { attempts?: number; output?: Record<string, unknown>; error?: ErrorInfo }): Promise<void> {
+    const endedAt = new Date().toISOString();
+    const record: StepRecord = { name: step.name, type: step.type, status, startedAt, endedAt, ...extra };
+    await this.ports.store.putStep(run.workflowId, record);
+    await this.ports.store.updateWorkflow(run.workflowId, { awaiting: null }, NON_TERMINAL);
+    await this.ports.events.publish(this.event(EVENT_TYPES.stepCompleted, run, step.name, {
+      step_type: step.type, status, ...(extra.output ? { output: extra.output } : {}), ...(extra.error ? { error: extra.error } : {}),
+    }));
+    this.telemetry.metric(METRICS.stepDuration, 'Milliseconds', Date.parse(endedAt) - Date.parse(startedAt), this.def.name);
+    this.telemetry.info(`step ${status}`, { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepCompleted });
+  }
+
+  private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
+    durableCallbackId: string, startedAt: string): Promise<void> {
+    const { store, dispatcher, artifacts } = this.ports;
+    const callbackId = newCallbackId();
+    const token = newCallbackToken();
+    const now = new Date();
+    const deadline = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
+    await store.putCallback({
+      callbackId,
+      durableCallbackId,
+      workflowId: run.workflowId,
+      stepName: step.name,
+      kind: 'agent',
+      tokenHash: sha256(token),
+      state: 'PENDING',
+      createdAt: now.toISOString(),
+      deadline,
+    });
+    // Checked after registering, so a cancel request either sees this callback or is seen here.
+    if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
+      await store.completeCallback(callbackId, 'CANCELLED');
+      throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}' was dispatched`);
+    }
+    await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
+    await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt });
+    const base = this.options.callbackBaseUrl.replace(/\/$/, '');
+    const envelope: TaskEnvelope = {
+      envelope_version: 1,
+      workflow_id: run.workflowId,
+      step_name: step.name,
+      attempt,
+      agent: step.agent,
+      input,
+      artifacts: {
+        ...(artifacts.location.bucket ? { bucket: artifacts.location.bucket } : {}),
+        prefix: artifactPrefix(run.workflowId, step.name, attempt),
+        ...(artifacts.location.localDir ? { local_dir: artifacts.location.localDir } : {}),
+      },
+      callback: { id: callbackId, url: `${base}/callbacks/${callbackId}`, heartbeat_url: `${base}/callbacks/${callbackId}/heartbeat`, token },
+      deadline,
+      ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
+    };
+    const { handle } = await dispatcher.dispatch(step.agent, envelope);
+    this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
+  }
+
+  private async requestApproval(run: Run, step: ApprovalStepDocument, durableCallbackId: string, startedAt: string): Promise<void> {
+    const { store, events } = this.ports;
+    const callbackId = newCallbackId();
+    const now = new Date();
+    const deadline = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
+    await store.putCallback({
+      callbackId,
+      durableCallbackId,
+      workflowId: run.workflowId,
+      stepName: step.name,
+      kind: 'approval',
+      state: 'PENDING',
+      createdAt: now.toISOString(),
+      deadline,
+    });
+    if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
+      await store.completeCallback(callbackId, 'CANCELLED');
+      throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);
+    }
+    await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
+    await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', startedAt, output: { prompt: step.prompt, deadline } });
+    await events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt: step.prompt, deadline }));
+    this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
+  }
+
+  private event(type: string, run: Run, stepName: string | undefined, detail: Record<string, unknown>) {
+    return { type, workflowId: run.workflowId, ...(stepName ? { stepName } : {}), detail, time: new Date().toISOString() };
+  }
+}
+
+/** Where an agent writes the artifacts of one attempt. Reports naming keys outside it are refused. */
+export function artifactPrefix(workflowId: string, stepName: string, attempt: number): string {
+  return `workflows/${workflowId}/${stepName}/attempt-${attempt}/`;
+}
+
+/** A new status projection record. */
+export function newRecord(workflowId: string, definition: string, input: Record<string, unknown>, now: string,
+  retentionDays = 14, idempotencyKey?: string): WorkflowRecord {
+  return {
+    workflowId,
+    definitionName: definition,
+    status: 'PENDING',
+    awaiting: null,
+    input,
+    createdAt: now,
+    updatedAt: now,
+    steps: [],
+    expiresAt: Math.floor(Date.parse(now) / 1000) + retentionDays * 86_400,
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+  };
+}
+
+function backoffSeconds(step: AgentStepDocument, attempt: number): number {
+  const r = step.retry;
+  return Math.min(r.maxDelaySeconds, Math.round(r.initialDelaySeconds * Math.pow(r.backoffRate, attempt - 1)));
+}
+
+function isTimeout(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = e;
+  while (current && !seen.has(current)) {
+    seen.add(current);
+    const x = current as { errorType?: string; name?: string; cause?: unknown };
+    if (x.errorType === 'CallbackTimeoutError' || x.name === 'CallbackTimeoutError') return true;
+    current = x.cause;
+  }
+  return false;
+}
+
+function describeAgentFailure(e: unknown): string {
+  if (isTimeout(e)) return 'no report before the deadline (or a missed heartbeat)';
+  const halt = WorkflowHalt.of(e);
+  if (halt) return halt.message;
+  // The agent's reported error arrives as the callback failure's message (and the cause's).
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  let current: unknown = e;
+  while (current && !seen.has(current)) {
+    seen.add(current);
+    const m = (current as { message?: unknown }).message;
+    if (typeof m === 'string' && m && !parts.includes(m)) parts.push(m);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.pop() ?? 'unknown error';
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function parseReport(raw: string): AgentReport {
+  const parsed = JSON.parse(raw) as Partial<AgentReport>;
+  return { artifacts: parsed.artifacts ?? {}, output: parsed.output ?? {} };
+}
+
+function parseDecision(raw: string): ApprovalDecision {
+  const parsed = JSON.parse(raw) as Partial<ApprovalDecision>;
+  return {
+    approved: parsed.approved === true,
+    ...(parsed.comment !== undefined ? { comment: parsed.comment } : {}),
+    ...(parsed.by !== undefined ? { by: parsed.by } : {}),
+  };
+}
+
+export { TERMINAL_STATUSES };

@@ -1,0 +1,67 @@
+import {
+  InvokeCommand,
+  LambdaClient,
+  SendDurableExecutionCallbackFailureCommand,
+  SendDurableExecutionCallbackHeartbeatCommand,
+  SendDurableExecutionCallbackSuccessCommand,
+} from '@aws-sdk/client-lambda';
+import { CallbackNotPendingError, CallbackRecord, DurableControl, ErrorInfo } from '../ports';
+
+/** Errors with which the durable callback API says the callback is no longer open. */
+const NOT_PENDING = new Set(['CallbackTimeoutException', 'ResourceNotFoundException', 'InvalidParameterValueException']);
+
+/**
+ * DurableControl over the Lambda durable execution APIs. Executions are started through the
+ * controller's alias (a qualified ARN) with the workflow id as `DurableExecutionName`, so a
+ * repeated start of the same workflow is a no-op.
+ */
+export class LambdaDurableControl implements DurableControl {
+  constructor(private readonly props: { readonly client: LambdaClient; readonly controllerArn: string }) {
+    if (!/:function:[^:]+:[^:]+$/.test(props.controllerArn)) {
+      throw new Error(`controllerArn must be a qualified function ARN (alias or version), got '${props.controllerArn}'`);
+    }
+  }
+
+  async start(workflowId: string, input: Record<string, unknown>): Promise<void> {
+    try {
+      const res = await this.props.client.send(new InvokeCommand({
+        FunctionName: this.props.controllerArn,
+        InvocationType: 'Event',
+        DurableExecutionName: workflowId,
+        Payload: Buffer.from(JSON.stringify({ workflow_id: workflowId, input })),
+      }));
+      if (res.FunctionError) {
+        throw new Error(`starting workflow ${workflowId} failed: ${res.FunctionError}`);
+      }
+    } catch (e) {
+      if ((e as Error).name === 'DurableExecutionAlreadyStartedException') return; // idempotent start
+      throw e;
+    }
+  }
+
+  async callbackSuccess(callback: CallbackRecord, result: string): Promise<void> {
+    await this.send(() => this.props.client.send(new SendDurableExecutionCallbackSuccessCommand({
+      CallbackId: callback.durableCallbackId, Result: Buffer.from(result),
+    })));
+  }
+
+  async callbackFailure(callback: CallbackRecord, error: ErrorInfo): Promise<void> {
+    await this.send(() => this.props.client.send(new SendDurableExecutionCallbackFailureCommand({
+      CallbackId: callback.durableCallbackId, Error: { ErrorType: error.code, ErrorMessage: error.message },
+    })));
+  }
+
+  async callbackHeartbeat(callback: CallbackRecord): Promise<void> {
+    await this.send(() => this.props.client.send(new SendDurableExecutionCallbackHeartbeatCommand({ CallbackId: callback.durableCallbackId })));
+  }
+
+  private async send(call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (e) {
+      const name = (e as Error).name;
+      if (NOT_PENDING.has(name)) throw new CallbackNotPendingError(`${name}: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import type { DurableExecutionHandler } from '@aws/durable-execution-sdk-js';
+import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
+import { LIMITS } from '../../contract/definition';
+import { CallbackNotPendingError, CallbackRecord, DurableControl, ErrorInfo } from '../ports';
+
+/** How a local execution ended. */
+export interface LocalExecutionOutcome {
+  readonly status: string;
+  readonly result?: unknown;
+  readonly error?: unknown;
+}
+
+/**
+ * DurableControl on the durable-execution testing SDK's LocalDurableTestRunner: one runner per
+ * workflow, real timers. This is the embedded default: the controller code is the same that runs
+ * in Lambda; only the execution backend is local and in-process.
+ *
+ * Call {@link LocalDurableControl.setup} once per process before starting workflows and
+ * {@link LocalDurableControl.teardown} at the end.
+ */
+export class LocalDurableControl implements DurableControl {
+  /** Prepares the local execution backend (real timers). */
+  public static async setup(): Promise<void> {
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: false });
+  }
+
+  public static async teardown(): Promise<void> {
+    await LocalDurableTestRunner.teardownTestEnvironment();
+  }
+
+  private readonly runners = new Map<string, { runner: LocalDurableTestRunner; done: Promise<LocalExecutionOutcome> }>();
+  private readonly handler: ReturnType<typeof withDurableExecution>;
+  private readonly settled = new Set<string>();
+
+  constructor(controller: DurableExecutionHandler<any, any>, private readonly onEnd?: (workflowId: string, outcome: LocalExecutionOutcome) => void) {
+    this.handler = withDurableExecution(controller);
+  }
+
+  async start(workflowId: string, input: Record<string, unknown>): Promise<void> {
+    if (this.runners.has(workflowId)) return; // idempotent, like a repeated DurableExecutionName
+    const runner = new LocalDurableTestRunner({ handlerFunction: this.handler });
+    const done = runner.run({ payload: { workflow_id: workflowId, input } }).then(
+      (r) => {
+        const status = String(r.getStatus());
+        return status === 'SUCCEEDED' ? { status, result: r.getResult() } : { status, error: r.getError() };
+      },
+      (e: unknown) => ({ status: 'FAILED', error: e instanceof Error ? e.message : String(e) }),
+    ).then((outcome) => {
+      this.onEnd?.(workflowId, outcome);
+      return outcome;
+    });
+    this.runners.set(workflowId, { runner, done });
+  }
+
+  /** Resolves when the workflow's execution ends. */
+  public async finished(workflowId: string): Promise<LocalExecutionOutcome> {
+    const entry = this.runners.get(workflowId);
+    if (!entry) throw new Error(`no local execution for workflow ${workflowId}`);
+    return entry.done;
+  }
+
+  /** Ids of the executions this control started. */
+  public get workflowIds(): string[] {
+    return [...this.runners.keys()];
+  }
+
+  async callbackSuccess(callback: CallbackRecord, result: string): Promise<void> {
+    await this.settle(callback, async (op) => { await op.sendCallbackSuccess(result); });
+  }
+
+  async callbackFailure(callback: CallbackRecord, error: ErrorInfo): Promise<void> {
+    await this.settle(callback, async (op) => { await op.sendCallbackFailure({ ErrorType: error.code, ErrorMessage: error.message }); });
+  }
+
+  /**
+   * Completes a callback at most once, as the Lambda durable service does: of two concurrent
+   * completions one wins and the other gets CallbackNotPendingError.
+   */
+  private async settle(callback: CallbackRecord, send: (op: Awaited<ReturnType<LocalDurableControl['pendingOperation']>>) => Promise<void>): Promise<void> {
+    if (this.settled.has(callback.durableCallbackId)) {
+      throw new CallbackNotPendingError('it was already completed');
+    }
+    this.settled.add(callback.durableCallbackId);
+    try {
+      await send(await this.pendingOperation(callback));
+    } catch (e) {
+      if (!(e instanceof CallbackNotPendingError)) this.settled.delete(callback.durableCallbackId);
+      throw e;
+    }
+  }
+
+  async callbackHeartbeat(callback: CallbackRecord): Promise<void> {
+    const op = await this.pendingOperation(callback);
+    try {
+      await op.sendCallbackHeartbeat();
+    } catch (e) {
+      // The local backend only tracks heartbeats of callbacks with a heartbeat timeout; for the
+      // others a heartbeat is accepted and changes nothing, as in Lambda.
+      if (!/requires heartbeat/.test((e as Error).message)) throw e;
+    }
+  }
+
+  /** Finds the waitForCallback operation whose callback id is the record's durable callback id. */
+  private async pendingOperation(callback: CallbackRecord) {
+    const entry = this.runners.get(callback.workflowId);
+    if (!entry) throw new CallbackNotPendingError(`no execution of workflow ${callback.workflowId} runs here`);
+    const names = callback.kind === 'approval'
+      ? [`${callback.stepName}/decision`]
+      : Array.from({ length: LIMITS.maxRetryAttempts }, (_, i) => `${callback.stepName}/attempt-${i + 1}`);
+    for (const name of names) {
+      const op = entry.runner.getOperation(name);
+      if (op.getCallbackDetails()?.callbackId === callback.durableCallbackId) {
+        const status = String(op.getStatus());
+        if (status !== 'STARTED' && status !== 'PENDING') {
+          throw new CallbackNotPendingError(`operation ${name} is ${status}`);
+        }
+        return op;
+      }
+    }
+    throw new CallbackNotPendingError(`no open operation of workflow ${callback.workflowId} has this callback`);
+  }
+}

@@ -1,0 +1,71 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC_NAMESPACE } from '../contract/status';
+
+/** Structured fields every runtime log line may carry. */
+export interface LogFields {
+  readonly workflow_id?: string;
+  readonly step_name?: string;
+  readonly event_type?: string;
+  readonly [key: string]: unknown;
+}
+
+/** Logs and metrics, so that the controller and API do not depend on where they run. */
+export interface Telemetry {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** Counts or durations (milliseconds), dimensioned by workflow definition name. */
+  metric(name: string, unit: 'Count' | 'Milliseconds', value: number, definition: string): void;
+}
+
+/** Powertools for AWS Lambda: JSON logs with workflow_id/step_name/event_type keys, EMF metrics. */
+export class PowertoolsTelemetry implements Telemetry {
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+
+  constructor(serviceName: string) {
+    this.logger = new Logger({ serviceName });
+    this.metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName });
+  }
+
+  info(message: string, fields: LogFields = {}): void {
+    this.logger.info(message, { ...fields });
+  }
+  warn(message: string, fields: LogFields = {}): void {
+    this.logger.warn(message, { ...fields });
+  }
+  error(message: string, fields: LogFields = {}): void {
+    this.logger.error(message, { ...fields });
+  }
+  metric(name: string, unit: 'Count' | 'Milliseconds', value: number, definition: string): void {
+    const single = this.metrics.singleMetric();
+    single.addDimension('workflow', definition);
+    single.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value);
+  }
+}
+
+/** Collects everything in memory (tests) or forwards to a sink (local server). */
+export class RecordingTelemetry implements Telemetry {
+  public readonly logs: Array<{ level: string; message: string; fields: LogFields }> = [];
+  public readonly metrics: Array<{ name: string; value: number; definition: string }> = [];
+
+  constructor(private readonly sink?: (level: string, message: string, fields: LogFields) => void) {}
+
+  info(message: string, fields: LogFields = {}): void {
+    this.record('info', message, fields);
+  }
+  warn(message: string, fields: LogFields = {}): void {
+    this.record('warn', message, fields);
+  }
+  error(message: string, fields: LogFields = {}): void {
+    this.record('error', message, fields);
+  }
+  metric(name: string, _unit: 'Count' | 'Milliseconds', value: number, definition: string): void {
+    this.metrics.push({ name, value, definition });
+  }
+  private record(level: string, message: string, fields: LogFields): void {
+    if (this.logs.length < 10_000) this.logs.push({ level, message, fields });
+    this.sink?.(level, message, fields);
+  }
+}

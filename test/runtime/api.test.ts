@@ -1,0 +1,227 @@
+import { researchDefinition } from './fixtures';
+import { AgentBehavior, makeRuntime, succeeds, TestRuntime } from './harness';
+import type { TaskEnvelope } from '../../src/contract/status';
+import { LocalDurableControl } from '../../src/runtime/durable/local-durable-control';
+
+jest.setTimeout(60_000);
+
+/** A researcher that keeps its envelope and never reports, so its callback stays open. */
+let held: TaskEnvelope | undefined;
+const holder: AgentBehavior = async (env) => {
+  held = env;
+};
+
+let rt: TestRuntime;
+let waitingForAgent: string;
+let waitingForApproval: string;
+let ended: string;
+
+beforeAll(async () => {
+  await LocalDurableControl.setup();
+  let first = true;
+  rt = makeRuntime(researchDefinition(), {
+    researcher: async (env, tools) => {
+      if (first) {
+        first = false;
+        return holder(env, tools);
+      }
+      return succeeds(['research'])(env, tools);
+    },
+    analyst: succeeds(['analysis']),
+    writer: succeeds(['report']),
+  });
+  waitingForAgent = await rt.start({ topic: 'held' });
+  await rt.waitFor(waitingForAgent, (wf) => wf.awaiting === 'agent');
+  waitingForApproval = await rt.start({ topic: 'approval' });
+  await rt.waitFor(waitingForApproval, (wf) => wf.awaiting === 'approval');
+  ended = await rt.start({ topic: 'ended' });
+  await rt.waitFor(ended, (wf) => wf.awaiting === 'approval');
+  await rt.call('POST', `/workflows/${ended}/cancel`);
+  await rt.finished(ended);
+});
+
+afterAll(async () => {
+  for (const id of [waitingForAgent, waitingForApproval]) await rt.call('POST', `/workflows/${id}/cancel`);
+  await Promise.all([waitingForAgent, waitingForApproval].map((id) => rt.finished(id)));
+  rt.dispose();
+  await LocalDurableControl.teardown();
+});
+
+interface Case {
+  readonly name: string;
+  readonly method: string;
+  readonly path: () => string;
+  readonly body?: unknown;
+  readonly headers?: () => Record<string, string>;
+  readonly status: number;
+  /** The message must match: it names the field or the problem and what is expected. */
+  readonly message: RegExp;
+}
+
+const bearer = () => ({ authorization: `Bearer ${held!.callback.token}` });
+const cb = () => `/callbacks/${held!.callback.id}`;
+const huge = 'x'.repeat(70 * 1024);
+
+const CASES: Case[] = [
+  // POST /workflows
+  { name: 'no body', method: 'POST', path: () => '/workflows', status: 400, message: /a JSON body is required/ },
+  { name: 'empty body', method: 'POST', path: () => '/workflows', body: '   ', status: 400, message: /a JSON body is required/ },
+  { name: 'invalid JSON', method: 'POST', path: () => '/workflows', body: '{"topic": ', status: 400, message: /not valid JSON/ },
+  { name: 'JSON array', method: 'POST', path: () => '/workflows', body: '[1,2]', status: 400, message: /must be a JSON object, got an array/ },
+  { name: 'JSON string', method: 'POST', path: () => '/workflows', body: '"topic"', status: 400, message: /must be a JSON object, got string/ },
+  { name: 'JSON null', method: 'POST', path: () => '/workflows', body: 'null', status: 400, message: /must be a JSON object, got null/ },
+  { name: 'missing required field', method: 'POST', path: () => '/workflows', body: { parameters: {} }, status: 400, message: /field 'topic' is required: step 'research' reads it/ },
+  { name: 'required field null', method: 'POST', path: () => '/workflows', body: { topic: null }, status: 400, message: /field 'topic' is required/ },
+  { name: 'required field blank', method: 'POST', path: () => '/workflows', body: { topic: '  ' }, status: 400, message: /field 'topic' must not be empty/ },
+  { name: 'input too large', method: 'POST', path: () => '/workflows', body: { topic: 'x', blob: 'y'.repeat(40 * 1024) }, status: 400, message: /larger than 32 KB/ },
+  { name: 'body too large', method: 'POST', path: () => '/workflows', body: huge, status: 400, message: /larger than 64 KB/ },
+  { name: 'idempotency key with spaces', method: 'POST', path: () => '/workflows', body: { topic: 'x' }, headers: () => ({ 'Idempotency-Key': 'has space' }), status: 400, message: /Idempotency-Key must be 1 to 255 printable ASCII/ },
+  { name: 'idempotency key too long', method: 'POST', path: () => '/workflows', body: { topic: 'x' }, headers: () => ({ 'Idempotency-Key': 'k'.repeat(256) }), status: 400, message: /Idempotency-Key/ },
+  { name: 'PUT on /workflows', method: 'PUT', path: () => '/workflows', body: {}, status: 405, message: /PUT is not allowed on \/workflows; use POST, GET/ },
+  // GET /workflows
+  { name: 'unknown status', method: 'GET', path: () => '/workflows?status=DONE', status: 400, message: /parameter 'status': expected one of .*"SUCCEEDED"/ },
+  { name: 'lower-case status', method: 'GET', path: () => '/workflows?status=succeeded', status: 400, message: /parameter 'status'/ },
+  { name: 'limit zero', method: 'GET', path: () => '/workflows?limit=0', status: 400, message: /parameter 'limit': expected a whole number from 1 to 100/ },
+  { name: 'limit too big', method: 'GET', path: () => '/workflows?limit=101', status: 400, message: /parameter 'limit': expected a whole number from 1 to 100/ },
+  { name: 'limit not a number', method: 'GET', path: () => '/workflows?limit=ten', status: 400, message: /parameter 'limit': expected a whole number/ },
+  { name: 'limit negative', method: 'GET', path: () => '/workflows?limit=-1', status: 400, message: /parameter 'limit'/ },
+  { name: 'forged next_token', method: 'GET', path: () => '/workflows?next_token=garbage', status: 400, message: /parameter 'next_token'/ },
+  { name: 'unknown query parameter', method: 'GET', path: () => '/workflows?stauts=RUNNING', status: 400, message: /unknown parameter 'stauts'/ },
+  // GET /workflows/{id}
+  { name: 'unknown workflow', method: 'GET', path: () => '/workflows/wf-00000000000000000000000000000000', status: 404, message: /no workflow with id/ },
+  { name: 'malformed workflow id', method: 'GET', path: () => '/workflows/../../etc', status: 404, message: /no route|no workflow/ },
+  { name: 'garbage workflow id', method: 'GET', path: () => '/workflows/%3Cscript%3E', status: 404, message: /no workflow with id '<script>'/ },
+  { name: 'DELETE a workflow', method: 'DELETE', path: () => `/workflows/${waitingForAgent}`, status: 405, message: /DELETE is not allowed/ },
+  // POST /workflows/{id}/approval
+  { name: 'approval without body', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, status: 400, message: /a JSON body is required: \{"approved": true/ },
+  { name: 'approval not JSON', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: 'yes', status: 400, message: /not valid JSON/ },
+  { name: 'approval missing approved', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { comment: 'ok' }, status: 400, message: /field 'approved': expected boolean/ },
+  { name: 'approved as string', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: 'true' }, status: 400, message: /field 'approved': expected boolean, received string/ },
+  { name: 'approved as number', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: 1 }, status: 400, message: /field 'approved': expected boolean/ },
+  { name: 'comment not a string', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: true, comment: 5 }, status: 400, message: /field 'comment': expected string/ },
+  { name: 'comment too long', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: true, comment: 'c'.repeat(2001) }, status: 400, message: /field 'comment'.*2000/ },
+  { name: 'approval unknown field', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: true, approver: 'me' }, status: 400, message: /unknown field 'approver'/ },
+  { name: 'approval of unknown workflow', method: 'POST', path: () => '/workflows/wf-00000000000000000000000000000000/approval', body: { approved: true }, status: 404, message: /no workflow/ },
+  { name: 'approval while waiting for an agent', method: 'POST', path: () => `/workflows/${waitingForAgent}/approval`, body: { approved: true }, status: 409, message: /not waiting for approval \(it is RUNNING, awaiting agent\)/ },
+  { name: 'approval of an ended workflow', method: 'POST', path: () => `/workflows/${ended}/approval`, body: { approved: true }, status: 409, message: /has ended \(CANCELLED\)/ },
+  { name: 'GET on approval', method: 'GET', path: () => `/workflows/${waitingForApproval}/approval`, status: 405, message: /use POST/ },
+  // POST /workflows/{id}/cancel
+  { name: 'cancel unknown workflow', method: 'POST', path: () => '/workflows/wf-00000000000000000000000000000000/cancel', status: 404, message: /no workflow/ },
+  { name: 'cancel an ended workflow', method: 'POST', path: () => `/workflows/${ended}/cancel`, status: 409, message: /already ended \(CANCELLED\)/ },
+  { name: 'cancel with a body', method: 'POST', path: () => `/workflows/${waitingForAgent}/cancel`, body: { reason: 'x' }, status: 400, message: /takes no body/ },
+  // POST /callbacks/{id}
+  { name: 'report without token', method: 'POST', path: cb, body: { status: 'succeeded' }, status: 401, message: /Authorization: Bearer <token> is required/ },
+  { name: 'report with basic auth', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ authorization: 'Basic dXNlcjpwYXNz' }), status: 401, message: /Bearer/ },
+  { name: 'report with a forged token', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ authorization: `Bearer ${'Z'.repeat(43)}` }), status: 403, message: /does not belong to callback/ },
+  { name: 'report to unknown callback', method: 'POST', path: () => '/callbacks/cb-AAAAAAAAAAAAAAAAAAAAAAAA', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /no callback with id/ },
+  { name: 'report to malformed callback id', method: 'POST', path: () => '/callbacks/not-a-callback', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /no callback/ },
+  { name: 'report without body', method: 'POST', path: cb, headers: bearer, status: 400, message: /a JSON body is required/ },
+  { name: 'report with unknown status', method: 'POST', path: cb, body: { status: 'done' }, headers: bearer, status: 400, message: /field 'status': expected one of "succeeded", "failed"/ },
+  { name: 'report without status', method: 'POST', path: cb, body: { artifacts: {} }, headers: bearer, status: 400, message: /field 'status'/ },
+  { name: 'failed report without error', method: 'POST', path: cb, body: { status: 'failed' }, headers: bearer, status: 400, message: /field 'error': required when status is 'failed'/ },
+  { name: 'failed report with empty message', method: 'POST', path: cb, body: { status: 'failed', error: { message: '' } }, headers: bearer, status: 400, message: /field 'error.message'/ },
+  { name: 'failed report with artifacts', method: 'POST', path: cb, body: { status: 'failed', error: { message: 'x' }, artifacts: { a: 'b' } }, headers: bearer, status: 400, message: /a failed report carries no artifacts/ },
+  { name: 'succeeded report with error', method: 'POST', path: cb, body: { status: 'succeeded', error: { message: 'x' } }, headers: bearer, status: 400, message: /only a 'failed' report carries an error/ },
+  { name: 'artifact name invalid', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { '1bad': 'k' } }, headers: bearer, status: 400, message: /field 'artifacts.1bad'.*artifact names/ },
+  { name: 'artifact key not a string', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { report: 3 } }, headers: bearer, status: 400, message: /field 'artifacts.report': expected string/ },
+  { name: 'artifact outside prefix', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { report: 'published/x' } }, headers: bearer, status: 400, message: /outside this task's prefix/ },
+  { name: 'artifact path traversal', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { report: `workflows/${'x'}/../../secret` } }, headers: bearer, status: 400, message: /outside this task's prefix/ },
+  { name: 'output not an object', method: 'POST', path: cb, body: { status: 'succeeded', output: 'words' }, headers: bearer, status: 400, message: /field 'output': expected record|field 'output'/ },
+  { name: 'output too large', method: 'POST', path: cb, body: { status: 'succeeded', output: { text: 'o'.repeat(17 * 1024) } }, headers: bearer, status: 400, message: /field 'output': larger than 16 KB/ },
+  { name: 'report unknown field', method: 'POST', path: cb, body: { status: 'succeeded', result: 1 }, headers: bearer, status: 400, message: /unknown field 'result'/ },
+  { name: 'error code invalid', method: 'POST', path: cb, body: { status: 'failed', error: { code: 'has space', message: 'm' } }, headers: bearer, status: 400, message: /field 'error.code'/ },
+  // POST /callbacks/{id}/heartbeat
+  { name: 'heartbeat without token', method: 'POST', path: () => `${cb()}/heartbeat`, status: 401, message: /Bearer/ },
+  { name: 'heartbeat with forged token', method: 'POST', path: () => `${cb()}/heartbeat`, headers: () => ({ authorization: `Bearer ${'Q'.repeat(43)}` }), status: 403, message: /does not belong/ },
+  { name: 'heartbeat with a body', method: 'POST', path: () => `${cb()}/heartbeat`, body: { progress: 1 }, headers: bearer, status: 400, message: /takes no body/ },
+  // Anything else
+  { name: 'unknown route', method: 'GET', path: () => '/nothing', status: 404, message: /no route for GET \/nothing; routes are POST \/workflows/ },
+];
+
+describe('every bad request gets a 4xx naming the problem, and writes nothing', () => {
+  test(`at least 40 cases (${CASES.length})`, () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const before = await rt.call('GET', '/workflows?limit=100');
+    const res = await rt.call(c.method, c.path(), c.body, c.headers?.());
+    expect({ status: res.status, message: res.body?.message }).toEqual({ status: c.status, message: expect.stringMatching(c.message) });
+    expect(res.body.error).toEqual(expect.any(String));
+    expect(res.headers['content-type']).toBe('application/json');
+    const after = await rt.call('GET', '/workflows?limit=100');
+    expect(after.body.workflows.length).toBe(before.body.workflows.length);
+  });
+
+  test('the held callback is still pending after all that', async () => {
+    const wf = await rt.call('GET', `/workflows/${waitingForAgent}`);
+    expect(wf.body).toMatchObject({ status: 'RUNNING', awaiting: 'agent' });
+    const approval = await rt.call('GET', `/workflows/${waitingForApproval}`);
+    expect(approval.body).toMatchObject({ status: 'RUNNING', awaiting: 'approval' });
+  });
+});
+
+describe('POST /workflows', () => {
+  test('answers 202 with workflow_id, status, awaiting and message', async () => {
+    const res = await rt.call('POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'comprehensive' } });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      workflow_id: expect.stringMatching(/^wf-[0-9a-f]{32}$/),
+      status: 'PENDING',
+      awaiting: 'agent',
+      message: "Workflow accepted; its first step 'research' goes to agent 'researcher'",
+      links: { self: `/workflows/${res.body.workflow_id}` },
+    });
+    await rt.waitFor(res.body.workflow_id, (wf) => wf.awaiting === 'approval');
+    await rt.call('POST', `/workflows/${res.body.workflow_id}/cancel`);
+    await rt.finished(res.body.workflow_id);
+  });
+
+  test('the same Idempotency-Key twice starts one workflow and returns its id; a different body is a 409', async () => {
+    const headers = { 'Idempotency-Key': 'order-1234' };
+    const [a, b] = await Promise.all([
+      rt.call('POST', '/workflows', { topic: 'same' }, headers),
+      rt.call('POST', '/workflows', { topic: 'same' }, headers),
+    ]);
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(a.body.workflow_id).toBe(b.body.workflow_id);
+    expect([a.body.idempotent_replay, b.body.idempotent_replay].filter(Boolean)).toHaveLength(1);
+    const other = await rt.call('POST', '/workflows', { topic: 'different' }, headers);
+    expect(other.status).toBe(409);
+    expect(other.body.message).toContain("Idempotency-Key 'order-1234' was already used");
+    await rt.waitFor(a.body.workflow_id, (wf) => wf.awaiting === 'approval');
+    expect(rt.durable.workflowIds.filter((id) => id === a.body.workflow_id)).toHaveLength(1);
+    await rt.call('POST', `/workflows/${a.body.workflow_id}/cancel`);
+    await rt.finished(a.body.workflow_id);
+  });
+});
+
+describe('GET /workflows', () => {
+  test('newest first, filtered by status, paginated with next_token', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await rt.start({ topic: `page ${i}` }));
+    await Promise.all(ids.map((id) => rt.waitFor(id, (wf) => wf.awaiting === 'approval')));
+    for (const id of ids) await rt.call('POST', `/workflows/${id}/cancel`);
+    await Promise.all(ids.map((id) => rt.finished(id)));
+
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const res = await rt.call('GET', `/workflows?status=CANCELLED&limit=2${token ? `&next_token=${encodeURIComponent(token)}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.workflows.length).toBeLessThanOrEqual(2);
+      for (const w of res.body.workflows) {
+        expect(w.status).toBe('CANCELLED');
+        seen.push(w.workflow_id);
+      }
+      token = res.body.next_token;
+      pages++;
+    } while (token && pages < 20);
+    expect(seen).toEqual(expect.arrayContaining(ids));
+    expect(new Set(seen).size).toBe(seen.length);
+    const times = await Promise.all(seen.map(async (id) => (await rt.call('GET', `/workflows/${id}`)).body.updated_at));
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+});
