@@ -108,8 +108,13 @@ export interface WorkflowStore {
    * `onlyIfStatusIn`. Returns whether it was applied.
    */
   updateWorkflow(workflowId: string, patch: WorkflowPatch, onlyIfStatusIn?: readonly WorkflowStatus[]): Promise<boolean>;
-  /** Inserts or replaces the step with the same name. */
+  /**
+   * Inserts or replaces the step with the same name (steps keep the order their names were first
+   * seen in). Rejects for an unknown workflow. Sets the workflow's `updatedAt`, as
+   * `updateWorkflow` does; an empty `onlyIfStatusIn` applies nothing.
+   */
   putStep(workflowId: string, step: StepRecord): Promise<void>;
+  /** Stores a PENDING callback; rejects for an unknown workflow. */
   putCallback(callback: CallbackRecord): Promise<void>;
   getCallback(callbackId: string): Promise<CallbackRecord | undefined>;
   /** Pending callbacks of a workflow. */

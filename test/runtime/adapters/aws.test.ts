@@ -2,7 +2,6 @@ import { createHash } from 'crypto';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateTableCommand,
-  CreateTableCommandInput,
   DynamoDBClient,
   TransactionCanceledException,
   UpdateTimeToLiveCommand,
@@ -31,6 +30,7 @@ import {
 } from '../../../src/runtime/adapters/aws';
 import type { WorkflowEvent, WorkflowRecord } from '../../../src/runtime/ports';
 import { describeWithMoto } from '../../helpers/moto';
+import { workflowTableInput as tableInput } from '../../helpers/workflow-table';
 import { agentDispatcherContract, envelopeFor } from '../contract/agent-dispatcher.contract';
 import { artifactStoreContract } from '../contract/artifact-store.contract';
 import { eventPublisherContract, ObservedEvent } from '../contract/event-publisher.contract';
@@ -51,25 +51,6 @@ const workflow = (id: string, overrides: Partial<WorkflowRecord> = {}): Workflow
   steps: [],
   ...overrides,
 });
-
-/** The workflow table as the DurableOrchestrator creates it, from `TABLE` (on demand, both sparse GSIs). */
-function tableInput(tableName: string, projection: 'ALL' | 'KEYS_ONLY' = 'ALL'): CreateTableCommandInput {
-  const s = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
-  const gsi = (index: { name: string; partitionKey: string; sortKey: string }) => ({
-    IndexName: index.name,
-    KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
-    Projection: { ProjectionType: projection },
-  });
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      s(TABLE.partitionKey), s(TABLE.sortKey), s(TABLE.statusIndex.partitionKey), s(TABLE.updatedIndex.partitionKey), s(TABLE.statusIndex.sortKey),
-    ],
-    KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }, { AttributeName: TABLE.sortKey, KeyType: 'RANGE' }],
-    GlobalSecondaryIndexes: [gsi(TABLE.statusIndex), gsi(TABLE.updatedIndex)],
-  };
-}
 
 describeWithMoto('AWS adapters against moto_server', (moto) => {
   const config = () => ({ endpoint: moto().endpoint, region, credentials, forcePathStyle: true });

@@ -1,0 +1,102 @@
+/**
+ * The bundled API handler (assets/, exactly what Lambda runs) against moto_server: it reads its
+ * configuration from the environment the construct sets, and talks to DynamoDB through the
+ * AWS adapters.
+ */
+import * as path from 'path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ENV } from '../../../src/contract/table';
+import { configFromEnv } from '../../../src/runtime/aws-runtime';
+import { describeWithMoto } from '../../helpers/moto';
+import { workflowTableInput } from '../../helpers/workflow-table';
+import { researchDefinition } from '../../runtime/fixtures';
+
+const BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'durable-orchestrator', 'handlers', 'api.lambda', 'index.js');
+
+const AGENTS = {
+  researcher: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:researcher' },
+  analyst: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:analyst' },
+  writer: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:writer' },
+};
+
+function baseEnv(): Record<string, string> {
+  return {
+    [ENV.tableName]: 'workflows',
+    [ENV.bucketName]: 'artifacts',
+    [ENV.eventBusName]: 'bus',
+    [ENV.controllerArn]: 'arn:aws:lambda:us-east-1:123456789012:function:controller:live',
+    [ENV.definition]: JSON.stringify(researchDefinition()),
+    [ENV.agents]: JSON.stringify(AGENTS),
+    [ENV.callbackBaseUrl]: 'https://api.example.com',
+    [ENV.stateRetentionDays]: '14',
+  };
+}
+
+describe('configFromEnv', () => {
+  test('reads a complete environment', () => {
+    const config = configFromEnv(baseEnv());
+    expect(config.definition.name).toBe('research-report');
+    expect(Object.keys(config.agents)).toEqual(['researcher', 'analyst', 'writer']);
+    expect(config.stateRetentionDays).toBe(14);
+  });
+
+  test.each([
+    [ENV.tableName, undefined, /WORKFLOW_TABLE_NAME is not set/],
+    [ENV.definition, '{not json', /WORKFLOW_DEFINITION is not valid JSON/],
+    [ENV.stateRetentionDays, '0', /STATE_RETENTION_DAYS must be a whole number of days >= 1, got '0'/],
+    [ENV.agents, JSON.stringify({ researcher: AGENTS.researcher }), /not valid:[\s\S]*'analyst'/],
+  ])('%s = %s is refused with a message naming it', (name, value, message) => {
+    const env: Record<string, string | undefined> = { ...baseEnv(), [name]: value };
+    expect(() => configFromEnv(env)).toThrow(message);
+  });
+});
+
+describeWithMoto('the bundled API handler', (moto) => {
+  let handler: (event: unknown) => Promise<{ statusCode: number; body: string }>;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    Object.assign(process.env, moto().env, baseEnv(), { POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    const ddb = new DynamoDBClient({ endpoint: moto().endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await ddb.send(new CreateTableCommand(workflowTableInput('workflows')));
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handler = require(BUNDLE).handler;
+    });
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  const event = (method: string, rawPath: string, body?: unknown) => ({
+    version: '2.0',
+    rawPath,
+    headers: { 'content-type': 'application/json' },
+    isBase64Encoded: false,
+    requestContext: { http: { method }, stage: '$default', requestId: 'r1' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+
+  test('GET /workflows lists from DynamoDB', async () => {
+    const res = await handler(event('GET', '/workflows'));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ workflows: [] });
+  });
+
+  test('POST /workflows that cannot start its execution answers 503 and leaves a FAILED record, not a live one', async () => {
+    // moto has no durable functions: the Invoke of the controller alias fails, as an outage would.
+    const res = await handler(event('POST', '/workflows', { topic: 'quantum' }));
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body).message).toContain('could not be started');
+    const failed = await handler({ ...event('GET', '/workflows'), queryStringParameters: { status: 'FAILED' } });
+    expect(JSON.parse(failed.body).workflows).toHaveLength(1);
+    const running = await handler({ ...event('GET', '/workflows'), queryStringParameters: { status: 'PENDING' } });
+    expect(JSON.parse(running.body).workflows).toHaveLength(0);
+  });
+
+  test('a bad body is a 400 before anything is written', async () => {
+    const res = await handler(event('POST', '/workflows', { parameters: {} }));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).message).toBe("field 'topic' is required: step 'research' reads it");
+  });
+});
