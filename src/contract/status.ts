@@ -58,13 +58,19 @@ export interface TaskEnvelope {
   readonly input: Record<string, unknown>;
   /** Where to write artifacts: `bucket` (absent locally), `prefix`, and for local runs `local_dir`. */
   readonly artifacts: { readonly bucket?: string; readonly prefix: string; readonly local_dir?: string };
-  /** Report here: `POST {url}` with `Authorization: Bearer {token}`. */
+  /** Report here: `POST {url}` with header `X-Callback-Token: {token}` (and SigV4 where the API uses IAM). */
   readonly callback: { readonly id: string; readonly url: string; readonly token: string; readonly heartbeat_url: string };
   /** ISO timestamp after which the report is refused. */
   readonly deadline: string;
   /** Heartbeat at least this often (seconds), if set. */
   readonly heartbeat_interval_seconds?: number;
 }
+
+/**
+ * Header that carries an agent's callback token (lower case, as HTTP APIs deliver headers).
+ * `Authorization: Bearer <token>` is accepted too where no SigV4 signature needs that header.
+ */
+export const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 
 /** Header that makes `POST /workflows` idempotent. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';

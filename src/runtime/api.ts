@@ -12,8 +12,9 @@ import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN }
 import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import type { Telemetry } from './telemetry';
 import { getPath, requiredInputFields } from './values';
-import type { WorkflowDefinitionDocument } from '../contract/definition';
-import { ALL_STATUSES, IDEMPOTENCY_HEADER, isTerminal, WorkflowStatus } from '../contract/status';
+import { stepArtifactPrefix } from '../contract/artifacts';
+import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
+import { ALL_STATUSES, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, WorkflowStatus } from '../contract/status';
 
 export interface ApiOptions {
   readonly definition: WorkflowDefinitionDocument;
@@ -128,8 +129,11 @@ class Api {
   private readonly routes: Route[];
   private readonly required: Array<{ path: string; step: string }>;
   private readonly retentionDays: number;
+  /** Agent of each agent step, for the artifact prefix a report may name. */
+  private readonly agentOf = new Map<string, string>();
 
   constructor(private readonly options: ApiOptions) {
+    for (const s of allSteps(options.definition.steps)) if (s.type === 'agent') this.agentOf.set(s.name, s.agent);
     this.required = requiredInputFields(options.definition);
     this.retentionDays = options.stateRetentionDays ?? 14;
     this.routes = [
@@ -306,7 +310,7 @@ class Api {
       if (body.output !== undefined && Buffer.byteLength(JSON.stringify(body.output)) > MAX_OUTPUT_BYTES) {
         throw badRequest(`field 'output': larger than ${MAX_OUTPUT_BYTES / 1024} KB; write large results as artifacts and report their keys`);
       }
-      const prefix = `workflows/${callback.workflowId}/${callback.stepName}/`;
+      const prefix = stepArtifactPrefix(this.agentOf.get(callback.stepName) ?? '?', callback.workflowId, callback.stepName);
       for (const [name, key] of Object.entries(body.artifacts ?? {})) {
         if (!key.startsWith(prefix) || key.includes('..')) {
           throw badRequest(`field 'artifacts.${name}': key '${key}' is outside this task's prefix '${prefix}' (use the prefix from the task envelope)`);
@@ -345,15 +349,21 @@ class Api {
   /** The callback of the path, after checking the bearer token, its state and its deadline. */
   private async authorizedCallback(req: Request): Promise<CallbackRecord> {
     const id = req.params[0];
-    const auth = req.headers.authorization;
-    const match = auth ? /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(auth) : null;
-    if (!match) {
-      throw new HttpError(401, 'unauthorized', 'header Authorization: Bearer <token> is required, with the callback token from the task envelope',
+    // `X-Callback-Token` works behind IAM authorization (where Authorization carries the SigV4
+    // signature); `Authorization: Bearer` is accepted where nothing else uses that header.
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = req.headers[CALLBACK_TOKEN_HEADER] ?? bearer;
+    if (!token) {
+      throw new HttpError(401, 'unauthorized',
+        'header X-Callback-Token: <token> (or Authorization: Bearer <token>) is required, with the callback token from the task envelope',
         { 'www-authenticate': 'Bearer' });
+    }
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(token)) {
+      throw new HttpError(401, 'unauthorized', 'the callback token is malformed: send the token from the task envelope unchanged');
     }
     const callback = CALLBACK_ID_PATTERN.test(id) ? await this.options.ports.store.getCallback(id) : undefined;
     if (!callback) throw notFound(`no callback with id '${id}'`);
-    if (callback.kind !== 'agent' || !tokenMatches(match[1], callback.tokenHash)) {
+    if (callback.kind !== 'agent' || !tokenMatches(token, callback.tokenHash)) {
       throw new HttpError(403, 'forbidden', `the token does not belong to callback '${id}'`);
     }
     if (callback.state !== 'PENDING') {

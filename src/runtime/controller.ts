@@ -12,6 +12,7 @@ import { newCallbackId, newCallbackToken, sha256 } from './ids';
 import type { ErrorInfo, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
+import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
 import type {
   AgentStepDocument,
   ApprovalStepDocument,
@@ -371,7 +372,7 @@ class Interpreter {
         if (!(await this.ports.artifacts.exists(artifactKey))) {
           throw new NonRetryableError(`step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`);
         }
-        const destination = `published/${run.workflowId}/${artifactKey.split('/').pop()}`;
+        const destination = `${publishedPrefix(run.workflowId)}${artifactKey.split('/').pop()}`;
         await this.ports.artifacts.copy(artifactKey, destination);
         const { bucket, localDir } = this.ports.artifacts.location;
         const location = bucket ? `s3://${bucket}/${destination}` : `${(localDir ?? '').replace(/\/$/, '')}/${destination}`;
@@ -504,7 +505,7 @@ class Interpreter {
       input,
       artifacts: {
         ...(artifacts.location.bucket ? { bucket: artifacts.location.bucket } : {}),
-        prefix: artifactPrefix(run.workflowId, step.name, attempt),
+        prefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
         ...(artifacts.location.localDir ? { local_dir: artifacts.location.localDir } : {}),
       },
       callback: { id: callbackId, url: `${base}/callbacks/${callbackId}`, heartbeat_url: `${base}/callbacks/${callbackId}/heartbeat`, token },
@@ -543,11 +544,6 @@ class Interpreter {
   private event(type: string, run: Run, stepName: string | undefined, detail: Record<string, unknown>) {
     return { type, workflowId: run.workflowId, ...(stepName ? { stepName } : {}), detail, time: new Date().toISOString() };
   }
-}
-
-/** Where an agent writes the artifacts of one attempt. Reports naming keys outside it are refused. */
-export function artifactPrefix(workflowId: string, stepName: string, attempt: number): string {
-  return `workflows/${workflowId}/${stepName}/attempt-${attempt}/`;
 }
 
 /** A new status projection record. */

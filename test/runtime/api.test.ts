@@ -110,8 +110,10 @@ const CASES: Case[] = [
   { name: 'cancel an ended workflow', method: 'POST', path: () => `/workflows/${ended}/cancel`, status: 409, message: /already ended \(CANCELLED\)/ },
   { name: 'cancel with a body', method: 'POST', path: () => `/workflows/${waitingForAgent}/cancel`, body: { reason: 'x' }, status: 400, message: /takes no body/ },
   // POST /callbacks/{id}
-  { name: 'report without token', method: 'POST', path: cb, body: { status: 'succeeded' }, status: 401, message: /Authorization: Bearer <token> is required/ },
+  { name: 'report without token', method: 'POST', path: cb, body: { status: 'succeeded' }, status: 401, message: /X-Callback-Token: <token> \(or Authorization: Bearer <token>\) is required/ },
   { name: 'report with basic auth', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ authorization: 'Basic dXNlcjpwYXNz' }), status: 401, message: /Bearer/ },
+  { name: 'report with a malformed token', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ 'x-callback-token': 'short' }), status: 401, message: /malformed/ },
+  { name: 'report with a forged X-Callback-Token', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ 'x-callback-token': 'Y'.repeat(43) }), status: 403, message: /does not belong/ },
   { name: 'report with a forged token', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ authorization: `Bearer ${'Z'.repeat(43)}` }), status: 403, message: /does not belong to callback/ },
   { name: 'report to unknown callback', method: 'POST', path: () => '/callbacks/cb-AAAAAAAAAAAAAAAAAAAAAAAA', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /no callback with id/ },
   { name: 'report to malformed callback id', method: 'POST', path: () => '/callbacks/not-a-callback', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /no callback/ },

@@ -66,7 +66,7 @@ describe('the reference research workflow, end to end', () => {
     // Each agent got exactly one task, whose input came from the workflow input and earlier steps.
     expect(rt.agents.dispatches.map((d) => d.step_name)).toEqual(['research', 'analysis', 'writing']);
     expect(rt.agents.dispatchesOf('research')[0].input).toEqual({ topic: 'Quantum computing and cryptography', parameters: { depth: 'comprehensive' } });
-    expect(rt.agents.dispatchesOf('analysis')[0].input).toEqual({ research: `workflows/${id}/research/attempt-1/research.md` });
+    expect(rt.agents.dispatchesOf('analysis')[0].input).toEqual({ research: `agents/researcher/${id}/research/attempt-1/research.md` });
     expect(rt.agents.errors).toEqual([]);
 
     // Events from durable steps: one of each, in order.
@@ -319,7 +319,7 @@ describe('parallel and choice', () => {
     expect(rt.agents.maxInFlight).toBe(2);
     expect(done.steps.find((s: any) => s.name === 'fan-out').output).toEqual({ succeeded: ['a', 'b', 'c', 'd', 'e'], failed: [] });
     expect(rt.agents.dispatchesOf('merge')[0].input).toEqual({
-      a: `workflows/${id}/task-a/attempt-1/out.md`, e: `workflows/${id}/task-e/attempt-1/out.md`,
+      a: `agents/worker/${id}/task-a/attempt-1/out.md`, e: `agents/worker/${id}/task-e/attempt-1/out.md`,
     });
   });
 

@@ -83,7 +83,7 @@ class FakeAgents implements AgentDispatcher {
         await rt.ports.artifacts.put(key, body, 'text/markdown');
         return key;
       },
-      report: (body, options) => rt.call('POST', `/callbacks/${envelope.callback.id}`, body, { authorization: `Bearer ${options?.token ?? envelope.callback.token}` }),
+      report: (body, options) => rt.call('POST', `/callbacks/${envelope.callback.id}`, body, { 'x-callback-token': options?.token ?? envelope.callback.token }),
       heartbeat: () => rt.call('POST', `/callbacks/${envelope.callback.id}/heartbeat`, undefined, { authorization: `Bearer ${envelope.callback.token}` }),
     };
     setImmediate(() => {
