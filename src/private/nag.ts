@@ -23,7 +23,19 @@ export function acknowledgeFindings(scope: IConstruct, findings: NagFinding[]): 
       throw new Error(`Acknowledgement of ${f.id} on ${scope.node.path} needs a real reason, got '${f.reason}'.`);
     }
   }
-  Validations.of(scope).acknowledge(...findings);
+  // Validations.acknowledge() refuses ids with more than one '::' (cdk-nag renders pseudo
+  // parameters as `<AWS::Region>` in wildcard finding ids); those are recorded in the same
+  // metadata shape acknowledge() writes, which is what cdk-nag reads.
+  const plain = findings.filter((f) => f.id.split('::').length <= 2);
+  const rendered = findings.filter((f) => f.id.split('::').length > 2);
+  if (plain.length > 0) Validations.of(scope).acknowledge(...plain);
+  if (rendered.length > 0) {
+    const key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
+    const previous = [...scope.node.metadata].reverse().find((m) => m.type === key)?.data as Record<string, string> | undefined;
+    const data: Record<string, string> = { ...previous };
+    for (const f of rendered) data[`annotation::${f.id}`] = f.reason;
+    scope.node.addMetadata(key, data);
+  }
   for (const child of scope.node.findAll()) {
     if (!CfnResource.isCfnResource(child)) {
       continue;

@@ -22,7 +22,8 @@ export interface AwsRuntimeConfig {
   readonly tableName: string;
   readonly bucketName: string;
   readonly eventBusName: string;
-  readonly controllerArn: string;
+  /** The controller's alias ARN (the API's environment only: the controller never starts executions). */
+  readonly controllerArn?: string;
   readonly definition: WorkflowDefinitionDocument;
   readonly agents: Record<string, AgentTarget>;
   readonly callbackBaseUrl: string;
@@ -57,7 +58,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     tableName: required(ENV.tableName),
     bucketName: required(ENV.bucketName),
     eventBusName: required(ENV.eventBusName),
-    controllerArn: required(ENV.controllerArn),
+    controllerArn: env[ENV.controllerArn] || undefined,
     definition,
     agents,
     callbackBaseUrl: required(ENV.callbackBaseUrl),

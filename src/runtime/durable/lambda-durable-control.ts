@@ -16,13 +16,20 @@ const NOT_PENDING = new Set(['CallbackTimeoutException', 'ResourceNotFoundExcept
  * repeated start of the same workflow is a no-op.
  */
 export class LambdaDurableControl implements DurableControl {
-  constructor(private readonly props: { readonly client: LambdaClient; readonly controllerArn: string }) {
-    if (!/:function:[^:]+:[^:]+$/.test(props.controllerArn)) {
+  /**
+   * @param props.controllerArn the controller's alias ARN; required to start executions, and
+   * absent in the controller itself, which only completes callbacks
+   */
+  constructor(private readonly props: { readonly client: LambdaClient; readonly controllerArn?: string }) {
+    if (props.controllerArn !== undefined && !/:function:[^:]+:[^:]+$/.test(props.controllerArn)) {
       throw new Error(`controllerArn must be a qualified function ARN (alias or version), got '${props.controllerArn}'`);
     }
   }
 
   async start(workflowId: string, input: Record<string, unknown>): Promise<void> {
+    if (!this.props.controllerArn) {
+      throw new Error('this DurableControl has no controllerArn, so it cannot start executions');
+    }
     try {
       const res = await this.props.client.send(new InvokeCommand({
         FunctionName: this.props.controllerArn,

@@ -1,0 +1,684 @@
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { AgentDispatchConfig, AgentDispatchKind, IDispatchableAgent } from './agent-target';
+import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
+import { EVENT_SOURCE, METRIC_NAMESPACE, METRICS } from '../contract/status';
+import { ENV, TABLE } from '../contract/table';
+import { BundledFunction } from '../private/bundled-function';
+import { flattenReference, grantScoped } from '../private/grants';
+import { acknowledgeFindings } from '../private/nag';
+import { WorkflowDefinition } from '../workflow';
+
+/** The service dimension the controller's metrics carry (Powertools `serviceName`). */
+const CONTROLLER_SERVICE = 'durable-controller';
+/** Why the durable execution APIs are granted on `<controller ARN>:*`. */
+const DURABLE_EXECUTIONS_REASON = 'Durable executions are sub-resources of the controller\'s versions ' +
+  '(<function ARN>:<version>/durable-execution/<name>/<id>), created at run time; the grant covers this controller\'s executions only.';
+/** Lambda's limit on all environment variables of a function together. */
+const LAMBDA_ENV_LIMIT_BYTES = 4096;
+
+/** Properties of a {@link DurableOrchestrator}. */
+export interface DurableOrchestratorProps {
+  /** The workflow it runs. */
+  readonly workflow: WorkflowDefinition;
+
+  /**
+   * The agents the workflow's agent steps name (a `ContainerAgent`, or an `AgentTarget`).
+   * Each is granted its callback route and its own artifact prefix, and nothing else.
+   */
+  readonly agents: IDispatchableAgent[];
+
+  /**
+   * Memory of the controller function, in MiB.
+   * @default 1024
+   */
+  readonly controllerMemoryMiB?: number;
+
+  /**
+   * How long one invocation of the controller may run (it sleeps between invocations, so this
+   * is not the length of a workflow).
+   * @default Duration.minutes(15)
+   */
+  readonly controllerTimeout?: Duration;
+
+  /**
+   * How long a whole workflow (one durable execution) may take before Lambda stops it.
+   * @default Duration.days(30)
+   */
+  readonly executionTimeout?: Duration;
+
+  /**
+   * How long Lambda keeps a finished durable execution's history (1 to 90 days).
+   * @default Duration.days(14)
+   */
+  readonly executionHistoryRetention?: Duration;
+
+  /**
+   * How long a workflow's state is kept in the table after its last update (DynamoDB TTL).
+   * @default Duration.days(14)
+   */
+  readonly stateRetention?: Duration;
+
+  /**
+   * The bucket for artifacts and reports.
+   * @default - a new bucket: versioned, encrypted, public access blocked, TLS only, access logged
+   */
+  readonly artifactBucket?: s3.IBucket;
+
+  /**
+   * Whether the new artifact bucket keeps object versions. Ignored with `artifactBucket`.
+   * @default true
+   */
+  readonly artifactVersioning?: boolean;
+
+  /**
+   * After how long artifacts move to a cheaper storage class (Glacier Instant Retrieval).
+   * Ignored with `artifactBucket`.
+   * @default Duration.days(90)
+   */
+  readonly artifactTransitionAfter?: Duration;
+
+  /**
+   * The event bus workflow events go to.
+   * @default - a new event bus
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * How long the archive of workflow events (for replay) keeps them; `Duration.days(0)` keeps them forever.
+   * @default Duration.days(30)
+   */
+  readonly eventArchiveRetention?: Duration;
+
+  /**
+   * A customer managed key for the table, the bucket and the event bus.
+   * @default - AWS managed encryption (DynamoDB and EventBridge) and S3-managed keys (SSE-S3)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Whether the functions send traces to AWS X-Ray.
+   * @default true
+   */
+  readonly tracing?: boolean;
+
+  /**
+   * Retention of the functions' logs and of the API access logs.
+   * @default logs.RetentionDays.ONE_WEEK
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Whether the HTTP API writes JSON access logs.
+   * @default true
+   */
+  readonly apiAccessLogging?: boolean;
+
+  /**
+   * Steady-state requests per second the API accepts.
+   * @default 50
+   */
+  readonly apiThrottlingRateLimit?: number;
+
+  /**
+   * Burst of requests the API accepts.
+   * @default 100
+   */
+  readonly apiThrottlingBurstLimit?: number;
+
+  /**
+   * What happens to the table and the new bucket when the stack deletes them.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether to create a CloudWatch dashboard.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+}
+
+/** One route of the orchestrator's API. */
+interface RouteSpec {
+  readonly method: apigwv2.HttpMethod;
+  readonly path: string;
+}
+
+const START_ROUTES: RouteSpec[] = [{ method: apigwv2.HttpMethod.POST, path: '/workflows' }];
+const READ_ROUTES: RouteSpec[] = [
+  { method: apigwv2.HttpMethod.GET, path: '/workflows' },
+  { method: apigwv2.HttpMethod.GET, path: '/workflows/{id}' },
+];
+const APPROVE_ROUTES: RouteSpec[] = [
+  { method: apigwv2.HttpMethod.POST, path: '/workflows/{id}/approval' },
+  { method: apigwv2.HttpMethod.POST, path: '/workflows/{id}/cancel' },
+];
+const CALLBACK_ROUTES: RouteSpec[] = [
+  { method: apigwv2.HttpMethod.POST, path: '/callbacks/{callbackId}' },
+  { method: apigwv2.HttpMethod.POST, path: '/callbacks/{callbackId}/heartbeat' },
+];
+
+/**
+ * Runs a declared workflow on AWS Lambda durable functions: the durable controller (behind an
+ * alias), the HTTP API and callback handler, the workflow state table, the artifact bucket, the
+ * event bus with an archive, and alarms.
+ *
+ * Every route of its HTTP API requires IAM authorization; grant callers with
+ * `grantStartWorkflow`, `grantReadWorkflows`, `grantApprove` and `grantCallback`.
+ */
+export class DurableOrchestrator extends Construct {
+  /** The controller function (a durable function). */
+  public readonly controllerFunction: lambda.Function;
+  /** The alias every caller uses to start the controller. */
+  public readonly controllerAlias: lambda.Alias;
+  /** The function behind every API route. */
+  public readonly apiFunction: lambda.Function;
+  /** Workflow state and the status projection. */
+  public readonly table: dynamodb.Table;
+  /** Artifacts and published reports. */
+  public readonly artifactBucket: s3.IBucket;
+  /** Where workflow events go. */
+  public readonly eventBus: events.IEventBus;
+  /** The archive of workflow events. */
+  public readonly eventArchive: events.Archive;
+  /** The HTTP API. */
+  public readonly httpApi: apigwv2.HttpApi;
+  /** Alarms on failed workflows, handler errors and throttles. */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** The dashboard; absent unless `dashboard` is true. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The API access log group; absent when `apiAccessLogging` is false. */
+  public readonly accessLogGroup?: logs.LogGroup;
+  /** The workflow's name (the `workflow` dimension of the metrics). */
+  public readonly workflowName: string;
+
+  constructor(scope: Construct, id: string, props: DurableOrchestratorProps) {
+    super(scope, id);
+    validateProps(props);
+
+    const agentNames = props.agents.map((a) => a.agentName);
+    const definitionJson = props.workflow.toJson(agentNames);
+    this.workflowName = props.workflow.workflowName;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_WEEK;
+    const tracing = props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE;
+    const stateRetentionDays = (props.stateRetention ?? Duration.days(14)).toDays();
+
+    // ---- State -----------------------------------------------------------------------------
+    const s = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
+    this.table = new dynamodb.Table(this, 'WorkflowTable', {
+      partitionKey: s(TABLE.partitionKey),
+      sortKey: s(TABLE.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: props.encryptionKey,
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      removalPolicy,
+    });
+    for (const index of [TABLE.statusIndex, TABLE.updatedIndex]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: s(index.partitionKey),
+        sortKey: s(index.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    this.artifactBucket = props.artifactBucket ?? this.createBucket(props, removalPolicy);
+
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { kmsKey: props.encryptionKey });
+    this.eventArchive = new events.Archive(this, 'EventArchive', {
+      sourceEventBus: this.eventBus,
+      eventPattern: { source: [EVENT_SOURCE] },
+      description: `Workflow events of ${this.node.path}, for replay`,
+      retention: props.eventArchiveRetention ?? Duration.days(30),
+    });
+
+    // ---- Functions -------------------------------------------------------------------------
+    const controller = new BundledFunction(this, 'Controller', {
+      bundle: 'durable-orchestrator/handlers/controller.lambda',
+      description: `Durable controller of workflow '${this.workflowName}'`,
+      memorySize: props.controllerMemoryMiB ?? 1024,
+      timeout: props.controllerTimeout ?? Duration.minutes(15),
+      logRetention,
+      tracing,
+      functionProps: {
+        durableConfig: {
+          executionTimeout: props.executionTimeout ?? Duration.days(30),
+          retentionPeriod: props.executionHistoryRetention ?? Duration.days(14),
+        },
+      },
+    });
+    this.controllerFunction = controller.function;
+    this.controllerAlias = new lambda.Alias(this, 'ControllerAlias', {
+      aliasName: 'live',
+      version: this.controllerFunction.currentVersion,
+      description: 'Every caller starts the controller through this alias',
+    });
+
+    const api = new BundledFunction(this, 'Api', {
+      bundle: 'durable-orchestrator/handlers/api.lambda',
+      description: `HTTP API and agent callbacks of workflow '${this.workflowName}'`,
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      logRetention,
+      tracing,
+    });
+    this.apiFunction = api.function;
+
+    // ---- API -------------------------------------------------------------------------------
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+      createDefaultStage: false,
+    });
+    if (props.apiAccessLogging !== false) {
+      this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    }
+    this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.apiThrottlingRateLimit ?? 50, burstLimit: props.apiThrottlingBurstLimit ?? 100 },
+      accessLogSettings: this.accessLogGroup ? {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: apigw.AccessLogFormat.jsonWithStandardFields(),
+      } : undefined,
+    });
+    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
+    for (const route of [...START_ROUTES, ...READ_ROUTES, ...APPROVE_ROUTES, ...CALLBACK_ROUTES]) {
+      this.httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
+    }
+
+    // ---- Configuration and least-privilege grants -------------------------------------------
+    const dispatch: Record<string, unknown> = {};
+    for (const agent of props.agents) {
+      const config = agent.bindDispatch(this, this.controllerFunction);
+      dispatch[agent.agentName] = renderTarget(agent.agentName, config);
+      this.grantAgent(agent.agentName, config.runtimePrincipal);
+    }
+    const environment: Record<string, string> = {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.bucketName]: this.artifactBucket.bucketName,
+      [ENV.eventBusName]: this.eventBus.eventBusName,
+      [ENV.controllerArn]: this.controllerAlias.functionArn,
+      [ENV.definition]: definitionJson,
+      [ENV.agents]: Stack.of(this).toJsonString(dispatch),
+      [ENV.callbackBaseUrl]: this.httpApi.apiEndpoint,
+      [ENV.stateRetentionDays]: String(stateRetentionDays),
+      POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+    };
+    for (const [k, v] of Object.entries(environment)) {
+      this.apiFunction.addEnvironment(k, v);
+      // The controller never starts executions; naming its own alias would be a cycle.
+      if (k !== ENV.controllerArn) this.controllerFunction.addEnvironment(k, v);
+    }
+    this.node.addValidation({ validate: () => checkEnvironmentSize(definitionJson, props.agents.length) });
+
+    // Controller: state, artifacts (read agents' output, write published reports), events,
+    // checkpoints of its own durable executions.
+    this.grantState(this.controllerFunction);
+    this.grantArtifacts(this.controllerFunction, ['s3:GetObject'], ARTIFACT_ROOTS.agents);
+    this.grantArtifacts(this.controllerFunction, ['s3:PutObject'], ARTIFACT_ROOTS.published);
+    this.grantListArtifacts(this.controllerFunction);
+    this.eventBus.grantPutEventsTo(this.controllerFunction);
+    // Its own durable executions (`<function ARN>:<version>/durable-execution/...`). A separate
+    // policy: the function's default policy cannot name the function it is a dependency of.
+    const checkpoints = new iam.Policy(this, 'ControllerCheckpointPolicy', { roles: [controller.role] });
+    checkpoints.addStatements(new iam.PolicyStatement({
+      actions: ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'],
+      resources: [`${this.controllerFunction.functionArn}:*`],
+    }));
+    acknowledgeFindings(checkpoints, [{
+      id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(this.controllerFunction.functionArn))}:*]`,
+      reason: DURABLE_EXECUTIONS_REASON,
+    }]);
+    // API: state, checking reported artifacts exist, starting executions, completing callbacks.
+    this.grantState(this.apiFunction);
+    this.grantArtifacts(this.apiFunction, ['s3:GetObject'], ARTIFACT_ROOTS.agents);
+    this.grantListArtifacts(this.apiFunction);
+    grantScoped(this.apiFunction, {
+      actions: ['lambda:InvokeFunction'],
+      resources: [this.controllerAlias.functionArn],
+      wildcardReason: 'no wildcard: the alias only',
+    });
+    grantScoped(this.apiFunction, {
+      actions: [
+        'lambda:SendDurableExecutionCallbackSuccess',
+        'lambda:SendDurableExecutionCallbackFailure',
+        'lambda:SendDurableExecutionCallbackHeartbeat',
+      ],
+      resources: [`${this.controllerFunction.functionArn}:*`],
+      wildcardReason: DURABLE_EXECUTIONS_REASON,
+    });
+
+    // ---- Alarms and dashboard ---------------------------------------------------------------
+    this.alarms = this.createAlarms();
+    if (props.dashboard) this.dashboard = this.createDashboard();
+
+    this.acknowledge(props);
+  }
+
+  /** Allows `grantee` to start workflows (`POST /workflows`). */
+  public grantStartWorkflow(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, START_ROUTES);
+  }
+
+  /** Allows `grantee` to read workflows (`GET /workflows`, `GET /workflows/{id}`). */
+  public grantReadWorkflows(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, READ_ROUTES);
+  }
+
+  /** Allows `grantee` to approve, reject and cancel workflows. */
+  public grantApprove(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, APPROVE_ROUTES);
+  }
+
+  /**
+   * Allows `grantee` to report and heartbeat on callbacks (`POST /callbacks/*`). The per-task
+   * token of the envelope is still required: this grant alone completes nothing.
+   */
+  public grantCallback(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, CALLBACK_ROUTES);
+  }
+
+  /** Workflows started, per period. */
+  public metricWorkflowsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.workflowsStarted, props);
+  }
+
+  /** Workflows that ended SUCCEEDED, per period. */
+  public metricWorkflowsSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.workflowsSucceeded, props);
+  }
+
+  /** Workflows that ended FAILED or TIMED_OUT, per period. */
+  public metricWorkflowsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.workflowsFailed, props);
+  }
+
+  /** How long steps take, in milliseconds (average unless `statistic` says otherwise). */
+  public metricStepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.stepDuration, { statistic: cloudwatch.Stats.AVERAGE, ...props });
+  }
+
+  /** The API's base URL. */
+  public get apiUrl(): string {
+    return this.httpApi.apiEndpoint;
+  }
+
+  private runtimeMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: CONTROLLER_SERVICE, workflow: this.workflowName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private grantRoutes(grantee: iam.IGrantable, routes: RouteSpec[]): iam.Grant {
+    return grantScoped(grantee, {
+      actions: ['execute-api:Invoke'],
+      resources: routes.map((r) => this.httpApi.arnForExecuteApi(r.method, r.path.replace(/\{[^}]+\}/g, '*'), '$default')),
+      wildcardReason: 'Each * stands for one path parameter (a workflow or callback id) of a named route of this orchestrator\'s API; ' +
+        'the method and the rest of the path are fixed.',
+    });
+  }
+
+  /** An agent may write under its own prefix, read agents' artifacts (its inputs), and call back. */
+  private grantAgent(agentName: string, principal: iam.IGrantable): void {
+    this.grantArtifacts(principal, ['s3:PutObject'], agentPrefix(agentName));
+    this.grantArtifacts(principal, ['s3:GetObject'], ARTIFACT_ROOTS.agents);
+    this.grantCallback(principal);
+  }
+
+  /** Items of the workflow table and its two indexes, with exactly the calls the store makes. */
+  private grantState(grantee: iam.IGrantable): void {
+    grantScoped(grantee, {
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      resources: [this.table.tableArn, ...[TABLE.statusIndex, TABLE.updatedIndex].map((i) => `${this.table.tableArn}/index/${i.name}`)],
+      wildcardReason: 'no wildcard: the table and its two named indexes',
+    });
+    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
+  }
+
+  /** Objects under one prefix of the artifact bucket. */
+  private grantArtifacts(grantee: iam.IGrantable, actions: string[], prefix: string): void {
+    grantScoped(grantee, {
+      actions,
+      resources: [this.artifactBucket.arnForObjects(`${prefix}*`)],
+      wildcardReason: `Objects under the '${prefix}' prefix of this orchestrator's artifact bucket, whose keys hold run-time ids ` +
+        '(workflow, step, attempt); no other prefix and no other bucket.',
+    });
+    const key = this.artifactBucket.encryptionKey;
+    if (key) {
+      if (actions.some((a) => a.startsWith('s3:Put'))) key.grantEncryptDecrypt(grantee);
+      else key.grantDecrypt(grantee);
+    }
+  }
+
+  private grantListArtifacts(grantee: iam.IGrantable): void {
+    // Without ListBucket, S3 answers 403 instead of 404 for a missing key.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.artifactBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${ARTIFACT_ROOTS.agents}*`, `${ARTIFACT_ROOTS.published}*`] } },
+    });
+  }
+
+  private createBucket(props: DurableOrchestratorProps, removalPolicy: RemovalPolicy): s3.Bucket {
+    const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
+    // Server access logs go through a bucket policy for the logging service, not the legacy
+    // log-delivery ACL (what the @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag does, kept
+    // here whatever flags the app sets).
+    const accessLogs = new s3.Bucket(this, 'ArtifactAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy,
+      autoDeleteObjects,
+    });
+    const bucket = new s3.Bucket(this, 'ArtifactBucket', {
+      encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: props.encryptionKey ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: props.artifactVersioning ?? true,
+      lifecycleRules: [{
+        transitions: [{
+          storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+          transitionAfter: props.artifactTransitionAfter ?? Duration.days(90),
+        }],
+        noncurrentVersionExpiration: (props.artifactVersioning ?? true) ? Duration.days(30) : undefined,
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+      removalPolicy,
+      autoDeleteObjects,
+    });
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: accessLogs.bucketName,
+      logFilePrefix: 'artifacts/',
+    };
+    accessLogs.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [accessLogs.arnForObjects('artifacts/*')],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      },
+    }));
+    acknowledgeFindings(accessLogs, [{
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the artifact bucket\'s server access logs; logging it to itself would loop.',
+    }]);
+    return bucket;
+  }
+
+  private createAlarms(): cloudwatch.Alarm[] {
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    const period = { period: Duration.minutes(5) };
+    return [
+      alarm('WorkflowsFailedAlarm', this.metricWorkflowsFailed(), `Workflows of '${this.workflowName}' failed or timed out`),
+      alarm('ControllerErrorsAlarm', this.controllerFunction.metricErrors(period), 'The durable controller raised errors'),
+      alarm('ControllerThrottlesAlarm', this.controllerFunction.metricThrottles(period), 'The durable controller was throttled'),
+      alarm('ApiErrorsAlarm', this.apiFunction.metricErrors(period), 'The API handler raised errors'),
+      alarm('ApiThrottlesAlarm', this.apiFunction.metricThrottles(period), 'The API handler was throttled'),
+      alarm('Api5xxAlarm', this.httpApi.metricServerError(period), 'The HTTP API answered 5xx'),
+    ];
+  }
+
+  private createDashboard(): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard');
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Workflows',
+        left: [this.metricWorkflowsStarted(), this.metricWorkflowsSucceeded(), this.metricWorkflowsFailed()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Step duration (ms)', left: [this.metricStepDuration()], width: 12 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Functions: errors and throttles',
+        left: [this.controllerFunction.metricErrors(), this.apiFunction.metricErrors()],
+        right: [this.controllerFunction.metricThrottles(), this.apiFunction.metricThrottles()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API: 4xx, 5xx, latency',
+        left: [this.httpApi.metricClientError(), this.httpApi.metricServerError()],
+        right: [this.httpApi.metricLatency()],
+        width: 12,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
+    );
+    return dashboard;
+  }
+
+  private acknowledge(props: DurableOrchestratorProps): void {
+    const reason = {
+      lambdaDlq: 'Both functions are invoked synchronously (API Gateway) or as durable executions, whose state Lambda keeps; ' +
+        'failures are recorded in the workflow table and raise alarms, so a DLQ would hold nothing.',
+      concurrency: 'Reserved concurrency would cap workflows that mostly sleep; the API is throttled at the stage and alarms watch throttles.',
+      vpc: 'The functions call only AWS APIs (DynamoDB, S3, EventBridge, Lambda, ECS) over TLS with IAM; a VPC would add NAT cost and nothing to their isolation.',
+    };
+    acknowledgeFindings(this, [
+      { id: 'Serverless-LambdaDLQ', reason: reason.lambdaDlq },
+      { id: 'HIPAA.Security-LambdaConcurrency', reason: reason.concurrency },
+      { id: 'HIPAA.Security-LambdaInsideVPC', reason: reason.vpc },
+    ]);
+    if (!props.encryptionKey) {
+      Annotations.of(this).addInfo('The table, bucket and event bus use AWS managed encryption; pass encryptionKey to use your own KMS key.');
+    }
+  }
+}
+
+function validateProps(props: DurableOrchestratorProps): void {
+  const range = (name: string, value: number | undefined, min: number, max: number, unit: string) => {
+    if (value !== undefined && !Token.isUnresolved(value) && (value < min || value > max || !Number.isFinite(value))) {
+      throw new Error(`DurableOrchestrator: ${name} must be between ${min} and ${max} ${unit}, got ${value}`);
+    }
+  };
+  if (props.agents.length === 0) {
+    throw new Error('DurableOrchestrator: agents is empty; pass the agents the workflow\'s agent steps name: ' +
+      `${props.workflow.agentNames.join(', ') || '(none)'}`);
+  }
+  const names = props.agents.map((a) => a.agentName);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) throw new Error(`DurableOrchestrator: two agents are named '${duplicate}'; agent names must be unique`);
+  const missing = props.workflow.agentNames.filter((n) => !names.includes(n));
+  if (missing.length > 0) {
+    throw new Error(`DurableOrchestrator: the workflow uses agent(s) ${missing.map((m) => `'${m}'`).join(', ')} that are not in agents ` +
+      `(${names.map((n) => `'${n}'`).join(', ')}); add them to agents or fix the steps`);
+  }
+  const problems = props.workflow.validate(names);
+  if (problems.length > 0) {
+    throw new Error(`DurableOrchestrator: the workflow '${props.workflow.workflowName}' is not valid:\n- ${problems.join('\n- ')}`);
+  }
+  range('controllerMemoryMiB', props.controllerMemoryMiB, 128, 10240, 'MiB');
+  range('controllerTimeout', seconds(props.controllerTimeout), 1, 900, 'seconds (15 minutes)');
+  range('executionTimeout', seconds(props.executionTimeout), 60, 31_622_400, 'seconds (366 days)');
+  range('executionHistoryRetention', days(props.executionHistoryRetention), 1, 90, 'days');
+  range('stateRetention', days(props.stateRetention), 1, 3650, 'days');
+  range('artifactTransitionAfter', days(props.artifactTransitionAfter), 1, 3650, 'days');
+  range('apiThrottlingRateLimit', props.apiThrottlingRateLimit, 1, 10_000, 'requests per second');
+  range('apiThrottlingBurstLimit', props.apiThrottlingBurstLimit, 1, 5_000, 'requests');
+  if (props.artifactBucket && (props.artifactVersioning !== undefined || props.artifactTransitionAfter !== undefined)) {
+    throw new Error('DurableOrchestrator: artifactVersioning and artifactTransitionAfter configure the bucket the orchestrator creates; ' +
+      'with artifactBucket, configure your bucket yourself and leave them unset');
+  }
+  if (props.apiAccessLogging === false && props.logRetention !== undefined) {
+    // Not an error: logRetention also applies to the functions' logs.
+  }
+}
+
+function seconds(d: Duration | undefined): number | undefined {
+  return d === undefined || d.isUnresolved() ? undefined : d.toSeconds();
+}
+
+function days(d: Duration | undefined): number | undefined {
+  return d === undefined || d.isUnresolved() ? undefined : d.toDays({ integral: false });
+}
+
+/** The runtime's `AgentTarget` JSON for one agent. */
+function renderTarget(agentName: string, c: AgentDispatchConfig): Record<string, unknown> {
+  switch (c.kind) {
+    case AgentDispatchKind.LAMBDA:
+      if (!c.functionArn) throw new Error(`agent '${agentName}': a LAMBDA dispatch config needs functionArn`);
+      return { type: 'lambda', functionArn: c.functionArn };
+    case AgentDispatchKind.ECS_TASK:
+      if (!c.clusterArn || !c.taskDefinitionArn || !c.containerName || !c.subnetIds?.length) {
+        throw new Error(`agent '${agentName}': an ECS_TASK dispatch config needs clusterArn, taskDefinitionArn, containerName and subnetIds`);
+      }
+      return {
+        type: 'ecs',
+        clusterArn: c.clusterArn,
+        taskDefinitionArn: c.taskDefinitionArn,
+        containerName: c.containerName,
+        subnets: c.subnetIds,
+        securityGroups: c.securityGroupIds ?? [],
+        assignPublicIp: c.assignPublicIp ?? false,
+      };
+  }
+}
+
+/**
+ * Lambda allows 4 KB of environment per function. The definition is known at synth; each agent
+ * target holds deploy-time ARNs, estimated generously.
+ */
+function checkEnvironmentSize(definitionJson: string, agents: number): string[] {
+  const estimate = Buffer.byteLength(definitionJson) + agents * 600 + 700;
+  if (estimate > LAMBDA_ENV_LIMIT_BYTES) {
+    return [`the workflow definition is ${Buffer.byteLength(definitionJson)} bytes; with ${agents} agent(s) the functions' environment ` +
+      `would exceed Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit. Shorten prompts and step names, or split the workflow.`];
+  }
+  return [];
+}

@@ -1,0 +1,2 @@
+export * from './agent-target';
+export * from './durable-orchestrator';

@@ -1,0 +1,72 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import { acknowledgeFindings, NagFinding } from './nag';
+
+/** A grant whose wildcards are deliberate, and the reason for them. */
+export interface ScopedGrantProps {
+  readonly actions: string[];
+  readonly resources: string[];
+  readonly conditions?: Record<string, Record<string, unknown>>;
+  /**
+   * Why the wildcards in `resources` (if any) are as narrow as they can be. Recorded as the
+   * acknowledgement of each cdk-nag AwsSolutions-IAM5 finding the grant causes, on the grantee.
+   */
+  readonly wildcardReason: string;
+}
+
+/**
+ * Grants exactly `actions` on `resources` and acknowledges, on the grantee's role, the cdk-nag
+ * wildcard findings this grant causes (one finding id per wildcard resource, as cdk-nag renders
+ * it), so that a reviewer of the template sees why each one is there.
+ */
+export function grantScoped(grantee: iam.IGrantable, props: ScopedGrantProps): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: props.actions,
+    resourceArns: props.resources,
+    conditions: props.conditions,
+  });
+  const holder = principalConstruct(grantee.grantPrincipal);
+  if (holder) {
+    const findings: NagFinding[] = [];
+    for (const action of props.actions.filter((a) => a.includes('*'))) {
+      findings.push({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: props.wildcardReason });
+    }
+    for (const resource of props.resources) {
+      const flat = flattenReference(Stack.of(holder).resolve(resource));
+      if (flat.includes('*')) findings.push({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: props.wildcardReason });
+    }
+    if (findings.length > 0) acknowledgeFindings(holder, findings);
+  }
+  return grant;
+}
+
+/** The construct behind a principal (a Role), where acknowledgements of its policies belong. */
+function principalConstruct(principal: iam.IPrincipal): IConstruct | undefined {
+  return Construct.isConstruct(principal) ? principal : undefined;
+}
+
+/**
+ * Renders a resolved CloudFormation value as one string, the way cdk-nag names wildcard
+ * findings: `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, joins concatenated.
+ */
+export function flattenReference(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object') {
+    const v = value as Record<string, any>;
+    if (Array.isArray(v['Fn::Join'])) {
+      const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
+      return items.map(flattenReference).join(delimiter);
+    }
+    if (v['Fn::Sub'] !== undefined) return flattenReference(v['Fn::Sub']);
+    if (Array.isArray(v['Fn::GetAtt'])) {
+      const [id, attr] = v['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flattenReference(id)}.${flattenReference(attr)}>`;
+    }
+    if (v['Fn::ImportValue'] !== undefined) return flattenReference(v['Fn::ImportValue']);
+    if (v.Ref !== undefined) return `<${flattenReference(v.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}

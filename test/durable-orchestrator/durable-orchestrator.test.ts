@@ -1,0 +1,359 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { orchestratorStack, researchWorkflow, testAgentFunction } from './fixtures';
+import { AgentTarget, DurableOrchestrator } from '../../src/durable-orchestrator';
+import { AgentStep, WorkflowAgent, WorkflowDefinition } from '../../src/workflow';
+import { cfnLint, cfnLintAvailable } from '../helpers/cfn-lint';
+import { unacknowledgedNagFindings } from '../helpers/nag';
+import { maskedTemplate } from '../helpers/snapshot';
+
+function controllerOf(template: Template) {
+  const fns = template.findResources('AWS::Lambda::Function', { Properties: { DurableConfig: Match.anyValue() } });
+  expect(Object.keys(fns)).toHaveLength(1);
+  return Object.values(fns)[0];
+}
+
+describe('DurableOrchestrator defaults', () => {
+  const { stack } = orchestratorStack();
+  const template = Template.fromStack(stack);
+
+  test('the controller is a durable function on Node.js 22, ARM64, traced, with its own log group', () => {
+    const controller = controllerOf(template);
+    expect(controller.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 900,
+      TracingConfig: { Mode: 'Active' },
+      DurableConfig: { ExecutionTimeout: 30 * 86400, RetentionPeriodInDays: 14 },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/^OrchestratorControllerLogs/) } },
+    });
+  });
+
+  test('callers start it through the alias "live"', () => {
+    template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', FunctionVersion: Match.anyValue() });
+    const api = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('HTTP API') } });
+    const env = Object.values(api)[0].Properties.Environment.Variables;
+    expect(env.CONTROLLER_FUNCTION_ARN).toEqual({ Ref: expect.stringMatching(/^OrchestratorControllerAlias/) });
+  });
+
+  test('workflow state: on-demand table with PITR, encryption, status and update-time indexes, TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'by-status', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'updatedAt', KeyType: 'RANGE' }] }),
+        Match.objectLike({ IndexName: 'by-updated', KeySchema: [{ AttributeName: 'entity', KeyType: 'HASH' }, { AttributeName: 'updatedAt', KeyType: 'RANGE' }] }),
+      ],
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+
+  test('artifacts: versioned, encrypted, private, TLS-only bucket with a transition after 90 days', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifacts/' }),
+      LifecycleConfiguration: { Rules: [Match.objectLike({ Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }] })] },
+    });
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    for (const p of policies) {
+      expect(p.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]));
+    }
+  });
+
+  test('events: its own bus with an archive of the workflow events', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['cdk-durable-agents'] }, RetentionDays: 30 });
+  });
+
+  test('the HTTP API requires IAM authorization on every route, throttles and writes JSON access logs', () => {
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.values(routes).map((r) => r.Properties.RouteKey).sort()).toEqual([
+      'GET /workflows', 'GET /workflows/{id}', 'POST /callbacks/{callbackId}', 'POST /callbacks/{callbackId}/heartbeat',
+      'POST /workflows', 'POST /workflows/{id}/approval', 'POST /workflows/{id}/cancel',
+    ]);
+    for (const r of Object.values(routes)) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId"') },
+    });
+  });
+
+  test('alarms on failed workflows, handler errors, throttles and 5xx', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CdkDurableAgents',
+      MetricName: 'WorkflowsFailed',
+      Dimensions: Match.arrayWith([{ Name: 'workflow', Value: 'research-report' }]),
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+
+  test('the functions get the definition, the agents and where to call back', () => {
+    const env = controllerOf(template).Properties.Environment.Variables;
+    expect(JSON.parse(env.WORKFLOW_DEFINITION).name).toBe('research-report');
+    expect(env.STATE_RETENTION_DAYS).toBe('14');
+    const agents = JSON.stringify(env.WORKFLOW_AGENTS);
+    expect(agents).toContain('\\"type\\":\\"lambda\\"');
+    expect(agents).toContain('\\"type\\":\\"ecs\\"');
+    expect(env.CALLBACK_BASE_URL).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorHttpApi/), 'ApiEndpoint'] });
+    expect(env.CONTROLLER_FUNCTION_ARN).toBeUndefined(); // only the API starts executions
+  });
+
+  test('matches the snapshot (asset hashes masked)', () => {
+    expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+describe('least privilege', () => {
+  const { stack } = orchestratorStack();
+  const template = Template.fromStack(stack);
+  const statements = Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
+    (p.Properties.PolicyDocument.Statement as any[]).map((s) => ({ policy: id, ...s })));
+
+  test('no statement allows all actions of a service or all actions at all', () => {
+    for (const s of statements) {
+      for (const action of [s.Action].flat()) {
+        expect({ policy: s.policy, action }).toEqual({ policy: s.policy, action: expect.not.stringMatching(/(^\*$)|(:\*$)/) });
+      }
+    }
+  });
+
+  test('a resource "*" appears only for X-Ray, which has no resource-level permissions', () => {
+    for (const s of statements.filter((x) => [x.Resource].flat().includes('*'))) {
+      expect([s.Action].flat().every((a: string) => a.startsWith('xray:'))).toBe(true);
+    }
+  });
+
+  test('every other resource is one of this stack\'s own resources', () => {
+    const ids = new Set(Object.keys(template.toJSON().Resources));
+    for (const s of statements) {
+      for (const r of [s.Resource].flat()) {
+        if (r === '*') continue;
+        const refs = JSON.stringify(r).match(/"(Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g) ?? [];
+        const literal = typeof r === 'string' ? r : JSON.stringify(r);
+        expect({ policy: s.policy, resource: literal, scoped: refs.length > 0 || /:task\/|execute-api/.test(literal) }).toEqual({ policy: s.policy, resource: literal, scoped: true });
+        for (const ref of refs) {
+          const id = /"([A-Za-z0-9]+)"$/.exec(ref)![1];
+          expect(ids.has(id) || id === 'AWS').toBe(true);
+        }
+      }
+    }
+  });
+
+  test('an agent may write only under its own prefix, read agents\' artifacts and call back; nothing else', () => {
+    const researcherPolicy = statements.filter((s) => s.policy.startsWith('AgentsResearcherFnServiceRoleDefaultPolicy'));
+    const writes = researcherPolicy.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')));
+    expect(JSON.stringify(writes.map((w) => w.Resource))).toContain('/agents/researcher/*');
+    expect(JSON.stringify(writes.map((w) => w.Resource))).not.toContain('/agents/analyst/');
+    const actions = new Set(researcherPolicy.flatMap((s) => [s.Action].flat()));
+    expect([...actions].sort()).toEqual(['execute-api:Invoke', 's3:GetObject', 's3:PutObject']);
+    expect([...actions].filter((a) => !/^(s3:|execute-api:Invoke$)/.test(a))).toEqual([]);
+    const invoke = researcherPolicy.find((s) => [s.Action].flat().includes('execute-api:Invoke'));
+    expect(JSON.stringify(invoke.Resource)).toContain('/$default/POST/callbacks/*');
+    expect(JSON.stringify(invoke.Resource)).not.toContain('/workflows');
+  });
+
+  test('the controller may start exactly its agents: invoke the Lambda agents, run the writer task and pass its roles', () => {
+    const controller = statements.filter((s) => s.policy.startsWith('OrchestratorControllerRoleDefaultPolicy'));
+    const invoked = controller.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction')).flatMap((s) => [s.Resource].flat());
+    expect(invoked.map((r) => r['Fn::GetAtt'][0]).sort()).toEqual([expect.stringMatching(/^AgentsAnalystFn/), expect.stringMatching(/^AgentsResearcherFn/)]);
+    const runTask = controller.find((s) => [s.Action].flat().includes('ecs:RunTask'));
+    expect(runTask.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
+    expect(controller.some((s) => [s.Action].flat().includes('iam:PassRole'))).toBe(true);
+    const checkpoint = statements.find((s) => s.policy.startsWith('OrchestratorControllerCheckpointPolicy'));
+    expect(checkpoint.Action).toEqual(['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState']);
+    expect(checkpoint.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorController/), 'Arn'] }, ':*']] });
+  });
+});
+
+describe('knobs', () => {
+  test('controller memory and timeout, execution timeout and history, state retention', () => {
+    const { stack } = orchestratorStack({
+      controllerMemoryMiB: 2048,
+      controllerTimeout: Duration.minutes(5),
+      executionTimeout: Duration.days(3),
+      executionHistoryRetention: Duration.days(30),
+      stateRetention: Duration.days(60),
+    });
+    const controller = controllerOf(Template.fromStack(stack)).Properties;
+    expect(controller).toMatchObject({ MemorySize: 2048, Timeout: 300, DurableConfig: { ExecutionTimeout: 3 * 86400, RetentionPeriodInDays: 30 } });
+    expect(controller.Environment.Variables.STATE_RETENTION_DAYS).toBe('60');
+  });
+
+  test('artifact versioning off and a later transition', () => {
+    const { stack } = orchestratorStack({ artifactVersioning: false, artifactTransitionAfter: Duration.days(365) });
+    const t = Template.fromStack(stack);
+    const bucket = Object.values(t.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: { Rules: [Match.objectLike({ Transitions: Match.anyValue() })] } } }))[0];
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+    expect(bucket.Properties.LifecycleConfiguration.Rules[0].Transitions[0].TransitionInDays).toBe(365);
+  });
+
+  test('tracing off, log retention, no access logging, throttling, dashboard', () => {
+    const { stack } = orchestratorStack({
+      tracing: false,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      apiAccessLogging: false,
+      apiThrottlingRateLimit: 10,
+      apiThrottlingBurstLimit: 20,
+      dashboard: true,
+    });
+    const t = Template.fromStack(stack);
+    expect(controllerOf(t).Properties.TracingConfig).toBeUndefined();
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties;
+    expect(stage.AccessLogSettings).toBeUndefined();
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('a customer managed key encrypts the table, the bucket and the bus, and readers get decrypt', () => {
+    const stack = standalone((scope) => ({ encryptionKey: new kms.Key(scope, 'Key', { enableKeyRotation: true }) }));
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() } });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+    });
+    t.hasResourceProperties('AWS::Events::EventBus', { KmsKeyIdentifier: Match.anyValue() });
+    const apiPolicy = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('OrchestratorApiRoleDefaultPolicy'))![1];
+    expect(JSON.stringify(apiPolicy)).toContain('kms:Decrypt');
+  });
+
+  test('bring your own bucket and bus', () => {
+    const stack = standalone((scope) => ({ artifactBucket: new s3.Bucket(scope, 'Mine', { enforceSSL: true }), eventBus: new events.EventBus(scope, 'MyBus') }));
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Events::EventBus', 1);
+    t.resourceCountIs('AWS::S3::Bucket', 1);
+    t.hasResourceProperties('AWS::Events::Archive', { SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyBus'), 'Arn'] } });
+  });
+
+  test('removal policy DESTROY empties and deletes the bucket and table with the stack', () => {
+    const { stack } = orchestratorStack({ removalPolicy: RemovalPolicy.DESTROY });
+    const t = Template.fromStack(stack);
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    t.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+});
+
+/** A stack with one orchestrator whose agents are three Lambda functions, with props made in that stack. */
+function standalone(makeProps: (scope: Stack) => Partial<ConstructorParameters<typeof DurableOrchestrator>[2]>): Stack {
+  const stack = new Stack();
+  const agents = ['researcher', 'analyst', 'writer'].map((n) => AgentTarget.lambdaFunction(n, testAgentFunction(stack, n)));
+  new DurableOrchestrator(stack, 'Orchestrator', { workflow: researchWorkflow(), agents, ...makeProps(stack) });
+  return stack;
+}
+
+describe('grants and metrics', () => {
+  test('grantStartWorkflow, grantReadWorkflows, grantApprove and grantCallback allow exactly their routes', () => {
+    const { stack, orchestrator } = orchestratorStack();
+    const grants: Array<[string, (g: iam.IGrantable) => iam.Grant, string[]]> = [
+      ['Starter', (g) => orchestrator.grantStartWorkflow(g), ['/$default/POST/workflows']],
+      ['Reader', (g) => orchestrator.grantReadWorkflows(g), ['/$default/GET/workflows', '/$default/GET/workflows/*']],
+      ['Approver', (g) => orchestrator.grantApprove(g), ['/$default/POST/workflows/*/approval', '/$default/POST/workflows/*/cancel']],
+      ['Caller', (g) => orchestrator.grantCallback(g), ['/$default/POST/callbacks/*', '/$default/POST/callbacks/*/heartbeat']],
+    ];
+    for (const [name, grant] of grants) {
+      expect(grant(new iam.Role(stack, name, { assumedBy: new iam.AccountRootPrincipal() })).success).toBe(true);
+    }
+    const policies = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    for (const [name, , paths] of grants) {
+      const [statement] = policies.find(([id]) => id.startsWith(`${name}DefaultPolicy`))![1].Properties.PolicyDocument.Statement;
+      expect(statement.Action).toBe('execute-api:Invoke');
+      const rendered = JSON.stringify(statement.Resource);
+      for (const p of paths) expect(rendered).toContain(`${p}"`);
+      expect([statement.Resource].flat()).toHaveLength(paths.length);
+    }
+  });
+
+  test('metrics carry the runtime namespace and the workflow dimension', () => {
+    const { stack, orchestrator } = orchestratorStack();
+    const m = orchestrator.metricWorkflowsFailed();
+    expect(m.namespace).toBe('CdkDurableAgents');
+    expect(m.metricName).toBe('WorkflowsFailed');
+    expect(m.dimensions).toEqual({ service: 'durable-controller', workflow: 'research-report' });
+    expect(orchestrator.metricWorkflowsStarted().metricName).toBe('WorkflowsStarted');
+    expect(orchestrator.metricWorkflowsSucceeded().metricName).toBe('WorkflowsSucceeded');
+    expect(orchestrator.metricStepDuration().statistic).toBe('Average');
+    expect(stack.resolve(orchestrator.apiUrl)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorHttpApi/), 'ApiEndpoint'] });
+  });
+});
+
+describe('validation', () => {
+  const make = (props: Partial<ConstructorParameters<typeof DurableOrchestrator>[2]>) => () => orchestratorStack(props);
+
+  test.each([
+    ['no agents', { agents: [] }, /agents is empty; pass the agents the workflow's agent steps name: researcher, analyst, writer/],
+    ['controller memory too small', { controllerMemoryMiB: 64 }, /controllerMemoryMiB must be between 128 and 10240 MiB, got 64/],
+    ['controller timeout over 15 minutes', { controllerTimeout: Duration.minutes(20) }, /controllerTimeout must be between 1 and 900 seconds \(15 minutes\), got 1200/],
+    ['execution timeout over a year', { executionTimeout: Duration.days(400) }, /executionTimeout must be between 60 and 31622400 seconds/],
+    ['history retention over 90 days', { executionHistoryRetention: Duration.days(120) }, /executionHistoryRetention must be between 1 and 90 days, got 120/],
+    ['state retention zero', { stateRetention: Duration.hours(1) }, /stateRetention must be between 1 and 3650 days/],
+    ['throttling rate zero', { apiThrottlingRateLimit: 0 }, /apiThrottlingRateLimit must be between 1 and 10000/],
+  ])('%s', (_name, props, message) => {
+    expect(make(props as any)).toThrow(message);
+  });
+
+  test('an agent the workflow uses but nobody passed is named, with the agents that were passed', () => {
+    const { stack } = orchestratorStack();
+    expect(() => new DurableOrchestrator(stack, 'Missing', {
+      workflow: researchWorkflow(),
+      agents: [AgentTarget.lambdaFunction('researcher', testAgentFunction(stack, 'R2'))],
+    })).toThrow(/uses agent\(s\) 'analyst', 'writer' that are not in agents \('researcher'\)/);
+  });
+
+  test('two agents with the same name', () => {
+    const { stack } = orchestratorStack();
+    const fn = testAgentFunction(stack, 'Dup');
+    expect(() => new DurableOrchestrator(stack, 'Dup', {
+      workflow: researchWorkflow(),
+      agents: ['researcher', 'analyst', 'writer', 'writer'].map((n) => AgentTarget.lambdaFunction(n, fn)),
+    })).toThrow(/two agents are named 'writer'/);
+  });
+
+  test('a workflow that does not validate is refused with every problem listed', () => {
+    const { stack } = orchestratorStack();
+    const broken = new WorkflowDefinition({
+      workflowName: 'broken',
+      steps: [
+        new AgentStep({ stepName: 'a', agent: WorkflowAgent.named('x') }),
+        new AgentStep({ stepName: 'a', agent: WorkflowAgent.named('x') }),
+      ],
+    });
+    expect(() => new DurableOrchestrator(stack, 'Broken', {
+      workflow: broken, agents: [AgentTarget.lambdaFunction('x', testAgentFunction(stack, 'X'))],
+    })).toThrow(/workflow 'broken' is not valid:[\s\S]*'a'/);
+  });
+
+  test('artifactVersioning with your own bucket is a conflict', () => {
+    expect(() => standalone((scope) => ({ artifactBucket: new s3.Bucket(scope, 'B'), artifactVersioning: true })))
+      .toThrow(/artifactVersioning and artifactTransitionAfter configure the bucket the orchestrator creates/);
+  });
+});
+
+describe('cdk-nag and cfn-lint', () => {
+  test('AwsSolutions and Serverless packs: no unacknowledged finding, and each acknowledgement has its reason in the template', () => {
+    const { app, stack } = orchestratorStack();
+    const findings = unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/Orchestrator'));
+    expect(findings).toEqual([]);
+    const controller = controllerOf(Template.fromStack(stack));
+    for (const rule of controller.Metadata.cdk_nag.rules_to_suppress) expect(rule.reason.length).toBeGreaterThan(40);
+  });
+
+  (cfnLintAvailable() ? test : test.skip)(`the template passes cfn-lint${cfnLintAvailable() ? '' : ' [skipped: cfn-lint is not installed]'}`, () => {
+    const { stack } = orchestratorStack();
+    expect(cfnLint(Template.fromStack(stack).toJSON())).toEqual([]);
+  });
+});
