@@ -68,6 +68,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda@8.10.164',
     'fast-check@4.10.2',
     '@aws-sdk/client-cloudformation@3.1162.0', // tests: deploy templates to moto_server
+    '@aws-sdk/client-ssm@3.1162.0', // tests: the bootstrap version parameter in moto_server
+    '@smithy/signature-v4@5.7.5', // integ test agent: SigV4-signed callbacks
     ...RUNTIME_BUNDLED,
   ],
 
@@ -102,7 +104,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     projectService: false,
     tsconfigPath: './tsconfig.dev.json',
   },
-  gitignore: ['cdk.out', '.tmp/', '/.local/', '/integ/*.snapshot/asset.*'],
+  gitignore: ['cdk.out', '.tmp/', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/'],
   npmignoreEnabled: true,
   npmIgnoreOptions: { ignorePatterns: ['/integ/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
 

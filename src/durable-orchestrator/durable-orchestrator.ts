@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -242,6 +242,8 @@ export class DurableOrchestrator extends Construct {
 
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { kmsKey: props.encryptionKey });
     this.eventArchive = new events.Archive(this, 'EventArchive', {
+      // Archive names are limited to 48 characters; a generated one can be longer.
+      archiveName: Names.uniqueResourceName(this, { maxLength: 48, separator: '-' }),
       sourceEventBus: this.eventBus,
       eventPattern: { source: [EVENT_SOURCE] },
       description: `Workflow events of ${this.node.path}, for replay`,

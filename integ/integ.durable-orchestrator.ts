@@ -1,0 +1,74 @@
+/**
+ * Integration test: the DurableOrchestrator runs the reference research workflow end to end.
+ *
+ * A test agent (a Lambda that reports back at once, through the IAM-authorized callback route)
+ * plays researcher, analyst and writer. The assertions start a workflow through the API
+ * handler, wait until it waits for approval, approve it, wait until it succeeds, and read the
+ * published report from the artifact bucket.
+ */
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { apiEvent, bundleTestAgent, workflowIdFor } from './integ-helpers';
+import { AgentTarget, DurableOrchestrator } from '../src/durable-orchestrator';
+import { ReferenceWorkflows, WorkflowAgent } from '../src/workflow';
+
+const app = new App();
+const stack = new Stack(app, 'cdkda-durable-orchestrator');
+
+const echo = new lambda.Function(stack, 'EchoAgent', {
+  runtime: lambda.Runtime.NODEJS_22_X,
+  architecture: lambda.Architecture.ARM_64,
+  handler: 'index.handler',
+  code: lambda.Code.fromAsset(bundleTestAgent('echo-agent')),
+  timeout: Duration.seconds(30),
+  description: 'Test agent: writes one artifact and reports success at once',
+});
+
+const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', {
+  workflow: ReferenceWorkflows.researchReport({
+    researcher: WorkflowAgent.named('researcher'),
+    analyst: WorkflowAgent.named('analyst'),
+    writer: WorkflowAgent.named('writer'),
+  }),
+  agents: ['researcher', 'analyst', 'writer'].map((name) => AgentTarget.lambdaFunction(name, echo)),
+  removalPolicy: RemovalPolicy.DESTROY,
+});
+
+const integ = new IntegTest(app, 'DurableOrchestrator', { testCases: [stack], regions: ['us-east-1'] });
+
+const KEY = 'integ-durable-orchestrator-1';
+const WORKFLOW_ID = workflowIdFor(KEY);
+const api = orchestrator.apiFunction.functionName;
+const poll = { totalTimeout: Duration.minutes(10), interval: Duration.seconds(15) };
+
+const start = integ.assertions.invokeFunction({
+  functionName: api,
+  payload: apiEvent('POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'brief' } },
+    { 'idempotency-key': KEY }),
+});
+start.expect(ExpectedResult.objectLike({ Payload: { statusCode: 202, body: Match.stringLikeRegexp(WORKFLOW_ID) } }));
+
+const awaitingApproval = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
+awaitingApproval.expect(ExpectedResult.objectLike({ Payload: { statusCode: 200, body: Match.stringLikeRegexp('"awaiting":"approval"') } }))
+  .waitForAssertions(poll);
+
+const approve = integ.assertions.invokeFunction({
+  functionName: api,
+  payload: apiEvent('POST', `/workflows/${WORKFLOW_ID}/approval`, { approved: true, comment: 'integration test' }),
+});
+approve.expect(ExpectedResult.objectLike({ Payload: { statusCode: 200 } }));
+
+const succeeded = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
+succeeded.expect(ExpectedResult.objectLike({ Payload: { statusCode: 200, body: Match.stringLikeRegexp('"status":"SUCCEEDED"') } }))
+  .waitForAssertions(poll);
+
+const report = integ.assertions.awsApiCall('S3', 'getObject', {
+  Bucket: orchestrator.artifactBucket.bucketName,
+  Key: `published/${WORKFLOW_ID}/report.md`,
+});
+report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
+
+start.next(awaitingApproval).next(approve).next(succeeded).next(report);
+
+app.synth();
