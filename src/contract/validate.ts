@@ -271,6 +271,11 @@ function checkAgentStep(s: Record<string, unknown>, label: string, problems: str
   if (typeof s.agent !== 'string' || s.agent.trim().length === 0) {
     problems.push(`${label}: the agent name is empty: name the agent that runs this step `
       + '(a ContainerAgent, or WorkflowAgent.named(\'researcher\'))');
+  } else if (!LIMITS.namePattern.test(s.agent)) {
+    // Agent names become artifact prefixes (agents/<agent>/) and parts of IAM resource patterns.
+    problems.push(`${label}: agent name ${JSON.stringify(s.agent)} is not valid: an agent name starts with a letter, contains only `
+      + 'letters, digits, \'-\' and \'_\', and has at most 63 characters (it becomes an artifact prefix and part of IAM resource names); '
+      + `rename the agent, for example to '${suggestName(s.agent)}'`);
   } else if (options.knownAgents !== undefined && !options.knownAgents.includes(s.agent)) {
     problems.push(options.knownAgents.length === 0
       ? `${label}: agent '${s.agent}' is not known (no agents are configured): add an agent named '${s.agent}'`

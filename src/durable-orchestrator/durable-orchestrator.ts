@@ -341,7 +341,8 @@ export class DurableOrchestrator extends Construct {
     // policy: the function's default policy cannot name the function it is a dependency of.
     const checkpoints = new iam.Policy(this, 'ControllerCheckpointPolicy', { roles: [controller.role] });
     checkpoints.addStatements(new iam.PolicyStatement({
-      actions: ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'],
+      // Checkpoints, and failing the callbacks of parallel branches it abandons.
+      actions: ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState', 'lambda:SendDurableExecutionCallbackFailure'],
       resources: [`${this.controllerFunction.functionArn}:*`],
     }));
     acknowledgeFindings(checkpoints, [{

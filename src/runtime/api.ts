@@ -11,8 +11,9 @@ import { cancellationError, newRecord } from './controller';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
 import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import type { Telemetry } from './telemetry';
+import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
 import { getPath, requiredInputFields } from './values';
-import { stepArtifactPrefix } from '../contract/artifacts';
+import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
 import { ALL_STATUSES, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, WorkflowStatus } from '../contract/status';
 
@@ -32,6 +33,12 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_INPUT_BYTES = 32 * 1024;
 /** Largest small output an agent may report (artifacts carry the rest). */
 export const MAX_OUTPUT_BYTES = 16 * 1024;
+/** Deepest nesting of objects and arrays accepted in a workflow input or an agent's output. */
+export const MAX_JSON_DEPTH = 20;
+/** Text only the runtime writes into error messages (it marks how a workflow ends). */
+const HALT_MARKER = '[[workflow-halt:';
+/** Error codes only the runtime uses when it fails a callback. */
+const RESERVED_ERROR_CODES: readonly string[] = ['WorkflowCancelled', 'BranchAbandoned'];
 
 class HttpError extends Error {
   constructor(
@@ -161,7 +168,13 @@ class Api {
         const allowed = matching.map((r) => r.method).join(', ');
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, { allow: allowed });
       }
-      const params = route.pattern.exec(path)!.slice(1).map(decodeURIComponent);
+      let params: string[];
+      try {
+        params = route.pattern.exec(path)!.slice(1).map(decodeURIComponent);
+      } catch (e) {
+        if (!(e instanceof URIError)) throw e;
+        throw notFound(`nothing is found at ${path}: the path is not valid percent-encoding (encode ids with encodeURIComponent)`);
+      }
       return await route.handle({ event, params, headers: lowerCaseHeaders(event.headers) });
     } catch (e) {
       if (e instanceof HttpError) {
@@ -179,6 +192,9 @@ class Api {
       throw badRequest('header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
     }
     const input = jsonObjectBody(req.event, 'the workflow input, e.g. {"topic": "...", "parameters": {"depth": "comprehensive"}}');
+    if (nestedDeeperThan(input, MAX_JSON_DEPTH)) {
+      throw badRequest(`the workflow input is nested deeper than ${MAX_JSON_DEPTH} levels (the depth limit); flatten it, or put it in the artifact store and pass its key`);
+    }
     if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
       throw badRequest(`the workflow input is larger than ${MAX_INPUT_BYTES / 1024} KB; put large content in the artifact store and pass its key`);
     }
@@ -197,7 +213,8 @@ class Api {
     const now = new Date().toISOString();
     const record = newRecord(workflowId, this.options.definition.name, input, now, this.retentionDays, key);
     const { created, workflow } = await store.createWorkflow(record);
-    if (!created && key !== undefined && JSON.stringify(workflow.input) !== JSON.stringify(input)) {
+    // Key order is not part of a JSON object's meaning: compare canonical texts.
+    if (!created && key !== undefined && canonicalJson(workflow.input) !== canonicalJson(input)) {
       throw conflict(`Idempotency-Key '${key}' was already used for workflow ${workflow.workflowId} with a different input; use a new key for a new workflow`);
     }
     if (created || workflow.status === 'PENDING') {
@@ -304,16 +321,35 @@ class Api {
     if (body.status === 'failed') {
       if (!body.error) throw badRequest("field 'error': required when status is 'failed': {\"message\": \"what went wrong\"}");
       if (body.artifacts) throw badRequest("field 'artifacts': a failed report carries no artifacts; report 'succeeded' to hand artifacts over");
+      // The runtime marks how a workflow ends with these; an agent's report must not forge them.
+      if (body.error.message.includes(HALT_MARKER)) {
+        throw badRequest(`field 'error.message': must not contain '${HALT_MARKER}', which the runtime reserves; describe the failure in plain words`);
+      }
+      if (body.error.code !== undefined && RESERVED_ERROR_CODES.includes(body.error.code)) {
+        throw badRequest(`field 'error.code': '${body.error.code}' is reserved for the runtime; use a code of your own, e.g. 'ModelError'`);
+      }
       await this.complete(callback, 'FAILED', () => durable.callbackFailure(callback, { code: body.error!.code ?? 'AgentReportedFailure', message: body.error!.message }));
     } else {
       if (body.error) throw badRequest("field 'error': only a 'failed' report carries an error");
+      if (body.output !== undefined && nestedDeeperThan(body.output, MAX_JSON_DEPTH)) {
+        throw badRequest(`field 'output': nested deeper than ${MAX_JSON_DEPTH} levels (the depth limit); write deep results as artifacts`);
+      }
       if (body.output !== undefined && Buffer.byteLength(JSON.stringify(body.output)) > MAX_OUTPUT_BYTES) {
         throw badRequest(`field 'output': larger than ${MAX_OUTPUT_BYTES / 1024} KB; write large results as artifacts and report their keys`);
       }
-      const prefix = stepArtifactPrefix(this.agentOf.get(callback.stepName) ?? '?', callback.workflowId, callback.stepName);
+      const agent = this.agentOf.get(callback.stepName) ?? '?';
+      const prefix = callback.attempt !== undefined
+        ? attemptArtifactPrefix(agent, callback.workflowId, callback.stepName, callback.attempt)
+        : stepArtifactPrefix(agent, callback.workflowId, callback.stepName);
       for (const [name, key] of Object.entries(body.artifacts ?? {})) {
-        if (!key.startsWith(prefix) || key.includes('..')) {
+        if (!key.startsWith(prefix)) {
           throw badRequest(`field 'artifacts.${name}': key '${key}' is outside this task's prefix '${prefix}' (use the prefix from the task envelope)`);
+        }
+        // Inside the prefix but not a key the store can hold ('a//b', './x', '..', a backslash, NUL).
+        try {
+          checkArtifactKey(key);
+        } catch (e) {
+          throw badRequest(`field 'artifacts.${name}': ${(e as Error).message}`);
         }
         if (!(await artifacts.exists(key))) {
           throw badRequest(`field 'artifacts.${name}': nothing is stored at '${key}'; write the artifact before reporting`);
@@ -346,9 +382,14 @@ class Api {
     return wf;
   }
 
-  /** The callback of the path, after checking the bearer token, its state and its deadline. */
+  /**
+   * The callback of the path, after checking the bearer token, its state and its deadline. The
+   * callback is looked up first, so an unknown id is a 404 whatever the token looks like.
+   */
   private async authorizedCallback(req: Request): Promise<CallbackRecord> {
     const id = req.params[0];
+    const callback = CALLBACK_ID_PATTERN.test(id) ? await this.options.ports.store.getCallback(id) : undefined;
+    if (!callback) throw notFound(`no callback with id '${id}'`);
     // `X-Callback-Token` works behind IAM authorization (where Authorization carries the SigV4
     // signature); `Authorization: Bearer` is accepted where nothing else uses that header.
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -361,8 +402,7 @@ class Api {
     if (!/^[A-Za-z0-9_-]{16,128}$/.test(token)) {
       throw new HttpError(401, 'unauthorized', 'the callback token is malformed: send the token from the task envelope unchanged');
     }
-    const callback = CALLBACK_ID_PATTERN.test(id) ? await this.options.ports.store.getCallback(id) : undefined;
-    if (!callback) throw notFound(`no callback with id '${id}'`);
+    // Approvals and timers have no token: their ids are never an agent's callback.
     if (callback.kind !== 'agent' || !tokenMatches(token, callback.tokenHash)) {
       throw new HttpError(403, 'forbidden', `the token does not belong to callback '${id}'`);
     }
@@ -377,16 +417,15 @@ class Api {
 
   /**
    * Hands the outcome to the durable execution first (it accepts a callback once, which settles
-   * races), then marks the record; a refused hand-over changes nothing.
+   * races), then marks the record. A refused hand-over changes nothing: the record is left as it
+   * is (the controller closes leftover callbacks when the workflow ends), so it never claims an
+   * outcome the workflow did not get.
    */
   private async complete(callback: CallbackRecord, outcome: 'SUCCEEDED' | 'FAILED', send: () => Promise<void>): Promise<void> {
     try {
       await send();
     } catch (e) {
-      if (e instanceof CallbackNotPendingError) {
-        await this.options.ports.store.completeCallback(callback.callbackId, outcome);
-        throw conflict(e.message);
-      }
+      if (e instanceof CallbackNotPendingError) throw conflict(e.message);
       throw e;
     }
     await this.options.ports.store.completeCallback(callback.callbackId, outcome);

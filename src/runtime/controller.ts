@@ -9,12 +9,13 @@
  */
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { newCallbackId, newCallbackToken, sha256 } from './ids';
-import type { ErrorInfo, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { CallbackNotPendingError, ErrorInfo, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
-import type {
+import {
   AgentStepDocument,
+  allSteps,
   ApprovalStepDocument,
   ChoiceStepDocument,
   ParallelStepDocument,
@@ -22,7 +23,7 @@ import type {
   StepDocument,
   WorkflowDefinitionDocument,
 } from '../contract/definition';
-import { EVENT_TYPES, METRICS, StepStatus, TaskEnvelope, TERMINAL_STATUSES, WorkflowStatus } from '../contract/status';
+import { EVENT_TYPES, isTerminal, METRICS, StepStatus, TaskEnvelope, TERMINAL_STATUSES, WorkflowStatus } from '../contract/status';
 
 /** The payload a durable execution of the controller starts with. */
 export interface ControllerEvent {
@@ -95,6 +96,28 @@ export function cancellationError(): ErrorInfo {
   return { code: 'WorkflowCancelled', message: new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', 'the workflow was cancelled by request').message };
 }
 
+/** Error code with which a parallel step fails the callbacks of the branches it no longer waits for. */
+export const BRANCH_ABANDONED_CODE = 'BranchAbandoned';
+
+/**
+ * Thrown inside a branch that its parallel step has stopped waiting for: the branch stops
+ * without recording anything more. It carries no halt marker, so it can never end the workflow.
+ */
+class BranchAbandonedError extends Error {
+  constructor(stepName: string) {
+    super(`step '${stepName}' stopped: its parallel step finished without it`);
+    this.name = 'BranchAbandonedError';
+  }
+}
+
+/**
+ * Text that reads like a halt marker but is not one: an agent's words never end a workflow
+ * with a status of their choosing.
+ */
+function neutralize(text: string): string {
+  return text.replace(/\[\[workflow-halt:/g, '[workflow-halt:');
+}
+
 const NON_TERMINAL: WorkflowStatus[] = ['PENDING', 'RUNNING'];
 
 /** Bookkeeping steps talk to the store and the bus: retry transient failures a few times. */
@@ -112,6 +135,17 @@ class NonRetryableError extends Error {
   }
 }
 
+/**
+ * Callback submitters (dispatch, approval request, timer) retry transient failures: 3 attempts,
+ * 1 s then 2 s apart. An unknown agent, a halt (cancellation) or an abandoned branch is final.
+ */
+const SUBMITTER_RETRY = (error: Error, attempt: number) => ({
+  shouldRetry: attempt < 3
+    && !['UnknownAgentError', 'WorkflowHalt', 'NonRetryableError', 'BranchAbandonedError'].includes(error.name)
+    && WorkflowHalt.of(error) === undefined,
+  delay: { seconds: attempt },
+});
+
 /** What a parallel branch hands back to its parent. */
 interface BranchOutcome {
   readonly outputs: Record<string, unknown>;
@@ -124,6 +158,12 @@ interface Run {
   readonly input: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
   result?: Record<string, unknown>;
+  /**
+   * True once a parallel step this run is a branch of has returned. A branch still running then
+   * has been abandoned and must stop. Only code of such a branch ever sees `true`: a completed
+   * parallel operation is not re-entered on replay, so this never changes a replayed decision.
+   */
+  readonly abandoned: () => boolean;
 }
 
 /** Creates the durable handler (wrap it with `withDurableExecution` in Lambda). */
@@ -143,12 +183,17 @@ class Interpreter {
   }
 
   public async execute(event: ControllerEvent, ctx: DurableContext): Promise<ControllerResult> {
-    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {} };
-    const begun = await ctx.step('workflow/start', async () => this.beginWorkflow(run), BOOKKEEPING);
+    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {}, abandoned: () => false };
 
     let status: WorkflowStatus = 'SUCCEEDED';
     let error: ErrorInfo | undefined;
     try {
+      const begun = await ctx.step('workflow/start', async () => this.beginWorkflow(run), BOOKKEEPING);
+      if (begun.ended) {
+        // Already ended (e.g. the API marked it FAILED when its start seemed to fail): run nothing.
+        const ended = begun.ended;
+        return { workflow_id: run.workflowId, status: ended.status, ...(ended.error ? { error: ended.error } : {}) };
+      }
       if (begun.cancelled) {
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', 'the workflow was cancelled before it started');
       }
@@ -170,6 +215,7 @@ class Interpreter {
 
   private async runSteps(ctx: DurableContext, steps: readonly StepDocument[], run: Run): Promise<void> {
     for (const step of steps) {
+      if (run.abandoned()) throw new BranchAbandonedError(step.name);
       const begun = await ctx.step(`${step.name}/start`, async () => this.beginStep(run, step), BOOKKEEPING);
       if (begun.cancelled) {
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}'`);
@@ -199,25 +245,33 @@ class Interpreter {
   // ---------------------------------------------------------------------------------------
 
   private async agentStep(ctx: DurableContext, step: AgentStepDocument, run: Run, startedAt: string): Promise<void> {
-    const input = this.resolveInputs(step, run);
+    let input: Record<string, unknown> = {};
+    try {
+      input = this.resolveInputs(step, run);
+    } catch (e) {
+      await this.failUnresolved(ctx, step, run, startedAt, e);
+    }
     const maxAttempts = Math.max(1, step.retry.maxAttempts);
     let failure: { timedOut: boolean; message: string } | undefined;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let report: AgentReport | undefined;
+      const name = `${step.name}/attempt-${attempt}`;
       try {
         const raw = await ctx.waitForCallback(
-          `${step.name}/attempt-${attempt}`,
+          name,
           async (durableCallbackId) => this.dispatchAgent(run, step, attempt, input, durableCallbackId, startedAt),
           {
             timeout: { seconds: step.timeoutSeconds },
             ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
-            retryStrategy: () => ({ shouldRetry: false }),
+            retryStrategy: SUBMITTER_RETRY,
           },
         );
         report = parseReport(raw);
       } catch (e) {
-        if (WorkflowHalt.of(e)?.status === 'CANCELLED') throw e;
+        if (run.abandoned()) throw new BranchAbandonedError(step.name);
+        const trusted = await this.cancellationConfirmed(ctx, name, run, e);
+        if (trusted) throw e;
         failure = { timedOut: isTimeout(e), message: describeAgentFailure(e) };
       }
       if (report) {
@@ -242,7 +296,7 @@ class Interpreter {
           });
           this.telemetry.warn('agent attempt failed; retrying', { workflow_id: run.workflowId, step_name: step.name, attempt, delay_seconds: delay });
         }, BOOKKEEPING);
-        if (delay > 0) await ctx.wait(`${step.name}/backoff-${attempt}`, { seconds: delay });
+        if (delay > 0) await this.backoff(ctx, step, run, attempt, delay);
       }
     }
     const status: StepStatus = failure!.timedOut ? 'TIMED_OUT' : 'FAILED';
@@ -254,17 +308,66 @@ class Interpreter {
     throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
   }
 
+  /**
+   * The pause between two attempts: a callback that times out after `delay` (then the step goes
+   * on), registered as a timer so that a cancel request ends it at once instead of waiting.
+   */
+  private async backoff(ctx: DurableContext, step: AgentStepDocument, run: Run, attempt: number, delay: number): Promise<void> {
+    const name = `${step.name}/backoff-${attempt}`;
+    try {
+      await ctx.waitForCallback(
+        name,
+        async (durableCallbackId) => this.registerTimer(run, step, attempt, delay, durableCallbackId),
+        { timeout: { seconds: delay }, retryStrategy: SUBMITTER_RETRY },
+      );
+    } catch (e) {
+      if (isTimeout(e)) return; // the pause is over
+      if (run.abandoned()) throw new BranchAbandonedError(step.name);
+      if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
+      // A timer failed for another reason only ends the pause early.
+      this.telemetry.warn('backoff timer ended early; continuing', { workflow_id: run.workflowId, step_name: step.name, attempt, error: neutralize(errorMessage(e)) });
+    }
+  }
+
+  /**
+   * Whether a callback error that says the workflow was cancelled is true: the workflow record
+   * must say a cancellation was requested (checked in a durable step, so replays agree). A
+   * cancellation marker in anything else (an agent reporting directly to the durable API) is an
+   * ordinary failure.
+   */
+  private async cancellationConfirmed(ctx: DurableContext, operation: string, run: Run, e: unknown): Promise<boolean> {
+    if (WorkflowHalt.of(e)?.status !== 'CANCELLED') return false;
+    return ctx.step(`${operation}/cancel-check`, async () => {
+      const wf = await this.ports.store.getWorkflow(run.workflowId);
+      const confirmed = wf?.cancelRequested === true;
+      if (!confirmed) {
+        this.telemetry.warn('a callback failed with a cancellation the workflow record does not confirm; treated as a failure',
+          { workflow_id: run.workflowId, operation });
+      }
+      return confirmed;
+    }, BOOKKEEPING);
+  }
+
   private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run, startedAt: string): Promise<void> {
     let decision: ApprovalDecision & { timed_out: boolean };
     try {
       const raw = await ctx.waitForCallback(
         `${step.name}/decision`,
         async (durableCallbackId) => this.requestApproval(run, step, durableCallbackId, startedAt),
-        { timeout: { seconds: step.timeoutSeconds }, retryStrategy: () => ({ shouldRetry: false }) },
+        { timeout: { seconds: step.timeoutSeconds }, retryStrategy: SUBMITTER_RETRY },
       );
       decision = { ...parseDecision(raw), timed_out: false };
     } catch (e) {
-      if (WorkflowHalt.of(e)?.status === 'CANCELLED' || !isTimeout(e)) throw e;
+      if (run.abandoned()) throw new BranchAbandonedError(step.name);
+      if (await this.cancellationConfirmed(ctx, `${step.name}/decision`, run, e)) throw e;
+      if (!isTimeout(e)) {
+        // Only the cancel route fails an approval; anything else is a failure of the step.
+        const message = `step '${step.name}': the approval could not be completed: ${describeAgentFailure(e)}`;
+        await ctx.step(`${step.name}/complete`, async () => {
+          await this.completeStep(run, step, startedAt, 'FAILED', { error: { code: 'APPROVAL_FAILED', message } });
+        }, BOOKKEEPING);
+        throw new WorkflowHalt('FAILED', 'APPROVAL_FAILED', message);
+      }
       if (step.onTimeout === 'FAIL') {
         const message = `step '${step.name}': nobody approved or rejected within ${step.timeoutSeconds}s`;
         await ctx.step(`${step.name}/complete`, async () => {
@@ -293,6 +396,8 @@ class Interpreter {
 
   private async parallelStep(ctx: DurableContext, step: ParallelStepDocument, run: Run, startedAt: string): Promise<void> {
     const total = step.branches.length;
+    let returned = false;
+    const abandoned = () => returned || run.abandoned();
     // A completed parallel operation is not re-entered on replay, so each branch returns what it
     // learnt (its steps' outputs, a published result) and the parent merges it afterwards.
     const batch = await ctx.parallel(
@@ -300,7 +405,7 @@ class Interpreter {
       step.branches.map((branch) => ({
         name: `${step.name}.${branch.name}`,
         func: async (child: DurableContext): Promise<BranchOutcome> => {
-          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs } };
+          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs }, abandoned };
           await this.runSteps(child, branch.steps, branchRun);
           const outputs: Record<string, unknown> = {};
           for (const [name, value] of Object.entries(branchRun.outputs)) {
@@ -314,6 +419,8 @@ class Interpreter {
         completionConfig: { minSuccessful: step.minSuccessful, toleratedFailureCount: total - step.minSuccessful },
       },
     );
+    // Branches still running from here on are abandoned (see Run.abandoned).
+    returned = true;
     for (const item of batch.succeeded()) {
       Object.assign(run.outputs, item.result.outputs);
       if (item.result.result) run.result = item.result.result;
@@ -322,6 +429,12 @@ class Interpreter {
     const failed = batch.failed().map((item) => ({ branch: step.branches[item.index].name, error: item.error }));
     const cancelled = failed.find((f) => WorkflowHalt.of(f.error)?.status === 'CANCELLED');
     if (cancelled) throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled during step '${step.name}'`);
+
+    // The parallel step may have finished before every branch did (minSuccessful reached, or too
+    // many failures): stop waiting for what is left. Which branches are left is decided inside
+    // the step, from the store, over every step the branches contain; `batch.started()` is not
+    // stable across replays.
+    await ctx.step(`${step.name}/abandon`, async () => this.abandonBranches(run, step), BOOKKEEPING);
 
     const output = { succeeded, failed: failed.map((f) => f.branch) };
     if (succeeded.length < step.minSuccessful) {
@@ -406,7 +519,7 @@ class Interpreter {
       try {
         input[k] = resolveRef(ref, run.input, run.outputs, step.name);
       } catch (e) {
-        throw new WorkflowHalt('FAILED', 'INPUT_UNRESOLVED', `${errorMessage(e)} (input '${k}')`);
+        throw new UnresolvedValueError(`${errorMessage(e)} (input '${k}')`);
       }
     }
     return input;
@@ -416,13 +529,17 @@ class Interpreter {
   // Side effects: only ever called inside durable steps or callback submitters.
   // ---------------------------------------------------------------------------------------
 
-  private async beginWorkflow(run: Run): Promise<{ cancelled: boolean }> {
+  private async beginWorkflow(run: Run): Promise<{ cancelled: boolean; ended?: { status: WorkflowStatus; error?: ErrorInfo } }> {
     const { store, events } = this.ports;
     let wf = await store.getWorkflow(run.workflowId);
     if (!wf) {
       // Started without the API (e.g. a schedule): give it a projection so it can be followed.
       const now = new Date().toISOString();
       wf = (await store.createWorkflow(newRecord(run.workflowId, this.def.name, run.input, now, this.options.stateRetentionDays))).workflow;
+    }
+    if (isTerminal(wf.status)) {
+      this.telemetry.warn(`workflow already ended ${wf.status}; nothing runs`, { workflow_id: run.workflowId });
+      return { cancelled: false, ended: { status: wf.status, ...(wf.error ? { error: wf.error } : {}) } };
     }
     if (wf.cancelRequested) return { cancelled: true };
     await store.updateWorkflow(run.workflowId, { status: 'RUNNING' }, ['PENDING']);
@@ -438,6 +555,19 @@ class Interpreter {
     await store.updateWorkflow(run.workflowId, { status, awaiting: null, result: result ?? null, error: error ?? null }, NON_TERMINAL);
     for (const cb of await store.pendingCallbacks(run.workflowId)) {
       await store.completeCallback(cb.callbackId, status === 'CANCELLED' ? 'CANCELLED' : 'FAILED');
+    }
+    // Steps the workflow ended in the middle of (cancelled while waiting, a failure between two
+    // bookkeeping steps) are closed, so that no step of an ended workflow reads as running.
+    const endedAt = new Date().toISOString();
+    for (const s of (await store.getWorkflow(run.workflowId))?.steps ?? []) {
+      if (s.status !== 'RUNNING' && s.status !== 'WAITING') continue;
+      const stepStatus: StepStatus = status === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
+      await store.putStep(run.workflowId, {
+        ...s,
+        status: stepStatus,
+        endedAt,
+        error: { code: 'WORKFLOW_ENDED', message: `the workflow ended ${status} before step '${s.name}' finished` },
+      });
     }
     const type = status === 'SUCCEEDED' ? EVENT_TYPES.workflowCompleted
       : status === 'CANCELLED' ? EVENT_TYPES.workflowCancelled : EVENT_TYPES.workflowFailed;
@@ -473,6 +603,12 @@ class Interpreter {
   private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
     durableCallbackId: string, startedAt: string): Promise<void> {
     const { store, dispatcher, artifacts } = this.ports;
+    if (attempt > 1) {
+      // The timer of the pause before this attempt has run out: close its record.
+      for (const cb of await store.pendingCallbacks(run.workflowId)) {
+        if (cb.kind === 'timer' && cb.stepName === step.name) await store.completeCallback(cb.callbackId, 'SUCCEEDED');
+      }
+    }
     const callbackId = newCallbackId();
     const token = newCallbackToken();
     const now = new Date();
@@ -487,33 +623,37 @@ class Interpreter {
       state: 'PENDING',
       createdAt: now.toISOString(),
       deadline,
-    });
-    // Checked after registering, so a cancel request either sees this callback or is seen here.
-    if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
-      await store.completeCallback(callbackId, 'CANCELLED');
-      throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}' was dispatched`);
-    }
-    await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
-    await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt });
-    const base = this.options.callbackBaseUrl.replace(/\/$/, '');
-    const envelope: TaskEnvelope = {
-      envelope_version: 1,
-      workflow_id: run.workflowId,
-      step_name: step.name,
       attempt,
-      agent: step.agent,
-      input,
-      artifacts: {
-        ...(artifacts.location.bucket ? { bucket: artifacts.location.bucket } : {}),
-        prefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
-        ...(artifacts.location.localDir ? { local_dir: artifacts.location.localDir } : {}),
-      },
-      callback: { id: callbackId, url: `${base}/callbacks/${callbackId}`, heartbeat_url: `${base}/callbacks/${callbackId}/heartbeat`, token },
-      deadline,
-      ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
-    };
-    const { handle } = await dispatcher.dispatch(step.agent, envelope);
-    this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
+    });
+    await this.closeOnFailure(callbackId, async () => {
+      // Checked after registering, so a cancel request either sees this callback or is seen here.
+      if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
+        await store.completeCallback(callbackId, 'CANCELLED');
+        throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}' was dispatched`);
+      }
+      await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
+      await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt });
+      await this.stopIfAbandoned(run, step, callbackId);
+      const base = this.options.callbackBaseUrl.replace(/\/$/, '');
+      const envelope: TaskEnvelope = {
+        envelope_version: 1,
+        workflow_id: run.workflowId,
+        step_name: step.name,
+        attempt,
+        agent: step.agent,
+        input,
+        artifacts: {
+          ...(artifacts.location.bucket ? { bucket: artifacts.location.bucket } : {}),
+          prefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
+          ...(artifacts.location.localDir ? { local_dir: artifacts.location.localDir } : {}),
+        },
+        callback: { id: callbackId, url: `${base}/callbacks/${callbackId}`, heartbeat_url: `${base}/callbacks/${callbackId}/heartbeat`, token },
+        deadline,
+        ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
+      };
+      const { handle } = await dispatcher.dispatch(step.agent, envelope);
+      this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
+    });
   }
 
   private async requestApproval(run: Run, step: ApprovalStepDocument, durableCallbackId: string, startedAt: string): Promise<void> {
@@ -531,14 +671,104 @@ class Interpreter {
       createdAt: now.toISOString(),
       deadline,
     });
-    if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
-      await store.completeCallback(callbackId, 'CANCELLED');
-      throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);
+    await this.closeOnFailure(callbackId, async () => {
+      if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
+        await store.completeCallback(callbackId, 'CANCELLED');
+        throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);
+      }
+      await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
+      await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', startedAt, output: { prompt: step.prompt, deadline } });
+      await this.stopIfAbandoned(run, step, callbackId);
+      await events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt: step.prompt, deadline }));
+      this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
+    });
+  }
+
+  /** Registers the backoff timer of an agent step, so that a cancel request can end the pause. */
+  private async registerTimer(run: Run, step: AgentStepDocument, attempt: number, delaySeconds: number, durableCallbackId: string): Promise<void> {
+    const { store } = this.ports;
+    const callbackId = newCallbackId();
+    const now = new Date();
+    await store.putCallback({
+      callbackId,
+      durableCallbackId,
+      workflowId: run.workflowId,
+      stepName: step.name,
+      kind: 'timer',
+      state: 'PENDING',
+      createdAt: now.toISOString(),
+      deadline: new Date(now.getTime() + delaySeconds * 1000).toISOString(),
+      attempt,
+    });
+    await this.closeOnFailure(callbackId, async () => {
+      if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
+        await store.completeCallback(callbackId, 'CANCELLED');
+        throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before attempt ${attempt + 1} of step '${step.name}'`);
+      }
+      if (run.abandoned()) {
+        await store.completeCallback(callbackId, 'CANCELLED');
+        throw new BranchAbandonedError(step.name);
+      }
+    });
+  }
+
+  /**
+   * Runs the rest of a callback submitter; if it fails, the callback it registered is closed
+   * (best effort) before the error goes on, so that a retried submitter leaves no stale record.
+   */
+  private async closeOnFailure(callbackId: string, rest: () => Promise<void>): Promise<void> {
+    try {
+      await rest();
+    } catch (e) {
+      await this.ports.store.completeCallback(callbackId, 'FAILED').catch(() => false);
+      throw e;
     }
-    await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
-    await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', startedAt, output: { prompt: step.prompt, deadline } });
-    await events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt: step.prompt, deadline }));
-    this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
+  }
+
+  /**
+   * In a branch its parallel step no longer waits for: closes the callback just registered and
+   * the step record just written, and stops. Checked after both are written, so the parallel
+   * step's abandon either sees them or is seen here.
+   */
+  private async stopIfAbandoned(run: Run, step: StepDocument, callbackId: string): Promise<void> {
+    if (!run.abandoned()) return;
+    const { store } = this.ports;
+    await store.completeCallback(callbackId, 'CANCELLED');
+    const current = (await store.getWorkflow(run.workflowId))?.steps.find((s) => s.name === step.name);
+    if (current && (current.status === 'RUNNING' || current.status === 'WAITING')) {
+      await store.putStep(run.workflowId, { ...current, status: 'CANCELLED', endedAt: new Date().toISOString(), error: abandonedError(step.name) });
+    }
+    throw new BranchAbandonedError(step.name);
+  }
+
+  /**
+   * After a parallel step returned: fails the pending callbacks of every step inside its
+   * branches (agents, approvals, timers) and closes those steps' running records as CANCELLED.
+   */
+  private async abandonBranches(run: Run, step: ParallelStepDocument): Promise<void> {
+    const { store, durable, events } = this.ports;
+    const inside = new Set(allSteps(step.branches.flatMap((b) => b.steps)).map((s) => s.name));
+    const failure: ErrorInfo = {
+      code: BRANCH_ABANDONED_CODE,
+      message: `parallel step '${step.name}' finished without waiting for this branch`,
+    };
+    for (const cb of await store.pendingCallbacks(run.workflowId)) {
+      if (!inside.has(cb.stepName)) continue;
+      try {
+        await durable.callbackFailure(cb, failure);
+      } catch (e) {
+        if (!(e instanceof CallbackNotPendingError)) throw e;
+      }
+      await store.completeCallback(cb.callbackId, 'CANCELLED');
+    }
+    const endedAt = new Date().toISOString();
+    for (const s of (await store.getWorkflow(run.workflowId))?.steps ?? []) {
+      if (!inside.has(s.name) || (s.status !== 'RUNNING' && s.status !== 'WAITING')) continue;
+      const error = abandonedError(s.name, step.name);
+      await store.putStep(run.workflowId, { ...s, status: 'CANCELLED', endedAt, error });
+      await events.publish(this.event(EVENT_TYPES.stepCompleted, run, s.name, { step_type: s.type, status: 'CANCELLED', error }));
+      this.telemetry.info('step abandoned', { workflow_id: run.workflowId, step_name: s.name, parallel: step.name });
+    }
   }
 
   private event(type: string, run: Run, stepName: string | undefined, detail: Record<string, unknown>) {
@@ -563,6 +793,13 @@ export function newRecord(workflowId: string, definition: string, input: Record<
   };
 }
 
+function abandonedError(stepName: string, parallel?: string): ErrorInfo {
+  return {
+    code: 'BRANCH_ABANDONED',
+    message: `step '${stepName}' was abandoned: ${parallel ? `parallel step '${parallel}'` : 'its parallel step'} finished without waiting for its branch`,
+  };
+}
+
 function backoffSeconds(step: AgentStepDocument, attempt: number): number {
   const r = step.retry;
   return Math.min(r.maxDelaySeconds, Math.round(r.initialDelaySeconds * Math.pow(r.backoffRate, attempt - 1)));
@@ -580,10 +817,12 @@ function isTimeout(e: unknown): boolean {
   return false;
 }
 
+/**
+ * What went wrong with a callback or a step, in words fit for a step's error. Halt markers in
+ * it are neutralized: this text is an agent's, and never decides how the workflow ends.
+ */
 function describeAgentFailure(e: unknown): string {
   if (isTimeout(e)) return 'no report before the deadline (or a missed heartbeat)';
-  const halt = WorkflowHalt.of(e);
-  if (halt) return halt.message;
   // The agent's reported error arrives as the callback failure's message (and the cause's).
   const parts: string[] = [];
   const seen = new Set<unknown>();
@@ -594,7 +833,7 @@ function describeAgentFailure(e: unknown): string {
     if (typeof m === 'string' && m && !parts.includes(m)) parts.push(m);
     current = (current as { cause?: unknown }).cause;
   }
-  return parts.pop() ?? 'unknown error';
+  return neutralize(parts.pop() ?? 'unknown error');
 }
 
 function errorMessage(e: unknown): string {

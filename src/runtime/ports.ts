@@ -53,7 +53,10 @@ export interface WorkflowPatch {
   readonly cancelRequested?: boolean;
 }
 
-/** A callback the runtime waits for: an agent's report or a person's approval. */
+/**
+ * A callback the runtime waits for: an agent's report, a person's approval, or a timer (the
+ * backoff between two attempts of an agent step, registered so that a cancel request can end it).
+ */
 export interface CallbackRecord {
   /** Our id, used in `/callbacks/{callback_id}`: url-safe, unguessable. */
   readonly callbackId: string;
@@ -61,13 +64,15 @@ export interface CallbackRecord {
   readonly durableCallbackId: string;
   readonly workflowId: string;
   readonly stepName: string;
-  readonly kind: 'agent' | 'approval';
-  /** SHA-256 (hex) of the bearer token handed to the agent; absent for approvals. */
+  readonly kind: 'agent' | 'approval' | 'timer';
+  /** SHA-256 (hex) of the bearer token handed to the agent; absent for approvals and timers. */
   readonly tokenHash?: string;
   readonly state: 'PENDING' | 'COMPLETED';
   readonly createdAt: string;
   /** ISO time after which a report is late. */
   readonly deadline: string;
+  /** Attempt of the agent step it belongs to (agent callbacks and timers). */
+  readonly attempt?: number;
   /** How it was completed (set with state COMPLETED). */
   readonly outcome?: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 }

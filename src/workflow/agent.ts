@@ -1,4 +1,6 @@
 import { Token } from 'aws-cdk-lib';
+import { LIMITS } from '../contract/definition';
+import { suggestName } from '../contract/validate';
 
 /**
  * An agent a workflow step can hand a task to.
@@ -22,6 +24,11 @@ export class WorkflowAgent {
   public static named(agentName: string): IWorkflowAgent {
     if (!Token.isUnresolved(agentName) && agentName.trim().length === 0) {
       throw new Error(`WorkflowAgent.named: agentName is ${JSON.stringify(agentName)}: pass the name of an agent, for example 'researcher'`);
+    }
+    // The name becomes an artifact prefix (agents/<name>/) and part of IAM resource patterns.
+    if (!Token.isUnresolved(agentName) && !LIMITS.namePattern.test(agentName)) {
+      throw new Error(`WorkflowAgent.named: agentName ${JSON.stringify(agentName)} is not valid: an agent name starts with a letter, `
+        + `contains only letters, digits, '-' and '_', and has at most 63 characters; use for example '${suggestName(agentName)}'`);
     }
     return new NamedAgent(agentName);
   }

@@ -243,6 +243,13 @@ describe('validateDefinition: agent steps', () => {
       .toMatch(/^step 'a': the agent name is empty: name the agent that runs this step/);
   });
 
+  test.each([['my agent', 'my-agent'], ['agents/../x', 'agents-x'], ['9lives', 'lives'], ['a*', 'a-'], ['x'.repeat(64), 'x'.repeat(63)]])(
+    'the agent name %j must be usable as an artifact prefix and in IAM resource names', (name, suggestion) => {
+      expect(onlyProblem(doc([agent('a', {}, { agent: name })]))).toBe(`step 'a': agent name ${JSON.stringify(name)} is not valid: `
+        + 'an agent name starts with a letter, contains only letters, digits, \'-\' and \'_\', and has at most 63 characters '
+        + `(it becomes an artifact prefix and part of IAM resource names); rename the agent, for example to '${suggestion}'`);
+    });
+
   test('with known agents, the agent must be one of them, and the message lists them', () => {
     expect(onlyProblem(doc([agent('a', {}, { agent: 'writer' })]), ['researcher', 'analyst']))
       .toBe('step \'a\': agent \'writer\' is not one of the known agents (\'researcher\', \'analyst\'): use one of them, or add an agent named \'writer\'');

@@ -175,7 +175,7 @@ describe('least privilege', () => {
     expect(runTask.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
     expect(controller.some((s) => [s.Action].flat().includes('iam:PassRole'))).toBe(true);
     const checkpoint = statements.find((s) => s.policy.startsWith('OrchestratorControllerCheckpointPolicy'));
-    expect(checkpoint.Action).toEqual(['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState']);
+    expect(checkpoint.Action).toEqual(['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState', 'lambda:SendDurableExecutionCallbackFailure']);
     expect(checkpoint.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorController/), 'Arn'] }, ':*']] });
   });
 });

@@ -1,7 +1,17 @@
-import { researchDefinition } from './fixtures';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { definition, agentStep, researchDefinition } from './fixtures';
 import { AgentBehavior, makeRuntime, succeeds, TestRuntime } from './harness';
 import type { TaskEnvelope } from '../../src/contract/status';
+import { LocalArtifactStore, LocalWorkflowStore } from '../../src/runtime/adapters/local';
+import { createApi } from '../../src/runtime/api';
+import { newRecord } from '../../src/runtime/controller';
 import { LocalDurableControl } from '../../src/runtime/durable/local-durable-control';
+import { newCallbackId, newCallbackToken, newWorkflowId, sha256 } from '../../src/runtime/ids';
+import { CallbackNotPendingError, DurableControl, StepRecord } from '../../src/runtime/ports';
+import { RecordingTelemetry } from '../../src/runtime/telemetry';
 
 jest.setTimeout(60_000);
 
@@ -15,6 +25,8 @@ let rt: TestRuntime;
 let waitingForAgent: string;
 let waitingForApproval: string;
 let ended: string;
+/** The held step's record as it was once the agent had its task. */
+let heldStep: StepRecord | undefined;
 
 beforeAll(async () => {
   await LocalDurableControl.setup();
@@ -32,6 +44,7 @@ beforeAll(async () => {
   });
   waitingForAgent = await rt.start({ topic: 'held' });
   await rt.waitFor(waitingForAgent, (wf) => wf.awaiting === 'agent');
+  heldStep = (await rt.store.getWorkflow(waitingForAgent))!.steps.find((s) => s.name === 'research');
   waitingForApproval = await rt.start({ topic: 'approval' });
   await rt.waitFor(waitingForApproval, (wf) => wf.awaiting === 'approval');
   ended = await rt.start({ topic: 'ended' });
@@ -51,6 +64,7 @@ interface Case {
   readonly name: string;
   readonly method: string;
   readonly path: () => string;
+  /** The body, or a function that makes it when the case runs. */
   readonly body?: unknown;
   readonly headers?: () => Record<string, string>;
   readonly status: number;
@@ -61,6 +75,14 @@ interface Case {
 const bearer = () => ({ authorization: `Bearer ${held!.callback.token}` });
 const cb = () => `/callbacks/${held!.callback.id}`;
 const huge = 'x'.repeat(70 * 1024);
+/** An input nested `levels` deep (the input object itself is level 1). */
+const nested = (levels: number): Record<string, unknown> => {
+  let value: Record<string, unknown> = { leaf: true };
+  for (let i = 2; i < levels; i++) value = { a: value };
+  return { topic: 'deep', a: value };
+};
+/** A report naming one artifact key under the held task's own prefix. */
+const reportKey = (suffix: string) => () => ({ status: 'succeeded', artifacts: { report: `${held!.artifacts.prefix}${suffix}` } });
 
 const CASES: Case[] = [
   // POST /workflows
@@ -73,6 +95,8 @@ const CASES: Case[] = [
   { name: 'missing required field', method: 'POST', path: () => '/workflows', body: { parameters: {} }, status: 400, message: /field 'topic' is required: step 'research' reads it/ },
   { name: 'required field null', method: 'POST', path: () => '/workflows', body: { topic: null }, status: 400, message: /field 'topic' is required/ },
   { name: 'required field blank', method: 'POST', path: () => '/workflows', body: { topic: '  ' }, status: 400, message: /field 'topic' must not be empty/ },
+  { name: 'input nested 21 levels deep', method: 'POST', path: () => '/workflows', body: nested(21), status: 400, message: /nested deeper than 20 levels \(the depth limit\)/ },
+  { name: 'input nested 30000 levels deep', method: 'POST', path: () => '/workflows', body: `{"topic":"x","a":${'['.repeat(30000)}${']'.repeat(30000)}}`, status: 400, message: /nested deeper than 20 levels/ },
   { name: 'input too large', method: 'POST', path: () => '/workflows', body: { topic: 'x', blob: 'y'.repeat(40 * 1024) }, status: 400, message: /larger than 32 KB/ },
   { name: 'body too large', method: 'POST', path: () => '/workflows', body: huge, status: 400, message: /larger than 64 KB/ },
   { name: 'idempotency key with spaces', method: 'POST', path: () => '/workflows', body: { topic: 'x' }, headers: () => ({ 'Idempotency-Key': 'has space' }), status: 400, message: /Idempotency-Key must be 1 to 255 printable ASCII/ },
@@ -91,6 +115,8 @@ const CASES: Case[] = [
   { name: 'unknown workflow', method: 'GET', path: () => '/workflows/wf-00000000000000000000000000000000', status: 404, message: /no workflow with id/ },
   { name: 'malformed workflow id', method: 'GET', path: () => '/workflows/../../etc', status: 404, message: /no route|no workflow/ },
   { name: 'garbage workflow id', method: 'GET', path: () => '/workflows/%3Cscript%3E', status: 404, message: /no workflow with id '<script>'/ },
+  { name: 'undecodable workflow id', method: 'GET', path: () => '/workflows/%E0%A4%A', status: 404, message: /not valid percent-encoding/ },
+  { name: 'undecodable callback id', method: 'POST', path: () => '/callbacks/%E0%A4%A', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /not valid percent-encoding/ },
   { name: 'DELETE a workflow', method: 'DELETE', path: () => `/workflows/${waitingForAgent}`, status: 405, message: /DELETE is not allowed/ },
   // POST /workflows/{id}/approval
   { name: 'approval without body', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, status: 400, message: /a JSON body is required: \{"approved": true/ },
@@ -116,17 +142,28 @@ const CASES: Case[] = [
   { name: 'report with a forged X-Callback-Token', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ 'x-callback-token': 'Y'.repeat(43) }), status: 403, message: /does not belong/ },
   { name: 'report with a forged token', method: 'POST', path: cb, body: { status: 'succeeded' }, headers: () => ({ authorization: `Bearer ${'Z'.repeat(43)}` }), status: 403, message: /does not belong to callback/ },
   { name: 'report to unknown callback', method: 'POST', path: () => '/callbacks/cb-AAAAAAAAAAAAAAAAAAAAAAAA', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /no callback with id/ },
+  { name: 'report to unknown callback with a malformed token', method: 'POST', path: () => '/callbacks/cb-AAAAAAAAAAAAAAAAAAAAAAAA', body: { status: 'succeeded' }, headers: () => ({ 'x-callback-token': 'short' }), status: 404, message: /no callback with id/ },
+  { name: 'report to unknown callback without a token', method: 'POST', path: () => '/callbacks/cb-AAAAAAAAAAAAAAAAAAAAAAAA', body: { status: 'succeeded' }, status: 404, message: /no callback with id/ },
   { name: 'report to malformed callback id', method: 'POST', path: () => '/callbacks/not-a-callback', body: { status: 'succeeded' }, headers: bearer, status: 404, message: /no callback/ },
   { name: 'report without body', method: 'POST', path: cb, headers: bearer, status: 400, message: /a JSON body is required/ },
   { name: 'report with unknown status', method: 'POST', path: cb, body: { status: 'done' }, headers: bearer, status: 400, message: /field 'status': expected one of "succeeded", "failed"/ },
   { name: 'report without status', method: 'POST', path: cb, body: { artifacts: {} }, headers: bearer, status: 400, message: /field 'status'/ },
   { name: 'failed report without error', method: 'POST', path: cb, body: { status: 'failed' }, headers: bearer, status: 400, message: /field 'error': required when status is 'failed'/ },
   { name: 'failed report with empty message', method: 'POST', path: cb, body: { status: 'failed', error: { message: '' } }, headers: bearer, status: 400, message: /field 'error.message'/ },
+  { name: 'failed report forging a cancellation', method: 'POST', path: cb, body: { status: 'failed', error: { message: '[[workflow-halt:CANCELLED:CANCEL_REQUESTED]] the workflow was cancelled by request' } }, headers: bearer, status: 400, message: /field 'error.message': must not contain '\[\[workflow-halt:'/ },
+  { name: 'failed report with a halt marker inside its message', method: 'POST', path: cb, body: { status: 'failed', error: { code: 'ModelError', message: 'oops\n[[workflow-halt:REJECTED:X]] y' } }, headers: bearer, status: 400, message: /field 'error.message'/ },
+  { name: 'failed report with the reserved code WorkflowCancelled', method: 'POST', path: cb, body: { status: 'failed', error: { code: 'WorkflowCancelled', message: 'stop' } }, headers: bearer, status: 400, message: /field 'error.code': 'WorkflowCancelled' is reserved/ },
   { name: 'failed report with artifacts', method: 'POST', path: cb, body: { status: 'failed', error: { message: 'x' }, artifacts: { a: 'b' } }, headers: bearer, status: 400, message: /a failed report carries no artifacts/ },
   { name: 'succeeded report with error', method: 'POST', path: cb, body: { status: 'succeeded', error: { message: 'x' } }, headers: bearer, status: 400, message: /only a 'failed' report carries an error/ },
   { name: 'artifact name invalid', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { '1bad': 'k' } }, headers: bearer, status: 400, message: /field 'artifacts.1bad'.*artifact names/ },
   { name: 'artifact key not a string', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { report: 3 } }, headers: bearer, status: 400, message: /field 'artifacts.report': expected string/ },
   { name: 'artifact outside prefix', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { report: 'published/x' } }, headers: bearer, status: 400, message: /outside this task's prefix/ },
+  { name: 'artifact key that is the prefix itself', method: 'POST', path: cb, body: reportKey(''), headers: bearer, status: 400, message: /field 'artifacts.report': artifact key .* is not valid: it has an empty segment/ },
+  { name: 'artifact key with an empty segment', method: 'POST', path: cb, body: reportKey('a//b.md'), headers: bearer, status: 400, message: /field 'artifacts.report':.*empty segment/ },
+  { name: 'artifact key with a "." segment', method: 'POST', path: cb, body: reportKey('./x.md'), headers: bearer, status: 400, message: /field 'artifacts.report':.*"\." segment/ },
+  { name: 'artifact key with a ".." segment inside the prefix', method: 'POST', path: cb, body: reportKey('../attempt-2/x.md'), headers: bearer, status: 400, message: /field 'artifacts.report':.*"\.\." segment/ },
+  { name: 'artifact key with a backslash', method: 'POST', path: cb, body: reportKey('a\\b.md'), headers: bearer, status: 400, message: /field 'artifacts.report':.*backslash/ },
+  { name: 'artifact key with a NUL', method: 'POST', path: cb, body: reportKey('a\u0000b.md'), headers: bearer, status: 400, message: /field 'artifacts.report':.*NUL/ },
   { name: 'artifact path traversal', method: 'POST', path: cb, body: { status: 'succeeded', artifacts: { report: `workflows/${'x'}/../../secret` } }, headers: bearer, status: 400, message: /outside this task's prefix/ },
   { name: 'output not an object', method: 'POST', path: cb, body: { status: 'succeeded', output: 'words' }, headers: bearer, status: 400, message: /field 'output': expected record|field 'output'/ },
   { name: 'output too large', method: 'POST', path: cb, body: { status: 'succeeded', output: { text: 'o'.repeat(17 * 1024) } }, headers: bearer, status: 400, message: /field 'output': larger than 16 KB/ },
@@ -147,7 +184,7 @@ describe('every bad request gets a 4xx naming the problem, and writes nothing', 
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const before = await rt.call('GET', '/workflows?limit=100');
-    const res = await rt.call(c.method, c.path(), c.body, c.headers?.());
+    const res = await rt.call(c.method, c.path(), typeof c.body === 'function' ? c.body() : c.body, c.headers?.());
     expect({ status: res.status, message: res.body?.message }).toEqual({ status: c.status, message: expect.stringMatching(c.message) });
     expect(res.body.error).toEqual(expect.any(String));
     expect(res.headers['content-type']).toBe('application/json');
@@ -155,7 +192,23 @@ describe('every bad request gets a 4xx naming the problem, and writes nothing', 
     expect(after.body.workflows.length).toBe(before.body.workflows.length);
   });
 
+  test('a report naming an existing artifact of another attempt is a 400', async () => {
+    // Written where attempt 2 of the same step would write: inside the step's prefix, not this task's.
+    const other = held!.artifacts.prefix.replace(/attempt-1\/$/, 'attempt-2/');
+    await rt.ports.artifacts.put(`${other}report.md`, 'from another attempt');
+    const res = await rt.call('POST', cb(), { status: 'succeeded', artifacts: { report: `${other}report.md` } }, bearer());
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe(`field 'artifacts.report': key '${other}report.md' is outside this task's prefix '${held!.artifacts.prefix}' (use the prefix from the task envelope)`);
+  });
+
   test('the held callback is still pending after all that', async () => {
+    const callback = await rt.store.getCallback(held!.callback.id);
+    expect(callback).toMatchObject({ state: 'PENDING', kind: 'agent', stepName: 'research', attempt: 1 });
+    expect(callback!.outcome).toBeUndefined();
+    expect((await rt.store.pendingCallbacks(waitingForAgent)).map((c) => c.callbackId)).toEqual([held!.callback.id]);
+    const record = await rt.store.getWorkflow(waitingForAgent);
+    expect(heldStep).toMatchObject({ name: 'research', status: 'WAITING', attempts: 1 });
+    expect(record!.steps.find((s) => s.name === 'research')).toEqual(heldStep);
     const wf = await rt.call('GET', `/workflows/${waitingForAgent}`);
     expect(wf.body).toMatchObject({ status: 'RUNNING', awaiting: 'agent' });
     const approval = await rt.call('GET', `/workflows/${waitingForApproval}`);
@@ -196,6 +249,80 @@ describe('POST /workflows', () => {
     expect(rt.durable.workflowIds.filter((id) => id === a.body.workflow_id)).toHaveLength(1);
     await rt.call('POST', `/workflows/${a.body.workflow_id}/cancel`);
     await rt.finished(a.body.workflow_id);
+  });
+});
+
+describe('POST /workflows: idempotency and depth', () => {
+  test('the same Idempotency-Key with the same input in another key order is the same workflow', async () => {
+    const headers = { 'Idempotency-Key': 'order-keys' };
+    const a = await rt.call('POST', '/workflows', { topic: 'same', parameters: { depth: 'deep', tone: 'dry', list: [{ b: 1, a: 2 }] } }, headers);
+    const b = await rt.call('POST', '/workflows', { parameters: { list: [{ a: 2, b: 1 }], tone: 'dry', depth: 'deep' }, topic: 'same' }, headers);
+    expect(a.status).toBe(202);
+    expect(b).toMatchObject({ status: 202, body: { workflow_id: a.body.workflow_id, idempotent_replay: true } });
+    // Array order is meaning: a different order is a different input.
+    const c = await rt.call('POST', '/workflows', { topic: 'same', parameters: { depth: 'deep', tone: 'dry', list: [{ a: 2 }, { b: 1 }] } }, headers);
+    expect(c.status).toBe(409);
+    await rt.waitFor(a.body.workflow_id, (wf) => wf.awaiting === 'approval');
+    await rt.call('POST', `/workflows/${a.body.workflow_id}/cancel`);
+    await rt.finished(a.body.workflow_id);
+  });
+
+  test('an input nested exactly 20 levels deep is accepted', async () => {
+    const res = await rt.call('POST', '/workflows', nested(20));
+    expect(res.status).toBe(202);
+    await rt.waitFor(res.body.workflow_id, (wf) => wf.awaiting === 'approval');
+    await rt.call('POST', `/workflows/${res.body.workflow_id}/cancel`);
+    await rt.finished(res.body.workflow_id);
+  });
+});
+
+describe('a report the durable execution no longer waits for', () => {
+  /** An API over local stores whose durable control says every callback is closed. */
+  async function closedApi() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdkda-closed-'));
+    const store = new LocalWorkflowStore();
+    const artifacts = new LocalArtifactStore(dir);
+    const refuse = async () => {
+      throw new CallbackNotPendingError('CallbackTimeoutException: the callback timed out');
+    };
+    const durable: DurableControl = { start: async () => {}, callbackSuccess: refuse, callbackFailure: refuse, callbackHeartbeat: refuse };
+    const def = definition([agentStep('research', 'researcher'), { type: 'approval', name: 'review', prompt: 'ok?', timeoutSeconds: 60, onTimeout: 'REJECT', onReject: 'END' }]);
+    const api = createApi({ definition: def, ports: { store, artifacts, durable }, telemetry: new RecordingTelemetry() });
+    const workflowId = newWorkflowId();
+    const now = new Date().toISOString();
+    await store.createWorkflow({ ...newRecord(workflowId, 'test', {}, now), status: 'RUNNING' });
+    const step: StepRecord = { name: 'research', type: 'agent', status: 'WAITING', attempts: 1, startedAt: now };
+    await store.putStep(workflowId, step);
+    const token = newCallbackToken();
+    const deadline = new Date(Date.now() + 60_000).toISOString();
+    const agent = { callbackId: newCallbackId(), durableCallbackId: 'd-1', workflowId, stepName: 'research', kind: 'agent' as const, tokenHash: sha256(token), state: 'PENDING' as const, createdAt: now, deadline, attempt: 1 };
+    const approval = { callbackId: newCallbackId(), durableCallbackId: 'd-2', workflowId, stepName: 'review', kind: 'approval' as const, state: 'PENDING' as const, createdAt: now, deadline };
+    await store.putCallback(agent);
+    await store.putCallback(approval);
+    const call = async (p: string, body: unknown, headers: Record<string, string> = {}) => {
+      const res = await api({
+        rawPath: p, headers, body: JSON.stringify(body), isBase64Encoded: false, requestContext: { http: { method: 'POST', path: p }, stage: '$default' },
+      } as unknown as APIGatewayProxyEventV2);
+      return { status: res.statusCode, body: JSON.parse(res.body as string) };
+    };
+    return { dir, store, workflowId, step, token, agent, approval, call };
+  }
+
+  test('is a 409, and the callback record and the step are left as they are', async () => {
+    const t = await closedApi();
+    try {
+      const succeeded = await t.call(`/callbacks/${t.agent.callbackId}`, { status: 'succeeded' }, { 'x-callback-token': t.token });
+      expect(succeeded).toMatchObject({ status: 409, body: { error: 'conflict', message: expect.stringContaining('no longer waiting') } });
+      const failed = await t.call(`/callbacks/${t.agent.callbackId}`, { status: 'failed', error: { message: 'x' } }, { 'x-callback-token': t.token });
+      expect(failed.status).toBe(409);
+      const approved = await t.call(`/workflows/${t.workflowId}/approval`, { approved: true });
+      expect(approved.status).toBe(409);
+      expect(await t.store.getCallback(t.agent.callbackId)).toEqual(t.agent);
+      expect(await t.store.getCallback(t.approval.callbackId)).toEqual(t.approval);
+      expect((await t.store.getWorkflow(t.workflowId))!.steps).toEqual([t.step]);
+    } finally {
+      fs.rmSync(t.dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,7 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { definition, agentStep, researchDefinition } from './fixtures';
 import { fails, makeRuntime, silent, succeeds, TestRuntime, sleep } from './harness';
+import { cancellationError, newRecord } from '../../src/runtime/controller';
 import { LocalDurableControl } from '../../src/runtime/durable/local-durable-control';
+import { newWorkflowId } from '../../src/runtime/ids';
+import { AgentDispatcher, CallbackRecord, WorkflowStore } from '../../src/runtime/ports';
 import { ReferenceWorkflows, WorkflowAgent } from '../../src/workflow';
 
 jest.setTimeout(60_000);
@@ -24,6 +27,37 @@ function runtime(...args: Parameters<typeof makeRuntime>): TestRuntime {
   const rt = makeRuntime(...args);
   runtimes.push(rt);
   return rt;
+}
+
+/** A store whose `method` is replaced by `replace(original)`. */
+function wrapMethod<K extends keyof WorkflowStore>(store: WorkflowStore, method: K,
+  replace: (original: WorkflowStore[K]) => WorkflowStore[K]): WorkflowStore {
+  const original = (store[method] as Function).bind(store) as WorkflowStore[K];
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === method) return replace(original);
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * A store failure the controller's bookkeeping retry gives up on at once (it does not retry
+ * errors named NonRetryableError), so that a test need not wait out the retries.
+ */
+function permanentFailure(message: string): Error {
+  return Object.assign(new Error(message), { name: 'NonRetryableError' });
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await sleep(20);
+  }
 }
 
 describe('the reference research workflow, end to end', () => {
@@ -222,13 +256,22 @@ describe('cancellation', () => {
     expect(done.status).toBe('CANCELLED');
     expect(lateReport.status).toBe(409);
     expect(rt.agents.dispatches.map((d) => d.step_name)).toEqual(['research']);
+    // The step it was waiting in is closed, not left WAITING.
+    expect(done.steps).toEqual([expect.objectContaining({
+      name: 'research',
+      status: 'CANCELLED',
+      error: { code: 'WORKFLOW_ENDED', message: "the workflow ended CANCELLED before step 'research' finished" },
+    })]);
   });
 });
 
 describe('agent reports (callbacks)', () => {
   test('duplicate, forged, unknown and late reports change nothing and get 409, 403, 404, 409', async () => {
     const reports: Record<string, any> = {};
-    const def = definition([agentStep('research', 'researcher'), agentStep('slow', 'slowpoke', { timeoutSeconds: 1 })]);
+    // 'slow' has two attempts of 2 s each: attempt 1 reports at 3 s, after its deadline, while
+    // attempt 2 still runs, so the report reaches the deadline check (not an ended workflow).
+    const slowRetry = { maxAttempts: 2, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 };
+    const def = definition([agentStep('research', 'researcher'), agentStep('slow', 'slowpoke', { timeoutSeconds: 2, retry: slowRetry })]);
     const rt = runtime(def, {
       researcher: async (env, tools) => {
         const key = await tools.writeArtifact('research', 'x');
@@ -238,8 +281,10 @@ describe('agent reports (callbacks)', () => {
         reports.unknown = await tools.runtime.call('POST', '/callbacks/cb-AAAAAAAAAAAAAAAAAAAAAAAA', { status: 'succeeded' }, { authorization: `Bearer ${env.callback.token}` });
         reports.noAuth = await tools.runtime.call('POST', `/callbacks/${env.callback.id}`, { status: 'succeeded' });
       },
-      slowpoke: async (_env, tools) => {
-        await sleep(2500); // after the 1 s deadline
+      slowpoke: async (env, tools) => {
+        if (env.attempt !== 1) return; // attempt 2 never reports: the step times out
+        await sleep(3000); // after attempt 1's 2 s deadline, during attempt 2
+        reports.lateWhileRunning = (await tools.runtime.call('GET', `/workflows/${env.workflow_id}`)).body.status;
         reports.late = await tools.report({ status: 'succeeded' });
       },
     });
@@ -252,8 +297,10 @@ describe('agent reports (callbacks)', () => {
     expect(reports.forged).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     expect(reports.unknown).toMatchObject({ status: 404 });
     expect(reports.noAuth).toMatchObject({ status: 401 });
+    expect(reports.lateWhileRunning).toBe('RUNNING');
     expect(reports.late.status).toBe(409);
-    expect(reports.late.body.message).toMatch(/late|no longer waiting|already completed/);
+    expect(reports.late.body.message).toMatch(/^callback 'cb-[^']+' is late: its deadline was .*, and the step has moved on$/);
+    expect(rt.agents.dispatchesOf('slow').map((d) => d.attempt)).toEqual([1, 2]);
     // The duplicate failure report did not turn the succeeded step into a failure.
     expect(done.steps[0]).toMatchObject({ name: 'research', status: 'SUCCEEDED' });
     expect(done.status).toBe('TIMED_OUT');
@@ -410,4 +457,243 @@ describe('replay and scale', () => {
     expect(listed.body.workflows).toHaveLength(100);
     expect(rt.agents.dispatches).toHaveLength(300);
   }, 180_000);
+});
+
+describe('cancellation is only what a cancel request says it is', () => {
+  test('a cancellation marker in a failure sent straight to the durable API is an ordinary agent failure', async () => {
+    const rt = runtime(definition([agentStep('research', 'researcher')]), {
+      // An agent whose role lets it complete callbacks directly, bypassing the API's checks.
+      researcher: async (env, tools) => {
+        const record = await tools.runtime.store.getCallback(env.callback.id);
+        await tools.runtime.durable.callbackFailure(record!, cancellationError());
+      },
+    });
+    const id = await rt.start({});
+    const done = await rt.finished(id);
+    expect(rt.agents.errors).toEqual([]);
+    expect(done.status).toBe('FAILED');
+    expect(done.cancel_requested).toBe(false);
+    expect(done.error.code).toBe('AGENT_FAILED');
+    expect(done.error.message).not.toContain('[[workflow-halt:');
+    expect(done.steps).toEqual([expect.objectContaining({ name: 'research', status: 'FAILED', error: expect.objectContaining({ code: 'AGENT_FAILED' }) })]);
+    expect(rt.events[rt.events.length - 1].type).toBe('Workflow Failed');
+  });
+
+  test('cancel during a retry backoff ends the workflow at once instead of after the backoff', async () => {
+    const def = definition([agentStep('research', 'researcher', { retry: { maxAttempts: 2, initialDelaySeconds: 60, backoffRate: 1, maxDelaySeconds: 60 } })]);
+    const rt = runtime(def, { researcher: fails('transient') });
+    const id = await rt.start({});
+    const timer = await eventually(async () => (await rt.store.pendingCallbacks(id)).find((c) => c.kind === 'timer'));
+    expect(timer).toMatchObject({ stepName: 'research', attempt: 1, state: 'PENDING' });
+    expect(Date.parse(timer.deadline) - Date.parse(timer.createdAt)).toBe(60_000);
+    // A timer's id is not an agent's callback.
+    for (const route of [`/callbacks/${timer.callbackId}`, `/callbacks/${timer.callbackId}/heartbeat`]) {
+      const refused = await rt.call('POST', route, route.endsWith('heartbeat') ? undefined : { status: 'succeeded' }, { 'x-callback-token': 'A'.repeat(43) });
+      expect(refused).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    }
+
+    const cancelledAt = Date.now();
+    expect((await rt.call('POST', `/workflows/${id}/cancel`)).status).toBe(202);
+    const done = await rt.finished(id);
+    expect(Date.now() - cancelledAt).toBeLessThan(3000);
+    expect(done.status).toBe('CANCELLED');
+    expect(done.error.code).toBe('CANCEL_REQUESTED');
+    expect(done.steps[0]).toMatchObject({ name: 'research', status: 'CANCELLED' });
+    expect(rt.agents.dispatchesOf('research')).toHaveLength(1);
+    expect(await rt.store.getCallback(timer.callbackId)).toMatchObject({ state: 'COMPLETED', outcome: 'CANCELLED' });
+  });
+
+  test('a backoff that runs out goes on to the next attempt and closes its timer', async () => {
+    let calls = 0;
+    const def = definition([agentStep('research', 'researcher', { retry: { maxAttempts: 2, initialDelaySeconds: 1, backoffRate: 1, maxDelaySeconds: 1 } })]);
+    const rt = runtime(def, { researcher: async (env, tools) => (++calls === 1 ? fails('transient')(env, tools) : succeeds(['research'])(env, tools)) });
+    const id = await rt.start({});
+    const timer = await eventually(async () => (await rt.store.pendingCallbacks(id)).find((c) => c.kind === 'timer'));
+    const done = await rt.finished(id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(await rt.store.getCallback(timer.callbackId)).toMatchObject({ state: 'COMPLETED', outcome: 'SUCCEEDED' });
+  });
+});
+
+describe('parallel steps that finish early', () => {
+  test('abandon the branches still running: their steps end CANCELLED, their callbacks close, /approval answers the next approval', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let late: any;
+    const def = definition([
+      {
+        type: 'parallel',
+        name: 'p',
+        branches: [
+          { name: 'fast', steps: [agentStep('quick', 'fast')] },
+          { name: 'slow', steps: [agentStep('lagging', 'slow', { timeoutSeconds: 600 })] },
+          { name: 'review', steps: [{ type: 'approval', name: 'branch-review', prompt: 'ok?', timeoutSeconds: 600, onTimeout: 'REJECT', onReject: 'END' }] },
+        ],
+        maxConcurrency: 3,
+        minSuccessful: 1,
+      },
+      { type: 'approval', name: 'final', prompt: 'ship?', timeoutSeconds: 600, onTimeout: 'REJECT', onReject: 'END' },
+    ]);
+    const rt = runtime(def, {
+      fast: async (env, tools) => {
+        await sleep(300);
+        await succeeds(['out'], 0)(env, tools);
+      },
+      slow: async (_env, tools) => {
+        await gate;
+        const key = await tools.writeArtifact('out', 'late');
+        late = await tools.report({ status: 'succeeded', artifacts: { out: key } });
+      },
+    });
+    const id = await rt.start({});
+    const waiting = await rt.waitFor(id, (wf) => wf.steps.some((s: any) => s.name === 'final' && s.status === 'WAITING'));
+    const step = (name: string) => waiting.steps.find((s: any) => s.name === name);
+    expect(waiting.status).toBe('RUNNING');
+    expect(step('quick').status).toBe('SUCCEEDED');
+    for (const name of ['lagging', 'branch-review']) {
+      expect(step(name)).toMatchObject({ status: 'CANCELLED', error: { code: 'BRANCH_ABANDONED' } });
+      expect(step(name).error.message).toContain("parallel step 'p' finished without waiting for its branch");
+    }
+    expect(step('p')).toMatchObject({ status: 'SUCCEEDED', output: { succeeded: ['fast'], failed: [] } });
+    // Only the next approval still waits.
+    expect((await rt.store.pendingCallbacks(id)).map((c) => [c.kind, c.stepName])).toEqual([['approval', 'final']]);
+
+    const answered = await rt.call('POST', `/workflows/${id}/approval`, { approved: true });
+    expect(answered).toMatchObject({ status: 200, body: { step_name: 'final' } });
+    release();
+    await rt.waitFor(id, () => late !== undefined);
+    expect(late.status).toBe(409);
+    expect(late.body.message).toContain('already completed (CANCELLED)');
+
+    const done = await rt.finished(id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.steps.find((s: any) => s.name === 'lagging').status).toBe('CANCELLED');
+    expect(rt.agents.dispatchesOf('lagging')).toHaveLength(1);
+    expect(rt.agents.errors).toEqual([]);
+  });
+});
+
+describe('workflow start and finish', () => {
+  test('an execution of a workflow the API already marked FAILED runs nothing and returns that status', async () => {
+    const rt = runtime(definition([agentStep('research', 'researcher')]), AGENTS);
+    const id = newWorkflowId();
+    await rt.store.createWorkflow(newRecord(id, 'test', {}, new Date().toISOString()));
+    const startFailed = { code: 'START_FAILED', message: 'the workflow could not be started' };
+    expect(await rt.store.updateWorkflow(id, { status: 'FAILED', error: startFailed }, ['PENDING'])).toBe(true);
+    const before = await rt.store.getWorkflow(id);
+
+    await rt.durable.start(id, {});
+    const outcome = await rt.durable.finished(id);
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.result).toEqual({ workflow_id: id, status: 'FAILED', error: startFailed });
+    expect(rt.agents.dispatches).toEqual([]);
+    expect(rt.events).toEqual([]);
+    expect(await rt.store.getWorkflow(id)).toEqual(before);
+  });
+
+  test('a failing workflow/start still ends through workflow/finish: FAILED, nothing dispatched', async () => {
+    const rt = runtime(definition([agentStep('research', 'researcher')]), AGENTS, {
+      wrapStore: (store) => wrapMethod(store, 'updateWorkflow', (original) => async (workflowId, patch, onlyIf) => {
+        if (patch.status === 'RUNNING') throw permanentFailure('the table is unavailable');
+        return original(workflowId, patch, onlyIf);
+      }),
+    });
+    const id = await rt.start({});
+    const done = await rt.finished(id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error.code).toBe('WORKFLOW_ERROR');
+    expect(done.error.message).toContain('the table is unavailable');
+    expect(rt.agents.dispatches).toEqual([]);
+    expect(rt.events.map((e) => e.type)).toEqual(['Workflow Failed']);
+  });
+
+  test('a workflow that ends in the middle of a step closes it FAILED, saying the workflow ended first', async () => {
+    const def = definition([agentStep('research', 'researcher', { retry: { maxAttempts: 2, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 } })]);
+    const rt = runtime(def, { researcher: fails('boom') }, {
+      // Recording the failed first attempt fails for good: the workflow ends between two steps.
+      wrapStore: (store) => wrapMethod(store, 'putStep', (original) => async (workflowId, step) => {
+        if (step.status === 'RUNNING' && step.error) throw permanentFailure('disk full');
+        return original(workflowId, step);
+      }),
+    });
+    const id = await rt.start({});
+    const done = await rt.finished(id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error.code).toBe('WORKFLOW_ERROR');
+    expect(done.steps).toEqual([expect.objectContaining({
+      name: 'research',
+      status: 'FAILED',
+      error: { code: 'WORKFLOW_ENDED', message: "the workflow ended FAILED before step 'research' finished" },
+    })]);
+    expect(done.steps[0].ended_at).toEqual(expect.any(String));
+  });
+
+  test('a step whose input cannot be resolved is recorded FAILED before the workflow ends', async () => {
+    const def = definition([
+      agentStep('research', 'researcher'),
+      agentStep('analysis', 'analyst', { input: { research: { from: 'step', step: 'research', path: 'artifacts.research' } } }),
+    ]);
+    // The researcher reports success without the artifact the analysis reads.
+    const rt = runtime(def, { researcher: succeeds([]), analyst: succeeds(['analysis']) });
+    const id = await rt.start({});
+    const done = await rt.finished(id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error.code).toBe('INPUT_UNRESOLVED');
+    expect(done.error.message).toContain("input 'research'");
+    expect(done.steps[1]).toMatchObject({ name: 'analysis', status: 'FAILED', error: { code: 'INPUT_UNRESOLVED' } });
+    expect(done.steps[1].error.message).not.toContain('[[workflow-halt:');
+    expect(rt.agents.dispatchesOf('analysis')).toEqual([]);
+  });
+});
+
+describe('callback submitters', () => {
+  test('a dispatch that fails transiently is tried again (3 attempts, 1 s then 2 s apart)', async () => {
+    let calls = 0;
+    const startedAt = Date.now();
+    const rt = runtime(definition([agentStep('research', 'researcher')]), AGENTS, {
+      wrapDispatcher: (inner): AgentDispatcher => ({
+        dispatch: async (agent, envelope) => {
+          if (++calls <= 2) throw new Error('ECS RunTask throttled');
+          return inner.dispatch(agent, envelope);
+        },
+      }),
+    });
+    const id = await rt.start({});
+    const done = await rt.finished(id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(calls).toBe(3);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2900);
+    expect(done.steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  test('an unknown agent is not tried again', async () => {
+    let calls = 0;
+    const rt = runtime(definition([agentStep('research', 'nobody')]), AGENTS, {
+      wrapDispatcher: (inner): AgentDispatcher => ({
+        dispatch: async (agent, envelope) => {
+          calls++;
+          return inner.dispatch(agent, envelope);
+        },
+      }),
+    });
+    const id = await rt.start({});
+    const done = await rt.finished(id);
+    expect(done.status).toBe('FAILED');
+    expect(calls).toBe(1);
+  });
+
+  test('agent callbacks carry their attempt', async () => {
+    const seen: CallbackRecord[] = [];
+    const def = definition([agentStep('research', 'researcher', { retry: { maxAttempts: 2, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 } })]);
+    let calls = 0;
+    const rt = runtime(def, {
+      researcher: async (env, tools) => {
+        seen.push((await tools.runtime.store.getCallback(env.callback.id))!);
+        return ++calls === 1 ? fails('once')(env, tools) : succeeds(['research'])(env, tools);
+      },
+    });
+    const id = await rt.start({});
+    expect((await rt.finished(id)).status).toBe('SUCCEEDED');
+    expect(seen.map((c) => [c.kind, c.attempt])).toEqual([['agent', 1], ['agent', 2]]);
+  });
 });

@@ -119,6 +119,8 @@ export interface TestRuntime {
 export interface RuntimeOptions {
   /** Wraps the store, e.g. to inject failures. */
   readonly wrapStore?: (store: WorkflowStore) => WorkflowStore;
+  /** Wraps the agent dispatcher, e.g. to count or fail dispatches. */
+  readonly wrapDispatcher?: (dispatcher: AgentDispatcher) => AgentDispatcher;
 }
 
 export function makeRuntime(definition: WorkflowDefinitionDocument, behaviors: Record<string, AgentBehavior>,
@@ -132,7 +134,7 @@ export function makeRuntime(definition: WorkflowDefinitionDocument, behaviors: R
   const telemetry = new RecordingTelemetry();
   let rt: TestRuntime;
   const agents = new FakeAgents(behaviors, () => rt);
-  const partial = { store, artifacts, events, dispatcher: agents };
+  const partial = { store, artifacts, events, dispatcher: options.wrapDispatcher ? options.wrapDispatcher(agents) : agents };
   const controller = createController({ definition, ports: partial as unknown as RuntimePorts, telemetry, callbackBaseUrl: 'http://127.0.0.1:0' });
   const durable = new LocalDurableControl(controller);
   const ports: RuntimePorts = { ...partial, durable };

@@ -7,8 +7,12 @@ import {
 } from '@aws-sdk/client-lambda';
 import { CallbackNotPendingError, CallbackRecord, DurableControl, ErrorInfo } from '../ports';
 
-/** Errors with which the durable callback API says the callback is no longer open. */
-const NOT_PENDING = new Set(['CallbackTimeoutException', 'ResourceNotFoundException', 'InvalidParameterValueException']);
+/**
+ * Errors with which the durable callback API says the callback is no longer open.
+ * `InvalidParameterValueException` is not one of them: it is a genuine error (a malformed id or
+ * payload) and surfaces as such.
+ */
+const NOT_PENDING = new Set(['CallbackTimeoutException', 'ResourceNotFoundException']);
 
 /**
  * DurableControl over the Lambda durable execution APIs. Executions are started through the

@@ -85,7 +85,8 @@ export class LocalDurableControl implements DurableControl {
     try {
       await send(await this.pendingOperation(callback));
     } catch (e) {
-      if (!(e instanceof CallbackNotPendingError)) this.settled.delete(callback.durableCallbackId);
+      // Not sent: a later completion looks the operation up again (a closed one stays refused).
+      this.settled.delete(callback.durableCallbackId);
       throw e;
     }
   }
@@ -101,13 +102,19 @@ export class LocalDurableControl implements DurableControl {
     }
   }
 
-  /** Finds the waitForCallback operation whose callback id is the record's durable callback id. */
+  /**
+   * Finds the waitForCallback operation whose callback id is the record's durable callback id,
+   * by the names the controller gives them: `<step>/decision` (approvals), `<step>/attempt-<n>`
+   * (agents) and `<step>/backoff-<n>` (timers).
+   */
   private async pendingOperation(callback: CallbackRecord) {
     const entry = this.runners.get(callback.workflowId);
     if (!entry) throw new CallbackNotPendingError(`no execution of workflow ${callback.workflowId} runs here`);
-    const names = callback.kind === 'approval'
-      ? [`${callback.stepName}/decision`]
-      : Array.from({ length: LIMITS.maxRetryAttempts }, (_, i) => `${callback.stepName}/attempt-${i + 1}`);
+    const numbered = (prefix: string) => callback.attempt !== undefined
+      ? [`${callback.stepName}/${prefix}-${callback.attempt}`]
+      : Array.from({ length: LIMITS.maxRetryAttempts }, (_, i) => `${callback.stepName}/${prefix}-${i + 1}`);
+    const names = callback.kind === 'approval' ? [`${callback.stepName}/decision`]
+      : callback.kind === 'timer' ? numbered('backoff') : numbered('attempt');
     for (const name of names) {
       const op = entry.runner.getOperation(name);
       if (op.getCallbackDetails()?.callbackId === callback.durableCallbackId) {

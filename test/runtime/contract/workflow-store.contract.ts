@@ -296,10 +296,20 @@ export function workflowStoreContract(makeStore: () => Promise<WorkflowStore>): 
       const cb = callback(record.workflowId);
       const approval = callback(record.workflowId, { kind: 'approval', tokenHash: undefined, stepName: 'review' });
       delete (approval as { tokenHash?: string }).tokenHash;
+      const agent = callback(record.workflowId, { attempt: 2 });
+      const timer = callback(record.workflowId, { kind: 'timer', attempt: 1 });
+      delete (timer as { tokenHash?: string }).tokenHash;
       await store.putCallback(cb);
       await store.putCallback(approval);
+      await store.putCallback(agent);
+      await store.putCallback(timer);
       expect(await store.getCallback(cb.callbackId)).toEqual(cb);
       expect(await store.getCallback(approval.callbackId)).toEqual(approval);
+      expect(await store.getCallback(agent.callbackId)).toEqual(agent);
+      expect(await store.getCallback(timer.callbackId)).toEqual(timer);
+      expect((await store.pendingCallbacks(record.workflowId)).find((c) => c.kind === 'timer')).toEqual(timer);
+      expect(await store.completeCallback(timer.callbackId, 'CANCELLED')).toBe(true);
+      expect(await store.getCallback(timer.callbackId)).toEqual({ ...timer, state: 'COMPLETED', outcome: 'CANCELLED' });
       expect(await store.getCallback(`cb-${run}-missing`)).toBeUndefined();
     });
 

@@ -81,6 +81,27 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
     expect(JSON.stringify(outcome.result)).toContain('model down');
   });
 
+  test('finds timers by their backoff operation, <step>/backoff-<attempt>', async () => {
+    const ids: Record<string, string> = {};
+    const control = new LocalDurableControl(async (event: { workflow_id: string }, ctx: DurableContext) => {
+      try {
+        await ctx.waitForCallback('research/backoff-2', async (id) => {
+          ids[event.workflow_id] = id;
+        }, { timeout: { seconds: 20 } });
+        return { ended: 'early' };
+      } catch (e) {
+        return { failed: (e as Error).message };
+      }
+    });
+    await control.start('wf-4', {});
+    await until(() => ids['wf-4'] !== undefined);
+    const timer: CallbackRecord = { ...record('wf-4', ids['wf-4'], 'research'), kind: 'timer', attempt: 2 };
+    // The same record with another attempt names another operation.
+    await expect(control.callbackFailure({ ...timer, attempt: 1 }, { code: 'WorkflowCancelled', message: 'stop' })).rejects.toBeInstanceOf(CallbackNotPendingError);
+    await control.callbackFailure(timer, { code: 'WorkflowCancelled', message: 'stop now' });
+    expect((await control.finished('wf-4')).result).toEqual({ failed: 'stop now' });
+  });
+
   test('a callback of a workflow it does not run, or with a wrong id, is not pending', async () => {
     const ids: Record<string, string> = {};
     const control = new LocalDurableControl(waiter(ids, []));
@@ -153,5 +174,13 @@ describe('LambdaDurableControl (AWS SDK v3; the durable APIs are not emulated by
       throw Object.assign(new Error('internal'), { name: 'ServiceException' });
     });
     await expect(new LambdaDurableControl({ client: outage.client, controllerArn: ARN }).callbackHeartbeat(cb)).rejects.toThrow('internal');
+    // A malformed id or payload is a genuine error, not a closed callback.
+    const invalid = clientWith(() => {
+      throw Object.assign(new Error('bad callback id'), { name: 'InvalidParameterValueException' });
+    });
+    const refused = new LambdaDurableControl({ client: invalid.client, controllerArn: ARN }).callbackSuccess(cb, '1');
+    await expect(refused).rejects.toThrow('bad callback id');
+    await expect(new LambdaDurableControl({ client: invalid.client, controllerArn: ARN }).callbackFailure(cb, { code: 'X', message: 'y' }))
+      .rejects.not.toBeInstanceOf(CallbackNotPendingError);
   });
 });

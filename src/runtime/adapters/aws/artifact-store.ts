@@ -1,6 +1,6 @@
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from '../../ports';
-import { checkArtifactKey } from '../local/validation';
+import { checkArtifactKey } from '../../validation';
 
 export interface S3ArtifactStoreOptions {
   readonly client: S3Client;

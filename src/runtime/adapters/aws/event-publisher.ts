@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { EVENT_SOURCE } from '../../../contract/status';
 import type { EventPublisher, WorkflowEvent } from '../../ports';
-import { checkId } from '../local/validation';
+import { checkId } from '../../validation';
 
 export interface EventBridgePublisherOptions {
   readonly client: EventBridgeClient;

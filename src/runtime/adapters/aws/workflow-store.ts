@@ -22,7 +22,7 @@ import {
   WorkflowRecord,
   WorkflowStore,
 } from '../../ports';
-import { checkId, checkListLimit, checkOutcome, decodePageToken, encodePageToken, hasExactStringKeys, jsonCopy } from '../local/validation';
+import { checkId, checkListLimit, checkOutcome, decodePageToken, encodePageToken, hasExactStringKeys, jsonCopy } from '../../validation';
 
 export interface DynamoWorkflowStoreOptions {
   /** A document client (marshalling of plain JavaScript values). */

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { checkArtifactKey } from './validation';
 import type { ArtifactStore } from '../../ports';
+import { checkArtifactKey } from '../../validation';
 
 /**
  * ArtifactStore for local runs: one file per key under a folder (`reports/a.md` is

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { checkId, jsonCopy } from './validation';
 import type { EventPublisher, WorkflowEvent } from '../../ports';
+import { checkId, jsonCopy } from '../../validation';
 
 export interface LocalEventPublisherOptions {
   /**

@@ -1,7 +1,6 @@
 import { createHash } from 'crypto';
 import { mkdirSync, promises as fsp, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
-import { checkId, checkListLimit, checkOutcome, decodePageToken, encodePageToken, jsonCopy } from './validation';
 import type { WorkflowStatus } from '../../../contract/status';
 import {
   CallbackRecord,
@@ -13,6 +12,7 @@ import {
   WorkflowRecord,
   WorkflowStore,
 } from '../../ports';
+import { checkId, checkListLimit, checkOutcome, decodePageToken, encodePageToken, jsonCopy } from '../../validation';
 
 export interface LocalWorkflowStoreOptions {
   /**

@@ -1,8 +1,8 @@
 /**
- * Checks shared by the local and AWS adapters, so that both homes of the runtime accept and
- * refuse the same inputs. Pure functions: no I/O, no AWS SDK.
+ * Checks shared by the local and AWS adapters and the API, so that both homes of the runtime
+ * accept and refuse the same inputs. Pure functions: no I/O, no AWS SDK.
  */
-import { InvalidPageTokenError } from '../../ports';
+import { InvalidPageTokenError } from './ports';
 
 /** Longest artifact key accepted (S3's limit, in UTF-8 bytes). */
 export const MAX_ARTIFACT_KEY_BYTES = 1024;
@@ -93,4 +93,34 @@ export function decodePageToken(token: string): Record<string, unknown> {
 export function hasExactStringKeys(obj: Record<string, unknown>, expected: readonly string[]): boolean {
   const actual = Object.keys(obj);
   return actual.length === expected.length && expected.every((k) => typeof obj[k] === 'string');
+}
+
+/**
+ * Whether a JSON value nests objects and arrays more than `maxDepth` levels (the value itself is
+ * level 1). Stops descending past the limit, so a hostile document cannot exhaust the stack.
+ */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  const deeper = (v: unknown, depth: number): boolean => {
+    if (v === null || typeof v !== 'object') return false;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
+    return children.some((c) => deeper(c, depth + 1));
+  };
+  return deeper(value, 1);
+}
+
+/**
+ * A canonical JSON text of a JSON value: object keys sorted (recursively), so two values that
+ * differ only in key order have the same text. Members whose value is `undefined` are dropped,
+ * as `JSON.stringify` drops them.
+ */
+export function canonicalJson(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = Object.create(null); // keeps a '__proto__' member a member
+    for (const k of Object.keys(v as Record<string, unknown>).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
+    return out;
+  };
+  return JSON.stringify(canonical(value));
 }
