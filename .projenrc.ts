@@ -50,7 +50,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['integ/**/*.ts', 'bench/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
+    include: ['integ/**/*.ts', 'bench/**/*.ts', 'agents/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     compilerOptions: {},
   },
 
@@ -69,7 +69,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@4.10.2',
     '@aws-sdk/client-cloudformation@3.1162.0', // tests: deploy templates to moto_server
     '@aws-sdk/client-ssm@3.1162.0', // tests: the bootstrap version parameter in moto_server
-    '@smithy/signature-v4@5.7.5', // integ test agent: SigV4-signed callbacks
+    '@smithy/signature-v4@5.7.5', // agents: SigV4-signed callbacks
+    '@aws-sdk/client-bedrock-runtime@3.1162.0', // agents: Amazon Bedrock Converse
     ...RUNTIME_BUNDLED,
   ],
 
@@ -87,7 +88,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // A stale snapshot fails the run; `npx projen test:update` rewrites snapshots on purpose.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/agents/*/test/**/*.test.ts'],
       // Coverage is of the library's source; tests that load the bundled assets must not count them.
       collectCoverageFrom: ['src/**/*.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/assets/'],
@@ -99,7 +100,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'integ', 'projenrc', 'bench', '.projenrc.ts'],
+    devdirs: ['test', 'integ', 'projenrc', 'bench', 'agents', '.projenrc.ts'],
     // One project for every linted file: tsconfig.dev.json covers src, test, integ and bench.
     projectService: false,
     tsconfigPath: './tsconfig.dev.json',
@@ -119,7 +120,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The runtime and the Lambda handlers import libraries that are bundled into the handler assets
 // at build time (they are devDependencies on purpose: users of the constructs never load them).
 project.eslint?.addOverride({
-  files: ['src/runtime/**/*.ts', 'src/**/handlers/*.ts'],
+  files: ['src/runtime/**/*.ts', 'src/**/handlers/*.ts', 'agents/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 

@@ -11,7 +11,7 @@ export interface LambdaBundleOptions {
 }
 
 /**
- * Finds every `src/**\/handlers/*.lambda.ts` and bundles it with esbuild into
+ * Finds every `src/**\/handlers/*.lambda.ts` (and every reference agent) and bundles it with esbuild into
  * `assets/<path>/index.js` (minified, with a source map) when the library is built,
  * so that users of the library need neither esbuild nor Docker to synthesize.
  *
@@ -20,7 +20,7 @@ export interface LambdaBundleOptions {
  */
 export function addLambdaBundles(project: javascript.NodeProject, options: LambdaBundleOptions): string[] {
   const srcdir = options.srcdir ?? 'src';
-  const entries = findHandlers(path.join(project.outdir, srcdir))
+  const entries = [...findHandlers(path.join(project.outdir, srcdir)), ...findAgents(path.join(project.outdir, 'agents'))]
     .map((abs) => path.relative(project.outdir, abs).split(path.sep).join('/'))
     .sort();
 
@@ -45,6 +45,18 @@ export function addLambdaBundles(project: javascript.NodeProject, options: Lambd
   // Tests synthesize constructs that point at these assets.
   project.testTask.prependSpawn(project.bundler.bundleTask);
   return entries;
+}
+
+/**
+ * The reference agents' entry points (`agents/<name>/src/main.ts`), bundled the same way into
+ * `assets/agents/<name>/src/main/index.js`: the local server runs them as processes.
+ */
+function findAgents(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(dir, e.name, 'src', 'main.ts'))
+    .filter((f) => fs.existsSync(f));
 }
 
 function findHandlers(dir: string): string[] {
