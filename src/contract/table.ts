@@ -45,3 +45,9 @@ export const ENV = {
   /** Days a workflow's state is kept after its last update. */
   stateRetentionDays: 'STATE_RETENTION_DAYS',
 } as const;
+
+/**
+ * CloudFormation metadata key on the controller function: `{ workflow: <definition document>,
+ * agents: { <name>: { kind, localCommand? } } }`. The local server reads it from a synthesized app.
+ */
+export const LOCAL_METADATA_KEY = 'cdk-durable-agents';

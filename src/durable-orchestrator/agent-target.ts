@@ -40,6 +40,12 @@ export interface AgentDispatchConfig {
   readonly securityGroupIds?: string[];
   /** Whether the task gets a public IP (kind ECS_TASK). @default false */
   readonly assignPublicIp?: boolean;
+  /**
+   * How to run the agent as a local process (`cdk-durable-agents dev` reads it from the
+   * synthesized app): the program and its arguments.
+   * @default - none: the local server must be told the agent's command
+   */
+  readonly localCommand?: string[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { AgentDispatchConfig, AgentDispatchKind, IDispatchableAgent } from './agent-target';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, METRIC_NAMESPACE, METRICS } from '../contract/status';
-import { ENV, TABLE } from '../contract/table';
+import { ENV, LOCAL_METADATA_KEY, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
 import { flattenReference, grantScoped } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
@@ -307,11 +307,18 @@ export class DurableOrchestrator extends Construct {
 
     // ---- Configuration and least-privilege grants -------------------------------------------
     const dispatch: Record<string, unknown> = {};
+    const local: Record<string, unknown> = {};
     for (const agent of props.agents) {
       const config = agent.bindDispatch(this, this.controllerFunction);
       dispatch[agent.agentName] = renderTarget(agent.agentName, config);
+      local[agent.agentName] = { kind: config.kind, ...(config.localCommand ? { localCommand: config.localCommand } : {}) };
       this.grantAgent(agent.agentName, config.runtimePrincipal);
     }
+    // What the local server needs to run this workflow from the synthesized app.
+    (this.controllerFunction.node.defaultChild as CfnResource).addMetadata(LOCAL_METADATA_KEY, {
+      workflow: JSON.parse(definitionJson),
+      agents: local,
+    });
     const environment: Record<string, string> = {
       [ENV.tableName]: this.table.tableName,
       [ENV.bucketName]: this.artifactBucket.bucketName,
