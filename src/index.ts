@@ -2,3 +2,5 @@
 // own folder (src/durable-orchestrator, src/container-agent, src/data-tier, src/secure-api)
 // and code shared by several of them, but not public, in src/private.
 export * from './workflow';
+export * from './durable-orchestrator';
+export * from './container-agent';

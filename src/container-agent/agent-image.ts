@@ -1,0 +1,177 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** CPU architecture of an agent's image and compute. */
+export enum AgentArchitecture {
+  /** ARM64 (Graviton): cheaper per unit of work. */
+  ARM64 = 'arm64',
+  /** x86-64. */
+  X86_64 = 'x86_64',
+}
+
+/** Options for {@link AgentImage.fromDirectory}. */
+export interface AgentImageDirectoryOptions {
+  /**
+   * The Dockerfile, relative to the directory.
+   * @default 'Dockerfile'
+   */
+  readonly file?: string;
+  /**
+   * Build arguments.
+   * @default - none
+   */
+  readonly buildArgs?: { [key: string]: string };
+  /**
+   * The build target stage.
+   * @default - the last stage
+   */
+  readonly target?: string;
+}
+
+/** Options for {@link AgentImage.fromNewRepository}. */
+export interface AgentRepositoryOptions {
+  /**
+   * How many tagged images the lifecycle policy keeps.
+   * @default 20
+   */
+  readonly maxImageCount?: number;
+  /**
+   * After how long untagged images are removed.
+   * @default Duration.days(7)
+   */
+  readonly untaggedImageExpiry?: Duration;
+}
+
+/** What an image resolves to for the agent's compute. @internal */
+export interface BoundAgentImage {
+  readonly ecs: ecs.ContainerImage;
+  readonly lambda?: lambda.DockerImageCode;
+  readonly repository?: ecr.Repository;
+  readonly description: string;
+}
+
+/**
+ * Where an agent's container image comes from.
+ */
+export abstract class AgentImage {
+  /**
+   * An image built by the CDK at deploy time from a directory with a Dockerfile, for the
+   * agent's architecture, and pushed to the CDK's asset repository.
+   */
+  public static fromDirectory(directory: string, options: AgentImageDirectoryOptions = {}): AgentImage {
+    return new DirectoryImage(directory, options);
+  }
+
+  /** An image already in an ECR repository. @param tag @default 'latest' */
+  public static fromEcrRepository(repository: ecr.IRepository, tag?: string): AgentImage {
+    return new EcrImage(repository, tag ?? 'latest');
+  }
+
+  /**
+   * An image in another registry (ECS Fargate only: Lambda runs images from ECR).
+   *
+   * @param imageName e.g. `public.ecr.aws/docker/library/node:22-alpine`
+   * @param credentials a secret with `username` and `password` for a private registry
+   */
+  public static fromRegistry(imageName: string, credentials?: secretsmanager.ISecret): AgentImage {
+    return new RegistryImage(imageName, credentials);
+  }
+
+  /**
+   * An image your pipeline pushes to a repository the agent creates for it: scan on push,
+   * immutable tags, and a lifecycle policy. The repository is the agent's `repository`.
+   */
+  public static fromNewRepository(tag: string, options: AgentRepositoryOptions = {}): AgentImage {
+    return new NewRepositoryImage(tag, options);
+  }
+
+  /** @internal */
+  public abstract _bind(scope: Construct, architecture: AgentArchitecture): BoundAgentImage;
+}
+
+function platformOf(architecture: AgentArchitecture): ecrAssets.Platform {
+  return architecture === AgentArchitecture.ARM64 ? ecrAssets.Platform.LINUX_ARM64 : ecrAssets.Platform.LINUX_AMD64;
+}
+
+class DirectoryImage extends AgentImage {
+  constructor(private readonly directory: string, private readonly options: AgentImageDirectoryOptions) {
+    super();
+  }
+
+  public _bind(_scope: Construct, architecture: AgentArchitecture): BoundAgentImage {
+    const props = {
+      file: this.options.file,
+      buildArgs: this.options.buildArgs,
+      target: this.options.target,
+      platform: platformOf(architecture),
+    };
+    return {
+      ecs: ecs.ContainerImage.fromAsset(this.directory, props),
+      lambda: lambda.DockerImageCode.fromImageAsset(this.directory, props),
+      description: `built from ${this.directory}`,
+    };
+  }
+}
+
+class EcrImage extends AgentImage {
+  constructor(private readonly repository: ecr.IRepository, private readonly tag: string) {
+    super();
+  }
+
+  public _bind(): BoundAgentImage {
+    return {
+      ecs: ecs.ContainerImage.fromEcrRepository(this.repository, this.tag),
+      lambda: lambda.DockerImageCode.fromEcr(this.repository, { tagOrDigest: this.tag }),
+      description: `${this.repository.repositoryName}:${this.tag}`,
+    };
+  }
+}
+
+class RegistryImage extends AgentImage {
+  constructor(private readonly imageName: string, private readonly credentials?: secretsmanager.ISecret) {
+    super();
+    if (!Token.isUnresolved(imageName) && !/^[a-z0-9][\w./:@-]*$/i.test(imageName)) {
+      throw new Error(`AgentImage.fromRegistry: '${imageName}' is not an image name; use e.g. 'public.ecr.aws/docker/library/node:22-alpine'`);
+    }
+  }
+
+  public _bind(): BoundAgentImage {
+    return {
+      ecs: ecs.ContainerImage.fromRegistry(this.imageName, this.credentials ? { credentials: this.credentials } : undefined),
+      description: this.imageName,
+    };
+  }
+}
+
+class NewRepositoryImage extends AgentImage {
+  constructor(private readonly tag: string, private readonly options: AgentRepositoryOptions) {
+    super();
+    const count = options.maxImageCount;
+    if (count !== undefined && !Token.isUnresolved(count) && (count < 1 || count > 10_000)) {
+      throw new Error(`AgentImage.fromNewRepository: maxImageCount must be between 1 and 10000, got ${count}`);
+    }
+  }
+
+  public _bind(scope: Construct): BoundAgentImage {
+    const repository = new ecr.Repository(scope, 'Repository', {
+      imageScanOnPush: true,
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      encryption: ecr.RepositoryEncryption.AES_256,
+      lifecycleRules: [
+        { description: 'Remove untagged images', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: this.options.untaggedImageExpiry ?? Duration.days(7), rulePriority: 1 },
+        { description: 'Keep the newest tagged images', tagStatus: ecr.TagStatus.ANY, maxImageCount: this.options.maxImageCount ?? 20, rulePriority: 2 },
+      ],
+    });
+    return {
+      ecs: ecs.ContainerImage.fromEcrRepository(repository, this.tag),
+      lambda: lambda.DockerImageCode.fromEcr(repository, { tagOrDigest: this.tag }),
+      repository,
+      description: `new repository, tag ${this.tag}`,
+    };
+  }
+}

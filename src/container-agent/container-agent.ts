@@ -1,0 +1,236 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AgentCompute, AgentComputeKind } from './agent-compute';
+import { AgentArchitecture, AgentImage } from './agent-image';
+import { ENVELOPE_ENV } from '../contract/agents';
+import { LIMITS } from '../contract/definition';
+import { AgentDispatchConfig, AgentDispatchKind, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
+import { grantScoped } from '../private/grants';
+import { acknowledgeFindings } from '../private/nag';
+
+/** Properties of a {@link ContainerAgent}. */
+export interface ContainerAgentProps {
+  /** The name workflow steps use for this agent (letters, digits, `-`, `_`). */
+  readonly agentName: string;
+  /** The agent's container image. */
+  readonly image: AgentImage;
+  /**
+   * Where the agent runs.
+   * @default AgentCompute.fargate()
+   */
+  readonly compute?: AgentCompute;
+  /**
+   * CPU architecture of the image and the compute.
+   * @default AgentArchitecture.ARM64
+   */
+  readonly architecture?: AgentArchitecture;
+  /**
+   * Plain (non-secret) environment variables of the agent.
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+  /**
+   * Retention of the agent's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * How to run the agent as a local process (program and arguments), for
+   * `cdk-durable-agents dev --app cdk.out`. The process gets the envelope in `TASK_ENVELOPE`.
+   * @default - none: `cdk-durable-agents dev` must be told with `--agent name=command`
+   */
+  readonly localCommand?: string[];
+}
+
+/**
+ * An agent: a container image that does one step's work, and where it runs (ECS Fargate or a
+ * Lambda container function, ARM64 by default). Its role starts empty; a `DurableOrchestrator`
+ * given this agent grants it its own artifact prefix and the callback route, and grants the
+ * orchestrator the right to start it, and nothing more. Nothing about it is public.
+ */
+export class ContainerAgent extends Construct implements IDispatchableAgent, iam.IGrantable, ec2.IConnectable {
+  /** The name workflow steps use for this agent. */
+  public readonly agentName: string;
+  /** Where the agent runs. */
+  public readonly computeKind: AgentComputeKind;
+  /** The identity the agent runs as (task role or function role). */
+  public readonly grantPrincipal: iam.IPrincipal;
+  /** The agent's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The task definition; absent for Lambda agents. */
+  public readonly taskDefinition?: ecs.FargateTaskDefinition;
+  /** The cluster; absent for Lambda agents. */
+  public readonly cluster?: ecs.ICluster;
+  /** The function; absent for Fargate agents. */
+  public readonly function?: lambda.DockerImageFunction;
+  /** The repository; present only with `AgentImage.fromNewRepository`. */
+  public readonly repository?: ecr.Repository;
+  /** The local command, if any. */
+  public readonly localCommand?: string[];
+
+  private readonly _connections?: ec2.Connections;
+  private readonly subnets?: ec2.SelectedSubnets;
+  private readonly securityGroups: ec2.ISecurityGroup[] = [];
+
+  constructor(scope: Construct, id: string, props: ContainerAgentProps) {
+    super(scope, id);
+    if (!Token.isUnresolved(props.agentName) && !LIMITS.namePattern.test(props.agentName)) {
+      throw new Error(`ContainerAgent: agentName '${props.agentName}' must start with a letter and hold only letters, digits, - and _ ` +
+        '(at most 63 characters): it names S3 prefixes and IAM resources');
+    }
+    if (props.localCommand && props.localCommand.length === 0) {
+      throw new Error('ContainerAgent: localCommand is empty; give the program and its arguments, e.g. ["node", "dist/main.js"]');
+    }
+    for (const name of Object.keys(props.environment ?? {})) {
+      if (name === ENVELOPE_ENV) throw new Error(`ContainerAgent: environment must not set ${ENVELOPE_ENV}; the orchestrator sets it per task`);
+    }
+    this.agentName = props.agentName;
+    this.localCommand = props.localCommand;
+    const compute = props.compute ?? AgentCompute.fargate();
+    const architecture = props.architecture ?? AgentArchitecture.ARM64;
+    this.computeKind = compute.kind;
+    const image = props.image._bind(this, architecture);
+    this.repository = image.repository;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const environment = { AGENT_NAME: props.agentName, ...props.environment };
+
+    if (compute.kind === AgentComputeKind.LAMBDA) {
+      const options = compute._lambda ?? {};
+      if (!image.lambda) {
+        throw new Error(`ContainerAgent '${props.agentName}': a Lambda agent needs an image in ECR; ` +
+          `${image.description} is in another registry. Use AgentImage.fromDirectory, fromEcrRepository or fromNewRepository, or AgentCompute.fargate()`);
+      }
+      const role = new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Agent ${props.agentName} (Lambda)`,
+      });
+      const fn = new lambda.DockerImageFunction(this, 'Function', {
+        code: image.lambda,
+        architecture: architecture === AgentArchitecture.ARM64 ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+        memorySize: options.memorySize ?? 2048,
+        timeout: options.timeout ?? Duration.minutes(15),
+        environment,
+        role,
+        logGroup: this.logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        tracing: lambda.Tracing.ACTIVE,
+        vpc: options.vpc,
+        vpcSubnets: options.vpc ? options.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
+        description: `Agent ${props.agentName}: ${image.description}`,
+        retryAttempts: 0, // the workflow retries a step; Lambda must not run a task twice on its own
+      });
+      grantScoped(role, { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn], wildcardReason: 'no wildcard' });
+      if (options.vpc) {
+        role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+      }
+      this.function = fn;
+      this.grantPrincipal = role;
+      this._connections = options.vpc ? fn.connections : undefined;
+      acknowledgeFindings(this, [
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes support no resource-level permissions.' },
+        { id: 'Serverless-LambdaDLQ', reason: 'A failed task is reported to the workflow (or times out there) and retried by its retry policy; a DLQ would hold nothing to act on.' },
+        { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'The workflow is the failure destination: a task that fails or never reports ends its step by timeout and the step\'s retry policy.' },
+        { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', reason: 'The AWS managed policy is the supported way to let a function attach network interfaces in a VPC.' },
+      ]);
+    } else {
+      const options = compute._fargate ?? {};
+      const cluster = options.cluster ?? new ecs.Cluster(this, 'Cluster', {
+        vpc: options.vpc ?? this.createVpc(),
+        containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      });
+      const taskRole = new iam.Role(this, 'TaskRole', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+        description: `Agent ${props.agentName} (ECS task)`,
+      });
+      const taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+        cpu: options.cpu ?? 1024,
+        memoryLimitMiB: options.memoryLimitMiB ?? 2048,
+        runtimePlatform: {
+          cpuArchitecture: architecture === AgentArchitecture.ARM64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+          operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        },
+        taskRole,
+      });
+      taskDefinition.addVolume({ name: 'tmp' });
+      const container = taskDefinition.addContainer(props.agentName, {
+        image: image.ecs,
+        environment,
+        secrets: options.secrets,
+        logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.agentName }),
+        readonlyRootFilesystem: true,
+        essential: true,
+      });
+      container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+      this.subnets = cluster.vpc.selectSubnets(options.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+      this.securityGroups = options.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: cluster.vpc,
+        description: `Tasks of agent ${props.agentName}: outbound only`,
+        allowAllOutbound: true,
+      })];
+      this._connections = new ec2.Connections({ securityGroups: this.securityGroups });
+      this.cluster = cluster;
+      this.taskDefinition = taskDefinition;
+      this.grantPrincipal = taskRole;
+      acknowledgeFindings(this, [
+        { id: 'AwsSolutions-ECS2', reason: 'Only non-secret settings (the agent name and the user\'s plain environment) are environment variables; secrets go through `secrets`.' },
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no resource-level permissions.' },
+      ]);
+    }
+  }
+
+  /** The agent's network connections; only for Fargate agents and Lambda agents in a VPC. */
+  public get connections(): ec2.Connections {
+    if (!this._connections) {
+      throw new Error(`ContainerAgent '${this.agentName}' is a Lambda agent outside a VPC and has no connections; give AgentCompute.lambdaFunction({ vpc })`);
+    }
+    return this._connections;
+  }
+
+  public bindDispatch(_scope: Construct, dispatcher: iam.IGrantable): AgentDispatchConfig {
+    const local = this.localCommand ? { localCommand: this.localCommand } : {};
+    if (this.function) {
+      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn], wildcardReason: 'no wildcard' });
+      return { kind: AgentDispatchKind.LAMBDA, functionArn: this.function.functionArn, runtimePrincipal: this, ...local };
+    }
+    grantRunTask(dispatcher, this.cluster!, this.taskDefinition!);
+    return {
+      kind: AgentDispatchKind.ECS_TASK,
+      clusterArn: this.cluster!.clusterArn,
+      taskDefinitionArn: this.taskDefinition!.taskDefinitionArn,
+      containerName: this.agentName,
+      subnetIds: this.subnets!.subnetIds,
+      securityGroupIds: this.securityGroups.map((g) => g.securityGroupId),
+      assignPublicIp: false,
+      runtimePrincipal: this,
+      ...local,
+    };
+  }
+
+  /** A VPC of its own, for a small setup; pass a cluster (or a VPC) to share one between agents. */
+  private createVpc(): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'agents', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+    vpc.addFlowLog('FlowLogs', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      })),
+    });
+    return vpc;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './agent-compute';
+export * from './agent-image';
+export * from './container-agent';
