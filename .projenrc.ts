@@ -137,6 +137,34 @@ addLambdaBundles(project, { target: NODE_TARGET });
 addLocalPythonPackaging(project);
 addIntegrationWorkflow(project, { nodeVersion: '22.x' });
 
+// The `cdk-durable-agents` command (src/cli): bundled into assets/cli with the durable testing
+// SDK's checkpoint worker beside it (the SDK starts it from <bundle dir>/checkpoint-server).
+// The CJS builds are aliased: the ESM build of the testing SDK breaks when bundled, and a single
+// copy of the durable SDK must serve both the controller and the local runner.
+const TESTING_SDK = 'node_modules/@aws/durable-execution-sdk-js-testing/dist-cjs';
+const DURABLE_SDK = 'node_modules/@aws/durable-execution-sdk-js/dist-cjs';
+const ESBUILD_CLI = `esbuild --bundle --platform=node --target=${NODE_TARGET} --format=cjs --legal-comments=linked --log-level=warning`;
+const bundleCli = project.addTask('bundle:cli', {
+  description: 'Bundle the cdk-durable-agents command and its checkpoint worker into assets/cli',
+  steps: [
+    {
+      exec: `${ESBUILD_CLI} src/cli/main.ts --outfile=assets/cli/index.js --external:aws-cdk-lib --external:constructs ` +
+        `--alias:@aws/durable-execution-sdk-js-testing=./${TESTING_SDK}/index.js --alias:@aws/durable-execution-sdk-js=./${DURABLE_SDK}/index.js`,
+    },
+    { exec: `${ESBUILD_CLI} ${TESTING_SDK}/checkpoint-server/index.js --outfile=assets/cli/checkpoint-server/index.js` },
+  ],
+});
+project.bundler.bundleTask.spawn(bundleCli);
+project.addBins({ 'cdk-durable-agents': 'assets/cli/index.js' });
+project.addTask('dev', {
+  description: 'Run the local server (the reference workflow and agents unless told otherwise): npm run dev -- --port 8080',
+  steps: [{ spawn: 'bundle' }, { exec: 'node assets/cli/index.js dev', receiveArgs: true }],
+});
+project.addTask('demo', {
+  description: 'Run one reference workflow end to end on the local server, offline, and print the report',
+  steps: [{ spawn: 'bundle' }, { exec: 'node assets/cli/index.js demo', receiveArgs: true }],
+});
+
 // Integration tests (integ/integ.*.ts, see integ.config.json). `npm test` checks the committed
 // snapshots without touching AWS; `integ:deploy` deploys them for real (the integ workflow).
 const integEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: 'true' };

@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+/**
+ * The `cdk-durable-agents` command line: `dev` (the local server), `demo`, and `approve`,
+ * `cancel` and `status` against a running server.
+ */
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { displayCommand, parseAgentOptions } from './agents';
+import type { DeclaredAgent } from './agents';
+import { readAssembly, selectWorkflow } from './assembly';
+import { LocalClient, messageOf } from './client';
+import { runDemo } from './demo';
+import { CliError } from './errors';
+import { CLI_NAME, DEFAULT_PORT } from './progress';
+import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
+import type { WorkflowDefinitionDocument } from '../contract/definition';
+import { requiredInputFields } from '../runtime/values';
+
+/** Where the command line writes, and how it waits for a stop (replaceable in tests). */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Resolves when the person asks `dev` to stop. @default SIGINT or SIGTERM */
+  readonly stopSignal?: () => Promise<void>;
+  /** Told once `dev` is serving. */
+  readonly onServing?: (server: LocalServer) => void;
+}
+
+export const USAGE = `Usage: ${CLI_NAME} <command> [options]
+
+Commands:
+  dev       Serve the workflow API on http://127.0.0.1 and run workflows locally
+              --port <n>             port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free one)
+              --app <dir>            serve the workflow of a synthesized CDK app (its cdk.out)
+              --workflow <name>      which of the app's workflows (default: the first)
+              --agent <name>=<cmd>   run an agent with this command (repeatable)
+              --data-dir <dir>       state, artifacts and logs (default .local)
+              --approve <mode>       api (default): answer over HTTP or with \`approve\`;
+                                     auto: approve at once; prompt: ask y/n here
+              --verbose              show everything agents write
+  demo      Run one reference workflow from start to published report, then stop
+              --port <n>             (default: a free port)   --data-dir <dir> (default .local/demo)
+              --agent <name>=<cmd>   run an agent with this command instead of the reference one
+  approve <workflow-id> [--reject] [--comment <text>] [--port <n>]
+            Approve (or reject) a workflow that waits for approval
+  cancel <workflow-id> [--port <n>]     Cancel a running workflow
+  status [<workflow-id>] [--port <n>]   Show one workflow, or the latest ones
+  help      Show this text`;
+
+/** Runs the command line; resolves with the exit code. */
+export async function run(argv: readonly string[], io: CliIo = consoleIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'dev': return await dev(rest, io);
+      case 'demo': return await demo(rest, io);
+      case 'approve': return await approve(rest, io);
+      case 'cancel': return await cancel(rest, io);
+      case 'status': return await status(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new CliError(`unknown command '${command}'\n\n${USAGE}`);
+    }
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`error: ${e.message}`);
+      return e.exitCode;
+    }
+    io.err(`error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function dev(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    'port': { type: 'string' },
+    'app': { type: 'string' },
+    'workflow': { type: 'string' },
+    'agent': { type: 'string', multiple: true },
+    'data-dir': { type: 'string' },
+    'approve': { type: 'string' },
+    'verbose': { type: 'boolean' },
+  }, 'dev');
+  const approveMode = (values.approve ?? 'api') as string;
+  if (!['auto', 'prompt', 'api'].includes(approveMode)) throw new CliError(`--approve ${approveMode}: expected auto, prompt or api`);
+  if (approveMode === 'prompt' && !process.stdin.isTTY) {
+    throw new CliError('--approve prompt asks on the terminal, but stdin is not one: use --approve auto, or api (approve over HTTP)');
+  }
+  if (values.workflow !== undefined && values.app === undefined) throw new CliError('--workflow chooses among the workflows of --app <dir>; give --app too');
+
+  let definition: WorkflowDefinitionDocument | undefined;
+  let declaredAgents: Record<string, DeclaredAgent> | undefined;
+  let source = '(the reference workflow)';
+  if (values.app !== undefined) {
+    const workflows = readAssembly(values.app);
+    const chosen = selectWorkflow(workflows, values.workflow);
+    definition = chosen.definition;
+    declaredAgents = { ...chosen.agents };
+    source = `from ${path.join(values.app, chosen.template)} (${chosen.constructPath ?? chosen.logicalId})`;
+    if (workflows.length > 1 && values.workflow === undefined) {
+      io.out(`note: the app has ${workflows.length} workflows (${workflows.map((w) => w.name).join(', ')}); serving '${chosen.name}' (choose with --workflow <name>)`);
+    }
+  }
+  const options: LocalServerOptions = {
+    port: port(values.port, DEFAULT_PORT),
+    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    ...(definition ? { definition } : {}),
+    ...(declaredAgents ? { declaredAgents } : {}),
+    agentCommands: parseAgentOptions(values.agent ?? []),
+    approve: approveMode as ApproveMode,
+    verbose: values.verbose === true,
+    log: io.out,
+  };
+  const server = await startLocalServer(options);
+  for (const line of banner(server, source)) io.out(line);
+  io.onServing?.(server);
+  await (io.stopSignal ?? stopSignal)();
+  io.out('stopping the local server (workflows still running stay unfinished)');
+  await server.close();
+  return 0;
+}
+
+function banner(server: LocalServer, source: string): string[] {
+  const def = server.definition;
+  const example: Record<string, unknown> = {};
+  for (const { path: p } of requiredInputFields(def)) setPath(example, p, '...');
+  if (def.name === 'research-report' && 'topic' in example) Object.assign(example, { topic: 'durable execution for AI agents', parameters: { depth: 'brief' } });
+  const steps = def.steps.map((s) => (s.type === 'agent' ? `${s.name} (${s.agent})` : s.name)).join(' -> ');
+  return [
+    `cdk-durable-agents dev: workflow '${def.name}' ${source}`,
+    `  serving  ${server.url}  (127.0.0.1 only; no credentials)`,
+    `  steps    ${steps}`,
+    ...Object.entries(server.agents).map(([name, a], i) => `  ${i === 0 ? 'agents  ' : '        '} ${name}: ${displayCommand(a.command)}`
+      + `${a.source === 'reference' ? ' (reference agent, offline model)' : a.source === 'app' ? ' (from the app)' : ''}`),
+    `  data     ${server.dataDir}  (workflows/, artifacts/, events.jsonl, runtime.log, agents.log)`,
+    '  start a workflow:',
+    `    curl -s -X POST ${server.url}/workflows -H 'content-type: application/json' -d '${JSON.stringify(example)}'`,
+    `  follow it: curl -s ${server.url}/workflows/<workflow-id>   or   ${CLI_NAME} status <workflow-id>${server.port === DEFAULT_PORT ? '' : ` --port ${server.port}`}`,
+    '  Ctrl-C stops the server.',
+  ];
+}
+
+async function demo(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { 'port': { type: 'string' }, 'data-dir': { type: 'string' }, 'agent': { type: 'string', multiple: true } }, 'demo');
+  return runDemo({
+    port: port(values.port, 0),
+    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    server: { agentCommands: parseAgentOptions(values.agent ?? []) },
+    log: io.out,
+  });
+}
+
+async function approve(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    reject: { type: 'boolean' },
+    comment: { type: 'string' },
+    port: { type: 'string' },
+  }, 'approve', true);
+  const id = workflowId(positionals, 'approve');
+  const client = new LocalClient(`http://127.0.0.1:${port(values.port, DEFAULT_PORT)}`);
+  const approved = values.reject !== true;
+  const res = await client.call('POST', `/workflows/${encodeURIComponent(id)}/approval`, {
+    approved,
+    ...(values.comment !== undefined ? { comment: values.comment } : {}),
+  });
+  if (res.status !== 200) throw new CliError(`${approved ? 'approve' : 'reject'} ${id}: ${res.status} ${messageOf(res)}`);
+  io.out(`${approved ? 'approved' : 'rejected'} ${id}: ${messageOf(res)}`);
+  return 0;
+}
+
+async function cancel(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { port: { type: 'string' } }, 'cancel', true);
+  const id = workflowId(positionals, 'cancel');
+  const client = new LocalClient(`http://127.0.0.1:${port(values.port, DEFAULT_PORT)}`);
+  const res = await client.call('POST', `/workflows/${encodeURIComponent(id)}/cancel`);
+  if (res.status !== 202) throw new CliError(`cancel ${id}: ${res.status} ${messageOf(res)}`);
+  io.out(`cancel requested for ${id}: ${messageOf(res)}`);
+  return 0;
+}
+
+async function status(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { port: { type: 'string' } }, 'status', true);
+  const client = new LocalClient(`http://127.0.0.1:${port(values.port, DEFAULT_PORT)}`);
+  if (positionals.length === 0) {
+    const res = await client.call('GET', '/workflows?limit=20');
+    if (res.status !== 200) throw new CliError(`status: ${res.status} ${messageOf(res)}`);
+    const items = (res.body as { workflows: Array<{ workflow_id: string; status: string; awaiting: string | null; updated_at: string }> }).workflows;
+    if (items.length === 0) io.out('no workflows yet');
+    for (const w of items) io.out(`${w.workflow_id}  ${w.status}${w.awaiting ? ` (awaiting ${w.awaiting})` : ''}  updated ${w.updated_at}`);
+    return 0;
+  }
+  const wf = await client.workflow(workflowId(positionals, 'status'));
+  io.out(`${wf.workflow_id}  ${wf.status}${wf.awaiting ? ` (awaiting ${wf.awaiting})` : ''}`);
+  for (const s of wf.steps) io.out(`  ${s.name}: ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
+  if (wf.result) io.out(`  result: ${wf.result.location ?? JSON.stringify(wf.result)}`);
+  if (wf.error) io.out(`  error: ${wf.error.code}: ${wf.error.message}`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+function parse<T extends OptionSpec>(args: readonly string[], options: T, command: string, positionals = false) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
+  } catch (e) {
+    throw new CliError(`${command}: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n\n${USAGE}`);
+  }
+}
+
+function port(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new CliError(`--port ${value}: expected a port number from 1 to 65535 (or 0 for a free one)`);
+  return n;
+}
+
+function workflowId(positionals: readonly string[], command: string): string {
+  if (positionals.length !== 1) {
+    throw new CliError(`${command}: give exactly one workflow id (e.g. ${CLI_NAME} ${command} wf-0123...), got ${positionals.length}`);
+  }
+  return positionals[0];
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+function consoleIo(): CliIo {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
+function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+if (require.main === module) {
+  // The testing SDK's in-process Lambda client warns about Node 20 on every start; it talks to no AWS service here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`error: ${String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,351 @@
+import * as fs from 'fs';
+import * as nodeHttp from 'http';
+import * as net from 'net';
+import * as path from 'path';
+import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd } from './helpers';
+import { CliError } from '../../src/cli/errors';
+import { LocalServer, startLocalServer } from '../../src/cli/server';
+
+jest.setTimeout(30_000);
+
+describe('local server: the reference workflow over HTTP (test agents)', () => {
+  let server: LocalServer;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    server = await startLocalServer({ port: 0, dataDir: tempDir(), agentCommands: testAgents(), log: (l) => lines.push(l) });
+  });
+  afterAll(() => server?.close());
+
+  test('listens on 127.0.0.1 only, on the port it reports', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.definition.name).toBe('research-report');
+  });
+
+  test('start -> approval -> approve -> SUCCEEDED, with the report published as a file', async () => {
+    const id = await startWorkflow(server.url);
+    const waiting = await waitForApproval(server.url, id);
+    expect(waiting).toMatchObject({ status: 'RUNNING', awaiting: 'approval' });
+    expect(waiting.steps.map((s: any) => [s.name, s.status])).toEqual([
+      ['research', 'SUCCEEDED'], ['analysis', 'SUCCEEDED'], ['writing', 'SUCCEEDED'], ['approval', 'WAITING'],
+    ]);
+
+    // The console says what it waits for, and how to answer (curl and the command line).
+    const mine = lines.filter((l) => l.includes(`[${id.slice(0, 11)}]`));
+    expect(mine.some((l) => l.includes('approval: waiting for approval'))).toBe(true);
+    expect(mine.some((l) => l.includes(`curl -s -X POST ${server.url}/workflows/${id}/approval`) && l.includes('"approved": true'))).toBe(true);
+    expect(mine.some((l) => l.includes(`npx cdk-durable-agents approve ${id} --port ${server.port}`))).toBe(true);
+
+    expect((await decide(server.url, id, true, 'looks good')).status).toBe(200);
+    const done = await waitForEnd(server.url, id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.result.report).toBe(`published/${id}/report.md`);
+    const file = path.join(server.artifactsDir, 'published', id, 'report.md');
+    expect(done.result.location).toBe(file);
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/offline/);
+
+    // Progress lines: every step started and finished, and where the report is.
+    const after = lines.filter((l) => l.includes(`[${id.slice(0, 11)}]`)).join('\n');
+    for (const step of ['research', 'analysis', 'writing', 'approval', 'publish']) expect(after).toContain(`${step}: started`);
+    expect(after).toMatch(/research: succeeded in [\d.]+s \(artifacts: research\)/);
+    expect(after).toContain('approval: approved');
+    expect(after).toContain('SUCCEEDED after');
+    expect(after).toContain(`report: ${file}`);
+
+    // The events are also in events.jsonl.
+    const events = fs.readFileSync(path.join(server.dataDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((e) => e.workflowId === id).map((e) => e.type);
+    expect(events[0]).toBe('Workflow Started');
+    expect(events[events.length - 1]).toBe('Workflow Completed');
+  });
+
+  test('rejection -> REJECTED, nothing published', async () => {
+    const id = await startWorkflow(server.url);
+    await waitForApproval(server.url, id);
+    expect((await decide(server.url, id, false, 'not yet')).status).toBe(200);
+    const done = await waitForEnd(server.url, id);
+    expect(done.status).toBe('REJECTED');
+    expect(done.error.code).toBe('APPROVAL_REJECTED');
+    expect(fs.existsSync(path.join(server.artifactsDir, 'published', id))).toBe(false);
+  });
+
+  test('a second decision on the same approval -> 409, and changes nothing', async () => {
+    const id = await startWorkflow(server.url);
+    await waitForApproval(server.url, id);
+    expect((await decide(server.url, id, true)).status).toBe(200);
+    const again = await http(server.url, 'POST', `/workflows/${id}/approval`, { approved: false });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/not waiting for approval|has ended/);
+    expect((await waitForEnd(server.url, id)).status).toBe('SUCCEEDED');
+  });
+
+  test('unknown workflow -> 404; bad bodies -> 400 naming the field', async () => {
+    const unknown = await http(server.url, 'GET', '/workflows/wf-00000000000000000000000000000000');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: 'not_found', message: "no workflow with id 'wf-00000000000000000000000000000000'" });
+    expect((await http(server.url, 'POST', '/workflows/wf-00000000000000000000000000000000/approval', { approved: true })).status).toBe(404);
+
+    const notJson = await http(server.url, 'POST', '/workflows', '{"topic": ');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.message).toMatch(/not valid JSON/);
+    const noTopic = await http(server.url, 'POST', '/workflows', { parameters: {} });
+    expect(noTopic.status).toBe(400);
+    expect(noTopic.body.message).toBe("field 'topic' is required: step 'research' reads it");
+
+    const id = await startWorkflow(server.url);
+    const badApproval = await http(server.url, 'POST', `/workflows/${id}/approval`, { approved: 'yes' });
+    expect(badApproval.status).toBe(400);
+    expect(badApproval.body.message).toMatch(/field 'approved'/);
+    await waitForApproval(server.url, id);
+    await decide(server.url, id, false);
+    await waitForEnd(server.url, id);
+  });
+
+  test('a body over the size limit -> 413, before the handler', async () => {
+    const res = await http(server.url, 'POST', '/workflows', JSON.stringify({ topic: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(res.status).toBe(413);
+  });
+
+  test('the same Idempotency-Key twice -> one workflow', async () => {
+    const key = `key-${Date.now()}`;
+    const input = { topic: 'idempotent', parameters: { depth: 'brief' } };
+    const first = await http(server.url, 'POST', '/workflows', input, { 'Idempotency-Key': key });
+    const second = await http(server.url, 'POST', '/workflows', input, { 'Idempotency-Key': key });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body.workflow_id).toBe(first.body.workflow_id);
+    expect(second.body.idempotent_replay).toBe(true);
+    const id = first.body.workflow_id;
+    await waitForApproval(server.url, id);
+    // One execution: one start event, one research dispatch.
+    const events = fs.readFileSync(path.join(server.dataDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((e) => e.workflowId === id);
+    expect(events.filter((e) => e.type === 'Workflow Started')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'Workflow Step Started' && e.stepName === 'research')).toHaveLength(1);
+    const other = await http(server.url, 'POST', '/workflows', { topic: 'different' }, { 'Idempotency-Key': key });
+    expect(other.status).toBe(409);
+    await decide(server.url, id, false);
+    await waitForEnd(server.url, id);
+  });
+
+  test('requests from other sites or host names are refused', async () => {
+    const fromPage = await http(server.url, 'POST', '/workflows', { topic: 'x' }, { origin: 'https://evil.example' });
+    expect(fromPage.status).toBe(403);
+    expect(fromPage.body.message).toMatch(/other sites/);
+    // fetch always sends the real Host; a DNS-rebound page would send its own name.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      nodeHttp.get({ host: '127.0.0.1', port: server.port, path: '/workflows', headers: { host: `attacker.example:${server.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(rebound).toBe(403);
+    const sameMachine = await http(server.url, 'GET', '/workflows?limit=1', undefined, { origin: `http://localhost:${server.port}` });
+    expect(sameMachine.status).toBe(200);
+  });
+});
+
+describe('local server: endings other than success', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+
+  test('approval timeout (1 s, rejects) -> REJECTED by the timeout rule', async () => {
+    const lines: string[] = [];
+    const server = await startLocalServer({
+      port: 0, dataDir: dir, definition: shortApprovalDefinition(1), agentCommands: writerOnly(), log: (l) => lines.push(l),
+    });
+    try {
+      const id = await startWorkflow(server.url, { topic: 'slow reviewers' });
+      await waitForApproval(server.url, id);
+      const done = await waitForEnd(server.url, id, 15_000);
+      expect(done.status).toBe('REJECTED');
+      expect(done.error.code).toBe('APPROVAL_TIMED_OUT');
+      expect(done.steps.find((s: any) => s.name === 'approval')).toMatchObject({ status: 'REJECTED', output: { timed_out: true } });
+      // Too late now.
+      expect((await http(server.url, 'POST', `/workflows/${id}/approval`, { approved: true })).status).toBe(409);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('cancel while an agent works -> CANCELLED, and the agent process is stopped', async () => {
+    const server = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents({ researcher: ['--silent'] }), log: () => undefined });
+    try {
+      const id = await startWorkflow(server.url);
+      await waitFor(server.url, id, (wf) => wf.awaiting === 'agent' && wf.steps.some((s: any) => s.status === 'WAITING'));
+      const pid = await agentPid(server.dataDir, id);
+      const res = await http(server.url, 'POST', `/workflows/${id}/cancel`);
+      expect(res.status).toBe(202);
+      const done = await waitForEnd(server.url, id);
+      expect(done.status).toBe('CANCELLED');
+      expect((await http(server.url, 'POST', `/workflows/${id}/cancel`)).status).toBe(409);
+      await waitUntil(() => !alive(pid));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an agent that exits without reporting fails its step at once (not at its timeout), with its output', async () => {
+    const lines: string[] = [];
+    const server = await startLocalServer({
+      port: 0, dataDir: dir, definition: shortApprovalDefinition(60), agentCommands: { writer: [...testAgents().writer, '--exit', '3'] }, log: (l) => lines.push(l),
+    });
+    try {
+      const started = Date.now();
+      const id = await startWorkflow(server.url, { topic: 'crash' });
+      const done = await waitForEnd(server.url, id);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(done.status).toBe('FAILED');
+      const writing = done.steps.find((s: any) => s.name === 'writing');
+      expect(writing.status).toBe('FAILED');
+      expect(writing.error.message).toMatch(/agent 'writer' \(pid \d+\) exited with code 3 before its report was accepted/);
+      expect(writing.error.message).toContain('exiting with code 3 on purpose');
+      expect(lines.join('\n')).toMatch(/writing: agent writer \(pid \d+\) exited with code 3 before its report was accepted/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('--approve auto approves as soon as approval is requested', async () => {
+    const server = await startLocalServer({ port: 0, dataDir: dir, approve: 'auto', definition: shortApprovalDefinition(60), agentCommands: writerOnly(), log: () => undefined });
+    try {
+      const id = await startWorkflow(server.url, { topic: 'auto' });
+      const done = await waitForEnd(server.url, id);
+      expect(done.status).toBe('SUCCEEDED');
+      expect(done.steps.find((s: any) => s.name === 'approval').output).toMatchObject({ approved: true, comment: expect.stringMatching(/automatically/) });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('--approve prompt asks, and rejects on "n"', async () => {
+    const questions: string[] = [];
+    const server = await startLocalServer({
+      port: 0,
+      dataDir: dir,
+      approve: 'prompt',
+      definition: shortApprovalDefinition(60),
+      agentCommands: writerOnly(),
+      log: () => undefined,
+      ask: async (q) => {
+        questions.push(q);
+        return false;
+      },
+    });
+    try {
+      const id = await startWorkflow(server.url, { topic: 'prompt' });
+      const done = await waitForEnd(server.url, id);
+      expect(done.status).toBe('REJECTED');
+      expect(questions).toEqual([`Approve workflow ${id} (step approval)? [y/n] `]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('workflows left running by an earlier server are marked FAILED on restart', async () => {
+    const options = { port: 0, dataDir: dir, definition: shortApprovalDefinition(60), agentCommands: writerOnly() };
+    const first = await startLocalServer({ ...options, log: () => undefined });
+    const id = await startWorkflow(first.url, { topic: 'orphan' });
+    await waitForApproval(first.url, id);
+    await first.close();
+    const lines: string[] = [];
+    const second = await startLocalServer({ ...options, log: (l) => lines.push(l) });
+    try {
+      const wf = (await http(second.url, 'GET', `/workflows/${id}`)).body;
+      expect(wf).toMatchObject({ status: 'FAILED', error: { code: 'LOCAL_SERVER_STOPPED' } });
+      expect(lines.join('\n')).toMatch(/1 workflow left unfinished by an earlier server was marked FAILED/);
+      expect((await http(second.url, 'POST', `/workflows/${id}/approval`, { approved: true })).status).toBe(409);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('local server: clear errors at start', () => {
+  test('port in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const start = startLocalServer({ port, dataDir: tempDir(), agentCommands: testAgents(), log: () => undefined });
+      await expect(start).rejects.toThrow(CliError);
+      await expect(start).rejects.toThrow(new RegExp(`port ${port} on 127.0.0.1 is already in use.*--port <n>`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('a data folder another server uses', async () => {
+    const dir = tempDir();
+    const server = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: () => undefined });
+    try {
+      await expect(startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: () => undefined }))
+        .rejects.toThrow(/is used by another local server \(pid \d+, this process\).*--data-dir/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an agent whose program or script cannot be found', async () => {
+    const common = { port: 0, dataDir: tempDir(), log: () => undefined };
+    await expect(startLocalServer({ ...common, agentCommands: { ...testAgents(), analyst: ['no-such-program-xyz', 'x'] } }))
+      .rejects.toThrow(/agent 'analyst': cannot start 'no-such-program-xyz': it is not on PATH/);
+    await expect(startLocalServer({ ...common, agentCommands: { ...testAgents(), writer: ['node', '/nowhere/agent.js'] } }))
+      .rejects.toThrow(/agent 'writer': 'node' would run \/nowhere\/agent.js, which does not exist/);
+    await expect(startLocalServer({ ...common, agentCommands: { ...testAgents(), writer: ['./missing-agent'] } }))
+      .rejects.toThrow(/agent 'writer': cannot start '.\/missing-agent': no executable file at/);
+  });
+
+  test('an unknown agent, or an agent without a command', async () => {
+    const common = { port: 0, dataDir: tempDir(), log: () => undefined };
+    await expect(startLocalServer({ ...common, agentCommands: { ...testAgents(), reviewer: ['node', 'x.js'] } }))
+      .rejects.toThrow("unknown agent 'reviewer' in --agent: workflow 'research-report' uses 'researcher', 'analyst', 'writer'");
+    const def = shortApprovalDefinition(5);
+    const custom = { ...def, steps: def.steps.map((s) => (s.type === 'agent' ? { ...s, agent: 'editor' } : s)) };
+    await expect(startLocalServer({ ...common, definition: custom }))
+      .rejects.toThrow(/no local command for agent 'editor' of workflow 'short-approval'.*--agent editor=/);
+  });
+
+  test('an invalid definition override', async () => {
+    const def = shortApprovalDefinition(5);
+    await expect(startLocalServer({ port: 0, dataDir: tempDir(), definition: { ...def, steps: [] }, log: () => undefined }))
+      .rejects.toThrow(/the workflow definition is not valid:\n {2}- workflow 'short-approval': it has no steps/);
+  });
+});
+
+/** Commands for the short-approval definition: its only agent is the writer. */
+function writerOnly(): Record<string, string[]> {
+  return { writer: testAgents().writer };
+}
+
+async function agentPid(dataDir: string, workflowId: string): Promise<number> {
+  let pid: number | undefined;
+  const log = path.join(dataDir, 'runtime.log');
+  await waitUntil(() => {
+    const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+    const line = text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.message === 'task dispatched' && l.workflow_id === workflowId);
+    pid = line ? Number(line.handle) : undefined;
+    return pid !== undefined;
+  });
+  return pid!;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
