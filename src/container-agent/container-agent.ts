@@ -128,7 +128,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
         description: `Agent ${props.agentName}: ${image.description}`,
         retryAttempts: 0, // the workflow retries a step; Lambda must not run a task twice on its own
       });
-      grantScoped(role, { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn], wildcardReason: 'no wildcard' });
+      grantScoped(role, { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] });
       if (options.vpc) {
         role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
       }
@@ -198,7 +198,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
   public bindDispatch(_scope: Construct, dispatcher: iam.IGrantable): AgentDispatchConfig {
     const local = this.localCommand ? { localCommand: this.localCommand } : {};
     if (this.function) {
-      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn], wildcardReason: 'no wildcard' });
+      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] });
       return { kind: AgentDispatchKind.LAMBDA, functionArn: this.function.functionArn, runtimePrincipal: this, ...local };
     }
     grantRunTask(dispatcher, this.cluster!, this.taskDefinition!);

@@ -97,7 +97,7 @@ export class AgentTarget implements IDispatchableAgent {
    */
   public static lambdaFunction(agentName: string, fn: lambda.IFunction): AgentTarget {
     return new AgentTarget(agentName, (dispatcher) => {
-      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [fn.functionArn], wildcardReason: 'no wildcard: the function only' });
+      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] });
       return { kind: AgentDispatchKind.LAMBDA, functionArn: fn.functionArn, runtimePrincipal: fn };
     });
   }
@@ -154,7 +154,6 @@ export function grantRunTask(dispatcher: iam.IGrantable, cluster: ecs.ICluster, 
     actions: ['ecs:RunTask'],
     resources: [taskDefinition.taskDefinitionArn],
     conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-    wildcardReason: 'no wildcard: the task definition only',
   });
   grantScoped(dispatcher, {
     actions: ['ecs:TagResource'],

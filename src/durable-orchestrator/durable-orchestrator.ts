@@ -363,7 +363,6 @@ export class DurableOrchestrator extends Construct {
     grantScoped(this.apiFunction, {
       actions: ['lambda:InvokeFunction'],
       resources: [this.controllerAlias.functionArn],
-      wildcardReason: 'no wildcard: the alias only',
     });
     grantScoped(this.apiFunction, {
       actions: [
@@ -462,7 +461,6 @@ export class DurableOrchestrator extends Construct {
     grantScoped(grantee, {
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
       resources: [this.table.tableArn, ...[TABLE.statusIndex, TABLE.updatedIndex].map((i) => `${this.table.tableArn}/index/${i.name}`)],
-      wildcardReason: 'no wildcard: the table and its two named indexes',
     });
     this.table.encryptionKey?.grantEncryptDecrypt(grantee);
   }
@@ -644,9 +642,6 @@ function validateProps(props: DurableOrchestratorProps): void {
   if (props.artifactBucket && (props.artifactVersioning !== undefined || props.artifactTransitionAfter !== undefined)) {
     throw new Error('DurableOrchestrator: artifactVersioning and artifactTransitionAfter configure the bucket the orchestrator creates; ' +
       'with artifactBucket, configure your bucket yourself and leave them unset');
-  }
-  if (props.apiAccessLogging === false && props.logRetention !== undefined) {
-    // Not an error: logRetention also applies to the functions' logs.
   }
 }
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledgeFindings, NagFinding } from './nag';
+import { acknowledgeFindings } from './nag';
 
 /** A grant whose wildcards are deliberate, and the reason for them. */
 export interface ScopedGrantProps {
@@ -9,10 +9,11 @@ export interface ScopedGrantProps {
   readonly resources: string[];
   readonly conditions?: Record<string, Record<string, unknown>>;
   /**
-   * Why the wildcards in `resources` (if any) are as narrow as they can be. Recorded as the
+   * Why the wildcards in `resources` are as narrow as they can be. Recorded as the
    * acknowledgement of each cdk-nag AwsSolutions-IAM5 finding the grant causes, on the grantee.
+   * Required exactly when an action or a resource holds a wildcard.
    */
-  readonly wildcardReason: string;
+  readonly wildcardReason?: string;
 }
 
 /**
@@ -29,15 +30,16 @@ export function grantScoped(grantee: iam.IGrantable, props: ScopedGrantProps): i
   });
   const holder = principalConstruct(grantee.grantPrincipal);
   if (holder) {
-    const findings: NagFinding[] = [];
-    for (const action of props.actions.filter((a) => a.includes('*'))) {
-      findings.push({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: props.wildcardReason });
+    const wildcards = [
+      ...props.actions.filter((a) => a.includes('*')).map((a) => `Action::${a}`),
+      ...props.resources.map((r) => `Resource::${flattenReference(Stack.of(holder).resolve(r))}`).filter((r) => r.includes('*')),
+    ];
+    if (wildcards.length > 0) {
+      if (!props.wildcardReason) {
+        throw new Error(`grantScoped: ${wildcards.join(', ')} hold a wildcard; say why in wildcardReason`);
+      }
+      acknowledgeFindings(holder, wildcards.map((w) => ({ id: `AwsSolutions-IAM5[${w}]`, reason: props.wildcardReason! })));
     }
-    for (const resource of props.resources) {
-      const flat = flattenReference(Stack.of(holder).resolve(resource));
-      if (flat.includes('*')) findings.push({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: props.wildcardReason });
-    }
-    if (findings.length > 0) acknowledgeFindings(holder, findings);
   }
   return grant;
 }

@@ -23,7 +23,7 @@ import {
   StepDocument,
   WorkflowDefinitionDocument,
 } from '../contract/definition';
-import { EVENT_TYPES, isTerminal, METRICS, StepStatus, TaskEnvelope, TERMINAL_STATUSES, WorkflowStatus } from '../contract/status';
+import { EVENT_TYPES, isTerminal, METRICS, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
 
 /** The payload a durable execution of the controller starts with. */
 export interface ControllerEvent {
@@ -854,4 +854,3 @@ function parseDecision(raw: string): ApprovalDecision {
   };
 }
 
-export { TERMINAL_STATUSES };

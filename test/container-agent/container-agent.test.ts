@@ -150,7 +150,7 @@ describe('with a DurableOrchestrator', () => {
     const agents = ['researcher', 'analyst', 'writer'].map((n) => new ContainerAgent(stack, n, {
       agentName: n, image, compute: n === 'analyst' ? AgentCompute.lambdaFunction() : AgentCompute.fargate({ cluster }), localCommand: ['node', `${n}.js`],
     }));
-    const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', {
+    new DurableOrchestrator(stack, 'Orchestrator', {
       workflow: ReferenceWorkflows.researchReport({ researcher: agents[0], analyst: agents[1], writer: agents[2] }),
       agents,
     });
@@ -171,7 +171,6 @@ describe('with a DurableOrchestrator', () => {
     expect(controllerPolicy).toContain('iam:PassRole');
     expect(controllerPolicy).toContain('lambda:InvokeFunction');
     expect(unacknowledgedNagFindings(app).filter((f) => !f.path.startsWith('Test/Vpc') && !f.path.startsWith('Test/Cluster'))).toEqual([]);
-    void orchestrator;
   });
 });
 

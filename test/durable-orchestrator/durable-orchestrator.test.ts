@@ -8,9 +8,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { orchestratorStack, researchWorkflow, testAgentFunction } from './fixtures';
 import { AgentTarget, DurableOrchestrator } from '../../src/durable-orchestrator';
 import { AgentStep, WorkflowAgent, WorkflowDefinition } from '../../src/workflow';
-import { cfnLint, cfnLintAvailable } from '../helpers/cfn-lint';
+import { cfnLint } from '../helpers/cfn-lint';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
+import { testIfInstalled } from '../helpers/tools';
 
 function controllerOf(template: Template) {
   const fns = template.findResources('AWS::Lambda::Function', { Properties: { DurableConfig: Match.anyValue() } });
@@ -352,7 +353,7 @@ describe('cdk-nag and cfn-lint', () => {
     for (const rule of controller.Metadata.cdk_nag.rules_to_suppress) expect(rule.reason.length).toBeGreaterThan(40);
   });
 
-  (cfnLintAvailable() ? test : test.skip)(`the template passes cfn-lint${cfnLintAvailable() ? '' : ' [skipped: cfn-lint is not installed]'}`, () => {
+  testIfInstalled('cfn-lint', 'the template passes cfn-lint', () => {
     const { stack } = orchestratorStack();
     expect(cfnLint(Template.fromStack(stack).toJSON())).toEqual([]);
   });

@@ -6,9 +6,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cfnLint, cfnLintAvailable } from '../helpers/cfn-lint';
+import { cfnLint } from '../helpers/cfn-lint';
 import { describeWithMoto } from '../helpers/moto';
 import { deployToMoto } from '../helpers/moto-deploy';
+import { testIfInstalled } from '../helpers/tools';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -49,7 +50,7 @@ describeWithMoto('integ.durable-orchestrator deployed to moto_server', (moto) =>
 });
 
 describe('integ.durable-orchestrator templates', () => {
-  (cfnLintAvailable() ? test : test.skip)(`pass cfn-lint${cfnLintAvailable() ? '' : ' [skipped: cfn-lint is not installed]'}`, () => {
+  testIfInstalled('cfn-lint', 'pass cfn-lint', () => {
     const outdir = synthIntegApp();
     try {
       const files = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));

@@ -18,11 +18,6 @@ export interface CfnLintFinding {
  */
 const CDK_GENERATED = ['W3005'];
 
-/** Whether cfn-lint is installed. */
-export function cfnLintAvailable(): boolean {
-  return findOnPath('cfn-lint') !== undefined;
-}
-
 /**
  * Runs cfn-lint over a synthesized template and returns its findings (errors and warnings;
  * informational findings are dropped). Throws if cfn-lint is missing or cannot run.

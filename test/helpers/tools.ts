@@ -19,13 +19,13 @@ export function findOnPath(command: string): string | undefined {
 }
 
 /**
- * `describe` when `command` is installed, otherwise `describe.skip` with the reason in the
- * suite's name, so a skipped run says plainly what was not tested and why.
+ * `test` when `command` is installed, otherwise `test.skip` with the reason in the test's name,
+ * so a skipped run says plainly what was not tested and why.
  */
-export function describeIfInstalled(command: string, name: string, fn: () => void): void {
+export function testIfInstalled(command: string, name: string, fn: jest.ProvidesCallback, timeout?: number): void {
   if (findOnPath(command)) {
-    describe(name, fn);
+    test(name, fn, timeout);
   } else {
-    describe.skip(`${name} [skipped: '${command}' is not installed on PATH]`, fn);
+    test.skip(`${name} [skipped: '${command}' is not installed on PATH]`, fn);
   }
 }

@@ -5,9 +5,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { bundledHandlerDir } from '../../src/private/bundled-function';
 import { HealthCheck } from '../../src/private/health-check';
-import { cfnLint, cfnLintAvailable } from '../helpers/cfn-lint';
+import { cfnLint } from '../helpers/cfn-lint';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
+import { testIfInstalled } from '../helpers/tools';
 
 function stackWithHealthCheck(props = {}): { app: App; stack: Stack; health: HealthCheck } {
   const app = new App();
@@ -75,7 +76,7 @@ describe('HealthCheck (a BundledFunction)', () => {
     expect(maskedTemplate(stack)).toMatchSnapshot();
   });
 
-  (cfnLintAvailable() ? test : test.skip)(`passes cfn-lint${cfnLintAvailable() ? '' : ' [skipped: cfn-lint is not installed]'}`, () => {
+  testIfInstalled('cfn-lint', 'passes cfn-lint', () => {
     const { stack } = stackWithHealthCheck();
     expect(cfnLint(Template.fromStack(stack).toJSON())).toEqual([]);
   });

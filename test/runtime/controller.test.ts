@@ -157,7 +157,6 @@ describe('agent failures', () => {
     expect(done.error.message).toContain("unknown agent 'nobody'");
   });
 
-  void sleep;
 });
 
 describe('approvals', () => {
