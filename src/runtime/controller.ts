@@ -631,8 +631,9 @@ class Interpreter {
         await store.completeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}' was dispatched`);
       }
-      await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
+      // The step first, then `awaiting`: whoever sees the workflow awaiting sees the step waiting.
       await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt });
+      await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
       await this.stopIfAbandoned(run, step, callbackId);
       const base = this.options.callbackBaseUrl.replace(/\/$/, '');
       const envelope: TaskEnvelope = {
@@ -676,8 +677,8 @@ class Interpreter {
         await store.completeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);
       }
-      await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
       await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', startedAt, output: { prompt: step.prompt, deadline } });
+      await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
       await this.stopIfAbandoned(run, step, callbackId);
       await events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt: step.prompt, deadline }));
       this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
