@@ -71,6 +71,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ssm@3.1162.0', // tests: the bootstrap version parameter in moto_server
     '@smithy/signature-v4@5.7.5', // agents: SigV4-signed callbacks
     '@aws-sdk/client-bedrock-runtime@3.1162.0', // agents: Amazon Bedrock Converse
+    '@aws-sdk/client-secrets-manager@3.1162.0', // data tier: reading connection secrets (bundled)
+    'pg@8.23.1', // data tier: PostgreSQL client of the integ probe and the loopback tests
+    '@types/pg@8.23.1',
+    'redis@6.3.1', // data tier: Redis client of the integ probe and the loopback tests
     ...RUNTIME_BUNDLED,
   ],
 
