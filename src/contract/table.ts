@@ -44,6 +44,8 @@ export const ENV = {
   callbackBaseUrl: 'CALLBACK_BASE_URL',
   /** Days a workflow's state is kept after its last update. */
   stateRetentionDays: 'STATE_RETENTION_DAYS',
+  /** Path the API's routes are mounted under on a shared API (`/research`), or unset for the root. */
+  apiBasePath: 'API_BASE_PATH',
 } as const;
 
 /**

@@ -23,6 +23,11 @@ export interface ApiOptions {
   readonly telemetry: Telemetry;
   /** Days a workflow's state is kept after its last update. @default 14 */
   readonly stateRetentionDays?: number;
+  /**
+   * Path under which the routes are mounted when the API is shared (e.g. `/research`): a request
+   * for `/research/workflows` is routed as `/workflows`. @default '' (the routes are at the root)
+   */
+  readonly basePath?: string;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -136,6 +141,7 @@ class Api {
   private readonly routes: Route[];
   private readonly required: Array<{ path: string; step: string }>;
   private readonly retentionDays: number;
+  private readonly basePath: string;
   /** Agent of each agent step, for the artifact prefix a report may name. */
   private readonly agentOf = new Map<string, string>();
 
@@ -143,6 +149,7 @@ class Api {
     for (const s of allSteps(options.definition.steps)) if (s.type === 'agent') this.agentOf.set(s.name, s.agent);
     this.required = requiredInputFields(options.definition);
     this.retentionDays = options.stateRetentionDays ?? 14;
+    this.basePath = normalizeBasePath(options.basePath);
     this.routes = [
       { method: 'POST', pattern: /^\/workflows$/, handle: (r) => this.startWorkflow(r) },
       { method: 'GET', pattern: /^\/workflows$/, handle: (r) => this.listWorkflows(r) },
@@ -156,7 +163,7 @@ class Api {
 
   public async handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
     const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
-    const path = routePath(event);
+    const path = routePath(event, this.basePath);
     try {
       const matching = this.routes.filter((r) => r.pattern.test(path));
       if (matching.length === 0) {
@@ -436,11 +443,22 @@ class Api {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-function routePath(event: APIGatewayProxyEventV2): string {
+function routePath(event: APIGatewayProxyEventV2, basePath: string): string {
   let path = event.rawPath || '/';
   const stage = event.requestContext?.stage;
   if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+  if (basePath && (path === basePath || path.startsWith(`${basePath}/`))) path = path.slice(basePath.length) || '/';
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+/** A base path as `/a/b` (leading slash, none trailing), or '' for the root. */
+export function normalizeBasePath(basePath: string | undefined): string {
+  const trimmed = (basePath ?? '').trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed.startsWith('/') ? trimmed : `/${trimmed}`)) {
+    throw new Error(`the API base path '${basePath}' is not a path of plain segments such as /research`);
+  }
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
 function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string> {

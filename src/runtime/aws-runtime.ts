@@ -28,6 +28,8 @@ export interface AwsRuntimeConfig {
   readonly agents: Record<string, AgentTarget>;
   readonly callbackBaseUrl: string;
   readonly stateRetentionDays: number;
+  /** Path the API's routes are mounted under, '' for the root. */
+  readonly apiBasePath: string;
 }
 
 /** Reads and checks the configuration; every problem names the environment variable. */
@@ -63,6 +65,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     agents,
     callbackBaseUrl: required(ENV.callbackBaseUrl),
     stateRetentionDays: retention,
+    apiBasePath: env[ENV.apiBasePath] ?? '',
   };
 }
 

@@ -15,4 +15,5 @@ export const handler = createApi({
   ports: awsPorts(config, tracer),
   telemetry: new PowertoolsTelemetry('durable-api'),
   stateRetentionDays: config.stateRetentionDays,
+  basePath: config.apiBasePath,
 });
