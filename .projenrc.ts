@@ -109,9 +109,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     projectService: false,
     tsconfigPath: './tsconfig.dev.json',
   },
-  gitignore: ['cdk.out', '.tmp/', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/'],
+  gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/'],
   npmignoreEnabled: true,
-  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/rosetta/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
 
   // GitHub.
   githubOptions: { mergify: false, pullRequestLintOptions: { semanticTitle: true } },
@@ -191,5 +191,13 @@ project.addTask('integ:deploy', {
   receiveArgs: true,
 });
 project.testTask.spawn(integSnapshot);
+
+// The README's TypeScript examples compile against the library as built (jsii-rosetta reads them
+// from the assembly; rosetta/default.ts-fixture wraps each one). A broken example fails the build.
+const checkExamples = project.addTask('docs:examples', {
+  description: 'Compile every TypeScript example of the README against the built assembly (jsii-rosetta)',
+  exec: 'jsii-rosetta extract --compile --fail --no-validate-assemblies --cache-to .tmp/rosetta/tablet.json .jsii',
+});
+project.postCompileTask.spawn(checkExamples);
 
 project.synth();
