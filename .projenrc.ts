@@ -124,7 +124,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The runtime and the Lambda handlers import libraries that are bundled into the handler assets
 // at build time (they are devDependencies on purpose: users of the constructs never load them).
 project.eslint?.addOverride({
-  files: ['src/runtime/**/*.ts', 'src/**/handlers/*.ts', 'agents/**/*.ts'],
+  files: ['src/runtime/**/*.ts', 'src/data-tier/runtime/**/*.ts', 'src/**/handlers/*.ts', 'agents/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 

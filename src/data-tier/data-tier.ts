@@ -1,0 +1,698 @@
+import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DatabaseKind, DataTierProfile } from './data-tier-profile';
+import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from './settings';
+import { acknowledgeFindings, NagFinding } from '../private/nag';
+
+/** Properties of an {@link EphemeralDataTier}. Every profile value can be overridden here. */
+export interface EphemeralDataTierProps {
+  /**
+   * The defaults: `DataTierProfile.ephemeral()` (one small RDS instance and one Redis node, no
+   * backups, destroyed with the stack) or `DataTierProfile.production()` (Aurora PostgreSQL and a
+   * Redis replication group, Multi-AZ, backed up, deletion protected, snapshotted on removal).
+   * @default DataTierProfile.ephemeral()
+   */
+  readonly profile?: DataTierProfile;
+  /**
+   * The VPC to place the database and the cache in.
+   * @default - a new VPC over two AZs: public subnets (NAT gateways), private subnets with egress
+   * named `app` for consumers, and isolated subnets named `data` for the stores
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The subnets of the database and the cache; they must span at least two AZs (RDS requires it).
+   * @default - with a new VPC its `data` subnets; with a given VPC its isolated subnets, or its
+   * private subnets with egress when it has no isolated ones
+   */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * NAT gateways of the VPC the construct creates (0 leaves out public and `app` subnets: the VPC
+   * then holds only the isolated `data` subnets). Not allowed together with `vpc`.
+   * @default - the profile's: 1 (ephemeral), 2 (production)
+   */
+  readonly natGateways?: number;
+  /**
+   * Name of the database created at launch (letters, digits and `_`, starting with a letter).
+   * @default 'app'
+   */
+  readonly databaseName?: string;
+  /**
+   * The master user name; its password is generated into the database secret.
+   * @default 'app_admin'
+   */
+  readonly databaseUsername?: string;
+  /**
+   * PostgreSQL version, full (`'16.13'`) or major only (`'16'`: RDS then picks its current default
+   * minor version). RDS retires old minor versions; minor upgrades are applied automatically.
+   * @default '16.13'
+   */
+  readonly postgresVersion?: string;
+  /**
+   * Instance class of the database (of the writer and each reader, for Aurora).
+   * @default - the profile's: db.t4g.micro (ephemeral), db.r7g.large (production)
+   */
+  readonly databaseInstanceType?: ec2.InstanceType;
+  /**
+   * Storage allocated at launch (RDS instance only; whole GiB, at least 20).
+   * @default - the profile's: 20 GiB of gp3 (ephemeral)
+   */
+  readonly allocatedStorage?: Size;
+  /**
+   * Upper limit of storage autoscaling (RDS instance only); equal to `allocatedStorage` turns
+   * autoscaling off.
+   * @default - the profile's: 100 GiB (ephemeral)
+   */
+  readonly maxAllocatedStorage?: Size;
+  /**
+   * Number of Aurora readers (Aurora only).
+   * @default - the profile's: 1 (production)
+   */
+  readonly readers?: number;
+  /**
+   * Whether the database survives the loss of an AZ: a standby for an instance, at least one
+   * reader in another AZ for Aurora.
+   * @default - the profile's: false (ephemeral), true (production)
+   */
+  readonly multiAz?: boolean;
+  /**
+   * Retention of automated database backups, whole days (0 turns them off; Aurora needs 1 to 35).
+   * In the ephemeral profile, backups need a `removalPolicy` that keeps data (RETAIN or SNAPSHOT):
+   * backups deleted with the stack protect nothing.
+   * @default - the profile's: 0 (ephemeral), 7 days (production)
+   */
+  readonly backupRetention?: Duration;
+  /**
+   * Whether the database refuses to be deleted. Not allowed with `removalPolicy` DESTROY.
+   * @default - the profile's: false (ephemeral), true (production)
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * What happens to the database, the cache and their secrets when they leave the stack. With
+   * SNAPSHOT the database and the cache leave a final snapshot and the secrets are retained (a
+   * snapshot is of no use without its password); with DESTROY nothing is left.
+   * @default - the profile's: DESTROY (ephemeral), SNAPSHOT (production)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Whether Performance Insights is on (7 days of retention).
+   * @default - the profile's: false (ephemeral), true (production)
+   */
+  readonly performanceInsights?: boolean;
+  /**
+   * Whether the `postgresql` log is exported to CloudWatch Logs.
+   * @default - the profile's: false (ephemeral), true (production)
+   */
+  readonly exportDatabaseLogs?: boolean;
+  /**
+   * ElastiCache node type, e.g. `cache.t4g.small`.
+   * @default - the profile's: cache.t4g.micro (ephemeral), cache.r7g.large (production)
+   */
+  readonly cacheNodeType?: string;
+  /**
+   * Number of Redis replicas besides the primary (0 to 5).
+   * @default - the profile's: 0 (ephemeral), 1 (production)
+   */
+  readonly cacheReplicas?: number;
+  /**
+   * Whether a replica is promoted when the primary fails (needs a replica).
+   * @default - the profile's: false (ephemeral), true (production)
+   */
+  readonly cacheAutomaticFailover?: boolean;
+  /**
+   * Whether the Redis replicas are placed in other AZs (needs automatic failover).
+   * @default - the profile's: false (ephemeral), true (production)
+   */
+  readonly cacheMultiAz?: boolean;
+  /**
+   * Retention of daily Redis snapshots, whole days (0 turns them off, at most 35).
+   * @default - the profile's: 0 (ephemeral), 7 days (production)
+   */
+  readonly cacheSnapshotRetention?: Duration;
+  /**
+   * Redis engine version.
+   * @default '7.1'
+   */
+  readonly cacheEngineVersion?: string;
+  /**
+   * A customer managed key for the database storage, Performance Insights, the cache and both
+   * secrets.
+   * @default - AWS managed keys
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** The PostgreSQL version both kinds run unless told otherwise. */
+const DEFAULT_POSTGRES_VERSION = '16.13';
+/** The PostgreSQL port of the data tier. */
+const DATABASE_PORT = 5432;
+/** The Redis port of the data tier. */
+const CACHE_PORT = 6379;
+
+/**
+ * PostgreSQL and Redis in private subnets, for agents and services that keep state: an RDS
+ * instance or an Aurora PostgreSQL cluster, an ElastiCache Redis replication group, their
+ * credentials in Secrets Manager, and security groups that admit nobody until you connect a peer.
+ *
+ * Both stores are encrypted at rest and accept TLS only (`rds.force_ssl`, Redis in-transit
+ * encryption `required` with an AUTH token). Consumers get their credentials as secrets, never as
+ * plaintext environment variables: `bindToContainer` for ECS, `bindToFunction` for Lambda.
+ *
+ * The profile (`DataTierProfile.ephemeral()` by default, or `production()`) sets every default;
+ * each one can be overridden with a prop.
+ */
+export class EphemeralDataTier extends Construct {
+  /** The profile the defaults came from. */
+  public readonly profile: DataTierProfile;
+  /** The VPC of both stores (given or created). */
+  public readonly vpc: ec2.IVpc;
+  /** The subnets of both stores. */
+  public readonly dataSubnets: ec2.SelectedSubnets;
+  /** The database kind: an RDS instance or an Aurora cluster. */
+  public readonly databaseKind: DatabaseKind;
+  /** The RDS for PostgreSQL instance; absent when the database is an Aurora cluster. */
+  public readonly databaseInstance?: rds.DatabaseInstance;
+  /** The Aurora PostgreSQL cluster; absent when the database is an RDS instance. */
+  public readonly databaseCluster?: rds.DatabaseCluster;
+  /** The database endpoint consumers connect to (the writer endpoint of a cluster). */
+  public readonly databaseEndpoint: rds.Endpoint;
+  /** Name of the database created at launch. */
+  public readonly databaseName: string;
+  /**
+   * The database credentials: JSON with `username`, `password`, `host`, `port`, `engine`,
+   * generated by Secrets Manager (the password never appears in a template).
+   */
+  public readonly databaseSecret: secretsmanager.ISecret;
+  /** The Redis replication group. */
+  public readonly cacheReplicationGroup: elasticache.CfnReplicationGroup;
+  /** Host name of the Redis primary endpoint. */
+  public readonly cacheEndpointAddress: string;
+  /** The Redis port. */
+  public readonly cachePort: number;
+  /** The Redis AUTH token: a plain string secret (64 letters and digits) generated by Secrets Manager. */
+  public readonly cacheAuthSecret: secretsmanager.ISecret;
+  /** Network access to the database: `dataTier.databaseConnections.allowDefaultPortFrom(peer)`. */
+  public readonly databaseConnections: ec2.Connections;
+  /** Network access to the cache: `dataTier.cacheConnections.allowDefaultPortFrom(peer)`. */
+  public readonly cacheConnections: ec2.Connections;
+  /** The database's security group (no ingress until a peer is admitted, no egress). */
+  public readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  /** The cache's security group (no ingress until a peer is admitted, no egress). */
+  public readonly cacheSecurityGroup: ec2.ISecurityGroup;
+
+  constructor(scope: Construct, id: string, props: EphemeralDataTierProps = {}) {
+    super(scope, id);
+    const profile = props.profile ?? DataTierProfile.ephemeral();
+    this.profile = profile;
+    this.databaseKind = profile.databaseKind;
+    const aurora = profile.databaseKind === DatabaseKind.AURORA_CLUSTER;
+    const s = resolveSettings(profile, props);
+    validate(profile, props, s, aurora);
+
+    this.vpc = props.vpc ?? this.createVpc(s.natGateways);
+    this.dataSubnets = this.vpc.selectSubnets(props.subnets ?? defaultSubnets(this.vpc, !props.vpc));
+    this.validateSubnets(s.multiAz || s.cacheMultiAz, props);
+    const encryptionKey = props.encryptionKey;
+    const keep = s.removalPolicy !== RemovalPolicy.DESTROY;
+    const secretRemoval = keep ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // --- PostgreSQL ---
+    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
+      vpc: this.vpc,
+      description: `PostgreSQL of ${this.node.path}: no ingress until a peer is admitted`,
+      allowAllOutbound: false,
+    });
+    this.databaseConnections = new ec2.Connections({
+      securityGroups: [this.databaseSecurityGroup],
+      defaultPort: ec2.Port.tcp(DATABASE_PORT),
+    });
+    this.databaseName = s.databaseName;
+    const credentials = rds.Credentials.fromGeneratedSecret(s.databaseUsername, { encryptionKey });
+    const parameters = { 'rds.force_ssl': '1' };
+    const logExports = s.exportDatabaseLogs ? ['postgresql'] : undefined;
+    if (aurora) {
+      const version = s.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
+      const engine = rds.DatabaseClusterEngine.auroraPostgres({
+        version: rds.AuroraPostgresEngineVersion.of(version, majorOf(version)),
+      });
+      // The writer in the first AZ of the data subnets, readers round the others, so a reader is
+      // in another AZ than the writer to take over from it.
+      const azs = [...new Set(this.dataSubnets.availabilityZones)];
+      const instanceProps = (index: number): rds.ProvisionedClusterInstanceProps => ({
+        instanceType: s.databaseInstanceType,
+        availabilityZone: azs.length > 1 ? azs[index % azs.length] : undefined,
+        publiclyAccessible: false,
+        enablePerformanceInsights: s.performanceInsights,
+        performanceInsightRetention: s.performanceInsights ? rds.PerformanceInsightRetention.DEFAULT : undefined,
+        performanceInsightEncryptionKey: s.performanceInsights ? encryptionKey : undefined,
+        autoMinorVersionUpgrade: true,
+      });
+      const cluster = new rds.DatabaseCluster(this, 'Database', {
+        engine,
+        writer: rds.ClusterInstance.provisioned('Writer', instanceProps(0)),
+        readers: Array.from({ length: s.readers }, (_, i) => rds.ClusterInstance.provisioned(`Reader${i + 1}`, instanceProps(i + 1))),
+        vpc: this.vpc,
+        vpcSubnets: { subnets: this.dataSubnets.subnets },
+        securityGroups: [this.databaseSecurityGroup],
+        port: DATABASE_PORT,
+        defaultDatabaseName: s.databaseName,
+        credentials,
+        parameterGroup: new rds.ParameterGroup(this, 'DatabaseParameters', {
+          engine,
+          description: `Aurora PostgreSQL of ${this.node.path}: TLS only`,
+          parameters,
+        }),
+        storageEncrypted: true,
+        storageEncryptionKey: encryptionKey,
+        backup: { retention: s.backupRetention },
+        deletionProtection: s.deletionProtection,
+        removalPolicy: s.removalPolicy,
+        cloudwatchLogsExports: logExports,
+        copyTagsToSnapshot: true,
+      });
+      this.databaseCluster = cluster;
+      this.databaseEndpoint = cluster.clusterEndpoint;
+      this.databaseSecret = cluster.secret!;
+    } else {
+      const version = s.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
+      const engine = rds.DatabaseInstanceEngine.postgres({
+        version: rds.PostgresEngineVersion.of(version, majorOf(version)),
+      });
+      const allocated = s.allocatedStorage!.toGibibytes();
+      const max = s.maxAllocatedStorage?.toGibibytes();
+      const instance = new rds.DatabaseInstance(this, 'Database', {
+        engine,
+        instanceType: s.databaseInstanceType,
+        vpc: this.vpc,
+        vpcSubnets: { subnets: this.dataSubnets.subnets },
+        securityGroups: [this.databaseSecurityGroup],
+        port: DATABASE_PORT,
+        databaseName: s.databaseName,
+        credentials,
+        parameterGroup: new rds.ParameterGroup(this, 'DatabaseParameters', {
+          engine,
+          description: `PostgreSQL of ${this.node.path}: TLS only`,
+          parameters,
+        }),
+        storageType: rds.StorageType.GP3,
+        allocatedStorage: allocated,
+        maxAllocatedStorage: max !== undefined && max !== allocated ? max : undefined,
+        storageEncrypted: true,
+        storageEncryptionKey: encryptionKey,
+        multiAz: s.multiAz,
+        backupRetention: s.backupRetention,
+        deleteAutomatedBackups: !keep,
+        deletionProtection: s.deletionProtection,
+        removalPolicy: s.removalPolicy,
+        enablePerformanceInsights: s.performanceInsights,
+        performanceInsightRetention: s.performanceInsights ? rds.PerformanceInsightRetention.DEFAULT : undefined,
+        performanceInsightEncryptionKey: s.performanceInsights ? encryptionKey : undefined,
+        cloudwatchLogsExports: logExports,
+        publiclyAccessible: false,
+        autoMinorVersionUpgrade: true,
+        copyTagsToSnapshot: true,
+      });
+      this.databaseInstance = instance;
+      this.databaseEndpoint = instance.instanceEndpoint;
+      this.databaseSecret = instance.secret!;
+    }
+    // databaseSecret is the secret's attachment to the database; the secret itself is a child.
+    const generated = (this.databaseCluster ?? this.databaseInstance)!.node.tryFindChild('Secret');
+    if (generated instanceof secretsmanager.Secret) generated.applyRemovalPolicy(secretRemoval);
+
+    // --- Redis ---
+    this.cacheSecurityGroup = new ec2.SecurityGroup(this, 'CacheSecurityGroup', {
+      vpc: this.vpc,
+      description: `Redis of ${this.node.path}: no ingress until a peer is admitted`,
+      allowAllOutbound: false,
+    });
+    this.cacheConnections = new ec2.Connections({
+      securityGroups: [this.cacheSecurityGroup],
+      defaultPort: ec2.Port.tcp(CACHE_PORT),
+    });
+    const authSecret = new secretsmanager.Secret(this, 'CacheAuthToken', {
+      description: `Redis AUTH token of ${this.node.path}`,
+      encryptionKey,
+      removalPolicy: secretRemoval,
+      generateSecretString: {
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+    });
+    this.cacheAuthSecret = authSecret;
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'CacheSubnets', {
+      description: `Redis subnets of ${this.node.path}`,
+      subnetIds: this.dataSubnets.subnetIds,
+    });
+    const snapshotDays = s.cacheSnapshotRetention.toDays();
+    this.cacheReplicationGroup = new elasticache.CfnReplicationGroup(this, 'Cache', {
+      replicationGroupDescription: `Redis of ${this.node.path}`.slice(0, 255),
+      engine: 'redis',
+      engineVersion: s.cacheEngineVersion,
+      cacheNodeType: s.cacheNodeType,
+      numCacheClusters: 1 + s.cacheReplicas,
+      automaticFailoverEnabled: s.cacheAutomaticFailover,
+      multiAzEnabled: s.cacheMultiAz,
+      cacheSubnetGroupName: subnetGroup.ref,
+      securityGroupIds: [this.cacheSecurityGroup.securityGroupId],
+      port: CACHE_PORT,
+      atRestEncryptionEnabled: true,
+      kmsKeyId: encryptionKey?.keyArn,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      authToken: authSecret.secretValue.unsafeUnwrap(),
+      snapshotRetentionLimit: snapshotDays,
+      autoMinorVersionUpgrade: true,
+    });
+    this.cacheReplicationGroup.applyRemovalPolicy(s.removalPolicy);
+    this.cacheEndpointAddress = this.cacheReplicationGroup.attrPrimaryEndPointAddress;
+    this.cachePort = CACHE_PORT;
+
+    this.acknowledge(s, aurora);
+  }
+
+  /**
+   * Admits a peer (a service, a function, a security group) to both stores on their ports
+   * (PostgreSQL 5432, Redis 6379).
+   */
+  public allowDefaultPortsFrom(peer: ec2.IConnectable): void {
+    this.databaseConnections.allowDefaultPortFrom(peer, 'peer to PostgreSQL');
+    this.cacheConnections.allowDefaultPortFrom(peer, 'peer to Redis');
+  }
+
+  /** Grants reading both secrets (and decrypting them, with a customer managed key). */
+  public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    return this.databaseSecret.grantRead(grantee).combine(this.cacheAuthSecret.grantRead(grantee));
+  }
+
+  /**
+   * The plain (non-secret) settings a consumer gets: `PGHOST`, `PGPORT`, `PGDATABASE`,
+   * `PGSSLMODE=require`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_TLS=true`.
+   */
+  public connectionEnvironment(): { [name: string]: string } {
+    return {
+      [DATA_TIER_ENV.pgHost]: this.databaseEndpoint.hostname,
+      [DATA_TIER_ENV.pgPort]: String(DATABASE_PORT),
+      [DATA_TIER_ENV.pgDatabase]: this.databaseName,
+      [DATA_TIER_ENV.pgSslMode]: DATA_TIER_PG_SSL_MODE,
+      [DATA_TIER_ENV.redisHost]: this.cacheEndpointAddress,
+      [DATA_TIER_ENV.redisPort]: String(CACHE_PORT),
+      [DATA_TIER_ENV.redisTls]: 'true',
+    };
+  }
+
+  /**
+   * The secret settings of an ECS container, injected by ECS from Secrets Manager at task start:
+   * `PGUSER`, `PGPASSWORD` (fields of the database secret) and `REDIS_AUTH_TOKEN`.
+   */
+  public containerSecrets(): { [name: string]: ecs.Secret } {
+    return {
+      [DATA_TIER_ENV.pgUser]: ecs.Secret.fromSecretsManager(this.databaseSecret, 'username'),
+      [DATA_TIER_ENV.pgPassword]: ecs.Secret.fromSecretsManager(this.databaseSecret, 'password'),
+      [DATA_TIER_ENV.redisAuthToken]: ecs.Secret.fromSecretsManager(this.cacheAuthSecret),
+    };
+  }
+
+  /**
+   * Hands the data tier's settings to an ECS container: the plain ones of
+   * `connectionEnvironment()` as environment variables, the secret ones of `containerSecrets()`
+   * as ECS secrets (ECS reads them with the task's execution role, which this grants).
+   *
+   * No `DATABASE_URL` secret is produced: the password is generated by Secrets Manager and a URL
+   * holding it would be a second, derived secret that goes stale when the password rotates. Build
+   * `DATABASE_URL` and `REDIS_URL` in the container from these settings (the runtime helper
+   * `connectionSettingsFromEnvironment` does it). Admit the service with `allowDefaultPortsFrom`.
+   */
+  public bindToContainer(container: ecs.ContainerDefinition): void {
+    for (const [name, value] of Object.entries(this.connectionEnvironment())) {
+      container.addEnvironment(name, value);
+    }
+    for (const [name, secret] of Object.entries(this.containerSecrets())) {
+      container.addSecret(name, secret);
+    }
+  }
+
+  /**
+   * Hands the data tier to a Lambda function in its VPC: sets the plain settings of
+   * `connectionEnvironment()` and `DATABASE_SECRET_ARN` / `REDIS_AUTH_SECRET_ARN` (the function
+   * reads the secrets at run time; no secret value is put in its environment), grants reading
+   * both secrets, and admits the function to both stores.
+   */
+  public bindToFunction(fn: lambda.Function): void {
+    if (!fn.isBoundToVpc) {
+      throw new Error(`EphemeralDataTier.bindToFunction: function ${fn.node.path} is not in a VPC, so it cannot reach the data tier; ` +
+        'create it with vpc: dataTier.vpc (and subnets with egress or a Secrets Manager endpoint, to read the secrets)');
+    }
+    for (const [name, value] of Object.entries(this.connectionEnvironment())) {
+      fn.addEnvironment(name, value);
+    }
+    fn.addEnvironment(DATA_TIER_ENV.databaseSecretArn, this.databaseSecret.secretArn);
+    fn.addEnvironment(DATA_TIER_ENV.redisAuthSecretArn, this.cacheAuthSecret.secretArn);
+    this.grantReadCredentials(fn);
+    this.allowDefaultPortsFrom(fn);
+  }
+
+  /** A VPC over two AZs: public subnets for the NAT gateways, `app` for consumers, `data` for the stores. */
+  private createVpc(natGateways: number): ec2.Vpc {
+    const subnetConfiguration: ec2.SubnetConfiguration[] = natGateways > 0
+      ? [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ]
+      : [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }];
+    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways, subnetConfiguration });
+    vpc.addFlowLog('FlowLogs', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      })),
+    });
+    return vpc;
+  }
+
+  private validateSubnets(multiAz: boolean, props: EphemeralDataTierProps): void {
+    const azs = this.dataSubnets.availabilityZones;
+    if (azs.some((az) => Token.isUnresolved(az))) return;
+    const distinct = new Set(azs);
+    if (this.dataSubnets.subnetIds.length === 0) {
+      throw new Error('EphemeralDataTier: the subnets selection matches no subnet of the VPC; ' +
+        'give subnets that exist (e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED })');
+    }
+    if (distinct.size < 2) {
+      const what = multiAz ? 'multiAz (or cacheMultiAz) is true and needs' : 'RDS subnet groups need';
+      throw new Error(`EphemeralDataTier: the selected subnets span ${distinct.size} AZ (${[...distinct].join(', ')}), but ${what} ` +
+        `at least two AZs; ${props.subnets ? 'select' : 'give a VPC with'} subnets in two AZs`);
+    }
+  }
+
+  /** The deliberate cdk-nag findings of this configuration, each with its reason. */
+  private acknowledge(s: ResolvedSettings, aurora: boolean): void {
+    const findings: NagFinding[] = [
+      { id: 'AwsSolutions-SMG4', reason: 'Passwords are generated by Secrets Manager and never appear in a template; rotation needs a rotation function in the VPC, which the user adds with databaseInstance/databaseCluster.addRotationSingleUser() when their clients re-read secrets.' },
+      { id: 'AwsSolutions-AEC5', reason: 'Redis keeps its standard port 6379 so clients work unchanged; the security group admits only peers that were explicitly connected, and TLS plus an AUTH token are required.' },
+    ];
+    if (aurora) {
+      findings.push({ id: 'AwsSolutions-RDS6', reason: 'Clients authenticate with the generated password from Secrets Manager over TLS (rds.force_ssl); IAM database authentication would need token-generating code in every consumer.' });
+    } else {
+      findings.push({ id: 'AwsSolutions-RDS11', reason: 'PostgreSQL keeps its standard port 5432 so libpq clients work unchanged; the security group admits only peers that were explicitly connected, which is the control that matters.' });
+    }
+    if (!s.multiAz) {
+      findings.push({ id: 'AwsSolutions-RDS3', reason: 'The ephemeral profile runs one database instance in one AZ on purpose: it is a throwaway store for tests and previews, rebuilt from scratch; set multiAz or use DataTierProfile.production() for high availability.' });
+    }
+    if (!s.deletionProtection) {
+      findings.push({ id: 'AwsSolutions-RDS10', reason: 'The ephemeral profile is meant to be destroyed with its stack; deletion protection would make every teardown fail. Set deletionProtection or use DataTierProfile.production() for data that matters.' });
+    }
+    if (s.backupRetention.toDays() === 0) {
+      findings.push({ id: 'AwsSolutions-RDS13', reason: 'The ephemeral profile keeps no automated backups on purpose: its data is disposable and recreated by the tests or previews that use it. Set backupRetention or use DataTierProfile.production() for data that matters.' });
+    }
+    if (!s.cacheMultiAz) {
+      findings.push({ id: 'AwsSolutions-AEC4', reason: 'The ephemeral profile runs one Redis node in one AZ on purpose: it is a throwaway cache for tests and previews. Set cacheReplicas, cacheAutomaticFailover and cacheMultiAz or use DataTierProfile.production() for high availability.' });
+    }
+    acknowledgeFindings(this, findings);
+  }
+}
+
+/** Every setting after profile defaults and props are merged. */
+interface ResolvedSettings {
+  readonly natGateways: number;
+  readonly databaseName: string;
+  readonly databaseUsername: string;
+  readonly postgresVersion?: string;
+  readonly databaseInstanceType: ec2.InstanceType;
+  readonly allocatedStorage?: Size;
+  readonly maxAllocatedStorage?: Size;
+  readonly readers: number;
+  readonly multiAz: boolean;
+  readonly backupRetention: Duration;
+  readonly deletionProtection: boolean;
+  readonly removalPolicy: RemovalPolicy;
+  readonly performanceInsights: boolean;
+  readonly exportDatabaseLogs: boolean;
+  readonly cacheNodeType: string;
+  readonly cacheReplicas: number;
+  readonly cacheAutomaticFailover: boolean;
+  readonly cacheMultiAz: boolean;
+  readonly cacheSnapshotRetention: Duration;
+  readonly cacheEngineVersion: string;
+}
+
+function resolveSettings(p: DataTierProfile, props: EphemeralDataTierProps): ResolvedSettings {
+  return {
+    natGateways: props.natGateways ?? p.natGateways,
+    databaseName: props.databaseName ?? 'app',
+    databaseUsername: props.databaseUsername ?? 'app_admin',
+    postgresVersion: props.postgresVersion,
+    databaseInstanceType: props.databaseInstanceType ?? p.databaseInstanceType,
+    allocatedStorage: props.allocatedStorage ?? p.allocatedStorage,
+    maxAllocatedStorage: props.maxAllocatedStorage ?? p.maxAllocatedStorage,
+    readers: props.readers ?? p.readers,
+    multiAz: props.multiAz ?? p.multiAz,
+    backupRetention: props.backupRetention ?? p.backupRetention,
+    deletionProtection: props.deletionProtection ?? p.deletionProtection,
+    removalPolicy: props.removalPolicy ?? p.removalPolicy,
+    performanceInsights: props.performanceInsights ?? p.performanceInsights,
+    exportDatabaseLogs: props.exportDatabaseLogs ?? p.exportDatabaseLogs,
+    cacheNodeType: props.cacheNodeType ?? p.cacheNodeType,
+    cacheReplicas: props.cacheReplicas ?? p.cacheReplicas,
+    cacheAutomaticFailover: props.cacheAutomaticFailover ?? p.cacheAutomaticFailover,
+    cacheMultiAz: props.cacheMultiAz ?? p.cacheMultiAz,
+    cacheSnapshotRetention: props.cacheSnapshotRetention ?? p.cacheSnapshotRetention,
+    cacheEngineVersion: props.cacheEngineVersion ?? '7.1',
+  };
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+function known(v: unknown): boolean {
+  return !Token.isUnresolved(v);
+}
+
+function fail(message: string): never {
+  throw new Error(`EphemeralDataTier: ${message}`);
+}
+
+/** Whole days of a Duration, or an error naming the prop. */
+function wholeDays(prop: string, d: Duration): number | undefined {
+  if (d.isUnresolved()) return undefined;
+  try {
+    return d.toDays();
+  } catch {
+    return fail(`${prop} must be a whole number of days, got ${d.toHumanString()}; use Duration.days(n)`);
+  }
+}
+
+function wholeGib(prop: string, size: Size): number | undefined {
+  if (size.isUnresolved()) return undefined;
+  try {
+    return size.toGibibytes();
+  } catch {
+    return fail(`${prop} must be a whole number of GiB; use Size.gibibytes(n)`);
+  }
+}
+
+/** Checks impossible and contradictory combinations; every message names the prop, the value and the fix. */
+function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: ResolvedSettings, aurora: boolean): void {
+  if (props.natGateways !== undefined && props.vpc) {
+    fail(`natGateways (${props.natGateways}) applies only to a VPC the construct creates, but vpc was given; leave natGateways out and configure NAT on your VPC`);
+  }
+  if (known(s.natGateways) && (!Number.isInteger(s.natGateways) || s.natGateways < 0 || s.natGateways > 2)) {
+    fail(`natGateways must be 0, 1 or 2 (one per AZ of the two-AZ VPC), got ${s.natGateways}`);
+  }
+  if (known(s.databaseName) && !NAME.test(s.databaseName)) {
+    fail(`databaseName '${s.databaseName}' must start with a letter and hold only letters, digits and _ (at most 63 characters)`);
+  }
+  if (known(s.databaseUsername) && (!NAME.test(s.databaseUsername) || /^(rds|pg_)/i.test(s.databaseUsername))) {
+    fail(`databaseUsername '${s.databaseUsername}' must start with a letter, hold only letters, digits and _ (at most 63 characters), ` +
+      'and not start with rds or pg_ (reserved by RDS and PostgreSQL)');
+  }
+  if (s.postgresVersion !== undefined && known(s.postgresVersion)) {
+    if (!/^\d+(\.\d+)?$/.test(s.postgresVersion)) {
+      fail(`postgresVersion '${s.postgresVersion}' must be a major version ('16') or a full version ('16.13')`);
+    }
+  }
+  // Database kind specific settings.
+  if (aurora) {
+    if (props.allocatedStorage || props.maxAllocatedStorage) {
+      fail(`allocatedStorage and maxAllocatedStorage apply to an RDS instance, but the ${p.name} profile runs Aurora, whose storage grows by itself; leave them out`);
+    }
+    if (known(s.readers) && (!Number.isInteger(s.readers) || s.readers < 0 || s.readers > 15)) {
+      fail(`readers must be a whole number from 0 to 15, got ${s.readers}`);
+    }
+    if (known(s.readers) && s.multiAz && s.readers < 1) {
+      fail('multiAz is true but readers is 0: an Aurora cluster survives the loss of an AZ through a reader in another AZ; set readers to 1 or more, or multiAz to false');
+    }
+  } else {
+    if (props.readers !== undefined) {
+      fail(`readers (${props.readers}) applies to Aurora, but the ${p.name} profile runs one RDS instance; use DataTierProfile.production() for readers, or multiAz for a standby`);
+    }
+    const allocated = wholeGib('allocatedStorage', s.allocatedStorage!);
+    const max = s.maxAllocatedStorage ? wholeGib('maxAllocatedStorage', s.maxAllocatedStorage) : undefined;
+    if (allocated !== undefined && (allocated < 20 || allocated > 65536)) {
+      fail(`allocatedStorage must be 20 to 65536 GiB for gp3, got ${allocated} GiB`);
+    }
+    if (allocated !== undefined && max !== undefined && max < allocated) {
+      fail(`maxAllocatedStorage (${max} GiB) is below allocatedStorage (${allocated} GiB); raise it, or make it equal to turn storage autoscaling off`);
+    }
+  }
+  const backupDays = wholeDays('backupRetention', s.backupRetention);
+  if (backupDays !== undefined) {
+    if (backupDays < 0 || backupDays > 35) fail(`backupRetention must be 0 to 35 days, got ${backupDays}`);
+    if (aurora && backupDays < 1) {
+      fail('backupRetention is 0, but Aurora always keeps at least 1 day of backups; give Duration.days(1) to Duration.days(35)');
+    }
+    if (backupDays > 0 && p.databaseKind === DatabaseKind.INSTANCE && p.name === 'ephemeral' && s.removalPolicy === RemovalPolicy.DESTROY) {
+      fail(`backupRetention is ${backupDays} days in the ephemeral profile, whose removalPolicy DESTROY deletes the backups with the stack; ` +
+        'say that the data must outlive the stack with removalPolicy RETAIN or SNAPSHOT, or use DataTierProfile.production()');
+    }
+  }
+  if (s.deletionProtection === true && s.removalPolicy === RemovalPolicy.DESTROY) {
+    fail('deletionProtection is true but removalPolicy is DESTROY: deleting the stack would fail on the protected database; ' +
+      'choose one (removalPolicy SNAPSHOT or RETAIN to keep the data, or deletionProtection false to destroy it)');
+  }
+  // Cache.
+  if (known(s.cacheNodeType) && !/^cache\.[a-z0-9-]+\.[a-z0-9]+$/.test(s.cacheNodeType)) {
+    fail(`cacheNodeType '${s.cacheNodeType}' is not an ElastiCache node type; give one such as 'cache.t4g.micro' or 'cache.r7g.large'`);
+  }
+  if (known(s.cacheReplicas) && (!Number.isInteger(s.cacheReplicas) || s.cacheReplicas < 0 || s.cacheReplicas > 5)) {
+    fail(`cacheReplicas must be a whole number from 0 to 5, got ${s.cacheReplicas}`);
+  }
+  if (known(s.cacheReplicas) && s.cacheAutomaticFailover && s.cacheReplicas < 1) {
+    fail('cacheAutomaticFailover is true but cacheReplicas is 0: there is no replica to promote; set cacheReplicas to 1 or more, or cacheAutomaticFailover to false');
+  }
+  if (s.cacheMultiAz && !s.cacheAutomaticFailover) {
+    fail('cacheMultiAz is true but cacheAutomaticFailover is false: ElastiCache Multi-AZ needs automatic failover; enable it (with a replica) or set cacheMultiAz to false');
+  }
+  const snapshotDays = wholeDays('cacheSnapshotRetention', s.cacheSnapshotRetention);
+  if (snapshotDays !== undefined && (snapshotDays < 0 || snapshotDays > 35)) {
+    fail(`cacheSnapshotRetention must be 0 to 35 days, got ${snapshotDays}`);
+  }
+  if (known(s.cacheEngineVersion) && !/^\d+(\.\d+)*$/.test(s.cacheEngineVersion)) {
+    fail(`cacheEngineVersion '${s.cacheEngineVersion}' must be a version number such as '7.1'`);
+  }
+  if (known(s.cacheEngineVersion) && Number(s.cacheEngineVersion.split('.')[0]) < 6) {
+    fail(`cacheEngineVersion '${s.cacheEngineVersion}' is too old: in-transit encryption mode 'required' needs Redis 6 or later (7.1 recommended)`);
+  }
+}
+
+/** With a new VPC its `data` subnets; with a given one isolated subnets, else private with egress. */
+function defaultSubnets(vpc: ec2.IVpc, created: boolean): ec2.SubnetSelection {
+  if (created) return { subnetGroupName: 'data' };
+  return vpc.isolatedSubnets.length > 0
+    ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }
+    : { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+}
+
+/** '16' of '16' or '16.13'. */
+function majorOf(version: string): string {
+  return Token.isUnresolved(version) ? version : version.split('.')[0];
+}

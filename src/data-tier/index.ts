@@ -1,0 +1,2 @@
+export * from './data-tier-profile';
+export * from './data-tier';
