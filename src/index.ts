@@ -4,3 +4,5 @@
 export * from './workflow';
 export * from './durable-orchestrator';
 export * from './container-agent';
+export * from './data-tier';
+export * from './secure-api';

@@ -1,0 +1,3 @@
+export * from './api-authorization';
+export * from './secure-api';
+export * from './secure-api-service';

@@ -1,0 +1,966 @@
+import { Annotations, Aspects, Duration, IAspect, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpAlbIntegration, HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct, IConstruct } from 'constructs';
+import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
+import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions } from './secure-api-service';
+import { grantScoped } from '../private/grants';
+import { HealthCheck } from '../private/health-check';
+import { acknowledgeFindings } from '../private/nag';
+
+/** A custom domain of a `SecureApi`. */
+export interface SecureApiDomainProps {
+  /** The domain name, e.g. `api.example.com`. */
+  readonly domainName: string;
+  /** A certificate for `domainName`, in the API's region. */
+  readonly certificate: acm.ICertificate;
+  /**
+   * A hosted zone to create an alias A record for `domainName` in.
+   * @default - no record: point the name at the API's regional domain name yourself
+   */
+  readonly hostedZone?: route53.IHostedZone;
+}
+
+/** TLS between API Gateway and the internal load balancer. */
+export interface SecureApiLoadBalancerTlsProps {
+  /** The load balancer's certificate (HTTPS listener on 443; port 80 redirects to it). */
+  readonly certificate: acm.ICertificate;
+  /**
+   * The name API Gateway verifies the certificate against (a name the certificate covers;
+   * it need not resolve in DNS).
+   */
+  readonly serverName: string;
+}
+
+/** Properties of a {@link SecureApi}. */
+export interface SecureApiProps {
+  /**
+   * How every route authorizes callers, unless the route says otherwise. `ApiAuthorization.none()`
+   * is refused here: anonymous routes are declared one by one.
+   * @default ApiAuthorization.iam()
+   */
+  readonly authorization?: ApiAuthorization;
+
+  /**
+   * Steady-state requests per second the stage accepts (all routes together).
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst of requests the stage accepts above the steady rate.
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * The log group for the JSON access logs.
+   * @default - a new log group with `logRetention`
+   */
+  readonly accessLogGroup?: logs.ILogGroup;
+
+  /**
+   * Retention of the logs the construct creates (access logs, health function, services).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * CORS of the API (API Gateway answers preflight requests itself, without authorization).
+   * @default - no CORS: browsers on other origins cannot call the API
+   */
+  readonly cors?: apigwv2.CorsPreflightOptions;
+
+  /**
+   * A custom domain, with its certificate and optionally a Route 53 alias record.
+   * @default - only the execute-api endpoint
+   */
+  readonly domain?: SecureApiDomainProps;
+
+  /**
+   * Whether to turn off the default `execute-api` endpoint, so that clients must use `domain`.
+   * @default false
+   */
+  readonly disableExecuteApiEndpoint?: boolean;
+
+  /**
+   * Path of the unauthenticated health route (`GET`), answered with `{"status":"ok"}`.
+   * @default '/health'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * The VPC of the services, the load balancer and the VPC link. Only used once a service is added.
+   * @default - the cluster's VPC, or a new VPC (two AZs, one NAT gateway, flow logs) on the first service
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of the services, the load balancer and the VPC link.
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The ECS cluster of the services.
+   * @default - a new cluster (Container Insights on) on the first service
+   */
+  readonly cluster?: ecs.ICluster;
+
+  /**
+   * TLS on the load balancer. Without it the listener speaks HTTP on port 80: traffic from API
+   * Gateway then travels unencrypted from the VPC link to the load balancer inside the VPC
+   * (clients always reach API Gateway over HTTPS).
+   * @default - HTTP listener on port 80
+   */
+  readonly loadBalancerTls?: SecureApiLoadBalancerTlsProps;
+
+  /**
+   * Whether a WAF web ACL (AWS managed common, known-bad-inputs and IP-reputation rules, and a
+   * rate rule per caller) protects the load balancer. WAF cannot be attached to an HTTP API, so
+   * Lambda routes are protected by authorization and throttling only. Behind the VPC link the
+   * load balancer's peer is API Gateway: the rate rule counts by `CLIENT_IP_HEADER`, and the
+   * IP-reputation rules see only the VPC link's addresses.
+   * @default true
+   */
+  readonly waf?: boolean;
+
+  /**
+   * Requests per 5 minutes from one client address above which the WAF rate rule blocks
+   * (10 to 2,000,000,000; some regions accept no less than 100).
+   * @default 2000
+   */
+  readonly wafRateLimit?: number;
+
+  /**
+   * Whether the load balancer writes access logs to a new encrypted bucket. Needs the stack's
+   * region to be known at synth.
+   * @default true
+   */
+  readonly loadBalancerAccessLogs?: boolean;
+
+  /**
+   * Name of the Cloud Map private DNS namespace of internal services. Two `SecureApi`s in one
+   * VPC need different names.
+   * @default - the cluster's default namespace if it has one, else a new namespace 'internal'
+   */
+  readonly cloudMapNamespaceName?: string;
+
+  /**
+   * What happens to the access log group and the load balancer's log bucket when the stack
+   * deletes them. With `DESTROY` the bucket's objects are deleted too.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Options of {@link SecureApi.addLambdaRoute}. */
+export interface SecureApiLambdaRouteOptions {
+  /**
+   * The route's path, e.g. `/items/{id}` or `/files/{proxy+}`. Compose a prefix yourself:
+   * `${prefix}/items`.
+   */
+  readonly path: string;
+  /** The function answering the route (payload format 2.0). */
+  readonly handler: lambda.IFunction;
+  /**
+   * The methods of the route (one route each).
+   * @default [apigwv2.HttpMethod.ANY]
+   */
+  readonly methods?: apigwv2.HttpMethod[];
+  /**
+   * How the route authorizes callers.
+   * @default - the API's authorization
+   */
+  readonly authorization?: ApiAuthorization;
+  /**
+   * OAuth scopes a JWT must hold (JWT authorization only).
+   * @default - none
+   */
+  readonly authorizationScopes?: string[];
+}
+
+/** One route as the API knows it. */
+interface RouteRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly authorizationType: ApiAuthorizationType;
+}
+
+/** Everything behind the VPC link, created with the first routed service. */
+interface Edge {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly listener: elbv2.ApplicationListener;
+  readonly vpcLink: apigwv2.VpcLink;
+  readonly webAcl?: wafv2.CfnWebACL;
+  readonly accessLogBucket?: s3.Bucket;
+}
+
+const PATH = /^\/$|^(\/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))+$/;
+const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const METHODS = Object.values(apigwv2.HttpMethod) as string[];
+const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384];
+/** See `SecureApi.CLIENT_IP_HEADER`. */
+const CLIENT_IP_HEADER = 'x-client-source-ip';
+const ROUTE_WILDCARD_REASON = 'Each * stands for a path parameter (or the method of an ANY route) of a named route of this API; ' +
+  'the API, the $default stage and the rest of the path are fixed.';
+
+/**
+ * One front door for Lambda routes and Fargate services: an API Gateway HTTP API with
+ * authorization on every route (IAM by default, or a JWT authorizer), stage throttling, JSON
+ * access logs, optional CORS and custom domain, and a single anonymous `GET /health` route.
+ *
+ * Lambda functions are added with `addLambdaRoute`. Fargate services added with `addService`
+ * sit behind an internal Application Load Balancer reached through a VPC link; the load
+ * balancer admits only the VPC link, logs to an encrypted bucket, and is protected by a WAF web
+ * ACL (WAF cannot be attached to an HTTP API). Services added with `addInternalService` are
+ * registered in Cloud Map and never routed from the API. The VPC, cluster, load balancer and
+ * WAF are created only when a service needs them.
+ */
+export class SecureApi extends Construct {
+  /**
+   * The header in which services receive the caller's IP address: API Gateway writes it on
+   * every request it forwards to the load balancer, overwriting any value the caller sent (the
+   * load balancer's own peer is the VPC link). The WAF rate rule counts requests by it.
+   */
+  public static readonly CLIENT_IP_HEADER: string = CLIENT_IP_HEADER;
+
+  /** The HTTP API. */
+  public readonly httpApi: apigwv2.HttpApi;
+  /** The `$default` stage (throttling, access logs). */
+  public readonly stage: apigwv2.HttpStage;
+  /** The log group of the access logs. */
+  public readonly accessLogGroup: logs.ILogGroup;
+  /** The function behind the health route. */
+  public readonly healthFunction: lambda.IFunction;
+  /** The default authorization of the routes. */
+  public readonly authorization: ApiAuthorization;
+  /** The custom domain; absent without `domain`. */
+  public readonly domainName?: apigwv2.DomainName;
+
+  private readonly props: SecureApiProps;
+  private readonly logRetention: logs.RetentionDays;
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly healthPath: string;
+  private readonly routes = new Map<string, RouteRecord>();
+  private readonly authorizers = new Map<ApiAuthorization, apigwv2.IHttpRouteAuthorizer>();
+  private readonly integrations = new Map<lambda.IFunction, HttpLambdaIntegration>();
+  private readonly _services: SecureApiService[] = [];
+  private _vpc?: ec2.IVpc;
+  private _cluster?: ecs.ICluster;
+  private _namespace?: servicediscovery.INamespace;
+  private _edge?: Edge;
+  private rulePriority = 0;
+
+  constructor(scope: Construct, id: string, props: SecureApiProps = {}) {
+    super(scope, id);
+    validateProps(props);
+    this.props = props;
+    this.authorization = props.authorization ?? ApiAuthorization.iam();
+    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.healthPath = props.healthCheckPath ?? '/health';
+    this._vpc = props.vpc ?? props.cluster?.vpc;
+    this._cluster = props.cluster;
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: `${this.node.path}: every route but GET ${this.healthPath} requires ${this.authorization.description} authorization`,
+      createDefaultStage: false,
+      corsPreflight: props.cors,
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint,
+    });
+    this.accessLogGroup = props.accessLogGroup ?? new logs.LogGroup(this, 'AccessLogs', {
+      retention: this.logRetention,
+      removalPolicy: this.removalPolicy,
+    });
+    if (props.domain) {
+      this.domainName = new apigwv2.DomainName(this, 'DomainName', {
+        domainName: props.domain.domainName,
+        certificate: props.domain.certificate,
+        securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+      });
+    }
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttlingRateLimit ?? 100, burstLimit: props.throttlingBurstLimit ?? 200 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+      domainMapping: this.domainName ? { domainName: this.domainName } : undefined,
+    });
+    if (props.domain?.hostedZone && this.domainName) {
+      new route53.ARecord(this, 'AliasRecord', {
+        zone: props.domain.hostedZone,
+        recordName: props.domain.domainName,
+        target: route53.RecordTarget.fromAlias(new route53targets.ApiGatewayv2DomainProperties(
+          this.domainName.regionalDomainName, this.domainName.regionalHostedZoneId)),
+      });
+    }
+
+    // The only anonymous route of the API, unless a route asks for ApiAuthorization.none().
+    const health = new HealthCheck(this, 'Health', { logRetention: this.logRetention });
+    this.healthFunction = health.function;
+    const [healthRoute] = this.addRoute('Health', this.healthPath, [apigwv2.HttpMethod.GET],
+      new HttpLambdaIntegration('HealthIntegration', this.healthFunction), ApiAuthorization.none(), undefined);
+    acknowledgeFindings(healthRoute, [{
+      id: 'AwsSolutions-APIG4',
+      reason: `GET ${this.healthPath} is the API's health check: it is anonymous on purpose, answers a constant {"status":"ok"} ` +
+        'from a function that reads and writes nothing, and is throttled with the stage.',
+    }]);
+
+    Aspects.of(this).add(new UnusedEdgeSettings(this, props));
+  }
+
+  /** The base URL of the API, ending in `/`: the custom domain's when `domain` is set, else the stage's. */
+  public get url(): string {
+    return this.props.domain ? `https://${this.props.domain.domainName}/` : this.stage.url;
+  }
+
+  /** The VPC of the services; absent until a service is added (unless given). */
+  public get vpc(): ec2.IVpc | undefined {
+    return this._vpc;
+  }
+
+  /** The ECS cluster of the services; absent until a service is added (unless given). */
+  public get cluster(): ecs.ICluster | undefined {
+    return this._cluster;
+  }
+
+  /** The internal load balancer; absent until `addService` is called. */
+  public get loadBalancer(): elbv2.ApplicationLoadBalancer | undefined {
+    return this._edge?.loadBalancer;
+  }
+
+  /** The listener the API reaches through the VPC link; absent until `addService` is called. */
+  public get listener(): elbv2.ApplicationListener | undefined {
+    return this._edge?.listener;
+  }
+
+  /** The VPC link; absent until `addService` is called. */
+  public get vpcLink(): apigwv2.VpcLink | undefined {
+    return this._edge?.vpcLink;
+  }
+
+  /** The WAF web ACL on the load balancer; absent until `addService` is called, or with `waf: false`. */
+  public get webAcl(): wafv2.CfnWebACL | undefined {
+    return this._edge?.webAcl;
+  }
+
+  /** The bucket of the load balancer's access logs; absent until `addService`, or with `loadBalancerAccessLogs: false`. */
+  public get loadBalancerAccessLogBucket(): s3.Bucket | undefined {
+    return this._edge?.accessLogBucket;
+  }
+
+  /** The Cloud Map namespace of internal services; absent until `addInternalService` is called. */
+  public get cloudMapNamespace(): servicediscovery.INamespace | undefined {
+    return this._namespace;
+  }
+
+  /** The services added so far (routed and internal). */
+  public get services(): SecureApiService[] {
+    return [...this._services];
+  }
+
+  /**
+   * Routes `path` (one route per method) to a Lambda function. Calls with the same function
+   * share one integration, so one function can answer several routes.
+   *
+   * @returns the routes created, one per method
+   */
+  public addLambdaRoute(id: string, options: SecureApiLambdaRouteOptions): apigwv2.HttpRoute[] {
+    let integration = this.integrations.get(options.handler);
+    if (!integration) {
+      integration = new HttpLambdaIntegration(`${id}Integration`, options.handler);
+      this.integrations.set(options.handler, integration);
+    }
+    return this.addRoute(id, options.path, options.methods ?? [apigwv2.HttpMethod.ANY], integration,
+      options.authorization ?? this.authorization, options.authorizationScopes);
+  }
+
+  /**
+   * A Fargate service behind the internal load balancer, routed from the API under
+   * `pathPrefix`. The first call creates the VPC (unless given), cluster, load balancer,
+   * VPC link and WAF web ACL.
+   */
+  public addService(id: string, options: SecureApiServiceOptions): SecureApiService {
+    const prefix = options.pathPrefix;
+    if (!Token.isUnresolved(prefix)) {
+      if (!PREFIX.test(prefix)) {
+        throw new Error(`SecureApi.addService('${id}'): pathPrefix '${prefix}' must start with '/', hold segments of letters, ` +
+          'digits, - _ . ~ and no parameters, and not end with \'/\' (e.g. \'/web\')');
+      }
+      this.checkPathFree(`addService('${id}')`, prefix, true);
+    }
+    const healthCheckPath = options.healthCheckPath ?? '/health';
+    if (!Token.isUnresolved(healthCheckPath) && !/^\/[\x21-\x7e]*$/.test(healthCheckPath)) {
+      throw new Error(`SecureApi.addService('${id}'): healthCheckPath '${healthCheckPath}' must start with '/' and hold no spaces`);
+    }
+    positive(`addService('${id}'): requestsPerTarget`, options.requestsPerTarget, 1, 1_000_000);
+    const edge = this.edge();
+    const scope = new Construct(this, id);
+    const parts = this.createFargateService(scope, id, options);
+
+    this.rulePriority += 10;
+    const targetGroup = edge.listener.addTargets(`${id}Targets`, {
+      priority: this.rulePriority,
+      conditions: [elbv2.ListenerCondition.pathPatterns([prefix, `${prefix}/*`])],
+      port: parts.containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [parts.service.loadBalancerTarget({ containerName: parts.containerName, containerPort: parts.containerPort })],
+      healthCheck: {
+        path: healthCheckPath,
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+      deregistrationDelay: Duration.seconds(30),
+    });
+    parts.scaling?.scaleOnRequestCount('RequestScaling', {
+      requestsPerTarget: options.requestsPerTarget ?? 1000,
+      targetGroup,
+    });
+
+    const integration = new HttpAlbIntegration(`${id}Integration`, edge.listener, {
+      vpcLink: edge.vpcLink,
+      secureServerName: this.props.loadBalancerTls?.serverName,
+      // The load balancer's peer is the VPC link; tell it (and the WAF) who the caller is, in a
+      // header the caller cannot set (API Gateway overwrites it).
+      parameterMapping: new apigwv2.ParameterMapping()
+        .overwriteHeader(CLIENT_IP_HEADER, apigwv2.MappingValue.contextVariable('identity.sourceIp')),
+    });
+    const authorization = options.authorization ?? this.authorization;
+    // The prefix was checked above; its two routes are the service's own.
+    this.addRoute(id, prefix, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes, false);
+    this.addRoute(`${id}Proxy`, `${prefix}/{proxy+}`, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes, false);
+
+    const service = SecureApiService._create({ ...parts, serviceId: id, targetGroup, pathPrefix: prefix });
+    this._services.push(service);
+    return service;
+  }
+
+  /**
+   * A Fargate service registered in the Cloud Map namespace (`<discoveryName>.<namespace>`),
+   * reachable only from inside the VPC and never routed from the API (for example a gRPC
+   * engine). Its tasks admit nothing until you allow it: `service.connections.allowFrom(...)`.
+   */
+  public addInternalService(id: string, options: SecureApiInternalServiceOptions): SecureApiService {
+    const name = options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '');
+    if (!Token.isUnresolved(name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+      throw new Error(`SecureApi.addInternalService('${id}'): discoveryName '${name}' must be a DNS label ` +
+        '(lower-case letters, digits and -, at most 63 characters); set discoveryName');
+    }
+    if (this._services.some((s) => s.discoveryName?.split('.')[0] === name)) {
+      throw new Error(`SecureApi.addInternalService('${id}'): another internal service is named '${name}' in Cloud Map; set discoveryName`);
+    }
+    const namespace = this.namespace();
+    const scope = new Construct(this, id);
+    const parts = this.createFargateService(scope, id, options, {
+      cloudMapNamespace: namespace,
+      name,
+      dnsRecordType: servicediscovery.DnsRecordType.A,
+      dnsTtl: Duration.seconds(10),
+    });
+    const service = SecureApiService._create({ ...parts, serviceId: id, discoveryName: `${name}.${namespace.namespaceName}` });
+    this._services.push(service);
+    return service;
+  }
+
+  /**
+   * Allows `grantee` to call the API's IAM-authorized routes (`execute-api:Invoke`).
+   *
+   * @param grantee who may call
+   * @param route one route, as `'<METHOD> <path>'` exactly as added (e.g. `'GET /items/{id}'`; a
+   *        method also matches an `ANY` route of the same path). Path parameters become `*`.
+   *        Default: every route of the API (the API's authorization must then be IAM).
+   */
+  public grantInvoke(grantee: iam.IGrantable, route?: string): iam.Grant {
+    if (route === undefined) {
+      if (this.authorization.authorizationType !== ApiAuthorizationType.IAM) {
+        throw new Error(`SecureApi.grantInvoke: the API authorizes with ${this.authorization.description}, not IAM; an IAM grant ` +
+          'would let no one in. Give callers tokens from your issuer, or grant one IAM-authorized route by name');
+      }
+      return grantScoped(grantee, {
+        actions: ['execute-api:Invoke'],
+        resources: [this.httpApi.arnForExecuteApi('*', '/*', '$default')],
+        wildcardReason: 'Every route of this one API on its $default stage, as granted with SecureApi.grantInvoke() without a route; ' +
+          'no other API and no other stage.',
+      });
+    }
+    const match = /^([A-Z]+) (\S+)$/.exec(route);
+    if (!match || !METHODS.includes(match[1]) || !PATH.test(match[2])) {
+      throw new Error(`SecureApi.grantInvoke: route '${route}' must be '<METHOD> <path>' as added, with METHOD one of ` +
+        `${METHODS.join(', ')}, e.g. 'GET /items/{id}'`);
+    }
+    const [, method, path] = match;
+    const check = (): string | undefined => {
+      const record = this.routes.get(`${method} ${path}`) ?? this.routes.get(`ANY ${path}`);
+      if (!record) return `SecureApi.grantInvoke: no route '${route}' was added to ${this.node.path}; add it, or fix the grant`;
+      if (record.authorizationType !== ApiAuthorizationType.IAM) {
+        return `SecureApi.grantInvoke: route '${record.method} ${record.path}' authorizes with ${record.authorizationType}, not IAM; ` +
+          'an IAM grant does nothing there';
+      }
+      return undefined;
+    };
+    // The route may be added after the grant; then it is checked at synth.
+    if (this.routes.has(`${method} ${path}`) || this.routes.has(`ANY ${path}`)) {
+      const problem = check();
+      if (problem) throw new Error(problem);
+    } else {
+      this.node.addValidation({ validate: () => { const p = check(); return p ? [p] : []; } });
+    }
+    const arnPath = path.replace(/\{[^}]+\}/g, '*');
+    const wildcard = method === 'ANY' || arnPath.includes('*');
+    return grantScoped(grantee, {
+      actions: ['execute-api:Invoke'],
+      resources: [this.httpApi.arnForExecuteApi(method === 'ANY' ? '*' : method, arnPath, '$default')],
+      wildcardReason: wildcard ? ROUTE_WILDCARD_REASON : undefined,
+    });
+  }
+
+  /** Requests answered with 4xx, per period (sum). */
+  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.httpApi.metricClientError(props);
+  }
+
+  /** Requests answered with 5xx, per period (sum). */
+  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.httpApi.metricServerError(props);
+  }
+
+  /** Time from request to response, in milliseconds (average unless `statistic` says otherwise). */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.httpApi.metricLatency(props);
+  }
+
+  private addRoute(id: string, path: string, methods: apigwv2.HttpMethod[], integration: apigwv2.HttpRouteIntegration,
+    authorization: ApiAuthorization, authorizationScopes: string[] | undefined, checkOverlap = true): apigwv2.HttpRoute[] {
+    const what = `route '${id}'`;
+    if (!Token.isUnresolved(path)) {
+      if (!PATH.test(path)) {
+        throw new Error(`SecureApi: ${what} has path '${path}'; a path starts with '/', has segments of letters, digits, - _ . ~ ` +
+          'or parameters like {id}, and does not end with \'/\' (e.g. \'/items/{id}\')');
+      }
+      const greedy = path.indexOf('+}');
+      if (greedy >= 0 && greedy !== path.length - 2) {
+        throw new Error(`SecureApi: ${what} has path '${path}'; a greedy parameter {name+} may only be the last segment`);
+      }
+      if (id !== 'Health' && path === this.healthPath) {
+        throw new Error(`SecureApi: ${what} has path '${path}', which is the API's anonymous health route; choose another path ` +
+          'or set healthCheckPath');
+      }
+      if (checkOverlap) this.checkPathFree(what, path, false);
+    }
+    if (methods.length === 0) throw new Error(`SecureApi: ${what} has no methods; leave methods unset for ANY`);
+    if (authorizationScopes && authorization.authorizationType !== ApiAuthorizationType.JWT) {
+      throw new Error(`SecureApi: ${what} sets authorizationScopes, which only JWT authorization checks; its authorization is ` +
+        `${authorization.description}`);
+    }
+    const constructId = (method: apigwv2.HttpMethod) => methods.length === 1 ? `${id}Route` : `${id}${method}Route`;
+    for (const method of methods) {
+      const key = `${method} ${path}`;
+      if (this.routes.has(key)) throw new Error(`SecureApi: ${what}: the route '${key}' was already added`);
+      if (this.node.tryFindChild(constructId(method))) {
+        throw new Error(`SecureApi: ${what}: the id '${id}' was already used for other routes; give each addLambdaRoute call its own id`);
+      }
+    }
+    let authorizer = this.authorizers.get(authorization);
+    if (!authorizer) {
+      authorizer = authorization._createAuthorizer(`Authorizer${this.authorizers.size || ''}`);
+      this.authorizers.set(authorization, authorizer);
+    }
+    const routes = methods.map((method) => {
+      this.routes.set(`${method} ${path}`, { method, path, authorizationType: authorization.authorizationType });
+      return new apigwv2.HttpRoute(this, constructId(method), {
+        httpApi: this.httpApi,
+        routeKey: apigwv2.HttpRouteKey.with(path, method),
+        integration,
+        authorizer,
+        authorizationScopes,
+      });
+    });
+    if (authorization.authorizationType === ApiAuthorizationType.NONE && id !== 'Health') {
+      Annotations.of(this).addInfo(`Route(s) ${methods.map((m) => `${m} ${path}`).join(', ')} of ${this.node.path} allow anonymous callers ` +
+        '(ApiAuthorization.none())');
+      for (const route of routes) {
+        acknowledgeFindings(route, [{
+          id: 'AwsSolutions-APIG4',
+          reason: `The app declared ${route.path ?? path} anonymous by name with ApiAuthorization.none(); the API's default stays ` +
+            `${this.authorization.description}.`,
+        }]);
+      }
+    }
+    return routes;
+  }
+
+  /** Refuses a path that a service prefix covers, or a prefix that covers a route or another prefix. */
+  private checkPathFree(what: string, path: string, isPrefix: boolean): void {
+    const under = (p: string, prefix: string) => p === prefix || p.startsWith(`${prefix}/`);
+    for (const service of this._services) {
+      const other = service.pathPrefix;
+      if (other && (under(path, other) || (isPrefix && under(other, path)))) {
+        throw new Error(`SecureApi.${what}: path '${path}' overlaps the path prefix '${other}' of service '${service.serviceId}'; ` +
+          'give each service its own prefix and keep Lambda routes outside it');
+      }
+    }
+    if (isPrefix) {
+      if (under(this.healthPath, path)) {
+        throw new Error(`SecureApi.${what}: pathPrefix '${path}' covers the health route '${this.healthPath}'; choose another prefix`);
+      }
+      for (const r of this.routes.values()) {
+        if (under(r.path, path)) {
+          throw new Error(`SecureApi.${what}: pathPrefix '${path}' covers the route '${r.method} ${r.path}'; choose another prefix`);
+        }
+      }
+    }
+  }
+
+  private network(): { vpc: ec2.IVpc; cluster: ecs.ICluster } {
+    if (!this._vpc) this._vpc = this.createVpc();
+    if (!this._cluster) {
+      this._cluster = new ecs.Cluster(this, 'Cluster', { vpc: this._vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    }
+    return { vpc: this._vpc, cluster: this._cluster };
+  }
+
+  private subnets(): ec2.SubnetSelection {
+    return this.props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  }
+
+  private namespace(): servicediscovery.INamespace {
+    if (!this._namespace) {
+      const { vpc, cluster } = this.network();
+      this._namespace = (this.props.cloudMapNamespaceName === undefined ? cluster.defaultCloudMapNamespace : undefined) ??
+        new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
+          name: this.props.cloudMapNamespaceName ?? 'internal',
+          vpc,
+          description: `Internal services of ${this.node.path}`,
+        });
+    }
+    return this._namespace;
+  }
+
+  /** The load balancer, its listener, the VPC link and the WAF web ACL, created once. */
+  private edge(): Edge {
+    if (this._edge) return this._edge;
+    const { vpc } = this.network();
+    const tls = this.props.loadBalancerTls;
+    const port = tls ? 443 : 80;
+    const linkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
+      vpc,
+      description: `VPC link of ${this.node.path}: reaches only its load balancer`,
+      allowAllOutbound: false,
+    });
+    const vpcLink = new apigwv2.VpcLink(this, 'VpcLink', { vpc, subnets: this.subnets(), securityGroups: [linkSecurityGroup] });
+    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc,
+      description: `Internal load balancer of ${this.node.path}: admits only the VPC link of the API`,
+      allowAllOutbound: false,
+    });
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      internetFacing: false,
+      vpcSubnets: this.subnets(),
+      securityGroup: lbSecurityGroup,
+      dropInvalidHeaderFields: true,
+    });
+    loadBalancer.connections.allowFrom(linkSecurityGroup, ec2.Port.tcp(port), 'From the API Gateway VPC link only');
+    const notFound = elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"message":"Not Found"}' });
+    const listener = tls
+      ? loadBalancer.addListener('HttpsListener', {
+        port,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [elbv2.ListenerCertificate.fromCertificateManager(tls.certificate)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultAction: notFound,
+      })
+      : loadBalancer.addListener('HttpListener', { port, protocol: elbv2.ApplicationProtocol.HTTP, open: false, defaultAction: notFound });
+    if (tls) loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
+
+    let accessLogBucket: s3.Bucket | undefined;
+    if (this.props.loadBalancerAccessLogs !== false) {
+      if (Token.isUnresolved(Stack.of(this).region)) {
+        throw new Error(`SecureApi '${this.node.path}': load balancer access logs need the stack's region at synth (the log delivery ` +
+          'principal depends on it); give the stack env.region, or set loadBalancerAccessLogs: false');
+      }
+      accessLogBucket = new s3.Bucket(this, 'LoadBalancerAccessLogs', {
+        // ALB access logs support SSE-S3 only, not SSE-KMS.
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
+        removalPolicy: this.removalPolicy,
+        autoDeleteObjects: this.removalPolicy === RemovalPolicy.DESTROY,
+      });
+      loadBalancer.logAccessLogs(accessLogBucket, 'alb');
+      acknowledgeFindings(accessLogBucket, [{
+        id: 'AwsSolutions-S1',
+        reason: 'This bucket only receives the load balancer\'s access logs from the ELB log delivery service; its own server access ' +
+          'logs would record that service\'s writes, and logging them to another bucket would only move the question.',
+      }]);
+    }
+
+    let webAcl: wafv2.CfnWebACL | undefined;
+    if (this.props.waf !== false) {
+      webAcl = this.createWebAcl();
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: loadBalancer.loadBalancerArn,
+        webAclArn: webAcl.attrArn,
+      });
+    }
+    this._edge = { loadBalancer, listener, vpcLink, webAcl, accessLogBucket };
+    return this._edge;
+  }
+
+  private createWebAcl(): wafv2.CfnWebACL {
+    const base = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
+    const visibility = (name: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName: `${base}-${name}`,
+    });
+    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      name: `AWS-${name}`,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+    return new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      description: `Protects the internal load balancer of ${this.node.path}`,
+      visibilityConfig: visibility('WebAcl'),
+      rules: [
+        managed('AWSManagedRulesAmazonIpReputationList', 0),
+        managed('AWSManagedRulesCommonRuleSet', 1),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        {
+          name: 'RateLimitPerClient',
+          priority: 3,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: this.props.wafRateLimit ?? 2000,
+              // Behind the VPC link, the load balancer's peer is API Gateway: count by the
+              // caller's address, which API Gateway writes into CLIENT_IP_HEADER.
+              aggregateKeyType: 'FORWARDED_IP',
+              forwardedIpConfig: { headerName: CLIENT_IP_HEADER, fallbackBehavior: 'NO_MATCH' },
+            },
+          },
+          visibilityConfig: visibility('RateLimitPerClient'),
+        },
+      ],
+    });
+  }
+
+  private createFargateService(scope: Construct, id: string, options: SecureApiInternalServiceOptions,
+    cloudMapOptions?: ecs.CloudMapOptions): FargateParts {
+    const what = `SecureApi.${cloudMapOptions ? 'addInternalService' : 'addService'}('${id}')`;
+    const desiredCount = options.desiredCount ?? 2;
+    const minCapacity = options.minCapacity ?? desiredCount;
+    const maxCapacity = options.maxCapacity ?? Math.max(desiredCount * 2, 1);
+    const containerPort = options.containerPort ?? 8080;
+    const cpu = options.cpu ?? 256;
+    const memory = options.memoryLimitMiB ?? 512;
+    if (!Token.isUnresolved(cpu) && !FARGATE_CPU.includes(cpu)) {
+      throw new Error(`${what}: cpu must be one of ${FARGATE_CPU.join(', ')}, got ${cpu}`);
+    }
+    positive(`${what.slice('SecureApi.'.length)}: memoryLimitMiB`, memory, 512, 122_880);
+    positive(`${what.slice('SecureApi.'.length)}: containerPort`, containerPort, 1, 65_535);
+    positive(`${what.slice('SecureApi.'.length)}: desiredCount`, desiredCount, 0, 1000);
+    positive(`${what.slice('SecureApi.'.length)}: minCapacity`, minCapacity, 0, 1000);
+    positive(`${what.slice('SecureApi.'.length)}: maxCapacity`, maxCapacity, 1, 1000);
+    positive(`${what.slice('SecureApi.'.length)}: targetCpuUtilizationPercent`, options.targetCpuUtilizationPercent, 1, 100);
+    if (!Token.isUnresolved(minCapacity) && !Token.isUnresolved(maxCapacity) && minCapacity > maxCapacity) {
+      throw new Error(`${what}: minCapacity (${minCapacity}) is above maxCapacity (${maxCapacity}); raise maxCapacity or lower minCapacity`);
+    }
+    if (!Token.isUnresolved(desiredCount) && (desiredCount > maxCapacity || desiredCount < minCapacity)) {
+      throw new Error(`${what}: desiredCount (${desiredCount}) is outside minCapacity..maxCapacity (${minCapacity}..${maxCapacity}); ` +
+        'autoscaling would move it at once. Set them so that minCapacity <= desiredCount <= maxCapacity');
+    }
+    const { cluster } = this.network();
+    const arch = options.cpuArchitecture ?? ecs.CpuArchitecture.ARM64;
+    const containerName = 'app';
+    const logGroup = new logs.LogGroup(scope, 'Logs', {
+      retention: options.logRetention ?? this.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
+      cpu,
+      memoryLimitMiB: memory,
+      runtimePlatform: { cpuArchitecture: arch, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    const readonlyRoot = options.readonlyRootFilesystem ?? true;
+    const container = taskDefinition.addContainer(containerName, {
+      image: options.image,
+      command: options.command,
+      environment: options.environment,
+      secrets: options.secrets,
+      portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: id }),
+      readonlyRootFilesystem: readonlyRoot,
+      essential: true,
+    });
+    if (readonlyRoot) {
+      taskDefinition.addVolume({ name: 'tmp' });
+      container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    }
+    const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+      vpc: cluster.vpc,
+      description: `Tasks of ${scope.node.path}: inbound only as allowed (the load balancer for routed services)`,
+      allowAllOutbound: true,
+    });
+    const service = new ecs.FargateService(scope, 'Service', {
+      cluster,
+      taskDefinition,
+      desiredCount,
+      vpcSubnets: this.subnets(),
+      assignPublicIp: false,
+      securityGroups: [securityGroup],
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      enableExecuteCommand: false,
+      cloudMapOptions,
+    });
+    let scaling: ecs.ScalableTaskCount | undefined;
+    if (Token.isUnresolved(maxCapacity) || Token.isUnresolved(minCapacity) || maxCapacity > minCapacity) {
+      scaling = service.autoScaleTaskCount({ minCapacity, maxCapacity });
+      scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: options.targetCpuUtilizationPercent ?? 70 });
+    }
+    if (options.environment && Object.keys(options.environment).length > 0) {
+      acknowledgeFindings(taskDefinition, [{
+        id: 'AwsSolutions-ECS2',
+        reason: 'The environment holds only the plain settings the app passed as `environment`; secrets go through `secrets` ' +
+          '(Secrets Manager or SSM), which the container reads at start.',
+      }]);
+    }
+    return { service, taskDefinition, containerName, containerPort, logGroup, scaling };
+  }
+
+  /** A VPC for the services: two AZs, public subnets for the NAT gateway, private subnets, flow logs. */
+  private createVpc(): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'services', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+    vpc.addFlowLog('FlowLogs', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', {
+        retention: this.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      })),
+    });
+    return vpc;
+  }
+}
+
+/** What `createFargateService` built. */
+interface FargateParts {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly containerName: string;
+  readonly containerPort: number;
+  readonly logGroup: logs.LogGroup;
+  readonly scaling?: ecs.ScalableTaskCount;
+}
+
+/** HTTP API access log fields (JSON, one object per request). */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  userArn: '$context.identity.userArn',
+  userAgent: '$context.identity.userAgent',
+};
+
+/** Warns at synth about load balancer settings that no routed service ever used. */
+class UnusedEdgeSettings implements IAspect {
+  constructor(private readonly api: SecureApi, private readonly props: SecureApiProps) {}
+
+  public visit(node: IConstruct): void {
+    if (node !== this.api || this.api.loadBalancer) return;
+    const unused = (['loadBalancerTls', 'waf', 'wafRateLimit', 'loadBalancerAccessLogs'] as const).filter((k) => this.props[k] !== undefined);
+    if (unused.length > 0) {
+      Annotations.of(this.api).addWarningV2('cdk-durable-agents:secureApiUnusedEdgeSettings',
+        `${unused.join(', ')} configure the load balancer, which exists only once addService() is called; no service was added, so they do nothing`);
+    }
+  }
+}
+
+function positive(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new Error(`SecureApi.${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function validateProps(props: SecureApiProps): void {
+  if (props.authorization?.authorizationType === ApiAuthorizationType.NONE) {
+    throw new Error('SecureApi: authorization cannot be ApiAuthorization.none(); an API is never anonymous as a whole. Keep the default ' +
+      '(IAM) or give a JWT authorizer, and pass authorization: ApiAuthorization.none() on the routes that must be public');
+  }
+  const rate = props.throttlingRateLimit;
+  if (rate !== undefined && !Token.isUnresolved(rate) && (!Number.isFinite(rate) || rate <= 0 || rate > 10_000)) {
+    throw new Error(`SecureApi: throttlingRateLimit must be above 0 and at most 10000 requests per second (the account default), got ${rate}`);
+  }
+  positive('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5000);
+  positive('wafRateLimit', props.wafRateLimit, 10, 2_000_000_000);
+  const health = props.healthCheckPath;
+  if (health !== undefined && !Token.isUnresolved(health) && (!PREFIX.test(health))) {
+    throw new Error(`SecureApi: healthCheckPath '${health}' must start with '/' and hold segments of letters, digits, - _ . ~ ` +
+      '(no parameters, no trailing \'/\')');
+  }
+  const domain = props.domain?.domainName;
+  if (domain !== undefined && !Token.isUnresolved(domain) && !DOMAIN.test(domain)) {
+    throw new Error(`SecureApi: domain.domainName '${domain}' is not a lower-case DNS name like 'api.example.com'`);
+  }
+  if (props.disableExecuteApiEndpoint && !props.domain) {
+    throw new Error('SecureApi: disableExecuteApiEndpoint without domain would leave the API without any endpoint; give domain too');
+  }
+  const cors = props.cors;
+  if (cors?.allowCredentials && (cors.allowOrigins ?? []).includes('*')) {
+    throw new Error('SecureApi: cors.allowCredentials cannot be combined with allowOrigins [\'*\'] (browsers and API Gateway refuse it); ' +
+      'list the origins');
+  }
+  if (props.vpc && props.cluster && props.vpc !== props.cluster.vpc) {
+    throw new Error('SecureApi: vpc and cluster are both given, and the cluster is in another VPC; give only cluster (it brings its VPC)');
+  }
+  const tls = props.loadBalancerTls?.serverName;
+  if (tls !== undefined && !Token.isUnresolved(tls) && !/^(\*\.)?[a-z0-9.-]+$/.test(tls)) {
+    throw new Error(`SecureApi: loadBalancerTls.serverName '${tls}' must be a DNS name the certificate covers`);
+  }
+}
