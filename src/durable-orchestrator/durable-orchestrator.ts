@@ -19,6 +19,7 @@ import { ENV, LOCAL_METADATA_KEY, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
 import { flattenReference, grantScoped } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
+import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
 
 /** The service dimension the controller's metrics carry (Powertools `serviceName`). */
@@ -121,19 +122,35 @@ export interface DurableOrchestratorProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Whether the HTTP API writes JSON access logs.
+   * A `SecureApi` to put the orchestrator's routes on, instead of an HTTP API of its own: one front
+   * door for the workflows, other Lambda routes and Fargate services. The routes require IAM
+   * authorization whatever the API's default (agents sign their callbacks with SigV4); throttling,
+   * access logs, CORS and the domain are the `SecureApi`'s.
+   * @default - the orchestrator creates its own HTTP API
+   */
+  readonly api?: SecureApi;
+
+  /**
+   * Path under which the routes go on `api`, so that several orchestrators can share one API:
+   * with `/research`, workflows start at `POST /research/workflows`. Only with `api`.
+   * @default - the routes are at the root of `api` (`POST /workflows`)
+   */
+  readonly apiBasePath?: string;
+
+  /**
+   * Whether the HTTP API writes JSON access logs. Not with `api` (the `SecureApi` always does).
    * @default true
    */
   readonly apiAccessLogging?: boolean;
 
   /**
-   * Steady-state requests per second the API accepts.
+   * Steady-state requests per second the API accepts. Not with `api` (throttle the `SecureApi`).
    * @default 50
    */
   readonly apiThrottlingRateLimit?: number;
 
   /**
-   * Burst of requests the API accepts.
+   * Burst of requests the API accepts. Not with `api` (throttle the `SecureApi`).
    * @default 100
    */
   readonly apiThrottlingBurstLimit?: number;
@@ -194,16 +211,20 @@ export class DurableOrchestrator extends Construct {
   public readonly eventBus: events.IEventBus;
   /** The archive of workflow events. */
   public readonly eventArchive: events.Archive;
-  /** The HTTP API. */
+  /** The HTTP API that holds the routes: its own, or the `SecureApi`'s when `api` is given. */
   public readonly httpApi: apigwv2.HttpApi;
   /** Alarms on failed workflows, handler errors and throttles. */
   public readonly alarms: cloudwatch.Alarm[];
   /** The dashboard; absent unless `dashboard` is true. */
   public readonly dashboard?: cloudwatch.Dashboard;
-  /** The API access log group; absent when `apiAccessLogging` is false. */
+  /** The API access log group; absent when `apiAccessLogging` is false or with `api` (see its `accessLogGroup`). */
   public readonly accessLogGroup?: logs.LogGroup;
   /** The workflow's name (the `workflow` dimension of the metrics). */
   public readonly workflowName: string;
+  /** Path of the routes on the API: '' at the root, or `apiBasePath` (e.g. `/research`). */
+  private readonly apiBasePath: string;
+  /** The API's base URL, ending in the base path and no slash. */
+  private readonly apiBaseUrl: string;
 
   constructor(scope: Construct, id: string, props: DurableOrchestratorProps) {
     super(scope, id);
@@ -283,26 +304,47 @@ export class DurableOrchestrator extends Construct {
     this.apiFunction = api.function;
 
     // ---- API -------------------------------------------------------------------------------
-    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
-      description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
-      defaultAuthorizer: new HttpIamAuthorizer(),
-      createDefaultStage: false,
-    });
-    if (props.apiAccessLogging !== false) {
-      this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    }
-    this.httpApi.addStage('DefaultStage', {
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: props.apiThrottlingRateLimit ?? 50, burstLimit: props.apiThrottlingBurstLimit ?? 100 },
-      accessLogSettings: this.accessLogGroup ? {
-        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
-        format: apigw.AccessLogFormat.jsonWithStandardFields(),
-      } : undefined,
-    });
-    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
-    for (const route of [...START_ROUTES, ...READ_ROUTES, ...APPROVE_ROUTES, ...CALLBACK_ROUTES]) {
-      this.httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
+    this.apiBasePath = normalizeApiBasePath(props.apiBasePath);
+    const routes = [...START_ROUTES, ...READ_ROUTES, ...APPROVE_ROUTES, ...CALLBACK_ROUTES];
+    if (props.api) {
+      if (Stack.of(props.api) !== Stack.of(this)) {
+        throw new Error(`DurableOrchestrator: api ${props.api.node.path} is in stack ${Stack.of(props.api).node.path} and the orchestrator ` +
+          `in ${Stack.of(this).node.path}; the routes and the callback URL would refer to each other across stacks (a cycle). ` +
+          'Create the orchestrator in the SecureApi\'s stack');
+      }
+      this.httpApi = props.api.httpApi;
+      // SecureApi.url ends in '/'; the runtime wants no trailing slash.
+      this.apiBaseUrl = this.apiBasePath ? `${props.api.url}${this.apiBasePath.slice(1)}` : props.api.url;
+      const routeId = `${Names.uniqueId(this)}Route`;
+      routes.forEach((route, i) => props.api!.addLambdaRoute(`${routeId}${i}`, {
+        path: `${this.apiBasePath}${route.path}`,
+        methods: [route.method],
+        handler: this.apiFunction,
+        authorization: ApiAuthorization.iam(),
+      }));
+    } else {
+      this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+        description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
+        defaultAuthorizer: new HttpIamAuthorizer(),
+        createDefaultStage: false,
+      });
+      this.apiBaseUrl = this.httpApi.apiEndpoint;
+      if (props.apiAccessLogging !== false) {
+        this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      }
+      this.httpApi.addStage('DefaultStage', {
+        stageName: '$default',
+        autoDeploy: true,
+        throttle: { rateLimit: props.apiThrottlingRateLimit ?? 50, burstLimit: props.apiThrottlingBurstLimit ?? 100 },
+        accessLogSettings: this.accessLogGroup ? {
+          destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+          format: apigw.AccessLogFormat.jsonWithStandardFields(),
+        } : undefined,
+      });
+      const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
+      for (const route of routes) {
+        this.httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
+      }
     }
 
     // ---- Configuration and least-privilege grants -------------------------------------------
@@ -326,9 +368,10 @@ export class DurableOrchestrator extends Construct {
       [ENV.controllerArn]: this.controllerAlias.functionArn,
       [ENV.definition]: definitionJson,
       [ENV.agents]: Stack.of(this).toJsonString(dispatch),
-      [ENV.callbackBaseUrl]: this.httpApi.apiEndpoint,
+      [ENV.callbackBaseUrl]: this.apiBaseUrl,
       [ENV.stateRetentionDays]: String(stateRetentionDays),
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+      ...(this.apiBasePath ? { [ENV.apiBasePath]: this.apiBasePath } : {}),
     };
     for (const [k, v] of Object.entries(environment)) {
       this.apiFunction.addEnvironment(k, v);
@@ -424,9 +467,12 @@ export class DurableOrchestrator extends Construct {
     return this.runtimeMetric(METRICS.stepDuration, { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
 
-  /** The API's base URL. */
+  /**
+   * The base URL of the workflow routes: the HTTP API's endpoint, or with `api` the `SecureApi`'s
+   * URL followed by `apiBasePath` (no trailing slash either way).
+   */
   public get apiUrl(): string {
-    return this.httpApi.apiEndpoint;
+    return this.apiBaseUrl;
   }
 
   private runtimeMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -443,7 +489,7 @@ export class DurableOrchestrator extends Construct {
   private grantRoutes(grantee: iam.IGrantable, routes: RouteSpec[]): iam.Grant {
     return grantScoped(grantee, {
       actions: ['execute-api:Invoke'],
-      resources: routes.map((r) => this.httpApi.arnForExecuteApi(r.method, r.path.replace(/\{[^}]+\}/g, '*'), '$default')),
+      resources: routes.map((r) => this.httpApi.arnForExecuteApi(r.method, `${this.apiBasePath}${r.path}`.replace(/\{[^}]+\}/g, '*'), '$default')),
       wildcardReason: 'Each * stands for one path parameter (a workflow or callback id) of a named route of this orchestrator\'s API; ' +
         'the method and the rest of the path are fixed.',
     });
@@ -639,10 +685,32 @@ function validateProps(props: DurableOrchestratorProps): void {
   range('artifactTransitionAfter', days(props.artifactTransitionAfter), 1, 3650, 'days');
   range('apiThrottlingRateLimit', props.apiThrottlingRateLimit, 1, 10_000, 'requests per second');
   range('apiThrottlingBurstLimit', props.apiThrottlingBurstLimit, 1, 5_000, 'requests');
+  if (props.api) {
+    const own = (['apiAccessLogging', 'apiThrottlingRateLimit', 'apiThrottlingBurstLimit'] as const).filter((k) => props[k] !== undefined);
+    if (own.length > 0) {
+      throw new Error(`DurableOrchestrator: ${own.join(', ')} configure the HTTP API the orchestrator creates; with api, ` +
+        'the SecureApi logs and throttles every route: configure it there and leave these unset');
+    }
+  } else if (props.apiBasePath !== undefined) {
+    throw new Error(`DurableOrchestrator: apiBasePath '${props.apiBasePath}' places the routes on a shared SecureApi; ` +
+      'pass that SecureApi as api, or leave apiBasePath unset');
+  }
+  normalizeApiBasePath(props.apiBasePath);
   if (props.artifactBucket && (props.artifactVersioning !== undefined || props.artifactTransitionAfter !== undefined)) {
     throw new Error('DurableOrchestrator: artifactVersioning and artifactTransitionAfter configure the bucket the orchestrator creates; ' +
       'with artifactBucket, configure your bucket yourself and leave them unset');
   }
+}
+
+/** `/a/b` (leading slash, none trailing) or '' for the root; the runtime strips it from request paths. */
+function normalizeApiBasePath(basePath: string | undefined): string {
+  if (basePath === undefined) return '';
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed)) {
+    throw new Error(`DurableOrchestrator: apiBasePath must be plain path segments starting with '/', such as '/research', got '${basePath}'`);
+  }
+  return trimmed;
 }
 
 function seconds(d: Duration | undefined): number | undefined {
