@@ -368,7 +368,9 @@ export class EphemeralDataTier extends Construct {
       atRestEncryptionEnabled: true,
       kmsKeyId: encryptionKey?.keyArn,
       transitEncryptionEnabled: true,
-      transitEncryptionMode: 'required',
+      // TransitEncryptionMode exists from Redis OSS 7 on (before it, in-transit encryption is
+      // always TLS only), so it is set only there.
+      transitEncryptionMode: redisMajorOf(s.cacheEngineVersion) < 7 ? undefined : 'required',
       authToken: authSecret.secretValue.unsafeUnwrap(),
       snapshotRetentionLimit: snapshotDays,
       autoMinorVersionUpgrade: true,
@@ -439,6 +441,11 @@ export class EphemeralDataTier extends Construct {
     for (const [name, secret] of Object.entries(this.containerSecrets())) {
       container.addSecret(name, secret);
     }
+    acknowledgeFindings(container.taskDefinition, [{
+      id: 'AwsSolutions-ECS2',
+      reason: `The environment variables EphemeralDataTier.bindToContainer() adds (${Object.keys(this.connectionEnvironment()).join(', ')}) ` +
+        'hold host names, ports, the database name and TLS flags, none of them secret; the credentials go in as ECS secrets from Secrets Manager.',
+    }]);
   }
 
   /**
@@ -481,6 +488,13 @@ export class EphemeralDataTier extends Construct {
   }
 
   private validateSubnets(multiAz: boolean, props: EphemeralDataTierProps): void {
+    const publicIds = new Set(this.vpc.publicSubnets.map((subnet) => subnet.subnetId));
+    const exposed = this.dataSubnets.subnets.filter((subnet) => publicIds.has(subnet.subnetId));
+    if (exposed.length > 0) {
+      throw new Error(`EphemeralDataTier: subnets selects ${exposed.length} public subnet(s) (${exposed.map((subnet) => subnet.node.path).join(', ')}), ` +
+        'but the database and the cache must not sit in subnets routed to an internet gateway; ' +
+        'select isolated or private subnets (e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED })');
+    }
     const azs = this.dataSubnets.availabilityZones;
     if (azs.some((az) => Token.isUnresolved(az))) return;
     const distinct = new Set(azs);
@@ -507,42 +521,26 @@ export class EphemeralDataTier extends Construct {
       findings.push({ id: 'AwsSolutions-RDS11', reason: 'PostgreSQL keeps its standard port 5432 so libpq clients work unchanged; the security group admits only peers that were explicitly connected, which is the control that matters.' });
     }
     if (!s.multiAz) {
-      findings.push({ id: 'AwsSolutions-RDS3', reason: 'The ephemeral profile runs one database instance in one AZ on purpose: it is a throwaway store for tests and previews, rebuilt from scratch; set multiAz or use DataTierProfile.production() for high availability.' });
+      findings.push({ id: 'AwsSolutions-RDS3', reason: 'This configuration (the ephemeral profile\'s default) runs one database instance in one AZ on purpose: it is a throwaway store for tests and previews, rebuilt from scratch; set multiAz or use DataTierProfile.production() for high availability.' });
     }
     if (!s.deletionProtection) {
-      findings.push({ id: 'AwsSolutions-RDS10', reason: 'The ephemeral profile is meant to be destroyed with its stack; deletion protection would make every teardown fail. Set deletionProtection or use DataTierProfile.production() for data that matters.' });
+      findings.push({ id: 'AwsSolutions-RDS10', reason: 'This configuration (the ephemeral profile\'s default) is meant to be destroyed with its stack; deletion protection would make every teardown fail. Set deletionProtection or use DataTierProfile.production() for data that matters.' });
     }
     if (s.backupRetention.toDays() === 0) {
-      findings.push({ id: 'AwsSolutions-RDS13', reason: 'The ephemeral profile keeps no automated backups on purpose: its data is disposable and recreated by the tests or previews that use it. Set backupRetention or use DataTierProfile.production() for data that matters.' });
+      findings.push({ id: 'AwsSolutions-RDS13', reason: 'This configuration (the ephemeral profile\'s default) keeps no automated backups on purpose: its data is disposable and recreated by the tests or previews that use it. Set backupRetention or use DataTierProfile.production() for data that matters.' });
     }
     if (!s.cacheMultiAz) {
-      findings.push({ id: 'AwsSolutions-AEC4', reason: 'The ephemeral profile runs one Redis node in one AZ on purpose: it is a throwaway cache for tests and previews. Set cacheReplicas, cacheAutomaticFailover and cacheMultiAz or use DataTierProfile.production() for high availability.' });
+      findings.push({ id: 'AwsSolutions-AEC4', reason: 'This configuration (the ephemeral profile\'s default) runs Redis without Multi-AZ failover on purpose: it is a throwaway cache for tests and previews. Set cacheReplicas, cacheAutomaticFailover and cacheMultiAz or use DataTierProfile.production() for high availability.' });
     }
     acknowledgeFindings(this, findings);
   }
 }
 
 /** Every setting after profile defaults and props are merged. */
-interface ResolvedSettings {
-  readonly natGateways: number;
+interface ResolvedSettings extends Omit<DataTierProfile, 'name' | 'databaseKind'> {
   readonly databaseName: string;
   readonly databaseUsername: string;
   readonly postgresVersion?: string;
-  readonly databaseInstanceType: ec2.InstanceType;
-  readonly allocatedStorage?: Size;
-  readonly maxAllocatedStorage?: Size;
-  readonly readers: number;
-  readonly multiAz: boolean;
-  readonly backupRetention: Duration;
-  readonly deletionProtection: boolean;
-  readonly removalPolicy: RemovalPolicy;
-  readonly performanceInsights: boolean;
-  readonly exportDatabaseLogs: boolean;
-  readonly cacheNodeType: string;
-  readonly cacheReplicas: number;
-  readonly cacheAutomaticFailover: boolean;
-  readonly cacheMultiAz: boolean;
-  readonly cacheSnapshotRetention: Duration;
   readonly cacheEngineVersion: string;
 }
 
@@ -602,6 +600,18 @@ function wholeGib(prop: string, size: Size): number | undefined {
 
 /** Checks impossible and contradictory combinations; every message names the prop, the value and the fix. */
 function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: ResolvedSettings, aurora: boolean): void {
+  // Counts that decide how many resources are made (or, for cacheReplicas, a value CloudFormation
+  // would have to add 1 to) cannot be deploy-time tokens: fail rather than silently make none.
+  const counts: Array<[string, number | undefined, string]> = [
+    ['natGateways', props.natGateways, 'which subnets and how many NAT gateways the VPC gets'],
+    ['readers', props.readers, 'how many Aurora reader instances are created'],
+    ['cacheReplicas', props.cacheReplicas, 'NumCacheClusters (1 + cacheReplicas), a sum CloudFormation cannot compute'],
+  ];
+  for (const [prop, value, decides] of counts) {
+    if (value !== undefined && !known(value)) {
+      fail(`${prop} must be a number known at synth time, got a token (${Token.asString(value)}): it decides ${decides}; give a literal number`);
+    }
+  }
   if (props.natGateways !== undefined && props.vpc) {
     fail(`natGateways (${props.natGateways}) applies only to a VPC the construct creates, but vpc was given; leave natGateways out and configure NAT on your VPC`);
   }
@@ -680,7 +690,7 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
     fail(`cacheEngineVersion '${s.cacheEngineVersion}' must be a version number such as '7.1'`);
   }
   if (known(s.cacheEngineVersion) && Number(s.cacheEngineVersion.split('.')[0]) < 6) {
-    fail(`cacheEngineVersion '${s.cacheEngineVersion}' is too old: in-transit encryption mode 'required' needs Redis 6 or later (7.1 recommended)`);
+    fail(`cacheEngineVersion '${s.cacheEngineVersion}' is too old: the data tier runs Redis OSS 6 or later (TLS with an AUTH token); give '7.1' (recommended)`);
   }
 }
 
@@ -690,6 +700,11 @@ function defaultSubnets(vpc: ec2.IVpc, created: boolean): ec2.SubnetSelection {
   return vpc.isolatedSubnets.length > 0
     ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }
     : { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+}
+
+/** The major version of a Redis engine version, or Infinity for a token (assumed current). */
+function redisMajorOf(version: string): number {
+  return Token.isUnresolved(version) ? Infinity : Number(version.split('.')[0]);
 }
 
 /** '16' of '16' or '16.13'. */

@@ -5,29 +5,16 @@
  * No moto smoke deploy: moto's CloudFormation implements neither Secrets Manager secrets nor
  * ElastiCache, so the stores and their credentials would all be skipped and prove nothing.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { cfnLint } from '../helpers/cfn-lint';
+import { invokeResponse, judgeAssertion, synthIntegApp } from '../helpers/integ-assertions';
 import { testIfInstalled } from '../helpers/tools';
-
-const ROOT = path.join(__dirname, '..', '..');
-
-function synthIntegApp(): string {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdkda-data-tier-'));
-  execFileSync(process.execPath, ['-r', 'ts-node/register', 'integ/integ.data-tier.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, CDK_OUTDIR: outdir, TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: 'true' },
-    stdio: 'pipe',
-  });
-  return outdir;
-}
 
 describe('integ.data-tier', () => {
   let outdir: string;
   beforeAll(() => {
-    outdir = synthIntegApp();
+    outdir = synthIntegApp('integ/integ.data-tier.ts');
   }, 120_000);
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
@@ -42,6 +29,17 @@ describe('integ.data-tier', () => {
     expect(probe.Properties.VpcConfig.SubnetIds).toEqual([
       { Ref: expect.stringMatching(/^DataTierVpcappSubnet1/) }, { Ref: expect.stringMatching(/^DataTierVpcappSubnet2/) },
     ]);
+  });
+
+  test('the assertion passes on the payload the probe returns, and fails on an error payload', async () => {
+    const file = fs.readdirSync(outdir).find((f) => f.includes('DeployAssert') && f.endsWith('.template.json'))!;
+    const template = JSON.parse(fs.readFileSync(path.join(outdir, file), 'utf-8'));
+    const invoke = Object.values<any>(template.Resources).find((r) => r.Type === 'Custom::DeployAssert@SdkCallLambdainvoke');
+    expect(await judgeAssertion(invoke.Properties.expected, invokeResponse({ postgres: 1, redis: 'PONG' }))).toEqual({ assertion: '{"status":"success"}' });
+    const error = await judgeAssertion(invoke.Properties.expected, {
+      ...invokeResponse({ errorType: 'Error', errorMessage: 'connect ETIMEDOUT' }), FunctionError: 'Unhandled',
+    });
+    expect(error.failed).toBe(true);
   });
 
   testIfInstalled('cfn-lint', 'templates pass cfn-lint', () => {

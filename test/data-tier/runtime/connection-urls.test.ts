@@ -135,7 +135,7 @@ describe('connectionSettingsFromEnvironment', () => {
     await expect(connectionSettingsFromEnvironment({ ...ECS_ENV, REDIS_TLS: 'yes' })).rejects.toThrow(/REDIS_TLS must be 'true' or 'false', got 'yes'/);
   });
 
-  test('the names it reads are the ones the construct sets', () => {
+  test('the variable names are the documented ones (libpq\'s for PostgreSQL; the README table)', () => {
     expect(Object.values(DATA_TIER_ENV).sort()).toEqual([
       'DATABASE_SECRET_ARN', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGSSLROOTCERT', 'PGUSER',
       'REDIS_AUTH_SECRET_ARN', 'REDIS_AUTH_TOKEN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_TLS',
