@@ -4,7 +4,7 @@
  * and returns what came back, so an assertion can look at it.
  *
  * Event: `{ "path": "/hello", "method": "GET" }`. Result: `{ status, body }`, the body parsed
- * as JSON when it is JSON, else the text.
+ * as JSON when it is JSON, else the text. Redirects are not followed (their 3xx is the status).
  */
 import { createHash, createHmac, Hash, Hmac } from 'crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -69,7 +69,9 @@ export async function handler(event: ProbeEvent): Promise<ProbeResult> {
     // user-agent is never signed; the WAF's common rule set blocks requests without one.
     headers: { 'host': url.host, 'user-agent': 'cdk-durable-agents-integ-probe' },
   });
-  const res = await fetch(url, { method, headers: signed.headers as Record<string, string> });
+  // A redirect is returned as it is, not followed: a signature covers one path only, and a
+  // backend's redirect would point inside the VPC.
+  const res = await fetch(url, { method, headers: signed.headers as Record<string, string>, redirect: 'manual' });
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -18,6 +18,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions } from './secure-api-service';
+import { SecureApiServiceParts } from './service-parts';
 import { grantScoped } from '../private/grants';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeFindings } from '../private/nag';
@@ -201,6 +202,14 @@ interface RouteRecord {
   readonly authorizationType: ApiAuthorizationType;
 }
 
+/** How `addRoute` treats a route. */
+interface AddRouteOptions {
+  /** Whether to refuse a path under a service's prefix (false for the service's own routes). Default true. */
+  readonly checkOverlap?: boolean;
+  /** Whether this is the API's own health route (anonymous by design, acknowledged where it is added). Default false. */
+  readonly health?: boolean;
+}
+
 /** Everything behind the VPC link, created with the first routed service. */
 interface Edge {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -318,7 +327,7 @@ export class SecureApi extends Construct {
     const health = new HealthCheck(this, 'Health', { logRetention: this.logRetention });
     this.healthFunction = health.function;
     const [healthRoute] = this.addRoute('Health', this.healthPath, [apigwv2.HttpMethod.GET],
-      new HttpLambdaIntegration('HealthIntegration', this.healthFunction), ApiAuthorization.none(), undefined);
+      new HttpLambdaIntegration('HealthIntegration', this.healthFunction), ApiAuthorization.none(), undefined, { health: true });
     acknowledgeFindings(healthRoute, [{
       id: 'AwsSolutions-APIG4',
       reason: `GET ${this.healthPath} is the API's health check: it is anonymous on purpose, answers a constant {"status":"ok"} ` +
@@ -448,8 +457,9 @@ export class SecureApi extends Construct {
     });
     const authorization = options.authorization ?? this.authorization;
     // The prefix was checked above; its two routes are the service's own.
-    this.addRoute(id, prefix, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes, false);
-    this.addRoute(`${id}Proxy`, `${prefix}/{proxy+}`, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes, false);
+    this.addRoute(id, prefix, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes, { checkOverlap: false });
+    this.addRoute(`${id}Proxy`, `${prefix}/{proxy+}`, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes,
+      { checkOverlap: false });
 
     const service = SecureApiService._create({ ...parts, serviceId: id, targetGroup, pathPrefix: prefix });
     this._services.push(service);
@@ -551,7 +561,7 @@ export class SecureApi extends Construct {
   }
 
   private addRoute(id: string, path: string, methods: apigwv2.HttpMethod[], integration: apigwv2.HttpRouteIntegration,
-    authorization: ApiAuthorization, authorizationScopes: string[] | undefined, checkOverlap = true): apigwv2.HttpRoute[] {
+    authorization: ApiAuthorization, authorizationScopes: string[] | undefined, opts: AddRouteOptions = {}): apigwv2.HttpRoute[] {
     const what = `route '${id}'`;
     if (!Token.isUnresolved(path)) {
       if (!PATH.test(path)) {
@@ -562,11 +572,11 @@ export class SecureApi extends Construct {
       if (greedy >= 0 && greedy !== path.length - 2) {
         throw new Error(`SecureApi: ${what} has path '${path}'; a greedy parameter {name+} may only be the last segment`);
       }
-      if (id !== 'Health' && path === this.healthPath) {
+      if (!opts.health && path === this.healthPath) {
         throw new Error(`SecureApi: ${what} has path '${path}', which is the API's anonymous health route; choose another path ` +
           'or set healthCheckPath');
       }
-      if (checkOverlap) this.checkPathFree(what, path, false);
+      if (opts.checkOverlap !== false) this.checkPathFree(what, path, false);
     }
     if (methods.length === 0) throw new Error(`SecureApi: ${what} has no methods; leave methods unset for ANY`);
     if (authorizationScopes && authorization.authorizationType !== ApiAuthorizationType.JWT) {
@@ -596,7 +606,7 @@ export class SecureApi extends Construct {
         authorizationScopes,
       });
     });
-    if (authorization.authorizationType === ApiAuthorizationType.NONE && id !== 'Health') {
+    if (authorization.authorizationType === ApiAuthorizationType.NONE && !opts.health) {
       Annotations.of(this).addInfo(`Route(s) ${methods.map((m) => `${m} ${path}`).join(', ')} of ${this.node.path} allow anonymous callers ` +
         '(ApiAuthorization.none())');
       for (const route of routes) {
@@ -776,7 +786,8 @@ export class SecureApi extends Construct {
 
   private createFargateService(scope: Construct, id: string, options: SecureApiInternalServiceOptions,
     cloudMapOptions?: ecs.CloudMapOptions): FargateParts {
-    const what = `SecureApi.${cloudMapOptions ? 'addInternalService' : 'addService'}('${id}')`;
+    const method = `${cloudMapOptions ? 'addInternalService' : 'addService'}('${id}')`;
+    const what = `SecureApi.${method}`;
     const desiredCount = options.desiredCount ?? 2;
     const minCapacity = options.minCapacity ?? desiredCount;
     const maxCapacity = options.maxCapacity ?? Math.max(desiredCount * 2, 1);
@@ -786,12 +797,12 @@ export class SecureApi extends Construct {
     if (!Token.isUnresolved(cpu) && !FARGATE_CPU.includes(cpu)) {
       throw new Error(`${what}: cpu must be one of ${FARGATE_CPU.join(', ')}, got ${cpu}`);
     }
-    positive(`${what.slice('SecureApi.'.length)}: memoryLimitMiB`, memory, 512, 122_880);
-    positive(`${what.slice('SecureApi.'.length)}: containerPort`, containerPort, 1, 65_535);
-    positive(`${what.slice('SecureApi.'.length)}: desiredCount`, desiredCount, 0, 1000);
-    positive(`${what.slice('SecureApi.'.length)}: minCapacity`, minCapacity, 0, 1000);
-    positive(`${what.slice('SecureApi.'.length)}: maxCapacity`, maxCapacity, 1, 1000);
-    positive(`${what.slice('SecureApi.'.length)}: targetCpuUtilizationPercent`, options.targetCpuUtilizationPercent, 1, 100);
+    positive(`${method}: memoryLimitMiB`, memory, 512, 122_880);
+    positive(`${method}: containerPort`, containerPort, 1, 65_535);
+    positive(`${method}: desiredCount`, desiredCount, 0, 1000);
+    positive(`${method}: minCapacity`, minCapacity, 0, 1000);
+    positive(`${method}: maxCapacity`, maxCapacity, 1, 1000);
+    positive(`${method}: targetCpuUtilizationPercent`, options.targetCpuUtilizationPercent, 1, 100);
     if (!Token.isUnresolved(minCapacity) && !Token.isUnresolved(maxCapacity) && minCapacity > maxCapacity) {
       throw new Error(`${what}: minCapacity (${minCapacity}) is above maxCapacity (${maxCapacity}); raise maxCapacity or lower minCapacity`);
     }
@@ -849,6 +860,7 @@ export class SecureApi extends Construct {
       scaling = service.autoScaleTaskCount({ minCapacity, maxCapacity });
       scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: options.targetCpuUtilizationPercent ?? 70 });
     }
+    acknowledgeEcrAuthorization(taskDefinition);
     if (options.environment && Object.keys(options.environment).length > 0) {
       acknowledgeFindings(taskDefinition, [{
         id: 'AwsSolutions-ECS2',
@@ -879,13 +891,8 @@ export class SecureApi extends Construct {
   }
 }
 
-/** What `createFargateService` built. */
-interface FargateParts {
-  readonly service: ecs.FargateService;
-  readonly taskDefinition: ecs.FargateTaskDefinition;
-  readonly containerName: string;
-  readonly containerPort: number;
-  readonly logGroup: logs.LogGroup;
+/** What `createFargateService` built: the parts of a service, and its autoscaling when it scales. */
+interface FargateParts extends Omit<SecureApiServiceParts, 'serviceId' | 'targetGroup' | 'pathPrefix' | 'discoveryName'> {
   readonly scaling?: ecs.ScalableTaskCount;
 }
 
@@ -917,8 +924,29 @@ class UnusedEdgeSettings implements IAspect {
     const unused = (['loadBalancerTls', 'waf', 'wafRateLimit', 'loadBalancerAccessLogs'] as const).filter((k) => this.props[k] !== undefined);
     if (unused.length > 0) {
       Annotations.of(this.api).addWarningV2('cdk-durable-agents:secureApiUnusedEdgeSettings',
-        `${unused.join(', ')} configure the load balancer, which exists only once addService() is called; no service was added, so they do nothing`);
+        `${unused.join(', ')} configure the load balancer, which exists only once addService() is called; addService() was never called ` +
+        '(internal services have no load balancer), so they do nothing');
     }
+  }
+}
+
+/**
+ * An image in a private ECR repository (`fromEcrRepository`, `fromAsset`) makes the execution role
+ * call `ecr:GetAuthorizationToken`, which has no resource-level permissions and so is granted on
+ * `*`. Acknowledges that one wildcard, and only when the role holds it.
+ */
+function acknowledgeEcrAuthorization(taskDefinition: ecs.FargateTaskDefinition): void {
+  const role = taskDefinition.executionRole;
+  const policy = role?.node.tryFindChild('DefaultPolicy');
+  if (!role || !(policy instanceof iam.Policy)) return;
+  const statements: Array<{ Action?: string | string[]; Resource?: unknown }> = policy.document.toJSON()?.Statement ?? [];
+  const wildcardToken = statements.some((st) => [st.Action].flat().includes('ecr:GetAuthorizationToken') && [st.Resource].flat().includes('*'));
+  if (wildcardToken) {
+    acknowledgeFindings(role, [{
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken (to pull the image from a private ECR repository) supports no resource-level permissions, so it ' +
+        'is granted on *; the image pull itself (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer) is scoped to the repository.',
+    }]);
   }
 }
 

@@ -43,7 +43,7 @@ describe('integ probe (integ/agents/secure-api-probe.ts)', () => {
   let server: http.Server;
   let baseUrl: string;
   const received: Received[] = [];
-  let reply: { status: number; type: string; body: string } = { status: 200, type: 'application/json', body: '{"message":"hi"}' };
+  let reply: { status: number; type: string; body: string; location?: string } = { status: 200, type: 'application/json', body: '{"message":"hi"}' };
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -59,7 +59,7 @@ describe('integ probe (integ/agents/secure-api-probe.ts)', () => {
         const again = await new SignatureV4({ service: 'execute-api', region: 'eu-west-1', credentials: CREDENTIALS, sha256: Sha256 })
           .sign({ method: req.method ?? 'GET', protocol: 'http:', hostname: url.hostname, path: url.pathname, query, headers }, { signingDate });
         received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, signatureValid: again.headers.authorization === req.headers.authorization });
-        res.writeHead(reply.status, { 'content-type': reply.type }).end(reply.body);
+        res.writeHead(reply.status, { 'content-type': reply.type, ...(reply.location ? { location: reply.location } : {}) }).end(reply.body);
       })();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -109,6 +109,18 @@ describe('integ probe (integ/agents/secure-api-probe.ts)', () => {
     expect(await probe({ path: '/web/index.html?x=1', method: 'get' })).toEqual({ status: 404, body: '<p>not here</p>' });
     expect(received[0].url).toBe('/web/index.html?x=1');
     expect(received[0].signatureValid).toBe(true);
+  });
+
+  test('the path of the integ test, /web/, is sent with its trailing slash and signed as sent', async () => {
+    reply = { status: 200, type: 'text/html', body: '<html><body>secure-api-integ-web</body></html>' };
+    expect(await probe({ path: '/web/' })).toEqual({ status: 200, body: '<html><body>secure-api-integ-web</body></html>' });
+    expect(received.map((r) => [r.url, r.signatureValid])).toEqual([['/web/', true]]);
+  });
+
+  test('a redirect comes back as its status, not followed (a signature covers one path)', async () => {
+    reply = { status: 301, type: 'text/html', body: 'moved', location: '/web/' };
+    expect(await probe({ path: '/web' })).toEqual({ status: 301, body: 'moved' });
+    expect(received.map((r) => r.url)).toEqual(['/web']);
   });
 
   test('refuses an event without a path', async () => {

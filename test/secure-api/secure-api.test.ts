@@ -1,9 +1,10 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -54,15 +55,6 @@ describe('SecureApi defaults (no services)', () => {
     expect(r['GET /health'].AuthorizationType).toBe('NONE');
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('status.*ok'), MemorySize: 128 });
     expect(api.healthFunction).toBeDefined();
-  });
-
-  test('no VPC, cluster, load balancer, VPC link or WAF until a service is added', () => {
-    for (const type of ['AWS::EC2::VPC', 'AWS::ECS::Cluster', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ApiGatewayV2::VpcLink', 'AWS::WAFv2::WebACL', 'AWS::S3::Bucket']) {
-      template.resourceCountIs(type, 0);
-    }
-    expect([api.vpc, api.cluster, api.loadBalancer, api.listener, api.vpcLink, api.webAcl, api.loadBalancerAccessLogBucket]).toEqual(
-      [undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
-    expect(api.services).toEqual([]);
   });
 
   test('url is the stage URL; the default authorization is IAM', () => {
@@ -145,6 +137,41 @@ describe('Lambda routes', () => {
       .find((x) => x.Properties.RouteKey === 'GET /public')!;
     expect(route.Metadata.cdk_nag.rules_to_suppress).toEqual([expect.objectContaining({ id: 'AwsSolutions-APIG4', reason: expect.stringMatching(/ApiAuthorization.none/) })]);
     Annotations.fromStack(stack).hasInfo('/Test/Api', Match.stringLikeRegexp('GET /public .*anonymous'));
+  });
+});
+
+describe('what an API without services creates', () => {
+  test('Lambda routes only: no VPC, subnet, security group, cluster, load balancer, VPC link, WAF, bucket or namespace', () => {
+    const { stack, api } = apiStack();
+    api.addLambdaRoute('Items', { path: '/items', handler: itemsFunction(stack) });
+    api.addLambdaRoute('Item', { path: '/items/{id}', methods: [apigwv2.HttpMethod.GET], handler: itemsFunction(stack, 'Item') });
+    const t = Template.fromStack(stack);
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::SecurityGroup', 'AWS::EC2::NatGateway', 'AWS::ECS::Cluster',
+      'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ApiGatewayV2::VpcLink', 'AWS::WAFv2::WebACL', 'AWS::WAFv2::WebACLAssociation',
+      'AWS::S3::Bucket', 'AWS::ServiceDiscovery::PrivateDnsNamespace']) {
+      expect({ type, count: Object.keys(t.findResources(type)).length }).toEqual({ type, count: 0 });
+    }
+    expect([api.vpc, api.cluster, api.loadBalancer, api.listener, api.vpcLink, api.webAcl, api.loadBalancerAccessLogBucket, api.cloudMapNamespace])
+      .toEqual(new Array(8).fill(undefined));
+    expect(api.services).toEqual([]);
+  });
+});
+
+describe('anonymous routes', () => {
+  test('an anonymous route is reported and acknowledged whatever its id, even \'Health\'', () => {
+    const { app, stack, api } = apiStack();
+    api.addLambdaRoute('Health', {
+      path: '/open',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
+      handler: itemsFunction(stack),
+      authorization: ApiAuthorization.none(),
+    });
+    Annotations.fromStack(stack).hasInfo('/Test/Api', Match.stringLikeRegexp('GET /open, POST /open .*anonymous'));
+    expect(unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/Api'))).toEqual([]);
+    const open = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route')).filter((r) => r.Properties.RouteKey.endsWith('/open'));
+    expect(open.map((r) => r.Metadata.cdk_nag.rules_to_suppress[0].reason)).toEqual([
+      expect.stringMatching(/declared .*anonymous by name/), expect.stringMatching(/declared .*anonymous by name/),
+    ]);
   });
 });
 
@@ -254,7 +281,7 @@ describe('custom domain and CORS', () => {
 });
 
 describe('services', () => {
-  const { app, stack, api } = fullStack();
+  const { stack, api } = fullStack();
   const template = Template.fromStack(stack);
 
   test('a VPC with flow logs and a cluster with Container Insights are created on the first service', () => {
@@ -282,6 +309,14 @@ describe('services', () => {
     });
     const bucketPolicy = JSON.stringify(template.findResources('AWS::S3::BucketPolicy'));
     expect(bucketPolicy).toContain('aws:SecureTransport');
+    // log delivery: the region's ELB account (us-east-1) writes under the prefix, for this account only
+    const statements = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::127311923021:root']] } },
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ApiLoadBalancerAccessLogs/), 'Arn'] }, '/alb/AWSLogs/123456789012/*']] },
+    }));
     expect(api.loadBalancerAccessLogBucket).toBeDefined();
   });
 
@@ -295,6 +330,14 @@ describe('services', () => {
     })]);
     const lbSg = Object.entries(template.findResources('AWS::EC2::SecurityGroup')).find(([k]) => k.startsWith('ApiLoadBalancerSecurityGroup'))![1];
     expect(JSON.stringify(lbSg.Properties.SecurityGroupIngress ?? [])).not.toContain('0.0.0.0/0');
+    // the VPC link reaches the load balancer's listener port and nothing else
+    const linkSg = Object.entries(template.findResources('AWS::EC2::SecurityGroup')).find(([k]) => k.startsWith('ApiVpcLinkSecurityGroup'))![1];
+    expect(JSON.stringify(linkSg.Properties.SecurityGroupEgress ?? [])).not.toContain('0.0.0.0/0');
+    const linkEgress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties)
+      .filter((e) => JSON.stringify(e.GroupId).includes('ApiVpcLinkSecurityGroup'));
+    expect(linkEgress).toEqual([expect.objectContaining({
+      FromPort: 80, ToPort: 80, DestinationSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiLoadBalancerSecurityGroup/), 'GroupId'] },
+    })]);
     const webIngress = ingress.filter((i) => JSON.stringify(i.GroupId).includes('ApiWebSecurityGroup'));
     expect(webIngress).toEqual([expect.objectContaining({
       FromPort: 8080,
@@ -374,7 +417,11 @@ describe('services', () => {
       }),
       NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
     });
-    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2, LoadBalancers: [Match.objectLike({ ContainerName: 'app', ContainerPort: 8080 })] });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 2,
+      HealthCheckGracePeriodSeconds: 60,
+      LoadBalancers: [Match.objectLike({ ContainerName: 'app', ContainerPort: 8080 })],
+    });
     template.allResourcesProperties('AWS::ECS::TaskDefinition', {
       Cpu: '256',
       Memory: '512',
@@ -384,6 +431,7 @@ describe('services', () => {
         MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }],
         LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
       })],
+      Volumes: [{ Name: 'tmp' }],
     });
     const retention = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([k]) => /^Api(Web|Engine)Logs/.test(k));
     expect(retention.map(([, v]) => v.Properties.RetentionInDays)).toEqual([30, 30]);
@@ -405,6 +453,13 @@ describe('services', () => {
         PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }), TargetValue: 1000,
       }),
     });
+    // The resource label is app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>: the load balancer's part cut from the listener ARN.
+    const policy = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))
+      .find((p) => p.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType === 'ALBRequestCountPerTarget')!;
+    const [, parts] = policy.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.ResourceLabel['Fn::Join'];
+    const listenerPart = (i: number) => ({ 'Fn::Select': [i, { 'Fn::Split': ['/', { Ref: expect.stringMatching(/^ApiLoadBalancerHttpListener/) }] }] });
+    expect(parts).toEqual([listenerPart(1), '/', listenerPart(2), '/', listenerPart(3), '/',
+      { 'Fn::GetAtt': [expect.stringMatching(/^ApiLoadBalancerHttpListenerWebTargetsGroup/), 'TargetGroupFullName'] }]);
   });
 
   test('internal service: registered in a Cloud Map namespace, not routed, reachable only as allowed', () => {
@@ -427,6 +482,26 @@ describe('services', () => {
     expect(maskedTemplate(stack)).toMatchSnapshot();
   });
 
+  test('every route authorizes its callers, service proxy routes included, except the one health route', () => {
+    const { stack: s, api: a } = fullStack();
+    const jwt = ApiAuthorization.jwt({ issuer: 'https://id.example.com', audience: ['web'] });
+    a.addLambdaRoute('Jwt', { path: '/jwt/{proxy+}', handler: itemsFunction(s, 'JwtFn'), authorization: jwt });
+    a.addService('Admin', { image: NGINX, pathPrefix: '/admin', authorization: jwt });
+    const all = Object.values(Template.fromStack(s).findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    expect(all.map((r) => r.RouteKey).sort()).toEqual([
+      'ANY /admin', 'ANY /admin/{proxy+}', 'ANY /jwt/{proxy+}', 'ANY /web', 'ANY /web/{proxy+}', 'GET /health', 'GET /items/{id}',
+    ]);
+    const anonymous = all.filter((r) => r.AuthorizationType === undefined || r.AuthorizationType === 'NONE').map((r) => r.RouteKey);
+    expect(anonymous).toEqual(['GET /health']);
+    for (const r of all.filter((x) => x.RouteKey !== 'GET /health')) {
+      expect({ route: r.RouteKey, type: r.AuthorizationType }).toEqual({ route: r.RouteKey, type: expect.stringMatching(/^(AWS_IAM|JWT)$/) });
+      if (r.AuthorizationType === 'JWT') expect(r.AuthorizerId).toBeDefined();
+    }
+    expect(all.filter((r) => /\{proxy\+\}$/.test(r.RouteKey)).map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+      ['ANY /admin/{proxy+}', 'JWT'], ['ANY /jwt/{proxy+}', 'JWT'], ['ANY /web/{proxy+}', 'AWS_IAM'],
+    ]);
+  });
+
   test('cdk-nag: no unacknowledged finding, and each acknowledgement has a reason', () => {
     const nagApp = fullStack();
     const findings = unacknowledgedNagFindings(nagApp.app).filter((f) => f.path.startsWith('Test/Api'));
@@ -436,7 +511,6 @@ describe('services', () => {
       .flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     expect(reasons.length).toBeGreaterThan(0);
     for (const r of reasons) expect(r.reason.length).toBeGreaterThan(40);
-    expect(app).toBeDefined();
   });
 
   testIfInstalled('cfn-lint', 'the template passes cfn-lint', () => {
@@ -522,6 +596,27 @@ describe('service options', () => {
     expect(td.Metadata.cdk_nag.rules_to_suppress.map((r: any) => r.id)).toContain('AwsSolutions-ECS2');
   });
 
+  test('an image from a private ECR repository: the execution role\'s ecr:GetAuthorizationToken on * is acknowledged with its reason', () => {
+    const { app, stack, api } = apiStack();
+    const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
+    api.addService('Web', { image: ecs.ContainerImage.fromEcrRepository(repo, '1.0'), pathPrefix: '/web' });
+    api.addInternalService('Engine', { image: ecs.ContainerImage.fromEcrRepository(repo, '2.0') });
+    expect(unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/Api'))).toEqual([]);
+    const policies = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy')).filter(([k]) => /ExecutionRoleDefaultPolicy/.test(k));
+    expect(policies).toHaveLength(2);
+    for (const [, p] of policies) {
+      expect(p.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Action: 'ecr:GetAuthorizationToken', Resource: '*' }));
+      expect(p.Metadata.cdk_nag.rules_to_suppress).toContainEqual({ id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.stringMatching(/no resource-level/) });
+    }
+  });
+
+  test('a public registry image: nothing on * in the execution role, and nothing acknowledged for it', () => {
+    const { stack, api } = apiStack();
+    api.addService('Web', { image: NGINX, pathPrefix: '/web' });
+    const [, role] = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Role')).find(([k]) => /WebTaskDefinitionExecutionRole/.test(k))!;
+    expect(JSON.stringify(role.Metadata ?? {})).not.toContain('IAM5');
+  });
+
   test('no autoscaling when maxCapacity equals minCapacity; rule priorities increase per service', () => {
     const { stack, api } = apiStack();
     api.addService('A', { image: NGINX, pathPrefix: '/a', desiredCount: 1, maxCapacity: 1 });
@@ -566,7 +661,13 @@ describe('service options', () => {
 
   test('settings of the load balancer with no service added: a warning at synth', () => {
     const { stack } = apiStack({ waf: true, wafRateLimit: 500 });
-    Annotations.fromStack(stack).hasWarning('/Test/Api', Match.stringLikeRegexp('waf, wafRateLimit .*no service was added'));
+    Annotations.fromStack(stack).hasWarning('/Test/Api', Match.stringLikeRegexp('waf, wafRateLimit .*addService\\(\\) was never called'));
+  });
+
+  test('the same warning with internal services only (they have no load balancer)', () => {
+    const { stack, api } = apiStack({ loadBalancerAccessLogs: false });
+    api.addInternalService('Engine', { image: NGINX });
+    Annotations.fromStack(stack).hasWarning('/Test/Api', Match.stringLikeRegexp('^loadBalancerAccessLogs configure .*internal services have no load balancer'));
   });
 
   test('no warning when the settings are used', () => {
@@ -642,8 +743,10 @@ describe('validation', () => {
       api.addService('A', { image: NGINX, pathPrefix: '/web' });
       api.addService('B', { image: NGINX, pathPrefix: '/web/admin' });
     }, /overlaps the path prefix '\/web'/],
-    ['desiredCount above maxCapacity', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', desiredCount: 5, maxCapacity: 3 }),
-      /desiredCount \(5\) is outside minCapacity..maxCapacity \(5..3\)|minCapacity \(5\) is above maxCapacity \(3\)/],
+    ['desiredCount above maxCapacity', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', desiredCount: 5, minCapacity: 1, maxCapacity: 3 }),
+      /desiredCount \(5\) is outside minCapacity..maxCapacity \(1..3\)/],
+    ['a desiredCount whose default minCapacity is above maxCapacity', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', desiredCount: 5, maxCapacity: 3 }),
+      /minCapacity \(5\) is above maxCapacity \(3\)/],
     ['desiredCount below minCapacity', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', desiredCount: 1, minCapacity: 2, maxCapacity: 4 }),
       /desiredCount \(1\) is outside minCapacity..maxCapacity \(2..4\)/],
     ['minCapacity above maxCapacity', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', desiredCount: 2, minCapacity: 3, maxCapacity: 2 }),
@@ -675,13 +778,13 @@ describe('validation', () => {
   test('tokens are not validated at synth', () => {
     const app = new App();
     const stack = new Stack(app, 'T', { env: ENV });
-    const { Lazy } = jest.requireActual('aws-cdk-lib');
     expect(() => new SecureApi(stack, 'Api', { throttlingRateLimit: Lazy.number({ produce: () => 5 }), wafRateLimit: Lazy.number({ produce: () => 5 }) })).not.toThrow();
   });
 });
 
 describe('the integration test app (integ/integ.secure-api.ts)', () => {
-  // Builds the same stack as the integ test (whose file synthesizes on import).
+  // A stack shaped like the integ test's (whose file synthesizes on import): the API, a Lambda
+  // route, a routed service and a probe granted every route. moto-smoke.test.ts lints the real one.
   function integLikeStack() {
     const app = new App();
     const stack = new Stack(app, 'Integ', { env: { region: 'us-east-1' } });
@@ -707,12 +810,5 @@ describe('the integration test app (integ/integ.secure-api.ts)', () => {
     expect(findings.filter((f) => f.path.startsWith('Integ/Api'))).toEqual([]);
     // The probe's role holds the grant on every route; that wildcard is acknowledged with its reason.
     expect(findings.filter((f) => f.path.startsWith('Integ/Probe') && f.rule.includes('IAM5'))).toEqual([]);
-  });
-
-  test('the probe may invoke every route of this API on $default, and nothing else', () => {
-    const { stack } = integLikeStack();
-    const statements = policyStatements(Template.fromStack(stack)).filter((s) => s.Action === 'execute-api:Invoke');
-    expect(statements).toHaveLength(1);
-    expect(JSON.stringify(statements[0].Resource)).toMatch(/"\/\$default\/\*\/\*"\]\]\}$/);
   });
 });
