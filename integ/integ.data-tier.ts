@@ -4,9 +4,9 @@
  * The probe gets the data tier's settings through `bindToFunction` (plain settings and the
  * secrets' ARNs, read at run time), builds its URLs with the library's runtime helper and answers
  * `SELECT 1` from PostgreSQL and `PING` from Redis, both over TLS. The assertion invokes it and
- * expects `{ postgres: 1, redis: 'PONG' }`.
+ * expects the payload `{"postgres":1,"redis":"PONG"}`.
  */
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { bundleTestAgent } from './integ-helpers';
@@ -41,8 +41,10 @@ dataTier.bindToFunction(probe);
 
 const integ = new IntegTest(app, 'DataTier', { testCases: [stack], regions: ['us-east-1'] });
 
+// The assertion provider hands the function's response over as Lambda returns it: `Payload` is
+// the JSON text of the result, not an object, so it is matched as serialized JSON.
 integ.assertions.invokeFunction({ functionName: probe.functionName })
-  .expect(ExpectedResult.objectLike({ Payload: { postgres: 1, redis: 'PONG' } }))
+  .expect(ExpectedResult.objectLike({ StatusCode: 200, Payload: Match.serializedJson({ postgres: 1, redis: 'PONG' }) }))
   .waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(30) });
 
 app.synth();

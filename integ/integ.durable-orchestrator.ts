@@ -47,20 +47,26 @@ const start = integ.assertions.invokeFunction({
   payload: apiEvent('POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'brief' } },
     { 'idempotency-key': KEY }),
 });
-start.expect(ExpectedResult.objectLike({ Payload: { statusCode: 202, body: Match.stringLikeRegexp(WORKFLOW_ID) } }));
+start.expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson(Match.objectLike({ statusCode: 202, body: Match.stringLikeRegexp(WORKFLOW_ID) })),
+}));
 
 const awaitingApproval = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-awaitingApproval.expect(ExpectedResult.objectLike({ Payload: { statusCode: 200, body: Match.stringLikeRegexp('"awaiting":"approval"') } }))
+awaitingApproval.expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson(Match.objectLike({ statusCode: 200, body: Match.stringLikeRegexp('"awaiting":"approval"') })),
+}))
   .waitForAssertions(poll);
 
 const approve = integ.assertions.invokeFunction({
   functionName: api,
   payload: apiEvent('POST', `/workflows/${WORKFLOW_ID}/approval`, { approved: true, comment: 'integration test' }),
 });
-approve.expect(ExpectedResult.objectLike({ Payload: { statusCode: 200 } }));
+approve.expect(ExpectedResult.objectLike({ Payload: Match.serializedJson(Match.objectLike({ statusCode: 200 })) }));
 
 const succeeded = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-succeeded.expect(ExpectedResult.objectLike({ Payload: { statusCode: 200, body: Match.stringLikeRegexp('"status":"SUCCEEDED"') } }))
+succeeded.expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson(Match.objectLike({ statusCode: 200, body: Match.stringLikeRegexp('"status":"SUCCEEDED"') })),
+}))
   .waitForAssertions(poll);
 
 const report = integ.assertions.awsApiCall('S3', 'getObject', {

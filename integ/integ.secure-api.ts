@@ -6,7 +6,8 @@
  * function, granted the API with `grantInvoke`, makes SigV4-signed calls. The assertions: the
  * health route answers `{"status":"ok"}` without auth; an unsigned call to `/hello` is refused
  * with 403; the probe's signed `GET /hello` gets the function's answer; the probe's signed
- * `GET /web/index.html` gets nginx's page once the service is healthy.
+ * `GET /web/` (route `ANY /web/{proxy+}`, listener rule `/web/*`) gets nginx's index page of
+ * `/web/` once the service is healthy.
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -36,8 +37,10 @@ const hello = new lambda.Function(stack, 'Hello', {
 });
 api.addLambdaRoute('Hello', { path: '/hello', methods: [apigwv2.HttpMethod.GET], handler: hello });
 
-// nginx (multi-arch, ARM64 here) serving a page under /web/ and the /health file the load
-// balancer checks. nginx writes its cache and pid files, so the root filesystem stays writable.
+// nginx (multi-arch, ARM64 here) serving /web/ (its index.html, from /usr/share/nginx/html/web/)
+// and the /health file the load balancer checks. The service receives the full path, prefix
+// included. nginx (as root) writes its cache and pid files under /var, so the root filesystem
+// stays writable here.
 api.addService('Web', {
   image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable-alpine'),
   pathPrefix: '/web',
@@ -79,15 +82,20 @@ const signedHello = integ.assertions.invokeFunction({
   functionName: probe.functionName,
   payload: JSON.stringify({ path: '/hello' }),
 });
-signedHello.expect(ExpectedResult.objectLike({ Payload: { status: 200, body: { message: 'hello from lambda' } } }));
+// The probe's answer reaches the assertion as the JSON text of the result (a Lambda invoke's Payload).
+signedHello.expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson(Match.objectLike({ status: 200, body: Match.objectLike({ message: 'hello from lambda' }) })),
+}));
 
 // Through the VPC link, the load balancer and its WAF to nginx; the first task may take a few
 // minutes to pass its health checks.
 const signedWeb = integ.assertions.invokeFunction({
   functionName: probe.functionName,
-  payload: JSON.stringify({ path: '/web/index.html' }),
+  payload: JSON.stringify({ path: '/web/' }),
 });
-signedWeb.expect(ExpectedResult.objectLike({ Payload: { status: 200, body: Match.stringLikeRegexp(PAGE_MARKER) } }))
+signedWeb.expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson(Match.objectLike({ status: 200, body: Match.stringLikeRegexp(PAGE_MARKER) })),
+}))
   .waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(20) });
 
 health.next(unsigned).next(signedHello).next(signedWeb);
