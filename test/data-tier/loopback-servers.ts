@@ -84,9 +84,22 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals, dir: string): () =
   };
 }
 
+/**
+ * A PostgreSQL server binary: on PATH, or where Debian's `postgresql` package puts it
+ * (`/usr/lib/postgresql/<major>/bin`, not on PATH; the newest major wins).
+ */
+export function postgresBinary(name: 'initdb' | 'postgres'): string | undefined {
+  const onPath = findOnPath(name);
+  if (onPath) return onPath;
+  const root = '/usr/lib/postgresql';
+  if (!fs.existsSync(root)) return undefined;
+  const majors = fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  return majors.map((v) => path.join(root, v, 'bin', name)).find((f) => fs.existsSync(f));
+}
+
 /** Whether the PostgreSQL server binaries are installed. */
 export function postgresInstalled(): boolean {
-  return findOnPath('initdb') !== undefined && findOnPath('postgres') !== undefined;
+  return postgresBinary('initdb') !== undefined && postgresBinary('postgres') !== undefined;
 }
 
 /**
@@ -104,13 +117,13 @@ export async function startPostgres(isReady: (port: number, caFile: string) => P
   fs.chmodSync(key, 0o600);
   if (user) chownTree(dir, user);
   const as = user ? { uid: user.uid, gid: user.gid } : {};
-  execFileSync(findOnPath('initdb')!, ['-D', data, '-U', AWKWARD_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-instructions'],
+  execFileSync(postgresBinary('initdb')!, ['-D', data, '-U', AWKWARD_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-instructions'],
     { ...as, stdio: 'pipe', cwd: dir });
   // TLS only, from loopback only.
   fs.writeFileSync(path.join(data, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
   if (user) fs.chownSync(path.join(data, 'pg_hba.conf'), user.uid, user.gid);
   const port = await freePort();
-  const child = spawn(findOnPath('postgres')!, [
+  const child = spawn(postgresBinary('postgres')!, [
     '-D', data, '-p', String(port), '-k', dir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`,
     '-c', 'fsync=off', '-c', 'shared_buffers=16MB',

@@ -38,7 +38,7 @@ const missing = (bins: string[]) => bins.filter((b) => !findOnPath(b));
 
 const pgMissing = postgresInstalled() ? missing(['openssl']) : missing(['initdb', 'postgres', 'openssl']);
 const describePg = pgMissing.length === 0 ? describe : describe.skip;
-describePg(`PostgreSQL on loopback${pgMissing.length ? ` [skipped: ${pgMissing.join(', ')} not installed on PATH]` : ''}`, () => {
+describePg(`PostgreSQL on loopback${pgMissing.length ? ` [skipped: ${pgMissing.join(', ')} not installed (on PATH or in /usr/lib/postgresql/*/bin)]` : ''}`, () => {
   let server: LoopbackServer;
   const pgEnv = () => ({ PGHOST: '127.0.0.1', PGPORT: String(server.port), PGDATABASE: 'postgres', PGSSLMODE: 'verify-full', PGSSLROOTCERT: server.caFile, REDIS_HOST: 'unused' });
 
