@@ -17,7 +17,7 @@ import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, METRIC_NAMESPACE, METRICS } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
-import { flattenReference, grantScoped } from '../private/grants';
+import { flattenReference, grantKeyEncryptDecrypt, grantScoped } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
 import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
@@ -508,7 +508,7 @@ export class DurableOrchestrator extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
       resources: [this.table.tableArn, ...[TABLE.statusIndex, TABLE.updatedIndex].map((i) => `${this.table.tableArn}/index/${i.name}`)],
     });
-    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
+    if (this.table.encryptionKey) grantKeyEncryptDecrypt(this.table.encryptionKey, grantee, 'the workflow table');
   }
 
   /** Objects under one prefix of the artifact bucket. */
@@ -521,7 +521,7 @@ export class DurableOrchestrator extends Construct {
     });
     const key = this.artifactBucket.encryptionKey;
     if (key) {
-      if (actions.some((a) => a.startsWith('s3:Put'))) key.grantEncryptDecrypt(grantee);
+      if (actions.some((a) => a.startsWith('s3:Put'))) grantKeyEncryptDecrypt(key, grantee, 'the artifact bucket');
       else key.grantDecrypt(grantee);
     }
   }
