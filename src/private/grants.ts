@@ -58,7 +58,7 @@ export function grantKeyEncryptDecrypt(key: kms.IKey, grantee: iam.IGrantable, w
   const grant = key.grantEncryptDecrypt(grantee);
   const holder = principalConstruct(grantee.grantPrincipal);
   if (holder) {
-    const reason = `kms:ReEncrypt* and kms:GenerateDataKey* are the variants (ReEncryptFrom/To, GenerateDataKey, GenerateDataKeyWithoutPlaintext) ` +
+    const reason = 'kms:ReEncrypt* and kms:GenerateDataKey* are the variants (ReEncryptFrom/To, GenerateDataKey, GenerateDataKeyWithoutPlaintext) ' +
       `that reading and writing ${what} through its customer managed key calls; the statement names that one key and no other.`;
     acknowledgeFindings(holder, ['kms:ReEncrypt*', 'kms:GenerateDataKey*'].map((a) => ({ id: `AwsSolutions-IAM5[Action::${a}]`, reason })));
   }
