@@ -213,7 +213,10 @@ export class DurableOrchestrator extends Construct {
   public readonly eventArchive: events.Archive;
   /** The HTTP API that holds the routes: its own, or the `SecureApi`'s when `api` is given. */
   public readonly httpApi: apigwv2.HttpApi;
-  /** Alarms on failed workflows, handler errors and throttles. */
+  /**
+   * Alarms on failed workflows, handler errors and throttles, and 5xx answers of the API (with
+   * `api`, of the whole `SecureApi`: its metrics do not tell the routes apart).
+   */
   public readonly alarms: cloudwatch.Alarm[];
   /** The dashboard; absent unless `dashboard` is true. */
   public readonly dashboard?: cloudwatch.Dashboard;
@@ -312,16 +315,25 @@ export class DurableOrchestrator extends Construct {
           `in ${Stack.of(this).node.path}; the routes and the callback URL would refer to each other across stacks (a cycle). ` +
           'Create the orchestrator in the SecureApi\'s stack');
       }
-      this.httpApi = props.api.httpApi;
-      // SecureApi.url ends in '/'; the runtime wants no trailing slash.
-      this.apiBaseUrl = this.apiBasePath ? `${props.api.url}${this.apiBasePath.slice(1)}` : props.api.url;
-      const routeId = `${Names.uniqueId(this)}Route`;
-      routes.forEach((route, i) => props.api!.addLambdaRoute(`${routeId}${i}`, {
-        path: `${this.apiBasePath}${route.path}`,
-        methods: [route.method],
-        handler: this.apiFunction,
-        authorization: ApiAuthorization.iam(),
-      }));
+      const shared = props.api;
+      this.httpApi = shared.httpApi;
+      // SecureApi.url ends in '/'; apiUrl and the callback URL end in none (nor does the normalized base path).
+      this.apiBaseUrl = `${shared.url.replace(/\/$/, '')}${this.apiBasePath}`;
+      for (const route of routes) {
+        const path = `${this.apiBasePath}${route.path}`;
+        try {
+          // Ids from the route itself (not its position), so that a route added later replaces nothing.
+          shared.addLambdaRoute(`${Names.uniqueId(this)}${path.replace(/[^A-Za-z0-9]/g, '')}`, {
+            path,
+            methods: [route.method],
+            handler: this.apiFunction,
+            authorization: ApiAuthorization.iam(),
+          });
+        } catch (e) {
+          throw new Error(`DurableOrchestrator ${this.node.path}: cannot put ${route.method} ${path} on ${shared.node.path}: ` +
+            `${(e as Error).message}. Give each orchestrator on a shared SecureApi its own apiBasePath, outside the services' path prefixes`);
+        }
+      }
     } else {
       this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
         description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
@@ -418,7 +430,7 @@ export class DurableOrchestrator extends Construct {
     });
 
     // ---- Alarms and dashboard ---------------------------------------------------------------
-    this.alarms = this.createAlarms();
+    this.alarms = this.createAlarms(props.api);
     if (props.dashboard) this.dashboard = this.createDashboard();
 
     this.acknowledge(props);
@@ -589,7 +601,7 @@ export class DurableOrchestrator extends Construct {
     return bucket;
   }
 
-  private createAlarms(): cloudwatch.Alarm[] {
+  private createAlarms(sharedApi: SecureApi | undefined): cloudwatch.Alarm[] {
     const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => new cloudwatch.Alarm(this, id, {
       metric,
       threshold: 1,
@@ -605,7 +617,11 @@ export class DurableOrchestrator extends Construct {
       alarm('ControllerThrottlesAlarm', this.controllerFunction.metricThrottles(period), 'The durable controller was throttled'),
       alarm('ApiErrorsAlarm', this.apiFunction.metricErrors(period), 'The API handler raised errors'),
       alarm('ApiThrottlesAlarm', this.apiFunction.metricThrottles(period), 'The API handler was throttled'),
-      alarm('Api5xxAlarm', this.httpApi.metricServerError(period), 'The HTTP API answered 5xx'),
+      // HTTP API metrics have no per-route dimension (without paid detailed metrics): on a shared
+      // SecureApi this alarm counts the 5xx answers of every route, the other routes' too.
+      alarm('Api5xxAlarm', this.httpApi.metricServerError(period), sharedApi
+        ? `The shared SecureApi ${sharedApi.node.path} answered 5xx on one of its routes (this orchestrator's or another's)`
+        : 'The HTTP API answered 5xx'),
     ];
   }
 
@@ -705,6 +721,10 @@ function validateProps(props: DurableOrchestratorProps): void {
 /** `/a/b` (leading slash, none trailing) or '' for the root; the runtime strips it from request paths. */
 function normalizeApiBasePath(basePath: string | undefined): string {
   if (basePath === undefined) return '';
+  if (Token.isUnresolved(basePath)) {
+    throw new Error('DurableOrchestrator: apiBasePath must be known at synth (it is part of every route key and of the callback URL); ' +
+      'give a literal such as \'/research\', not a token or parameter');
+  }
   const trimmed = basePath.replace(/\/+$/, '');
   if (trimmed === '') return '';
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed)) {

@@ -164,23 +164,30 @@ class Api {
   public async handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
     const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
     const path = routePath(event, this.basePath);
+    /** The path as the caller sent it (base path included), for messages. */
+    const requestPath = routePath(event, '');
     try {
-      const matching = this.routes.filter((r) => r.pattern.test(path));
+      // Under a base path, a request outside it is none of ours, even if the rest looks like a route.
+      const outside = this.basePath !== '' && requestPath !== this.basePath && !requestPath.startsWith(`${this.basePath}/`);
+      const matching = outside ? [] : this.routes.filter((r) => r.pattern.test(path));
       if (matching.length === 0) {
-        throw notFound(`no route for ${method} ${path}; routes are POST /workflows, GET /workflows, GET /workflows/{id}, ` +
-          'POST /workflows/{id}/approval, POST /workflows/{id}/cancel, POST /callbacks/{callback_id}, POST /callbacks/{callback_id}/heartbeat');
+        // Paths as the caller sees them: under the base path on a shared API.
+        const b = this.basePath;
+        throw notFound(`no route for ${method} ${requestPath}; routes are POST ${b}/workflows, GET ${b}/workflows, ` +
+          `GET ${b}/workflows/{id}, POST ${b}/workflows/{id}/approval, POST ${b}/workflows/{id}/cancel, POST ${b}/callbacks/{callback_id}, ` +
+          `POST ${b}/callbacks/{callback_id}/heartbeat`);
       }
       const route = matching.find((r) => r.method === method);
       if (!route) {
         const allowed = matching.map((r) => r.method).join(', ');
-        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, { allow: allowed });
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${requestPath}; use ${allowed}`, { allow: allowed });
       }
       let params: string[];
       try {
         params = route.pattern.exec(path)!.slice(1).map(decodeURIComponent);
       } catch (e) {
         if (!(e instanceof URIError)) throw e;
-        throw notFound(`nothing is found at ${path}: the path is not valid percent-encoding (encode ids with encodeURIComponent)`);
+        throw notFound(`nothing is found at ${requestPath}: the path is not valid percent-encoding (encode ids with encodeURIComponent)`);
       }
       return await route.handle({ event, params, headers: lowerCaseHeaders(event.headers) });
     } catch (e) {
@@ -247,7 +254,7 @@ class Api {
         ? `Workflow accepted; its first step '${first.name}' ${first.type === 'agent' ? `goes to agent '${first.agent}'` : 'starts now'}`
         : `Workflow ${current.workflowId} was already started with this Idempotency-Key; it is ${current.status}`,
       ...(created ? {} : { idempotent_replay: true }),
-      links: { self: `/workflows/${current.workflowId}` },
+      links: { self: `${this.basePath}/workflows/${current.workflowId}` },
     });
   }
 

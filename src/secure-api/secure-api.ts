@@ -326,7 +326,7 @@ export class SecureApi extends Construct {
     // The only anonymous route of the API, unless a route asks for ApiAuthorization.none().
     const health = new HealthCheck(this, 'Health', { logRetention: this.logRetention });
     this.healthFunction = health.function;
-    const [healthRoute] = this.addRoute('Health', this.healthPath, [apigwv2.HttpMethod.GET],
+    const [healthRoute] = this.addRoute('AnonymousHealth', this.healthPath, [apigwv2.HttpMethod.GET],
       new HttpLambdaIntegration('HealthIntegration', this.healthFunction), ApiAuthorization.none(), undefined, { health: true });
     acknowledgeFindings(healthRoute, [{
       id: 'AwsSolutions-APIG4',
@@ -391,6 +391,8 @@ export class SecureApi extends Construct {
    * Routes `path` (one route per method) to a Lambda function. Calls with the same function
    * share one integration, so one function can answer several routes.
    *
+   * @param id the prefix of the routes' ids (`<id><METHOD>Route`, one per method), unique per call
+   * @param options the path, methods, function and authorization of the routes
    * @returns the routes created, one per method
    */
   public addLambdaRoute(id: string, options: SecureApiLambdaRouteOptions): apigwv2.HttpRoute[] {
@@ -583,7 +585,9 @@ export class SecureApi extends Construct {
       throw new Error(`SecureApi: ${what} sets authorizationScopes, which only JWT authorization checks; its authorization is ` +
         `${authorization.description}`);
     }
-    const constructId = (method: apigwv2.HttpMethod) => methods.length === 1 ? `${id}Route` : `${id}${method}Route`;
+    // The method is always in the id: adding a method to a call later must not rename (and so
+    // replace) the routes it already made, as a new route with an existing key fails to deploy.
+    const constructId = (method: apigwv2.HttpMethod) => `${id}${method}Route`;
     for (const method of methods) {
       const key = `${method} ${path}`;
       if (this.routes.has(key)) throw new Error(`SecureApi: ${what}: the route '${key}' was already added`);

@@ -1,5 +1,6 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { researchWorkflow, testAgentFunction } from './fixtures';
@@ -67,6 +68,40 @@ describe('DurableOrchestrator on a SecureApi', () => {
     expect(JSON.stringify(stack.resolve(orchestrator.apiUrl))).toBe(url);
   });
 
+  test('at the root of the API, the callback URL and apiUrl are the API URL without its trailing slash', () => {
+    const { stack, orchestrator } = sharedApiStack();
+    const env = envOf(Template.fromStack(stack), /HTTP API and agent callbacks/);
+    expect(env.API_BASE_PATH).toBeUndefined();
+    const url = JSON.stringify(stack.resolve(env.CALLBACK_BASE_URL));
+    expect(url).toMatch(/execute-api/);
+    // Before: ...{"Ref":"AWS::URLSuffix"},"/"]]}, and agents were told https://host//callbacks/...
+    expect(url).toMatch(/\{"Ref":"AWS::URLSuffix"\}\]\]\}$/);
+    expect(JSON.stringify(stack.resolve(orchestrator.apiUrl))).toBe(url);
+  });
+
+  test('with a custom domain (and the execute-api endpoint off), agents call back through the domain, under the base path', () => {
+    const { stack, orchestrator } = sharedApiStack({ apiBasePath: '/research' }, (s) => new SecureApi(s, 'Api', {
+      domain: { domainName: 'api.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc') },
+      disableExecuteApiEndpoint: true,
+    }));
+    const env = envOf(Template.fromStack(stack), /HTTP API and agent callbacks/);
+    expect(env.CALLBACK_BASE_URL).toBe('https://api.example.com/research');
+    expect(orchestrator.apiUrl).toBe('https://api.example.com/research');
+  });
+
+  test('route logical ids come from the route, not from its position in the list', () => {
+    const { stack } = sharedApiStack({ apiBasePath: '/research' });
+    const routes = Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'POST /research/workflows/{id}/approval' } });
+    expect(Object.keys(routes)).toEqual([expect.stringMatching(/^ApiTestOrchestrator[A-F0-9]{8}researchworkflowsidapprovalPOSTRoute[A-F0-9]{8}$/)]);
+  });
+
+  test('the 5xx alarm says that it counts every route of the shared API', () => {
+    const { stack } = sharedApiStack({ apiBasePath: '/research' });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'The shared SecureApi Test/Api answered 5xx on one of its routes (this orchestrator\'s or another\'s)',
+    });
+  });
+
   test('grants name the routes under the base path', () => {
     const { stack, orchestrator } = sharedApiStack({ apiBasePath: '/research' });
     const role = new iam.Role(stack, 'Reviewer', { assumedBy: new iam.AccountRootPrincipal() });
@@ -86,6 +121,23 @@ describe('DurableOrchestrator on a SecureApi', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /research/workflows' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /reports/workflows' });
+  });
+
+  test('two orchestrators with the same id in different scopes share one API under different base paths', () => {
+    const { stack, api } = sharedApiStack({ apiBasePath: '/research' });
+    const team = new Construct(stack, 'Team');
+    new DurableOrchestrator(team, 'Orchestrator', {
+      workflow: researchWorkflow(), agents: agentsIn(team, 'team'), api, apiBasePath: '/team/research',
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1 + 2 * ROUTES.length);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /team/research/callbacks/{callbackId}' });
+  });
+
+  test('two orchestrators at the same base path are refused with the route and the fix', () => {
+    const { stack, api } = sharedApiStack();
+    expect(() => new DurableOrchestrator(stack, 'Second', { workflow: researchWorkflow(), agents: agentsIn(stack, 'second'), api }))
+      .toThrow(/DurableOrchestrator Test\/Second: cannot put POST \/workflows on Test\/Api: .*'POST \/workflows' was already added\. Give each orchestrator on a shared SecureApi its own apiBasePath/);
   });
 
   test('cdk-nag: no unacknowledged finding on the orchestrator or the API', () => {
@@ -113,6 +165,11 @@ describe('DurableOrchestrator api validation', () => {
 
   test.each(['research', '/a b', '/{id}', '/research//x'])('apiBasePath %s is refused', (basePath) => {
     expect(() => sharedApiStack({ apiBasePath: basePath })).toThrow(/apiBasePath must be plain path segments starting with '\/'/);
+  });
+
+  test('apiBasePath given as a token is refused: route keys need it at synth', () => {
+    expect(() => sharedApiStack({ apiBasePath: Lazy.string({ produce: () => '/research' }) }))
+      .toThrow(/apiBasePath must be known at synth .* give a literal such as '\/research', not a token/);
   });
 
   test('an api in another stack', () => {

@@ -91,6 +91,17 @@ describe('Lambda routes', () => {
     t.resourceCountIs('AWS::ApiGatewayV2::Integration', 2);
   });
 
+  test('a route keeps its logical id when its call gains a method (a renamed route would be a second route with the same key)', () => {
+    const logicalIdOf = (methods: apigwv2.HttpMethod[], key: string) => {
+      const { stack, api } = apiStack();
+      api.addLambdaRoute('Items', { path: '/items', methods, handler: itemsFunction(stack) });
+      return Object.keys(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: key } }));
+    };
+    const alone = logicalIdOf([apigwv2.HttpMethod.GET], 'GET /items');
+    expect(alone).toEqual([expect.stringMatching(/^ApiItemsGETRoute/)]);
+    expect(logicalIdOf([apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST], 'GET /items')).toEqual(alone);
+  });
+
   test('methods default to ANY', () => {
     const { stack, api } = apiStack();
     api.addLambdaRoute('Files', { path: '/files/{proxy+}', handler: itemsFunction(stack) });
