@@ -111,7 +111,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/'],
   npmignoreEnabled: true,
-  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/rosetta/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/rosetta/', '/agents/*/test/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
 
   // GitHub.
   githubOptions: { mergify: false, pullRequestLintOptions: { semanticTitle: true } },
