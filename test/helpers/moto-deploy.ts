@@ -23,6 +23,12 @@ export interface MotoDeployment {
   readonly resources: StackResource[];
 }
 
+/** One line naming what a smoke deployment created and what moto could not (for the test output). */
+export function deploymentSummary(stackName: string, deployment: MotoDeployment): string {
+  const skipped = Object.entries(deployment.skipped).map(([t, ids]) => `${t} x${ids.length}`).join(', ') || 'none';
+  return `moto smoke deploy (${stackName}): ${deployment.resources.length} resources created; skipped ${skipped}\n`;
+}
+
 /**
  * Deploys a synthesized stack (a cloud assembly folder) to moto_server the way the CDK CLI
  * would: publishes its file assets to the bootstrap bucket, sets the bootstrap version

@@ -1,12 +1,14 @@
 /**
  * The composed platform of integ/integ.agent-platform.ts (seed 002 rebuilt from the four
  * constructs): it passes the cdk-nag packs and cfn-lint, and the pieces are wired to each other
- * the way the seed wired them by hand.
+ * the way the seed wired them by hand, and the assertions of its integration test can pass.
  */
+import * as fs from 'fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { agentPlatform } from '../../integ/agent-platform-app';
 import { cfnLint } from '../helpers/cfn-lint';
+import { lambdaInvokeAssertions, synthIntegApp, testWorkflowAssertions } from '../helpers/integ-app';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 import { testIfInstalled } from '../helpers/tools';
 
@@ -58,4 +60,11 @@ describe('the agent platform (seed 002 composed)', () => {
   testIfInstalled('cfn-lint', 'the template passes cfn-lint', () => {
     expect(cfnLint(template.toJSON())).toEqual([]);
   }, 120_000);
+
+  describe('its integration test (integ/integ.agent-platform.ts)', () => {
+    let dir: string | undefined;
+    const outdir = () => (dir ??= synthIntegApp('integ/integ.agent-platform.ts'));
+    afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+    testWorkflowAssertions(() => lambdaInvokeAssertions(outdir(), 'assertions'), '/research');
+  });
 });
