@@ -90,15 +90,15 @@ export function lintIntegTemplates(outdir: string, ignore: string[] = []): Array
 }
 
 /** What the API handler answers, by method and path, in a run that goes as planned. */
-function plannedAnswer(workflowId: string, method: string, path: string): unknown {
+function plannedAnswer(workflowId: string, method: string, route: string): unknown {
   const headers = { 'content-type': 'application/json' };
-  if (method === 'POST' && /\/workflows$/.test(path)) {
+  if (method === 'POST' && /\/workflows$/.test(route)) {
     return { statusCode: 202, headers, body: JSON.stringify({ workflow_id: workflowId, status: 'PENDING', awaiting: 'agent' }) };
   }
-  if (method === 'POST' && path.endsWith('/approval')) {
+  if (method === 'POST' && route.endsWith('/approval')) {
     return { statusCode: 200, headers, body: JSON.stringify({ workflow_id: workflowId, status: 'RUNNING', decision: 'approved' }) };
   }
-  throw new Error(`no planned answer for ${method} ${path}`);
+  throw new Error(`no planned answer for ${method} ${route}`);
 }
 
 /**
@@ -112,9 +112,9 @@ function plannedAnswer(workflowId: string, method: string, path: string): unknow
  * @param basePath the orchestrator's `apiBasePath`, '' at the root
  */
 export function testWorkflowAssertions(assertions: () => InvokeAssertion[], basePath: string): void {
-  const request = (a: InvokeAssertion) => ({ method: a.event.requestContext.http.method as string, path: a.event.rawPath as string });
+  const request = (a: InvokeAssertion) => ({ method: a.event.requestContext.http.method as string, route: a.event.rawPath as string });
   const workflowId = (): string => {
-    const start = assertions().find((a) => request(a).method === 'POST' && request(a).path === `${basePath}/workflows`);
+    const start = assertions().find((a) => request(a).method === 'POST' && request(a).route === `${basePath}/workflows`);
     if (!start) throw new Error(`no assertion starts a workflow with POST ${basePath}/workflows`);
     return /wf-[0-9a-f]{32}/.exec(start.expected)![0];
   };
@@ -124,9 +124,9 @@ export function testWorkflowAssertions(assertions: () => InvokeAssertion[], base
     const writes = assertions().filter((a) => request(a).method === 'POST');
     expect(writes.length).toBeGreaterThan(0);
     for (const a of writes) {
-      const { method, path } = request(a);
-      expect(path.startsWith(`${basePath}/workflows`)).toBe(true);
-      expect(await judgeAssertion(a.expected, invokeResponse(plannedAnswer(workflowId(), method, path)))).toEqual(success);
+      const { method, route } = request(a);
+      expect(route.startsWith(`${basePath}/workflows`)).toBe(true);
+      expect(await judgeAssertion(a.expected, invokeResponse(plannedAnswer(workflowId(), method, route)))).toEqual(success);
       const refused = { statusCode: 403, headers: {}, body: JSON.stringify({ error: 'forbidden', message: 'no' }) };
       expect((await judgeAssertion(a.expected, invokeResponse(refused))).failed).toBe(true);
     }
