@@ -25,8 +25,7 @@ describe('integ.durable-orchestrator', () => {
       }
       // moto's CloudFormation has no API Gateway v2, alarms, aliases, bucket policies or custom
       // resources; those are covered by cfn-lint and the snapshot. Say what was left out.
-      process.stdout.write(`moto smoke deploy: ${deployment.resources.length} resources created; skipped ` +
-        `${Object.entries(deployment.skipped).map(([t, ids]) => `${t} x${ids.length}`).join(', ')}\n`);
+      process.stdout.write(deploymentSummary('cdkda-durable-orchestrator', deployment));
       for (const core of ['AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::S3::Bucket', 'AWS::IAM::Policy']) {
         expect(deployment.skipped[core]).toBeUndefined();
       }

@@ -28,8 +28,7 @@ describe('integ.secure-api', () => {
       }
       // moto's CloudFormation has no API Gateway v2, WAFv2, autoscaling or custom resources; those
       // are covered by the template assertions, cfn-lint and the snapshot. Say what was left out.
-      process.stdout.write(`moto smoke deploy (${STACK}): ${deployment.resources.length} resources created; skipped ` +
-        `${Object.entries(deployment.skipped).map(([t, ids]) => `${t} x${ids.length}`).join(', ') || 'none'}\n`);
+      process.stdout.write(deploymentSummary(STACK, deployment));
       for (const core of ['AWS::ECS::Service', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::Lambda::Function', 'AWS::S3::Bucket']) {
         expect(deployment.skipped[core]).toBeUndefined();
       }
