@@ -53,3 +53,15 @@ export const ENV = {
  * agents: { <name>: { kind, localCommand? } } }`. The local server reads it from a synthesized app.
  */
 export const LOCAL_METADATA_KEY = 'cdk-durable-agents';
+
+/**
+ * A base path for the API's routes as both sides use it: `/a/b` (plain segments, a leading slash,
+ * none trailing), '' for the root; `undefined` when `basePath` is not plain segments starting
+ * with '/'. The construct checks what the user gives with it; the API handler reads the result from
+ * `API_BASE_PATH`.
+ */
+export function normalizeBasePath(basePath: string): string | undefined {
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return /^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed) ? trimmed : undefined;
+}

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { AgentDispatchConfig, AgentDispatchKind, IDispatchableAgent } from './agent-target';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, METRIC_NAMESPACE, METRICS } from '../contract/status';
-import { ENV, LOCAL_METADATA_KEY, TABLE } from '../contract/table';
+import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
@@ -232,6 +232,7 @@ export class DurableOrchestrator extends Construct {
   constructor(scope: Construct, id: string, props: DurableOrchestratorProps) {
     super(scope, id);
     validateProps(props);
+    this.apiBasePath = apiBasePathOf(props.apiBasePath);
 
     const agentNames = props.agents.map((a) => a.agentName);
     const definitionJson = props.workflow.toJson(agentNames);
@@ -307,7 +308,6 @@ export class DurableOrchestrator extends Construct {
     this.apiFunction = api.function;
 
     // ---- API -------------------------------------------------------------------------------
-    this.apiBasePath = normalizeApiBasePath(props.apiBasePath);
     const routes = [...START_ROUTES, ...READ_ROUTES, ...APPROVE_ROUTES, ...CALLBACK_ROUTES];
     if (props.api) {
       if (Stack.of(props.api) !== Stack.of(this)) {
@@ -711,7 +711,6 @@ function validateProps(props: DurableOrchestratorProps): void {
     throw new Error(`DurableOrchestrator: apiBasePath '${props.apiBasePath}' places the routes on a shared SecureApi; ` +
       'pass that SecureApi as api, or leave apiBasePath unset');
   }
-  normalizeApiBasePath(props.apiBasePath);
   if (props.artifactBucket && (props.artifactVersioning !== undefined || props.artifactTransitionAfter !== undefined)) {
     throw new Error('DurableOrchestrator: artifactVersioning and artifactTransitionAfter configure the bucket the orchestrator creates; ' +
       'with artifactBucket, configure your bucket yourself and leave them unset');
@@ -719,18 +718,17 @@ function validateProps(props: DurableOrchestratorProps): void {
 }
 
 /** `/a/b` (leading slash, none trailing) or '' for the root; the runtime strips it from request paths. */
-function normalizeApiBasePath(basePath: string | undefined): string {
+function apiBasePathOf(basePath: string | undefined): string {
   if (basePath === undefined) return '';
   if (Token.isUnresolved(basePath)) {
     throw new Error('DurableOrchestrator: apiBasePath must be known at synth (it is part of every route key and of the callback URL); ' +
       'give a literal such as \'/research\', not a token or parameter');
   }
-  const trimmed = basePath.replace(/\/+$/, '');
-  if (trimmed === '') return '';
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed)) {
+  const normalized = normalizeBasePath(basePath);
+  if (normalized === undefined) {
     throw new Error(`DurableOrchestrator: apiBasePath must be plain path segments starting with '/', such as '/research', got '${basePath}'`);
   }
-  return trimmed;
+  return normalized;
 }
 
 function seconds(d: Duration | undefined): number | undefined {

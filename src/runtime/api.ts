@@ -16,6 +16,7 @@ import { getPath, requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
 import { ALL_STATUSES, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, WorkflowStatus } from '../contract/status';
+import { ENV, normalizeBasePath } from '../contract/table';
 
 export interface ApiOptions {
   readonly definition: WorkflowDefinitionDocument;
@@ -149,7 +150,11 @@ class Api {
     for (const s of allSteps(options.definition.steps)) if (s.type === 'agent') this.agentOf.set(s.name, s.agent);
     this.required = requiredInputFields(options.definition);
     this.retentionDays = options.stateRetentionDays ?? 14;
-    this.basePath = normalizeBasePath(options.basePath);
+    const basePath = normalizeBasePath(options.basePath ?? '');
+    if (basePath === undefined) {
+      throw new Error(`the API base path '${options.basePath}' (${ENV.apiBasePath}) is not plain path segments starting with '/', such as /research`);
+    }
+    this.basePath = basePath;
     this.routes = [
       { method: 'POST', pattern: /^\/workflows$/, handle: (r) => this.startWorkflow(r) },
       { method: 'GET', pattern: /^\/workflows$/, handle: (r) => this.listWorkflows(r) },
@@ -456,16 +461,6 @@ function routePath(event: APIGatewayProxyEventV2, basePath: string): string {
   if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
   if (basePath && (path === basePath || path.startsWith(`${basePath}/`))) path = path.slice(basePath.length) || '/';
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-
-/** A base path as `/a/b` (leading slash, none trailing), or '' for the root. */
-export function normalizeBasePath(basePath: string | undefined): string {
-  const trimmed = (basePath ?? '').trim().replace(/\/+$/, '');
-  if (trimmed === '') return '';
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed.startsWith('/') ? trimmed : `/${trimmed}`)) {
-    throw new Error(`the API base path '${basePath}' is not a path of plain segments such as /research`);
-  }
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
 function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string> {

@@ -3,8 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { researchDefinition } from './fixtures';
+import { normalizeBasePath } from '../../src/contract/table';
 import { LocalArtifactStore, LocalWorkflowStore } from '../../src/runtime/adapters/local';
-import { createApi, normalizeBasePath } from '../../src/runtime/api';
+import { createApi } from '../../src/runtime/api';
 import type { DurableControl } from '../../src/runtime/ports';
 import { RecordingTelemetry } from '../../src/runtime/telemetry';
 
@@ -25,7 +26,7 @@ describe('an API mounted under a base path (a shared SecureApi)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-base-'));
   const started: string[] = [];
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const api = createApi({
+  const options = {
     definition: researchDefinition(),
     ports: {
       store: new LocalWorkflowStore(),
@@ -34,8 +35,8 @@ describe('an API mounted under a base path (a shared SecureApi)', () => {
       durable: { start: async (id: string) => { started.push(id); } } as unknown as DurableControl,
     },
     telemetry: new RecordingTelemetry(),
-    basePath: '/research/',
-  });
+  };
+  const api = createApi({ ...options, basePath: '/research/' });
 
   test('routes /research/workflows as /workflows', async () => {
     const res = await api(event('GET', '/research/workflows'));
@@ -70,11 +71,14 @@ describe('an API mounted under a base path (a shared SecureApi)', () => {
   });
 
   test('a base path is normalized, and one that is not plain segments is refused', () => {
-    expect(normalizeBasePath(undefined)).toBe('');
+    expect(normalizeBasePath('')).toBe('');
     expect(normalizeBasePath('/')).toBe('');
-    expect(normalizeBasePath('research/')).toBe('/research');
+    expect(normalizeBasePath('/research/')).toBe('/research');
     expect(normalizeBasePath('/a/b')).toBe('/a/b');
-    expect(() => normalizeBasePath('/a b')).toThrow(/not a path of plain segments/);
-    expect(() => normalizeBasePath('/{id}')).toThrow(/not a path of plain segments/);
+    for (const bad of ['research', '/a b', '/{id}', '/a//b']) expect(normalizeBasePath(bad)).toBeUndefined();
+  });
+
+  test('the API handler refuses a base path in its configuration that is not plain segments, naming the variable', () => {
+    expect(() => createApi({ ...options, basePath: '/a b' })).toThrow(/the API base path '\/a b' \(API_BASE_PATH\) is not plain path segments/);
   });
 });
