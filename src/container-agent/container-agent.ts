@@ -12,7 +12,9 @@ import { ENVELOPE_ENV } from '../contract/agents';
 import { LIMITS } from '../contract/definition';
 import { AgentDispatchConfig, AgentDispatchKind, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
 import { grantScoped } from '../private/grants';
+import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
+import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
 /** Properties of a {@link ContainerAgent}. */
 export interface ContainerAgentProps {
@@ -144,7 +146,8 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     } else {
       const options = compute._fargate ?? {};
       const cluster = options.cluster ?? new ecs.Cluster(this, 'Cluster', {
-        vpc: options.vpc ?? this.createVpc(),
+        // A VPC of its own for a small setup; pass a cluster (or a VPC) to share one between agents.
+        vpc: options.vpc ?? flowLoggedVpc(this, { subnetConfiguration: publicAndPrivateSubnets('agents'), natGateways: 1, flowLogRetention: logs.RetentionDays.ONE_MONTH }),
         containerInsightsV2: ecs.ContainerInsights.ENABLED,
       });
       const taskRole = new iam.Role(this, 'TaskRole', {
@@ -182,8 +185,8 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       this.grantPrincipal = taskRole;
       acknowledgeFindings(this, [
         { id: 'AwsSolutions-ECS2', reason: 'Only non-secret settings (the agent name and the user\'s plain environment) are environment variables; secrets go through `secrets`.' },
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no resource-level permissions.' },
       ]);
+      acknowledgeImagePullToken(taskDefinition);
     }
   }
 
@@ -215,22 +218,4 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     };
   }
 
-  /** A VPC of its own, for a small setup; pass a cluster (or a VPC) to share one between agents. */
-  private createVpc(): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'agents', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-      ],
-    });
-    vpc.addFlowLog('FlowLogs', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      })),
-    });
-    return vpc;
-  }
 }

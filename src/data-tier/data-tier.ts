@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { DatabaseKind, DataTierProfile } from './data-tier-profile';
 import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from './settings';
 import { acknowledgeFindings, NagFinding } from '../private/nag';
+import { flowLoggedVpc } from '../private/vpc';
 
 /** Properties of an {@link EphemeralDataTier}. Every profile value can be overridden here. */
 export interface EphemeralDataTierProps {
@@ -477,14 +478,7 @@ export class EphemeralDataTier extends Construct {
         { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
       ]
       : [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }];
-    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways, subnetConfiguration });
-    vpc.addFlowLog('FlowLogs', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      })),
-    });
-    return vpc;
+    return flowLoggedVpc(this, { subnetConfiguration, natGateways, flowLogRetention: logs.RetentionDays.ONE_MONTH });
   }
 
   private validateSubnets(multiAz: boolean, props: EphemeralDataTierProps): void {

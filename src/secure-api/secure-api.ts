@@ -21,7 +21,9 @@ import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOpti
 import { SecureApiServiceParts } from './service-parts';
 import { grantScoped } from '../private/grants';
 import { HealthCheck } from '../private/health-check';
+import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
+import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
 /** A custom domain of a `SecureApi`. */
 export interface SecureApiDomainProps {
@@ -647,7 +649,8 @@ export class SecureApi extends Construct {
   }
 
   private network(): { vpc: ec2.IVpc; cluster: ecs.ICluster } {
-    if (!this._vpc) this._vpc = this.createVpc();
+    // Two AZs, public subnets for the NAT gateway, private subnets for the services, flow logs.
+    if (!this._vpc) this._vpc = flowLoggedVpc(this, { subnetConfiguration: publicAndPrivateSubnets('services'), natGateways: 1, flowLogRetention: this.logRetention });
     if (!this._cluster) {
       this._cluster = new ecs.Cluster(this, 'Cluster', { vpc: this._vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     }
@@ -864,7 +867,7 @@ export class SecureApi extends Construct {
       scaling = service.autoScaleTaskCount({ minCapacity, maxCapacity });
       scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: options.targetCpuUtilizationPercent ?? 70 });
     }
-    acknowledgeEcrAuthorization(taskDefinition);
+    acknowledgeImagePullToken(taskDefinition);
     if (options.environment && Object.keys(options.environment).length > 0) {
       acknowledgeFindings(taskDefinition, [{
         id: 'AwsSolutions-ECS2',
@@ -875,24 +878,6 @@ export class SecureApi extends Construct {
     return { service, taskDefinition, containerName, containerPort, logGroup, scaling };
   }
 
-  /** A VPC for the services: two AZs, public subnets for the NAT gateway, private subnets, flow logs. */
-  private createVpc(): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'services', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-      ],
-    });
-    vpc.addFlowLog('FlowLogs', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', {
-        retention: this.logRetention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      })),
-    });
-    return vpc;
-  }
 }
 
 /** What `createFargateService` built: the parts of a service, and its autoscaling when it scales. */
@@ -931,26 +916,6 @@ class UnusedEdgeSettings implements IAspect {
         `${unused.join(', ')} configure the load balancer, which exists only once addService() is called; addService() was never called ` +
         '(internal services have no load balancer), so they do nothing');
     }
-  }
-}
-
-/**
- * An image in a private ECR repository (`fromEcrRepository`, `fromAsset`) makes the execution role
- * call `ecr:GetAuthorizationToken`, which has no resource-level permissions and so is granted on
- * `*`. Acknowledges that one wildcard, and only when the role holds it.
- */
-function acknowledgeEcrAuthorization(taskDefinition: ecs.FargateTaskDefinition): void {
-  const role = taskDefinition.executionRole;
-  const policy = role?.node.tryFindChild('DefaultPolicy');
-  if (!role || !(policy instanceof iam.Policy)) return;
-  const statements: Array<{ Action?: string | string[]; Resource?: unknown }> = policy.document.toJSON()?.Statement ?? [];
-  const wildcardToken = statements.some((st) => [st.Action].flat().includes('ecr:GetAuthorizationToken') && [st.Resource].flat().includes('*'));
-  if (wildcardToken) {
-    acknowledgeFindings(role, [{
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken (to pull the image from a private ECR repository) supports no resource-level permissions, so it ' +
-        'is granted on *; the image pull itself (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer) is scoped to the repository.',
-    }]);
   }
 }
 

@@ -1,0 +1,37 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Properties of {@link flowLoggedVpc}. */
+export interface FlowLoggedVpcProps {
+  /** The subnet groups, per AZ. */
+  readonly subnetConfiguration: ec2.SubnetConfiguration[];
+  /** NAT gateways (0 when no subnet group has egress). */
+  readonly natGateways: number;
+  /** Retention of the flow logs. */
+  readonly flowLogRetention: logs.RetentionDays;
+}
+
+/**
+ * The VPC a construct creates when it is given none: two AZs, the given subnet groups, and VPC
+ * flow logs to a log group of the construct's (`<scope>/Vpc`, `<scope>/FlowLogGroup`).
+ */
+export function flowLoggedVpc(scope: Construct, props: FlowLoggedVpcProps): ec2.Vpc {
+  const vpc = new ec2.Vpc(scope, 'Vpc', { maxAzs: 2, natGateways: props.natGateways, subnetConfiguration: props.subnetConfiguration });
+  vpc.addFlowLog('FlowLogs', {
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'FlowLogGroup', {
+      retention: props.flowLogRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    })),
+  });
+  return vpc;
+}
+
+/** Public subnets for the NAT gateway and one private group with egress for the workload. */
+export function publicAndPrivateSubnets(privateName: string): ec2.SubnetConfiguration[] {
+  return [
+    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+    { name: privateName, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+  ];
+}
