@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ClientResponse, LocalClient } from '../../src/cli/client';
 import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 
 /** The test agent (follows the agent contract; see fixtures/agent.js). */
@@ -19,26 +20,11 @@ export function tempDir(prefix = 'cdkda-cli-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export interface HttpResult {
-  readonly status: number;
-  readonly body: any;
-}
+export type HttpResult = ClientResponse;
 
-/** A request to the server over HTTP (JSON in, JSON out). */
-export async function http(url: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
-  const res = await fetch(`${url}${p}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: parsed };
+/** A request to the server over HTTP (JSON in, JSON out), with the command line's own client. */
+export function http(url: string, method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return new LocalClient(url).call(method, p, body, headers);
 }
 
 /** Starts a workflow and returns its id. */
