@@ -3,16 +3,14 @@
  * without its assertions: the four constructs composed into the "agent team on ECS" of seed 002
  * (and the ephemeral test stack of seed 003), in one stack.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { bundleTestAgent } from './integ-helpers';
+import { echoResearchTeam } from './integ-helpers';
 import { EphemeralDataTier } from '../src/data-tier';
-import { AgentTarget, DurableOrchestrator } from '../src/durable-orchestrator';
+import { DurableOrchestrator } from '../src/durable-orchestrator';
 import { SecureApi } from '../src/secure-api';
-import { ReferenceWorkflows, WorkflowAgent } from '../src/workflow';
 
 /** What the assertions (and the tests) need from the platform. */
 export interface AgentPlatform {
@@ -57,22 +55,8 @@ export function agentPlatform(scope: Construct, id: string): AgentPlatform {
   });
   engine.connections.allowFrom(web, ec2.Port.tcp(50051), 'the web service calls the workflow engine');
 
-  const echo = new lambda.Function(stack, 'EchoAgent', {
-    runtime: lambda.Runtime.NODEJS_22_X,
-    architecture: lambda.Architecture.ARM_64,
-    handler: 'index.handler',
-    code: lambda.Code.fromAsset(bundleTestAgent('echo-agent')),
-    timeout: Duration.seconds(30),
-    description: 'Test agent: writes one artifact and reports success at once',
-  });
-
   const research = new DurableOrchestrator(stack, 'Research', {
-    workflow: ReferenceWorkflows.researchReport({
-      researcher: WorkflowAgent.named('researcher'),
-      analyst: WorkflowAgent.named('analyst'),
-      writer: WorkflowAgent.named('writer'),
-    }),
-    agents: ['researcher', 'analyst', 'writer'].map((name) => AgentTarget.lambdaFunction(name, echo)),
+    ...echoResearchTeam(stack),
     api,
     apiBasePath: '/research',
     removalPolicy: RemovalPolicy.DESTROY,

@@ -1,7 +1,12 @@
 /** Helpers of the integration tests (not themselves tests: integ-runner only runs integ.*.ts). */
 import { createHash } from 'crypto';
 import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { AgentTarget, IDispatchableAgent } from '../src/durable-orchestrator';
+import { ReferenceWorkflows, WorkflowAgent, WorkflowDefinition } from '../src/workflow';
 
 /** Bundles a test agent from integ/agents into integ/.build/<name>, returning the folder. */
 export function bundleTestAgent(name: string): string {
@@ -18,6 +23,31 @@ export function bundleTestAgent(name: string): string {
     logLevel: 'error',
   });
   return outdir;
+}
+
+/**
+ * The reference research workflow played by the echo test agent (integ/agents/echo-agent.ts), a
+ * Lambda function that writes one artifact and reports success at once: the workflow and the
+ * three agents to give a DurableOrchestrator.
+ */
+export function echoResearchTeam(scope: Construct): { workflow: WorkflowDefinition; agents: IDispatchableAgent[] } {
+  const echo = new lambda.Function(scope, 'EchoAgent', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: lambda.Code.fromAsset(bundleTestAgent('echo-agent')),
+    timeout: Duration.seconds(30),
+    description: 'Test agent: writes one artifact and reports success at once',
+  });
+  const names = ['researcher', 'analyst', 'writer'] as const;
+  return {
+    workflow: ReferenceWorkflows.researchReport({
+      researcher: WorkflowAgent.named('researcher'),
+      analyst: WorkflowAgent.named('analyst'),
+      writer: WorkflowAgent.named('writer'),
+    }),
+    agents: names.map((name) => AgentTarget.lambdaFunction(name, echo)),
+  };
 }
 
 /** The workflow id the API derives from an Idempotency-Key (src/runtime/ids.ts). */

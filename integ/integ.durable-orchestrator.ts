@@ -8,32 +8,13 @@
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { apiEvent, bundleTestAgent, workflowIdFor } from './integ-helpers';
-import { AgentTarget, DurableOrchestrator } from '../src/durable-orchestrator';
-import { ReferenceWorkflows, WorkflowAgent } from '../src/workflow';
+import { apiEvent, echoResearchTeam, workflowIdFor } from './integ-helpers';
+import { DurableOrchestrator } from '../src/durable-orchestrator';
 
 const app = new App();
 const stack = new Stack(app, 'cdkda-durable-orchestrator');
 
-const echo = new lambda.Function(stack, 'EchoAgent', {
-  runtime: lambda.Runtime.NODEJS_22_X,
-  architecture: lambda.Architecture.ARM_64,
-  handler: 'index.handler',
-  code: lambda.Code.fromAsset(bundleTestAgent('echo-agent')),
-  timeout: Duration.seconds(30),
-  description: 'Test agent: writes one artifact and reports success at once',
-});
-
-const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', {
-  workflow: ReferenceWorkflows.researchReport({
-    researcher: WorkflowAgent.named('researcher'),
-    analyst: WorkflowAgent.named('analyst'),
-    writer: WorkflowAgent.named('writer'),
-  }),
-  agents: ['researcher', 'analyst', 'writer'].map((name) => AgentTarget.lambdaFunction(name, echo)),
-  removalPolicy: RemovalPolicy.DESTROY,
-});
+const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', { ...echoResearchTeam(stack), removalPolicy: RemovalPolicy.DESTROY });
 
 const integ = new IntegTest(app, 'DurableOrchestrator', { testCases: [stack], regions: ['us-east-1'] });
 
