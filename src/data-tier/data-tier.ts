@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatabaseKind, DataTierProfile } from './data-tier-profile';
 import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from './settings';
+import { checkWholeNumber } from '../private/checks';
 import { acknowledgeFindings, NagFinding } from '../private/nag';
 import { flowLoggedVpc } from '../private/vpc';
 
@@ -436,7 +437,8 @@ export class EphemeralDataTier extends Construct {
    * `connectionSettingsFromEnvironment` does it). Admit the service with `allowDefaultPortsFrom`.
    */
   public bindToContainer(container: ecs.ContainerDefinition): void {
-    for (const [name, value] of Object.entries(this.connectionEnvironment())) {
+    const environment = this.connectionEnvironment();
+    for (const [name, value] of Object.entries(environment)) {
       container.addEnvironment(name, value);
     }
     for (const [name, secret] of Object.entries(this.containerSecrets())) {
@@ -444,7 +446,7 @@ export class EphemeralDataTier extends Construct {
     }
     acknowledgeFindings(container.taskDefinition, [{
       id: 'AwsSolutions-ECS2',
-      reason: `The environment variables EphemeralDataTier.bindToContainer() adds (${Object.keys(this.connectionEnvironment()).join(', ')}) ` +
+      reason: `The environment variables EphemeralDataTier.bindToContainer() adds (${Object.keys(environment).join(', ')}) ` +
         'hold host names, ports, the database name and TLS flags, none of them secret; the credentials go in as ECS secrets from Secrets Manager.',
     }]);
   }
@@ -609,9 +611,7 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
   if (props.natGateways !== undefined && props.vpc) {
     fail(`natGateways (${props.natGateways}) applies only to a VPC the construct creates, but vpc was given; leave natGateways out and configure NAT on your VPC`);
   }
-  if (known(s.natGateways) && (!Number.isInteger(s.natGateways) || s.natGateways < 0 || s.natGateways > 2)) {
-    fail(`natGateways must be 0, 1 or 2 (one per AZ of the two-AZ VPC), got ${s.natGateways}`);
-  }
+  checkWholeNumber('EphemeralDataTier', 'natGateways', s.natGateways, 0, 2, 'the VPC spans two AZs, and one NAT gateway per AZ is the most that helps');
   if (known(s.databaseName) && !NAME.test(s.databaseName)) {
     fail(`databaseName '${s.databaseName}' must start with a letter and hold only letters, digits and _ (at most 63 characters)`);
   }
@@ -629,9 +629,7 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
     if (props.allocatedStorage || props.maxAllocatedStorage) {
       fail(`allocatedStorage and maxAllocatedStorage apply to an RDS instance, but the ${p.name} profile runs Aurora, whose storage grows by itself; leave them out`);
     }
-    if (known(s.readers) && (!Number.isInteger(s.readers) || s.readers < 0 || s.readers > 15)) {
-      fail(`readers must be a whole number from 0 to 15, got ${s.readers}`);
-    }
+    checkWholeNumber('EphemeralDataTier', 'readers', s.readers, 0, 15, 'Aurora takes up to 15 readers');
     if (known(s.readers) && s.multiAz && s.readers < 1) {
       fail('multiAz is true but readers is 0: an Aurora cluster survives the loss of an AZ through a reader in another AZ; set readers to 1 or more, or multiAz to false');
     }
@@ -667,9 +665,7 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
   if (known(s.cacheNodeType) && !/^cache\.[a-z0-9-]+\.[a-z0-9]+$/.test(s.cacheNodeType)) {
     fail(`cacheNodeType '${s.cacheNodeType}' is not an ElastiCache node type; give one such as 'cache.t4g.micro' or 'cache.r7g.large'`);
   }
-  if (known(s.cacheReplicas) && (!Number.isInteger(s.cacheReplicas) || s.cacheReplicas < 0 || s.cacheReplicas > 5)) {
-    fail(`cacheReplicas must be a whole number from 0 to 5, got ${s.cacheReplicas}`);
-  }
+  checkWholeNumber('EphemeralDataTier', 'cacheReplicas', s.cacheReplicas, 0, 5, 'a Redis replication group takes up to 5 replicas');
   if (known(s.cacheReplicas) && s.cacheAutomaticFailover && s.cacheReplicas < 1) {
     fail('cacheAutomaticFailover is true but cacheReplicas is 0: there is no replica to promote; set cacheReplicas to 1 or more, or cacheAutomaticFailover to false');
   }

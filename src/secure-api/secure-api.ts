@@ -19,6 +19,7 @@ import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions } from './secure-api-service';
 import { SecureApiServiceParts } from './service-parts';
+import { checkWholeNumber } from '../private/checks';
 import { grantScoped } from '../private/grants';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
@@ -920,9 +921,7 @@ class UnusedEdgeSettings implements IAspect {
 }
 
 function positive(name: string, value: number | undefined, min: number, max: number): void {
-  if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < min || value > max)) {
-    throw new Error(`SecureApi.${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
+  checkWholeNumber('SecureApi', name, value, min, max, 'give a value in that range');
 }
 
 function validateProps(props: SecureApiProps): void {

@@ -48,13 +48,7 @@ export function checkDuration(owner: string, prop: string, d: Duration, minSecon
   }
 }
 
-/** Throws unless `value` is a whole number from `min` to `max` (tokens are skipped). */
-export function checkWholeNumber(owner: string, prop: string, value: number, min: number, max: number, fix: string): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${owner}: ${prop} is ${value}; it must be a whole number from ${min} to ${max}: ${fix}`);
-  }
-}
+export { checkWholeNumber } from '../private/checks';
 
 /** The seconds of a Duration for the document; throws {@link UnresolvedValueError} on a token. */
 export function renderSeconds(owner: string, prop: string, d: Duration): number {

@@ -573,8 +573,8 @@ describe('validation', () => {
   });
 
   test('natGateways out of range', () => {
-    expect(() => tier({ natGateways: 3 })).toThrow(/natGateways must be 0, 1 or 2.*got 3/);
-    expect(() => tier({ natGateways: 1.5 })).toThrow(/natGateways must be 0, 1 or 2/);
+    expect(() => tier({ natGateways: 3 })).toThrow(/natGateways is 3; it must be a whole number from 0 to 2: the VPC spans two AZs/);
+    expect(() => tier({ natGateways: 1.5 })).toThrow(/natGateways is 1.5; it must be a whole number from 0 to 2/);
   });
 
   test('subnets in one AZ: RDS needs two, and Multi-AZ names itself', () => {
@@ -612,7 +612,7 @@ describe('validation', () => {
   });
 
   test('readers out of range, or given to an RDS instance', () => {
-    expect(() => tier({ profile: DataTierProfile.production(), readers: 16 })).toThrow(/readers must be a whole number from 0 to 15, got 16/);
+    expect(() => tier({ profile: DataTierProfile.production(), readers: 16 })).toThrow(/readers is 16; it must be a whole number from 0 to 15/);
     expect(() => tier({ readers: 1 })).toThrow(/readers \(1\) applies to Aurora, but the ephemeral profile runs one RDS instance/);
   });
 
@@ -627,7 +627,7 @@ describe('validation', () => {
     expect(() => tier({ cacheAutomaticFailover: true })).toThrow(/cacheAutomaticFailover is true but cacheReplicas is 0/);
     expect(() => tier({ cacheReplicas: 1, cacheMultiAz: true })).toThrow(/cacheMultiAz is true but cacheAutomaticFailover is false/);
     expect(() => tier({ profile: DataTierProfile.production(), cacheReplicas: 0 })).toThrow(/cacheAutomaticFailover is true but cacheReplicas is 0/);
-    expect(() => tier({ cacheReplicas: 6 })).toThrow(/cacheReplicas must be a whole number from 0 to 5, got 6/);
+    expect(() => tier({ cacheReplicas: 6 })).toThrow(/cacheReplicas is 6; it must be a whole number from 0 to 5/);
     expect(() => tier({ cacheSnapshotRetention: Duration.days(40) })).toThrow(/cacheSnapshotRetention must be 0 to 35 days, got 40/);
   });
 
