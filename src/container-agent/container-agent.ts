@@ -209,6 +209,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       kind: AgentDispatchKind.ECS_TASK,
       clusterArn: this.cluster!.clusterArn,
       taskDefinitionArn: this.taskDefinition!.taskDefinitionArn,
+      taskDefinitionFamily: this.taskDefinition!.family,
       containerName: this.agentName,
       subnetIds: this.subnets!.subnetIds,
       securityGroupIds: this.securityGroups.map((g) => g.securityGroupId),

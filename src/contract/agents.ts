@@ -10,7 +10,12 @@ export type AgentTarget =
   | {
     readonly type: 'ecs';
     readonly clusterArn: string;
-    readonly taskDefinitionArn: string;
+    /**
+     * The task definition to run: a family (its latest ACTIVE revision runs, so a dispatch after a
+     * deploy starts the new revision: ECS refuses to run the replaced, INACTIVE one), or a
+     * `family:revision` / ARN to run exactly that revision.
+     */
+    readonly taskDefinition: string;
     readonly containerName: string;
     readonly subnets: readonly string[];
     readonly securityGroups: readonly string[];

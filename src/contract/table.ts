@@ -1,3 +1,5 @@
+import type { WorkflowDefinitionDocument } from './definition';
+
 /**
  * Key layout of the workflow state table (DynamoDB). The DurableOrchestrator construct creates
  * the table and its indexes from these names; the DynamoDB adapter of the WorkflowStore port
@@ -29,24 +31,56 @@ export const keys = {
   idempotency: (keyHash: string) => ({ pk: `IDEM#${keyHash}`, sk: 'IDEM' }),
 };
 
-/** Environment variables through which the constructs configure the bundled handlers. */
+/**
+ * Environment variables through which the constructs configure the bundled handlers. They carry
+ * names and pointers only: the workflow definition is a file of the function's configuration
+ * layer ({@link WORKFLOW_CONFIG_FILE}), and each agent's dispatch target is an SSM parameter under
+ * {@link ENV.agentTargetsPrefix}, so neither is bound by Lambda's 4 KB of environment.
+ */
 export const ENV = {
   tableName: 'WORKFLOW_TABLE_NAME',
   bucketName: 'ARTIFACT_BUCKET_NAME',
   eventBusName: 'EVENT_BUS_NAME',
-  /** Qualified ARN (alias) of the controller function. */
+  /** Qualified ARN (alias) of the controller function (the API's environment only). */
   controllerArn: 'CONTROLLER_FUNCTION_ARN',
-  /** The workflow definition document (JSON). */
-  definition: 'WORKFLOW_DEFINITION',
-  /** JSON map agent name -> dispatch target. */
-  agents: 'WORKFLOW_AGENTS',
-  /** Base URL agents report to (`{url}/callbacks/{id}`). */
+  /**
+   * SHA-256 (hex) of the configuration file the function's layer holds. Part of the function's
+   * configuration, so a new definition publishes a new controller version (which pins it for the
+   * workflows that start on it), and checked at load, so a function never runs another file.
+   */
+  configSha256: 'WORKFLOW_CONFIG_SHA256',
+  /** Where the configuration file is: set by tests and the local runtime; the layer's path otherwise. */
+  configFile: 'WORKFLOW_CONFIG_FILE',
+  /** SSM parameter path under which each agent's dispatch target is `<prefix>/<agent name>` (the controller only). */
+  agentTargetsPrefix: 'AGENT_TARGETS_PARAMETER_PREFIX',
+  /** Base URL agents report to (`{url}/callbacks/{id}`; the controller only). */
   callbackBaseUrl: 'CALLBACK_BASE_URL',
   /** Days a workflow's state is kept after its last update. */
   stateRetentionDays: 'STATE_RETENTION_DAYS',
   /** Path the API's routes are mounted under on a shared API (`/research`), or unset for the root. */
   apiBasePath: 'API_BASE_PATH',
+  /** 'false' turns the X-Ray subsegments of SDK calls off (and keeps the X-Ray SDK from loading); Powertools reads it too. */
+  traceEnabled: 'POWERTOOLS_TRACE_ENABLED',
 } as const;
+
+/** Where a function finds its configuration file: `/opt/<directory>/<file>` of its configuration layer. */
+export const CONFIG_LAYER = {
+  directory: 'cdk-durable-agents',
+  file: 'workflow-config.json',
+} as const;
+
+/** The configuration file's path in a function that has the configuration layer. */
+export const WORKFLOW_CONFIG_FILE = `/opt/${CONFIG_LAYER.directory}/${CONFIG_LAYER.file}`;
+
+/**
+ * The configuration file of an orchestrator's functions: the definition document and the names
+ * of the agents it may dispatch to (their targets are SSM parameters, resolved at deploy time).
+ */
+export interface WorkflowConfigDocument {
+  readonly configVersion: 1;
+  readonly definition: WorkflowDefinitionDocument;
+  readonly agentNames: readonly string[];
+}
 
 /**
  * CloudFormation metadata key on the controller function: `{ workflow: <definition document>,

@@ -30,8 +30,19 @@ export interface AgentDispatchConfig {
   readonly functionArn?: string;
   /** ARN of the cluster (kind ECS_TASK). @default - none */
   readonly clusterArn?: string;
-  /** ARN of the task definition (kind ECS_TASK). @default - none */
+  /**
+   * ARN of one revision of the task definition (kind ECS_TASK): that revision runs, so it must still
+   * be ACTIVE when a task is dispatched. Give `taskDefinitionFamily` instead to run the latest one.
+   * @default - none
+   */
   readonly taskDefinitionArn?: string;
+  /**
+   * Family of the task definition (kind ECS_TASK): its latest ACTIVE revision runs, so a workflow
+   * that dispatches after a deploy starts the new revision (ECS refuses to run the one a deploy
+   * replaced). Takes precedence over `taskDefinitionArn`.
+   * @default - `taskDefinitionArn` runs
+   */
+  readonly taskDefinitionFamily?: string;
   /** Container that receives the envelope (kind ECS_TASK). @default - none */
   readonly containerName?: string;
   /** Subnets the task runs in (kind ECS_TASK). @default - none */
@@ -125,6 +136,7 @@ export class AgentTarget implements IDispatchableAgent {
         kind: AgentDispatchKind.ECS_TASK,
         clusterArn: options.cluster.clusterArn,
         taskDefinitionArn: options.taskDefinition.taskDefinitionArn,
+        taskDefinitionFamily: options.taskDefinition.family,
         containerName: container,
         subnetIds: subnets.subnetIds,
         securityGroupIds: groups.map((g) => g.securityGroupId),
@@ -145,15 +157,18 @@ export class AgentTarget implements IDispatchableAgent {
 }
 
 /**
- * Grants starting one task definition on one cluster: `ecs:RunTask` on the task definition
+ * Grants starting one task definition on one cluster: `ecs:RunTask` on the revisions of its family
  * (conditioned on the cluster), `ecs:TagResource` for the tags RunTask sends, and
  * `iam:PassRole` on the task and execution roles.
  */
 export function grantRunTask(dispatcher: iam.IGrantable, cluster: ecs.ICluster, taskDefinition: ecs.TaskDefinition): void {
   grantScoped(dispatcher, {
     actions: ['ecs:RunTask'],
-    resources: [taskDefinition.taskDefinitionArn],
+    // Every revision of the family: the dispatcher runs the family's latest ACTIVE revision.
+    resources: [Stack.of(taskDefinition).formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${taskDefinition.family}:*` })],
     conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+    wildcardReason: 'Any revision of this one task definition family: tasks are dispatched by family, which runs its latest ACTIVE ' +
+      'revision (the one a deploy replaced is INACTIVE and cannot run); on this one cluster only.',
   });
   grantScoped(dispatcher, {
     actions: ['ecs:TagResource'],

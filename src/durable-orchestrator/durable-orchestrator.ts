@@ -11,13 +11,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AgentDispatchConfig, AgentDispatchKind, IDispatchableAgent } from './agent-target';
+import { WorkflowConfigLayer } from './workflow-config-layer';
+import type { AgentTarget as RuntimeAgentTarget } from '../contract/agents';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, METRIC_NAMESPACE, METRICS } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
-import { flattenReference, grantKeyEncryptDecrypt, grantScoped } from '../private/grants';
+import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
 import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
@@ -27,8 +30,8 @@ const CONTROLLER_SERVICE = 'durable-controller';
 /** Why the durable execution APIs are granted on `<controller ARN>:*`. */
 const DURABLE_EXECUTIONS_REASON = 'Durable executions are sub-resources of the controller\'s versions ' +
   '(<function ARN>:<version>/durable-execution/<name>/<id>), created at run time; the grant covers this controller\'s executions only.';
-/** Lambda's limit on all environment variables of a function together. */
-const LAMBDA_ENV_LIMIT_BYTES = 4096;
+/** CloudFormation's limit on the resources of one stack. */
+const STACK_RESOURCE_LIMIT = 500;
 
 /** Properties of a {@link DurableOrchestrator}. */
 export interface DurableOrchestratorProps {
@@ -276,6 +279,11 @@ export class DurableOrchestrator extends Construct {
     });
 
     // ---- Functions -------------------------------------------------------------------------
+    const configLayer = new WorkflowConfigLayer(this, 'WorkflowConfig', {
+      definitionJson,
+      agentNames,
+      description: `Workflow '${this.workflowName}' of ${this.node.path}: the definition its functions run`,
+    });
     const controller = new BundledFunction(this, 'Controller', {
       bundle: 'durable-orchestrator/handlers/controller.lambda',
       description: `Durable controller of workflow '${this.workflowName}'`,
@@ -284,6 +292,7 @@ export class DurableOrchestrator extends Construct {
       logRetention,
       tracing,
       functionProps: {
+        layers: [configLayer.layer],
         durableConfig: {
           executionTimeout: props.executionTimeout ?? Duration.days(30),
           retentionPeriod: props.executionHistoryRetention ?? Duration.days(14),
@@ -304,6 +313,7 @@ export class DurableOrchestrator extends Construct {
       timeout: Duration.seconds(29),
       logRetention,
       tracing,
+      functionProps: { layers: [configLayer.layer] },
     });
     this.apiFunction = api.function;
 
@@ -360,37 +370,51 @@ export class DurableOrchestrator extends Construct {
     }
 
     // ---- Configuration and least-privilege grants -------------------------------------------
-    const dispatch: Record<string, unknown> = {};
+    // The definition travels in a layer (pinned by each controller version: the SHA-256 in the
+    // environment changes with it, so a new definition publishes a new version), each agent's
+    // target in an SSM parameter written at deploy time; the environment holds names only.
+    const targetsPrefix = `/cdk-durable-agents/${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}/agents`;
     const local: Record<string, unknown> = {};
     for (const agent of props.agents) {
       const config = agent.bindDispatch(this, this.controllerFunction);
-      dispatch[agent.agentName] = renderTarget(agent.agentName, config);
+      new ssm.StringParameter(this, `${agent.agentName}AgentTarget`, {
+        parameterName: `${targetsPrefix}/${agent.agentName}`,
+        stringValue: Stack.of(this).toJsonString(renderTarget(agent.agentName, config)),
+        description: `Where ${this.node.path} dispatches tasks of agent '${agent.agentName}' (written by the construct)`,
+        tier: ssm.ParameterTier.STANDARD,
+      });
       local[agent.agentName] = { kind: config.kind, ...(config.localCommand ? { localCommand: config.localCommand } : {}) };
       this.grantAgent(agent.agentName, config.runtimePrincipal);
     }
+    grantScoped(this.controllerFunction, {
+      actions: ['ssm:GetParameter'],
+      resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${targetsPrefix.slice(1)}/*` })],
+      wildcardReason: 'The dispatch targets of this orchestrator\'s agents, one parameter per agent under its own path, read when a task is dispatched.',
+    });
     // What the local server needs to run this workflow from the synthesized app.
     (this.controllerFunction.node.defaultChild as CfnResource).addMetadata(LOCAL_METADATA_KEY, {
       workflow: JSON.parse(definitionJson),
       agents: local,
     });
-    const environment: Record<string, string> = {
+    const shared: Record<string, string> = {
       [ENV.tableName]: this.table.tableName,
       [ENV.bucketName]: this.artifactBucket.bucketName,
       [ENV.eventBusName]: this.eventBus.eventBusName,
-      [ENV.controllerArn]: this.controllerAlias.functionArn,
-      [ENV.definition]: definitionJson,
-      [ENV.agents]: Stack.of(this).toJsonString(dispatch),
-      [ENV.callbackBaseUrl]: this.apiBaseUrl,
+      [ENV.configSha256]: configLayer.sha256,
       [ENV.stateRetentionDays]: String(stateRetentionDays),
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-      ...(this.apiBasePath ? { [ENV.apiBasePath]: this.apiBasePath } : {}),
+      [ENV.traceEnabled]: String(tracing === lambda.Tracing.ACTIVE),
     };
-    for (const [k, v] of Object.entries(environment)) {
+    for (const [k, v] of Object.entries(shared)) {
       this.apiFunction.addEnvironment(k, v);
-      // The controller never starts executions; naming its own alias would be a cycle.
-      if (k !== ENV.controllerArn) this.controllerFunction.addEnvironment(k, v);
+      this.controllerFunction.addEnvironment(k, v);
     }
-    this.node.addValidation({ validate: () => checkEnvironmentSize(definitionJson, props.agents.length) });
+    // The controller never starts executions (naming its own alias would be a cycle), and the API dispatches nothing.
+    this.controllerFunction.addEnvironment(ENV.agentTargetsPrefix, targetsPrefix);
+    this.controllerFunction.addEnvironment(ENV.callbackBaseUrl, this.apiBaseUrl);
+    this.apiFunction.addEnvironment(ENV.controllerArn, this.controllerAlias.functionArn);
+    if (this.apiBasePath) this.apiFunction.addEnvironment(ENV.apiBasePath, this.apiBasePath);
+    this.node.addValidation({ validate: () => checkStackResources(this) });
 
     // Controller: state, artifacts (read agents' output, write published reports), events,
     // checkpoints of its own durable executions.
@@ -508,7 +532,9 @@ export class DurableOrchestrator extends Construct {
   }
 
   /** An agent may write under its own prefix, read agents' artifacts (its inputs), and call back. */
-  private grantAgent(agentName: string, principal: iam.IGrantable): void {
+  private grantAgent(agentName: string, runtimePrincipal: iam.IGrantable): void {
+    // An agent of another stack is granted through a policy in this one (no cycle between the stacks).
+    const principal = stackLocalGrantee(this, `${agentName}AgentGrants`, runtimePrincipal);
     this.grantArtifacts(principal, ['s3:PutObject'], agentPrefix(agentName));
     this.grantArtifacts(principal, ['s3:GetObject'], ARTIFACT_ROOTS.agents);
     this.grantCallback(principal);
@@ -739,20 +765,21 @@ function days(d: Duration | undefined): number | undefined {
   return d === undefined || d.isUnresolved() ? undefined : d.toDays({ integral: false });
 }
 
-/** The runtime's `AgentTarget` JSON for one agent. */
-function renderTarget(agentName: string, c: AgentDispatchConfig): Record<string, unknown> {
+/** The runtime's target for one agent (the value of its SSM parameter, ARNs resolved at deploy time). */
+function renderTarget(agentName: string, c: AgentDispatchConfig): RuntimeAgentTarget {
   switch (c.kind) {
     case AgentDispatchKind.LAMBDA:
       if (!c.functionArn) throw new Error(`agent '${agentName}': a LAMBDA dispatch config needs functionArn`);
       return { type: 'lambda', functionArn: c.functionArn };
     case AgentDispatchKind.ECS_TASK:
-      if (!c.clusterArn || !c.taskDefinitionArn || !c.containerName || !c.subnetIds?.length) {
-        throw new Error(`agent '${agentName}': an ECS_TASK dispatch config needs clusterArn, taskDefinitionArn, containerName and subnetIds`);
+      if (!c.clusterArn || !(c.taskDefinitionFamily || c.taskDefinitionArn) || !c.containerName || !c.subnetIds?.length) {
+        throw new Error(`agent '${agentName}': an ECS_TASK dispatch config needs clusterArn, taskDefinitionFamily (or taskDefinitionArn), ` +
+          'containerName and subnetIds');
       }
       return {
         type: 'ecs',
         clusterArn: c.clusterArn,
-        taskDefinitionArn: c.taskDefinitionArn,
+        taskDefinition: (c.taskDefinitionFamily ?? c.taskDefinitionArn)!,
         containerName: c.containerName,
         subnets: c.subnetIds,
         securityGroups: c.securityGroupIds ?? [],
@@ -762,14 +789,14 @@ function renderTarget(agentName: string, c: AgentDispatchConfig): Record<string,
 }
 
 /**
- * Lambda allows 4 KB of environment per function. The definition is known at synth; each agent
- * target holds deploy-time ARNs, estimated generously.
+ * CloudFormation refuses a stack of more than 500 resources; say so at synth with the way out
+ * (each `ContainerAgent` brings its own resources, so many agents fill a stack).
  */
-function checkEnvironmentSize(definitionJson: string, agents: number): string[] {
-  const estimate = Buffer.byteLength(definitionJson) + agents * 600 + 700;
-  if (estimate > LAMBDA_ENV_LIMIT_BYTES) {
-    return [`the workflow definition is ${Buffer.byteLength(definitionJson)} bytes; with ${agents} agent(s) the functions' environment ` +
-      `would exceed Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit. Shorten prompts and step names, or split the workflow.`];
-  }
-  return [];
+function checkStackResources(orchestrator: DurableOrchestrator): string[] {
+  const stack = Stack.of(orchestrator);
+  const count = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack).length;
+  if (count <= STACK_RESOURCE_LIMIT) return [];
+  return [`stack ${stack.node.path} has ${count} resources, more than CloudFormation's limit of ${STACK_RESOURCE_LIMIT} per stack. ` +
+    'Create some of the agents (ContainerAgent, or what an AgentTarget points at) in another stack of the same app and environment ' +
+    'and pass them in agents as before: the orchestrator then depends on that stack, and its grants to them are written in its own stack'];
 }

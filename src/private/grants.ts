@@ -93,3 +93,46 @@ export function flattenReference(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * `grantee` as a principal whose grants are written in `scope`'s stack. A role from another stack
+ * gets an `iam.Policy` created in `scope`'s stack and attached to it: granting through the role's
+ * own default policy would make that stack refer to `scope`'s resources while `scope`'s stack
+ * refers to the role's (a cycle). Anything else is returned as it is.
+ */
+export function stackLocalGrantee(scope: Construct, id: string, grantee: iam.IGrantable): iam.IGrantable {
+  const principal = grantee.grantPrincipal;
+  const role = principal as Partial<iam.IRole>;
+  if (!Construct.isConstruct(principal) || typeof role.roleName !== 'string' || Stack.of(principal) === Stack.of(scope)) {
+    return grantee;
+  }
+  return new AttachedPolicyPrincipal(scope, id, principal as unknown as iam.IRole);
+}
+
+/** A role of another stack, granted through a policy of this stack. */
+class AttachedPolicyPrincipal extends Construct implements iam.IPrincipal, iam.IGrantable {
+  public readonly grantPrincipal: iam.IPrincipal = this;
+  public readonly assumeRoleAction: string;
+  public readonly principalAccount?: string;
+  private readonly policy: iam.Policy;
+
+  constructor(scope: Construct, id: string, private readonly role: iam.IRole) {
+    super(scope, id);
+    this.assumeRoleAction = role.assumeRoleAction;
+    this.principalAccount = role.principalAccount;
+    this.policy = new iam.Policy(this, 'Policy', { roles: [role] });
+  }
+
+  public get policyFragment(): iam.PrincipalPolicyFragment {
+    return this.role.policyFragment;
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policy };
+  }
+
+  public addToPolicy(statement: iam.PolicyStatement): boolean {
+    return this.addToPrincipalPolicy(statement).statementAdded;
+  }
+}

@@ -73,6 +73,12 @@ export interface CallbackRecord {
   readonly deadline: string;
   /** Attempt of the agent step it belongs to (agent callbacks and timers). */
   readonly attempt?: number;
+  /**
+   * Where the agent's report may name artifacts (agent callbacks): fixed by the controller that
+   * dispatched the task, from the definition the workflow started with, so that a report is
+   * judged by that definition even after a deploy changed it.
+   */
+  readonly artifactPrefix?: string;
   /** How it was completed (set with state COMPLETED). */
   readonly outcome?: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 }

@@ -1,4 +1,7 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +16,14 @@ import { unacknowledgedNagFindings } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
 import { testIfInstalled } from '../helpers/tools';
 
+/** The folder a layer's asset was staged from (the cloud assembly's copy). */
+function layerAssetDir(app: App, stack: Stack, layer: any): string {
+  const assembly = app.synth();
+  const key = JSON.stringify(stack.resolve(layer.Properties.Content.S3Key));
+  const hash = /([0-9a-f]{64})\.zip/.exec(key)![1];
+  return path.join(assembly.directory, `asset.${hash}`);
+}
+
 function controllerOf(template: Template) {
   const fns = template.findResources('AWS::Lambda::Function', { Properties: { DurableConfig: Match.anyValue() } });
   expect(Object.keys(fns)).toHaveLength(1);
@@ -20,7 +31,7 @@ function controllerOf(template: Template) {
 }
 
 describe('DurableOrchestrator defaults', () => {
-  const { stack } = orchestratorStack();
+  const { app, stack } = orchestratorStack();
   const template = Template.fromStack(stack);
 
   test('the controller is a durable function on Node.js 22, ARM64, traced, with its own log group', () => {
@@ -103,15 +114,55 @@ describe('DurableOrchestrator defaults', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 
-  test('the functions get the definition, the agents and where to call back', () => {
-    const env = controllerOf(template).Properties.Environment.Variables;
-    expect(JSON.parse(env.WORKFLOW_DEFINITION).name).toBe('research-report');
+  test('the environment holds names and pointers; the definition is in a layer whose SHA-256 it names', () => {
+    const controller = controllerOf(template);
+    const env = controller.Properties.Environment.Variables;
     expect(env.STATE_RETENTION_DAYS).toBe('14');
-    const agents = JSON.stringify(env.WORKFLOW_AGENTS);
-    expect(agents).toContain('\\"type\\":\\"lambda\\"');
-    expect(agents).toContain('\\"type\\":\\"ecs\\"');
+    expect(env.WORKFLOW_DEFINITION).toBeUndefined();
+    expect(env.WORKFLOW_AGENTS).toBeUndefined();
+    expect(env.WORKFLOW_CONFIG_SHA256).toMatch(/^[0-9a-f]{64}$/);
     expect(env.CALLBACK_BASE_URL).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorHttpApi/), 'ApiEndpoint'] });
     expect(env.CONTROLLER_FUNCTION_ARN).toBeUndefined(); // only the API starts executions
+    expect(JSON.stringify(stack.resolve(env.AGENT_TARGETS_PARAMETER_PREFIX))).toMatch(/^"\/cdk-durable-agents\/Test-Orchestrator-[A-Za-z0-9-]+\/agents"$/);
+    expect(controller.Properties.Layers).toEqual([{ Ref: expect.stringMatching(/^OrchestratorWorkflowConfigLayer/) }]);
+    const api = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('HTTP API') } }))[0];
+    expect(api.Properties.Layers).toEqual(controller.Properties.Layers);
+    expect(api.Properties.Environment.Variables.WORKFLOW_CONFIG_SHA256).toBe(env.WORKFLOW_CONFIG_SHA256);
+    // The API dispatches nothing and calls nobody back.
+    expect(api.Properties.Environment.Variables.AGENT_TARGETS_PARAMETER_PREFIX).toBeUndefined();
+    expect(api.Properties.Environment.Variables.CALLBACK_BASE_URL).toBeUndefined();
+  });
+
+  test('each agent\'s target is an SSM parameter under the prefix, read by the controller only', () => {
+    const prefix = controllerOf(template).Properties.Environment.Variables.AGENT_TARGETS_PARAMETER_PREFIX;
+    const params = template.findResources('AWS::SSM::Parameter');
+    const byName = Object.fromEntries(Object.values(params).map((p) => [p.Properties.Name, p.Properties]));
+    expect(Object.keys(byName).sort()).toEqual(['analyst', 'researcher', 'writer'].map((a) => `${prefix}/${a}`));
+    for (const p of Object.values(byName)) expect(p).toMatchObject({ Type: 'String', Tier: 'Standard' });
+    const writer = JSON.stringify(stack.resolve(byName[`${prefix}/writer`].Value));
+    // ECS agents are dispatched by family, so a deploy's new revision runs (the old one is INACTIVE).
+    expect(writer).toContain('\\"taskDefinition\\":\\"TestAgentsWriterTask');
+    expect(writer).not.toContain('revision');
+    expect(JSON.stringify(stack.resolve(byName[`${prefix}/researcher`].Value))).toContain('\\"type\\":\\"lambda\\"');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^OrchestratorControllerRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'ssm:GetParameter',
+          Resource: { 'Fn::Join': ['', Match.arrayWith([`:parameter${prefix}/*`])] },
+        })]),
+      },
+    });
+  });
+
+  test('the configuration layer holds the definition and the agent names, and its SHA-256 is the one in the environment', () => {
+    const layers = template.findResources('AWS::Lambda::LayerVersion');
+    expect(Object.keys(layers)).toHaveLength(1);
+    const dir = layerAssetDir(app, stack, Object.values(layers)[0]);
+    const text = fs.readFileSync(path.join(dir, 'cdk-durable-agents', 'workflow-config.json'), 'utf8');
+    expect(createHash('sha256').update(text).digest('hex')).toBe(controllerOf(template).Properties.Environment.Variables.WORKFLOW_CONFIG_SHA256);
+    const doc = JSON.parse(text);
+    expect(doc).toMatchObject({ configVersion: 1, definition: { name: 'research-report' }, agentNames: ['analyst', 'researcher', 'writer'] });
   });
 
   test('matches the snapshot (asset hashes masked)', () => {
@@ -146,7 +197,7 @@ describe('least privilege', () => {
         if (r === '*') continue;
         const refs = JSON.stringify(r).match(/"(Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g) ?? [];
         const literal = typeof r === 'string' ? r : JSON.stringify(r);
-        expect({ policy: s.policy, resource: literal, scoped: refs.length > 0 || /:task\/|execute-api/.test(literal) }).toEqual({ policy: s.policy, resource: literal, scoped: true });
+        expect({ policy: s.policy, resource: literal, scoped: refs.length > 0 || /:task\/|:task-definition\/[A-Za-z0-9-]+:\*|execute-api|:parameter\/cdk-durable-agents\//.test(literal) }).toEqual({ policy: s.policy, resource: literal, scoped: true });
         for (const ref of refs) {
           const id = /"([A-Za-z0-9]+)"$/.exec(ref)![1];
           expect(ids.has(id) || id === 'AWS').toBe(true);

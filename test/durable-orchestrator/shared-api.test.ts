@@ -60,9 +60,8 @@ describe('DurableOrchestrator on a SecureApi', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /research/workflows', AuthorizationType: 'AWS_IAM' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /research/callbacks/{callbackId}' });
-    const env = envOf(template, /HTTP API and agent callbacks/);
-    expect(env.API_BASE_PATH).toBe('/research');
-    const url = JSON.stringify(stack.resolve(env.CALLBACK_BASE_URL));
+    expect(envOf(template, /HTTP API and agent callbacks/).API_BASE_PATH).toBe('/research');
+    const url = JSON.stringify(stack.resolve(envOf(template, /Durable controller/).CALLBACK_BASE_URL));
     expect(url).toMatch(/execute-api/);
     expect(url).toMatch(/\/research"/);
     expect(JSON.stringify(stack.resolve(orchestrator.apiUrl))).toBe(url);
@@ -70,9 +69,9 @@ describe('DurableOrchestrator on a SecureApi', () => {
 
   test('at the root of the API, the callback URL and apiUrl are the API URL without its trailing slash', () => {
     const { stack, orchestrator } = sharedApiStack();
-    const env = envOf(Template.fromStack(stack), /HTTP API and agent callbacks/);
-    expect(env.API_BASE_PATH).toBeUndefined();
-    const url = JSON.stringify(stack.resolve(env.CALLBACK_BASE_URL));
+    const template = Template.fromStack(stack);
+    expect(envOf(template, /HTTP API and agent callbacks/).API_BASE_PATH).toBeUndefined();
+    const url = JSON.stringify(stack.resolve(envOf(template, /Durable controller/).CALLBACK_BASE_URL));
     expect(url).toMatch(/execute-api/);
     // Before: ...{"Ref":"AWS::URLSuffix"},"/"]]}, and agents were told https://host//callbacks/...
     expect(url).toMatch(/\{"Ref":"AWS::URLSuffix"\}\]\]\}$/);
@@ -84,7 +83,7 @@ describe('DurableOrchestrator on a SecureApi', () => {
       domain: { domainName: 'api.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc') },
       disableExecuteApiEndpoint: true,
     }));
-    const env = envOf(Template.fromStack(stack), /HTTP API and agent callbacks/);
+    const env = envOf(Template.fromStack(stack), /Durable controller/);
     expect(env.CALLBACK_BASE_URL).toBe('https://api.example.com/research');
     expect(orchestrator.apiUrl).toBe('https://api.example.com/research');
   });

@@ -111,6 +111,11 @@ export interface TestRuntime {
   start(input: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
   /** Polls GET /workflows/{id} until `until` holds. */
   waitFor(workflowId: string, until: (wf: any) => boolean, timeoutMs?: number): Promise<any>;
+  /**
+   * Replaces the API by one deployed with `definition`, as a deploy of a changed app does while
+   * workflows of the old definition run on (their controller version keeps the old one).
+   */
+  redeployApi(definition: WorkflowDefinitionDocument): void;
   /** Waits for the execution to end and returns the final GET /workflows/{id}. */
   finished(workflowId: string): Promise<any>;
   dispose(): void;
@@ -139,7 +144,7 @@ export function makeRuntime(definition: WorkflowDefinitionDocument, behaviors: R
   const durable = new LocalDurableControl(controller);
   const ports: RuntimePorts = { ...partial, durable };
   (partial as { durable?: unknown }).durable = durable;
-  const api = createApi({ definition, ports, telemetry });
+  let api = createApi({ definition, ports, telemetry });
 
   const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
     const [rawPath, qs] = p.split('?');
@@ -183,6 +188,10 @@ export function makeRuntime(definition: WorkflowDefinitionDocument, behaviors: R
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${workflowId}; last: ${JSON.stringify(res.body)}`);
         await sleep(20);
       }
+    },
+    redeployApi(next) {
+      api = createApi({ definition: next, ports, telemetry });
+      (rt as { api: ApiHandler }).api = api;
     },
     async finished(workflowId) {
       await durable.finished(workflowId);

@@ -2,18 +2,18 @@
  * The HTTP API and callback handler (API Gateway HTTP API, payload format 2.0);
  * see src/runtime/api.ts.
  */
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createApi } from '../../runtime/api';
-import { awsPorts, configFromEnv } from '../../runtime/aws-runtime';
+import { apiPorts, configFromEnv } from '../../runtime/aws-runtime';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
+import { tracingCapture } from '../../runtime/tracing';
 
-const config = configFromEnv();
-const tracer = new Tracer({ serviceName: 'durable-api' });
+const SERVICE = 'durable-api';
+const config = configFromEnv('api');
 
 export const handler = createApi({
   definition: config.definition,
-  ports: awsPorts(config, tracer),
-  telemetry: new PowertoolsTelemetry('durable-api'),
+  ports: apiPorts(config, tracingCapture(SERVICE)),
+  telemetry: new PowertoolsTelemetry(SERVICE),
   stateRetentionDays: config.stateRetentionDays,
   basePath: config.apiBasePath,
 });

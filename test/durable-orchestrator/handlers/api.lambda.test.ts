@@ -8,16 +8,14 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../../src/contract/table';
 import { configFromEnv } from '../../../src/runtime/aws-runtime';
 import { describeWithMoto } from '../../helpers/moto';
+import { writeConfig } from '../../helpers/workflow-config';
 import { workflowTableInput } from '../../helpers/workflow-table';
 import { researchDefinition } from '../../runtime/fixtures';
 
 const BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'durable-orchestrator', 'handlers', 'api.lambda', 'index.js');
 
-const AGENTS = {
-  researcher: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:researcher' },
-  analyst: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:analyst' },
-  writer: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:writer' },
-};
+const AGENT_NAMES = ['researcher', 'analyst', 'writer'];
+const config = writeConfig(researchDefinition(), AGENT_NAMES);
 
 function baseEnv(): Record<string, string> {
   return {
@@ -25,29 +23,49 @@ function baseEnv(): Record<string, string> {
     [ENV.bucketName]: 'artifacts',
     [ENV.eventBusName]: 'bus',
     [ENV.controllerArn]: 'arn:aws:lambda:us-east-1:123456789012:function:controller:live',
-    [ENV.definition]: JSON.stringify(researchDefinition()),
-    [ENV.agents]: JSON.stringify(AGENTS),
-    [ENV.callbackBaseUrl]: 'https://api.example.com',
+    ...config.env,
     [ENV.stateRetentionDays]: '14',
   };
 }
 
 describe('configFromEnv', () => {
-  test('reads a complete environment', () => {
-    const config = configFromEnv(baseEnv());
-    expect(config.definition.name).toBe('research-report');
-    expect(Object.keys(config.agents)).toEqual(['researcher', 'analyst', 'writer']);
-    expect(config.stateRetentionDays).toBe(14);
+  test('reads the API\'s settings and the configuration file its SHA-256 names', () => {
+    const read = configFromEnv('api', baseEnv());
+    expect(read.definition.name).toBe('research-report');
+    expect(read.agentNames).toEqual(['analyst', 'researcher', 'writer']);
+    expect(read.stateRetentionDays).toBe(14);
+    expect(read.configSha256).toBe(config.sha256);
+    expect(read.callbackBaseUrl).toBeUndefined();
+  });
+
+  test('the controller needs its targets\' path and the callback URL, not the controller ARN', () => {
+    const { [ENV.controllerArn]: _arn, ...env } = baseEnv();
+    const controllerEnv = { ...env, [ENV.agentTargetsPrefix]: '/cdk-durable-agents/x/agents', [ENV.callbackBaseUrl]: 'https://api.example.com' };
+    const read = configFromEnv('controller', controllerEnv);
+    expect(read.agentTargetsPrefix).toBe('/cdk-durable-agents/x/agents');
+    expect(read.controllerArn).toBeUndefined();
+    expect(() => configFromEnv('controller', env)).toThrow(/AGENT_TARGETS_PARAMETER_PREFIX is not set/);
   });
 
   test.each([
     [ENV.tableName, undefined, /WORKFLOW_TABLE_NAME is not set/],
-    [ENV.definition, '{not json', /WORKFLOW_DEFINITION is not valid JSON/],
+    [ENV.configSha256, undefined, /WORKFLOW_CONFIG_SHA256 is not set/],
+    [ENV.configSha256, 'ab'.repeat(32), /has SHA-256 [0-9a-f]{64}, but WORKFLOW_CONFIG_SHA256 says abab.*different deployments/],
+    [ENV.configFile, '/nonexistent/workflow-config.json', /cannot read the workflow configuration \/nonexistent\/workflow-config.json.*layer/],
     [ENV.stateRetentionDays, '0', /STATE_RETENTION_DAYS must be a whole number of days >= 1, got '0'/],
-    [ENV.agents, JSON.stringify({ researcher: AGENTS.researcher }), /not valid:[\s\S]*'analyst'/],
   ])('%s = %s is refused with a message naming it', (name, value, message) => {
     const env: Record<string, string | undefined> = { ...baseEnv(), [name]: value };
-    expect(() => configFromEnv(env)).toThrow(message);
+    expect(() => configFromEnv('api', env)).toThrow(message);
+  });
+
+  test.each([
+    ['{not json', /is not valid JSON/],
+    [JSON.stringify({ configVersion: 2 }), /not a version 1 configuration document/],
+    [JSON.stringify({ configVersion: 1, definition: { name: 'x', steps: [] }, agentNames: [] }), /no definition with a name and steps/],
+    [JSON.stringify({ configVersion: 1, definition: researchDefinition(), agentNames: 'researcher' }), /no list of agent names/],
+  ])('a configuration file %s is refused', (text, message) => {
+    const bad = writeConfig(researchDefinition(), [], text);
+    expect(() => configFromEnv('api', { ...baseEnv(), ...bad.env })).toThrow(message);
   });
 });
 

@@ -1,6 +1,7 @@
 /** The bundled controller (assets/, what Lambda runs) loads its configuration at cold start. */
 import * as path from 'path';
 import { ENV } from '../../../src/contract/table';
+import { writeConfig } from '../../helpers/workflow-config';
 import { researchDefinition } from '../../runtime/fixtures';
 
 const BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'durable-orchestrator', 'handlers', 'controller.lambda', 'index.js');
@@ -24,13 +25,8 @@ const env = {
   [ENV.tableName]: 'workflows',
   [ENV.bucketName]: 'artifacts',
   [ENV.eventBusName]: 'bus',
-  [ENV.controllerArn]: 'arn:aws:lambda:us-east-1:123456789012:function:controller:live',
-  [ENV.definition]: JSON.stringify(researchDefinition()),
-  [ENV.agents]: JSON.stringify({
-    researcher: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:r' },
-    analyst: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:a' },
-    writer: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:w' },
-  }),
+  ...writeConfig(researchDefinition(), ['researcher', 'analyst', 'writer']).env,
+  [ENV.agentTargetsPrefix]: '/cdk-durable-agents/Stack-Orchestrator/agents',
   [ENV.callbackBaseUrl]: 'https://api.example.com',
 };
 

@@ -17,6 +17,7 @@ import {
 import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentTarget } from '../../../src/contract/agents';
 import { EVENT_SOURCE, TaskEnvelope } from '../../../src/contract/status';
@@ -25,7 +26,9 @@ import {
   AwsAgentDispatcher,
   DynamoWorkflowStore,
   EventBridgePublisher,
+  parseTarget,
   S3ArtifactStore,
+  SsmAgentTargets,
   startedByOf,
 } from '../../../src/runtime/adapters/aws';
 import type { WorkflowEvent, WorkflowRecord } from '../../../src/runtime/ports';
@@ -432,10 +435,11 @@ describeWithMoto('AWS adapters against moto_server', (moto) => {
     }))).taskDefinition!.taskDefinitionArn!;
     const ecsTarget = async (family = 'researcher'): Promise<AgentTarget> => {
       const net = await setUp();
+      await taskDefinition(family);
       return {
         type: 'ecs',
         clusterArn: `arn:aws:ecs:${region}:123456789012:cluster/${clusterName}`,
-        taskDefinitionArn: await taskDefinition(family),
+        taskDefinition: family,
         containerName: 'agent',
         subnets: [net.subnet],
         securityGroups: [net.securityGroup],
@@ -469,14 +473,17 @@ describeWithMoto('AWS adapters against moto_server', (moto) => {
     test('the task runs on Fargate in the target network, started by the workflow, tagged with workflow and step', async () => {
       const target = await ecsTarget();
       const net = await setUp();
+      // A deploy registers a new revision of the family: the dispatch runs that one, the latest.
+      const latest = await taskDefinition('researcher');
       const dispatcher = new AwsAgentDispatcher({ targets: { researcher: target }, ecs: aws().ecs, lambda: unusedLambda() });
       const envelope = envelopeFor('researcher');
       const { handle } = await dispatcher.dispatch('researcher', envelope);
       const task = await describeTask(handle);
+      expect(latest).toMatch(/:task-definition\/researcher:\d+$/);
       expect(task).toMatchObject({
         launchType: 'FARGATE',
         startedBy: startedByOf(envelope.workflow_id),
-        taskDefinitionArn: (target as { taskDefinitionArn: string }).taskDefinitionArn,
+        taskDefinitionArn: latest,
       });
       expect(task.startedBy!.length).toBeLessThanOrEqual(36);
       expect(task.startedBy!.startsWith(envelope.workflow_id.slice(0, 20))).toBe(true);
@@ -517,7 +524,7 @@ describeWithMoto('AWS adapters against moto_server', (moto) => {
         $metadata: {},
       })) as never);
       const target: AgentTarget = {
-        type: 'ecs', clusterArn: 'arn:c', taskDefinitionArn: 'arn:td', containerName: 'agent', subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: true,
+        type: 'ecs', clusterArn: 'arn:c', taskDefinition: 'arn:td', containerName: 'agent', subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: true,
       };
       const dispatcher = new AwsAgentDispatcher({ targets: { researcher: target }, ecs, lambda: unusedLambda() });
       const envelope = envelopeFor('researcher', { workflow_id: 'wf-42' });
@@ -586,6 +593,68 @@ describeWithMoto('AWS adapters against moto_server', (moto) => {
         await expect(dispatcher.dispatch('writer', envelopeFor('writer', { input: { text: 'x'.repeat(1024 * 1024) } })))
           .rejects.toThrow(/over Lambda's asynchronous limit of 1048576/);
         expect(send).not.toHaveBeenCalled();
+      });
+    });
+
+    describe('targets read from SSM parameters at dispatch (SsmAgentTargets)', () => {
+      const ssm = () => new SSMClient(config());
+      const prefix = '/cdk-durable-agents/Stack-Orchestrator-1234/agents';
+      const functionArn = 'arn:aws:lambda:us-east-1:123456789012:function:cda-writer';
+
+      test('a target is read when it is first needed, reused for maxAgeMs, and read again after', async () => {
+        await ssm().send(new PutParameterCommand({ Name: `${prefix}/writer`, Type: 'String', Value: JSON.stringify({ type: 'lambda', functionArn }) }));
+        const client = ssm();
+        const send = jest.spyOn(client, 'send');
+        let now = 1_000_000;
+        jest.spyOn(Date, 'now').mockImplementation(() => now);
+        try {
+          const targets = new SsmAgentTargets({ prefix: `${prefix}/`, agentNames: ['writer', 'analyst'], client, maxAgeMs: 60_000 });
+          expect(send).not.toHaveBeenCalled();
+          expect(await targets.target('writer')).toEqual({ type: 'lambda', functionArn });
+          expect(await targets.target('writer')).toEqual({ type: 'lambda', functionArn });
+          expect(send).toHaveBeenCalledTimes(1);
+          // A deploy replaced the function: a warm controller sees it once its copy is older than maxAgeMs.
+          await ssm().send(new PutParameterCommand({ Name: `${prefix}/writer`, Type: 'String', Overwrite: true, Value: JSON.stringify({ type: 'lambda', functionArn: `${functionArn}-2` }) }));
+          now += 60_000;
+          expect(await targets.target('writer')).toEqual({ type: 'lambda', functionArn: `${functionArn}-2` });
+          expect(send).toHaveBeenCalledTimes(2);
+          // An agent the definition does not name is unknown without asking SSM.
+          expect(await targets.target('stranger')).toBeUndefined();
+          expect(send).toHaveBeenCalledTimes(2);
+        } finally {
+          jest.restoreAllMocks();
+        }
+      });
+
+      test('the dispatcher dispatches through the lookup, and names the known agents for an unknown one', async () => {
+        await ssm().send(new PutParameterCommand({ Name: `${prefix}/researcher`, Type: 'String', Overwrite: true, Value: JSON.stringify(await ecsTarget()) }));
+        const dispatcher = new AwsAgentDispatcher({
+          targets: new SsmAgentTargets({ prefix, agentNames: ['researcher', 'writer'], client: async () => ssm() }),
+          ecs: async () => aws().ecs,
+          lambda: unusedLambda(),
+        });
+        const { handle } = await dispatcher.dispatch('researcher', envelopeFor('researcher'));
+        expect((await describeTask(handle)).taskDefinitionArn).toMatch(/:task-definition\/researcher:\d+$/);
+        await expect(dispatcher.dispatch('ghost', envelopeFor('ghost'))).rejects.toThrow(/unknown agent 'ghost'; known agents: researcher, writer/);
+      });
+
+      test('a missing parameter says which, and why it can be missing', async () => {
+        const targets = new SsmAgentTargets({ prefix, agentNames: ['analyst'], client: ssm() });
+        await expect(targets.target('analyst')).rejects.toThrow(
+          new RegExp(`agent 'analyst': its dispatch target, SSM parameter ${prefix}/analyst, does not exist.*removed from the orchestrator`));
+      });
+
+      test.each([
+        ['not json', /not JSON/],
+        ['[1]', /not a JSON object/],
+        [JSON.stringify({ type: 'lambda' }), /'functionArn' is not a non-empty string/],
+        [JSON.stringify({ type: 'ecs', clusterArn: 'c', taskDefinition: 't', containerName: 'a', subnets: [], securityGroups: [], assignPublicIp: false }), /'subnets' is empty/],
+        [JSON.stringify({ type: 'ecs', clusterArn: 'c', taskDefinition: 't', containerName: 'a', subnets: ['s'], securityGroups: [1], assignPublicIp: false }), /'securityGroups' is not a list of strings/],
+        [JSON.stringify({ type: 'ecs', clusterArn: 'c', taskDefinition: 't', containerName: 'a', subnets: ['s'], securityGroups: [], assignPublicIp: 'no' }), /'assignPublicIp' is not a boolean/],
+        [JSON.stringify({ type: 'local', command: ['x'] }), /'type' is "local", expected 'lambda' or 'ecs'/],
+      ])('a parameter holding %s is refused, naming the parameter', (value, message) => {
+        expect(() => parseTarget('writer', '/p/writer', value)).toThrow(message);
+        expect(() => parseTarget('writer', '/p/writer', value)).toThrow(/agent 'writer': SSM parameter \/p\/writer is not a dispatch target.*redeploy/);
       });
     });
 

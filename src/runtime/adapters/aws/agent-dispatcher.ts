@@ -1,15 +1,25 @@
 import { createHash } from 'crypto';
-import { ECSClient, RunTaskCommand, TaskOverride } from '@aws-sdk/client-ecs';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { ECSClient, TaskOverride } from '@aws-sdk/client-ecs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { AgentTarget, ENVELOPE_ENV } from '../../../contract/agents';
 import type { TaskEnvelope } from '../../../contract/status';
 import { AgentDispatcher, UnknownAgentError } from '../../ports';
 
+/** Where the dispatcher finds an agent's target when it dispatches to it. */
+export interface AgentTargetLookup {
+  /** The agents there are (for messages). */
+  readonly agentNames: readonly string[];
+  /** The agent's current target, or undefined for an agent it does not know. */
+  target(agent: string): Promise<AgentTarget | undefined>;
+}
+
 export interface AwsAgentDispatcherOptions {
-  /** Agent name -> where it runs (`ecs` or `lambda`). */
-  readonly targets: Record<string, AgentTarget>;
-  readonly ecs: ECSClient;
-  readonly lambda: LambdaClient;
+  /** Agent name -> where it runs (`ecs` or `lambda`), or a lookup of the current target at each dispatch. */
+  readonly targets: Record<string, AgentTarget> | AgentTargetLookup;
+  /** The ECS client, or a function that makes it on first use (only dispatches to `ecs` targets need it). */
+  readonly ecs: ECSClient | (() => Promise<ECSClient>);
+  /** The Lambda client, or a function that makes it on first use. */
+  readonly lambda: LambdaClient | (() => Promise<LambdaClient>);
 }
 
 /** ECS's limit on a task's overrides, JSON formatting included (characters). */
@@ -42,19 +52,19 @@ function tagValue(value: string): string | undefined {
  * the envelope as its event (handle: the invocation's request id).
  */
 export class AwsAgentDispatcher implements AgentDispatcher {
-  private readonly targets: Readonly<Record<string, AgentTarget>>;
-  private readonly ecs: ECSClient;
-  private readonly lambda: LambdaClient;
+  private readonly targets: AgentTargetLookup;
+  private readonly ecs: () => Promise<ECSClient>;
+  private readonly lambda: () => Promise<LambdaClient>;
 
   constructor(options: AwsAgentDispatcherOptions) {
-    this.targets = { ...options.targets };
-    this.ecs = options.ecs;
-    this.lambda = options.lambda;
+    this.targets = isLookup(options.targets) ? options.targets : staticTargets(options.targets);
+    this.ecs = once(options.ecs);
+    this.lambda = once(options.lambda);
   }
 
   public async dispatch(agent: string, envelope: TaskEnvelope): Promise<{ handle: string }> {
-    const target = Object.prototype.hasOwnProperty.call(this.targets, agent) ? this.targets[agent] : undefined;
-    if (!target) throw new UnknownAgentError(agent, Object.keys(this.targets));
+    const target = await this.targets.target(agent);
+    if (!target) throw new UnknownAgentError(agent, [...this.targets.agentNames]);
     const json = JSON.stringify(envelope);
     switch (target.type) {
       case 'ecs':
@@ -79,9 +89,11 @@ export class AwsAgentDispatcher implements AgentDispatcher {
       { key: 'workflow_id', value: tagValue(envelope.workflow_id) },
       { key: 'step_name', value: tagValue(envelope.step_name) },
     ].filter((t): t is { key: string; value: string } => t.value !== undefined);
-    const out = await this.ecs.send(new RunTaskCommand({
+    const { RunTaskCommand } = await import('@aws-sdk/client-ecs');
+    const ecs = await this.ecs();
+    const out = await ecs.send(new RunTaskCommand({
       cluster: target.clusterArn,
-      taskDefinition: target.taskDefinitionArn,
+      taskDefinition: target.taskDefinition,
       launchType: 'FARGATE',
       count: 1,
       networkConfiguration: {
@@ -100,7 +112,7 @@ export class AwsAgentDispatcher implements AgentDispatcher {
     const taskArn = out.tasks?.[0]?.taskArn;
     if (failures.length > 0 || !taskArn) {
       const reasons = failures.map((f) => [f.arn, f.reason, f.detail].filter(Boolean).join(': ')).join('; ');
-      throw new Error(`agent '${agent}': ECS did not start a task of ${target.taskDefinitionArn} on ${target.clusterArn}: ${reasons || 'no task and no failure returned'}`);
+      throw new Error(`agent '${agent}': ECS did not start a task of ${target.taskDefinition} on ${target.clusterArn}: ${reasons || 'no task and no failure returned'}`);
     }
     return { handle: taskArn };
   }
@@ -111,7 +123,9 @@ export class AwsAgentDispatcher implements AgentDispatcher {
       throw new Error(`agent '${agent}': the task envelope of step '${envelope.step_name}' is ${payload.byteLength} bytes, `
         + `over Lambda's asynchronous limit of ${MAX_LAMBDA_EVENT_BYTES}: pass large inputs as artifact keys, not values`);
     }
-    const out = await this.lambda.send(new InvokeCommand({
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const lambda = await this.lambda();
+    const out = await lambda.send(new InvokeCommand({
       FunctionName: target.functionArn,
       InvocationType: 'Event',
       Payload: payload,
@@ -122,4 +136,30 @@ export class AwsAgentDispatcher implements AgentDispatcher {
     }
     return { handle: out.$metadata.requestId ?? target.functionArn };
   }
+}
+
+function isLookup(targets: Record<string, AgentTarget> | AgentTargetLookup): targets is AgentTargetLookup {
+  return typeof (targets as AgentTargetLookup).target === 'function' && Array.isArray((targets as AgentTargetLookup).agentNames);
+}
+
+/** A fixed map of targets as a lookup. */
+function staticTargets(targets: Record<string, AgentTarget>): AgentTargetLookup {
+  const copy: Record<string, AgentTarget> = { ...targets };
+  return {
+    agentNames: Object.keys(copy),
+    target: async (agent) => (Object.prototype.hasOwnProperty.call(copy, agent) ? copy[agent] : undefined),
+  };
+}
+
+/** A client, or the one a factory makes on the first call (and keeps). */
+export function once<T extends object>(client: T | (() => Promise<T>)): () => Promise<T> {
+  if (typeof client !== 'function') return async () => client;
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= (client as () => Promise<T>)().catch((e: unknown) => {
+      made = undefined;
+      throw e;
+    });
+    return made;
+  };
 }
