@@ -31,7 +31,7 @@ const RUNTIME_BUNDLED = [
   '@aws-sdk/client-eventbridge@3.1169.0',
   '@aws-sdk/client-lambda@3.1162.0',
   '@aws-sdk/client-ecs@3.1162.0',
-  'zod@4.6.7',
+  '@aws-sdk/client-ssm@3.1162.0', // the controller reads agent targets from SSM parameters
 ];
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -68,7 +68,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda@8.10.164',
     'fast-check@4.10.2',
     '@aws-sdk/client-cloudformation@3.1162.0', // tests: deploy templates to moto_server
-    '@aws-sdk/client-ssm@3.1162.0', // tests: the bootstrap version parameter in moto_server
     '@smithy/signature-v4@5.7.5', // agents: SigV4-signed callbacks
     '@aws-sdk/client-bedrock-runtime@3.1162.0', // agents: Amazon Bedrock Converse
     '@aws-sdk/client-secrets-manager@3.1162.0', // data tier: reading connection secrets (bundled)

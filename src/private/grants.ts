@@ -31,15 +31,26 @@ export function grantScoped(grantee: iam.IGrantable, props: ScopedGrantProps): i
   });
   const holder = principalConstruct(grantee.grantPrincipal);
   if (holder) {
-    const wildcards = [
+    const wildcardsOf = () => [
       ...props.actions.filter((a) => a.includes('*')).map((a) => `Action::${a}`),
       ...props.resources.map((r) => `Resource::${flattenReference(Stack.of(holder).resolve(r))}`).filter((r) => r.includes('*')),
     ];
+    const wildcards = wildcardsOf();
     if (wildcards.length > 0) {
       if (!props.wildcardReason) {
         throw new Error(`grantScoped: ${wildcards.join(', ')} hold a wildcard; say why in wildcardReason`);
       }
       acknowledgeFindings(holder, wildcards.map((w) => ({ id: `AwsSolutions-IAM5[${w}]`, reason: props.wildcardReason! })));
+      // A reference to another stack's resource resolves to an import only once the app is
+      // prepared for synthesis, and cdk-nag names the finding after the import: acknowledge it
+      // under that name too (validation runs after the preparation).
+      holder.node.addValidation({
+        validate: () => {
+          const late = wildcardsOf().filter((w) => !wildcards.includes(w));
+          if (late.length > 0) acknowledgeFindings(holder, late.map((w) => ({ id: `AwsSolutions-IAM5[${w}]`, reason: props.wildcardReason! })));
+          return [];
+        },
+      });
     }
   }
   return grant;

@@ -6,16 +6,16 @@
  * written before a request has been validated.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
 import { cancellationError, newRecord } from './controller';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
 import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { checkApprovalBody, checkCallbackBody, checkListQuery, Checked } from './request-schemas';
 import type { Telemetry } from './telemetry';
 import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
 import { getPath, requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
-import { ALL_STATUSES, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, WorkflowStatus } from '../contract/status';
+import { CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal } from '../contract/status';
 import { ENV, normalizeBasePath } from '../contract/table';
 
 export interface ApiOptions {
@@ -61,59 +61,10 @@ const badRequest = (message: string) => new HttpError(400, 'bad_request', messag
 const notFound = (message: string) => new HttpError(404, 'not_found', message);
 const conflict = (message: string) => new HttpError(409, 'conflict', message);
 
-// ---------------------------------------------------------------------------------------------
-// Schemas
-// ---------------------------------------------------------------------------------------------
-
-const approvalBody = z.strictObject({
-  approved: z.boolean(),
-  comment: z.string().max(2000).optional(),
-});
-
-const ARTIFACT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-const callbackBody = z.strictObject({
-  status: z.enum(['succeeded', 'failed']),
-  artifacts: z.record(z.string().regex(ARTIFACT_NAME, 'artifact names are letters, digits, - and _, starting with a letter'),
-    z.string().min(1).max(1024)).optional(),
-  output: z.record(z.string(), z.unknown()).optional(),
-  error: z.strictObject({
-    code: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'error codes are letters, digits, _, . and -').optional(),
-    message: z.string().min(1).max(4000),
-  }).optional(),
-});
-
-const listQuery = z.strictObject({
-  status: z.enum(ALL_STATUSES as [WorkflowStatus, ...WorkflowStatus[]]).optional(),
-  limit: z.string().regex(/^\d+$/, 'expected a whole number from 1 to 100').transform(Number)
-    .pipe(z.number().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100')).optional(),
-  next_token: z.string().min(1).max(2048).optional(),
-});
-
-/** Turns schema issues into one message that names each field and what is expected. */
-function describeIssues(error: z.ZodError, what: string): string {
-  const parts = error.issues.map((issue) => {
-    const field = issue.path.length ? issue.path.join('.') : undefined;
-    if (issue.code === 'unrecognized_keys') {
-      const where = field ? ` in '${field}'` : '';
-      return `unknown ${what === 'query' ? 'parameter' : 'field'}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}`;
-    }
-    if (issue.code === 'invalid_value' && 'values' in issue) {
-      return `${what === 'query' ? 'parameter' : 'field'} '${field}': expected one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    }
-    const label = field ? `${what === 'query' ? 'parameter' : 'field'} '${field}'` : what;
-    if (issue.code === 'invalid_key' && 'issues' in issue) {
-      const inner = (issue.issues as Array<{ message: string }>).map((i) => i.message).join(', ');
-      return `${label}: invalid name (${inner})`;
-    }
-    return `${label}: ${issue.message.replace(/^Invalid input: /, '')}`;
-  });
-  return parts.join('; ');
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: 'body' | 'query'): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw badRequest(describeIssues(result.error, what));
-  return result.data;
+/** The value of a checked request part, or a 400 with the check's message. */
+function parse<T>(checked: Checked<T>): T {
+  if (!checked.ok) throw badRequest(checked.message);
+  return checked.value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,7 +216,7 @@ class Api {
 
   // GET /workflows ----------------------------------------------------------------------------
   private async listWorkflows(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
-    const query = parse(listQuery, req.event.queryStringParameters ?? {}, 'query');
+    const query = parse(checkListQuery(req.event.queryStringParameters ?? {}));
     try {
       const page = await this.options.ports.store.listWorkflows({ status: query.status, limit: query.limit ?? 20, nextToken: query.next_token });
       return json(200, {
@@ -287,7 +238,7 @@ class Api {
   // POST /workflows/{id}/approval -------------------------------------------------------------
   private async approve(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
     const wf = await this.requireWorkflow(req.params[0]);
-    const body = parse(approvalBody, jsonObjectBody(req.event, '{"approved": true, "comment": "..."}'), 'body');
+    const body = parse(checkApprovalBody(jsonObjectBody(req.event, '{"approved": true, "comment": "..."}')));
     if (isTerminal(wf.status)) throw conflict(`workflow ${wf.workflowId} has ended (${wf.status}); nothing waits for approval`);
     const { store, durable } = this.options.ports;
     const pending = (await store.pendingCallbacks(wf.workflowId)).filter((c) => c.kind === 'approval');
@@ -335,7 +286,7 @@ class Api {
   // POST /callbacks/{id} ----------------------------------------------------------------------
   private async report(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
     const callback = await this.authorizedCallback(req);
-    const body = parse(callbackBody, jsonObjectBody(req.event, '{"status": "succeeded", "artifacts": {"report": "<key>"}}'), 'body');
+    const body = parse(checkCallbackBody(jsonObjectBody(req.event, '{"status": "succeeded", "artifacts": {"report": "<key>"}}')));
     const { artifacts, durable } = this.options.ports;
     if (body.status === 'failed') {
       if (!body.error) throw badRequest("field 'error': required when status is 'failed': {\"message\": \"what went wrong\"}");
@@ -356,10 +307,7 @@ class Api {
       if (body.output !== undefined && Buffer.byteLength(JSON.stringify(body.output)) > MAX_OUTPUT_BYTES) {
         throw badRequest(`field 'output': larger than ${MAX_OUTPUT_BYTES / 1024} KB; write large results as artifacts and report their keys`);
       }
-      const agent = this.agentOf.get(callback.stepName) ?? '?';
-      const prefix = callback.attempt !== undefined
-        ? attemptArtifactPrefix(agent, callback.workflowId, callback.stepName, callback.attempt)
-        : stepArtifactPrefix(agent, callback.workflowId, callback.stepName);
+      const prefix = callback.artifactPrefix ?? this.legacyArtifactPrefix(callback);
       for (const [name, key] of Object.entries(body.artifacts ?? {})) {
         if (!key.startsWith(prefix)) {
           throw badRequest(`field 'artifacts.${name}': key '${key}' is outside this task's prefix '${prefix}' (use the prefix from the task envelope)`);
@@ -394,6 +342,18 @@ class Api {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * The artifact prefix of a callback registered before callbacks carried their own (by the
+   * definition this API was deployed with, which is the one such a workflow started on unless a
+   * deploy changed the agent of its step).
+   */
+  private legacyArtifactPrefix(callback: CallbackRecord): string {
+    const agent = this.agentOf.get(callback.stepName) ?? '?';
+    return callback.attempt !== undefined
+      ? attemptArtifactPrefix(agent, callback.workflowId, callback.stepName, callback.attempt)
+      : stepArtifactPrefix(agent, callback.workflowId, callback.stepName);
+  }
 
   private async requireWorkflow(id: string): Promise<WorkflowRecord> {
     const wf = WORKFLOW_ID_PATTERN.test(id) ? await this.options.ports.store.getWorkflow(id) : undefined;

@@ -125,6 +125,17 @@ export function parseConfig(text: string, file: string): WorkflowConfigDocument 
   return d as WorkflowConfigDocument;
 }
 
+/** A module loaded when first needed (a static import would load it with the handler). */
+function lazyRequire<T>(id: '@aws-sdk/client-ssm' | '@aws-sdk/client-ecs'): T {
+  switch (id) {
+    // Literal ids, so that a bundler sees them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    case '@aws-sdk/client-ssm': return require('@aws-sdk/client-ssm') as T;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    case '@aws-sdk/client-ecs': return require('@aws-sdk/client-ecs') as T;
+  }
+}
+
 /** Wraps each SDK client, e.g. to trace its calls; identity when tracing is off. */
 export type CaptureClient = <T>(client: T) => T;
 
@@ -146,9 +157,9 @@ export function controllerPorts(config: AwsRuntimeConfig, capture: CaptureClient
       targets: new SsmAgentTargets({
         prefix: config.agentTargetsPrefix,
         agentNames: config.agentNames,
-        client: async () => capture(new (await import('@aws-sdk/client-ssm')).SSMClient({})),
+        client: async () => capture(new (lazyRequire<typeof import('@aws-sdk/client-ssm')>('@aws-sdk/client-ssm')).SSMClient({})),
       }),
-      ecs: async () => capture(new (await import('@aws-sdk/client-ecs')).ECSClient({})),
+      ecs: async () => capture(new (lazyRequire<typeof import('@aws-sdk/client-ecs')>('@aws-sdk/client-ecs')).ECSClient({})),
       lambda,
     }),
     durable: new LambdaDurableControl({ client: lambda }),

@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import type { ECSClient, TaskOverride } from '@aws-sdk/client-ecs';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AgentTarget, ENVELOPE_ENV } from '../../../contract/agents';
 import type { TaskEnvelope } from '../../../contract/status';
 import { AgentDispatcher, UnknownAgentError } from '../../ports';
@@ -89,7 +89,9 @@ export class AwsAgentDispatcher implements AgentDispatcher {
       { key: 'workflow_id', value: tagValue(envelope.workflow_id) },
       { key: 'step_name', value: tagValue(envelope.step_name) },
     ].filter((t): t is { key: string; value: string } => t.value !== undefined);
-    const { RunTaskCommand } = await import('@aws-sdk/client-ecs');
+    // The ECS client is loaded by the first ECS dispatch: a controller without ECS agents never loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RunTaskCommand } = require('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs');
     const ecs = await this.ecs();
     const out = await ecs.send(new RunTaskCommand({
       cluster: target.clusterArn,
@@ -123,7 +125,6 @@ export class AwsAgentDispatcher implements AgentDispatcher {
       throw new Error(`agent '${agent}': the task envelope of step '${envelope.step_name}' is ${payload.byteLength} bytes, `
         + `over Lambda's asynchronous limit of ${MAX_LAMBDA_EVENT_BYTES}: pass large inputs as artifact keys, not values`);
     }
-    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
     const lambda = await this.lambda();
     const out = await lambda.send(new InvokeCommand({
       FunctionName: target.functionArn,

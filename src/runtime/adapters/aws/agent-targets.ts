@@ -41,7 +41,9 @@ export class SsmAgentTargets implements AgentTargetLookup {
     const cached = this.cache.get(agent);
     if (cached && Date.now() - cached.readAt < this.maxAgeMs) return cached.target;
     const name = `${this.prefix}/${agent}`;
-    const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+    // Loaded by the first lookup, not when the handler loads.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { GetParameterCommand } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
     const client = await this.client();
     let value: string | undefined;
     try {
