@@ -24,7 +24,6 @@ const RUNTIME_BUNDLED = [
   '@aws/durable-execution-sdk-js-testing@1.1.4',
   '@aws-lambda-powertools/logger@2.36.0',
   '@aws-lambda-powertools/metrics@2.36.0',
-  '@aws-lambda-powertools/tracer@2.36.0',
   '@aws-sdk/client-dynamodb@3.1162.0',
   '@aws-sdk/lib-dynamodb@3.1162.0',
   '@aws-sdk/client-s3@3.1169.0',

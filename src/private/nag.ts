@@ -54,13 +54,39 @@ export function acknowledgeFindings(scope: IConstruct, findings: NagFinding[], l
     if (!cdk.CfnResource.isCfnResource(child)) {
       continue;
     }
+    const findingsHere = findings.filter((f) => canFlag(f.id, child.cfnResourceType));
+    if (findingsHere.length === 0) {
+      continue;
+    }
     const existing = child.getMetadata('cdk_nag') as { rules_to_suppress?: NagFinding[] } | undefined;
     const rules = [...(existing?.rules_to_suppress ?? [])];
-    for (const f of findings) {
+    for (const f of findingsHere) {
       if (!rules.some((r) => r.id === f.id)) {
         rules.push({ id: f.id, reason: f.reason });
       }
     }
     child.addMetadata('cdk_nag', { rules_to_suppress: rules });
   }
+}
+
+/**
+ * The resource types each acknowledged rule can flag (cdk-nag checks a rule against these types
+ * only). An acknowledgement is written into the template on those resources of the scope, not on
+ * every one: the same reason repeated on each resource made up more than half of a 50-agent
+ * template and of its synthesis time. A rule not listed here is written on every resource.
+ */
+const RULE_RESOURCE_TYPES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
+  [/^AwsSolutions-IAM[45]\b/, ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group']],
+  [/^(AwsSolutions-L1|Serverless-Lambda|HIPAA\.Security-Lambda|NIST\.800-53\.R[45]-Lambda|PCI\.DSS\.321-Lambda)/, ['AWS::Lambda::Function']],
+  [/^AwsSolutions-ECS2$/, ['AWS::ECS::TaskDefinition']],
+  [/^AwsSolutions-S1$/, ['AWS::S3::Bucket']],
+  [/^AwsSolutions-SMG4$/, ['AWS::SecretsManager::Secret']],
+  [/^AwsSolutions-RDS\d+$/, ['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster']],
+  [/^AwsSolutions-AEC\d+$/, ['AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::CacheCluster']],
+  [/^AwsSolutions-APIG4$/, ['AWS::ApiGatewayV2::Route', 'AWS::ApiGateway::Method']],
+];
+
+function canFlag(ruleId: string, resourceType: string): boolean {
+  const entry = RULE_RESOURCE_TYPES.find(([pattern]) => pattern.test(ruleId));
+  return entry === undefined || entry[1].includes(resourceType);
 }

@@ -10,21 +10,24 @@
  *   was published with);
  * - each agent's dispatch target from an SSM parameter, when a task is dispatched (the controller).
  *
- * SDK clients a handler needs on every invocation are made when the module loads (Lambda gives the
- * init phase its full CPU); the ones only some paths need (ECS, SSM) are loaded on first use.
+ * Loading a handler loads none of the AWS SDK: each port is made on its first use ({@link lazy}),
+ * and its SDK client with it, so a request loads only the clients it calls (the DynamoDB client for
+ * a status read; ECS only for a dispatch to an ECS agent).
  */
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { ENV, WORKFLOW_CONFIG_FILE, WorkflowConfigDocument } from '../contract/table';
-import { AwsAgentDispatcher, DynamoWorkflowStore, EventBridgePublisher, S3ArtifactStore } from './adapters/aws';
-import { SsmAgentTargets } from './adapters/aws/agent-targets';
-import { LambdaDurableControl } from './durable/lambda-durable-control';
+import type * as AgentDispatcherModule from './adapters/aws/agent-dispatcher';
+import type * as AgentTargetsModule from './adapters/aws/agent-targets';
+import type * as ArtifactStoreModule from './adapters/aws/artifact-store';
+import type * as EventPublisherModule from './adapters/aws/event-publisher';
+import type * as WorkflowStoreModule from './adapters/aws/workflow-store';
+import type * as LambdaDurableControlModule from './durable/lambda-durable-control';
+import { lazy } from './lazy';
 import type { RuntimePorts } from './ports';
 
 /** Which handler reads the configuration: each needs (and is given) different settings. */
@@ -125,52 +128,85 @@ export function parseConfig(text: string, file: string): WorkflowConfigDocument 
   return d as WorkflowConfigDocument;
 }
 
-/** A module loaded when first needed (a static import would load it with the handler). */
-function lazyRequire<T>(id: '@aws-sdk/client-ssm' | '@aws-sdk/client-ecs'): T {
-  switch (id) {
-    // Literal ids, so that a bundler sees them.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    case '@aws-sdk/client-ssm': return require('@aws-sdk/client-ssm') as T;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    case '@aws-sdk/client-ecs': return require('@aws-sdk/client-ecs') as T;
-  }
-}
-
 /** Wraps each SDK client, e.g. to trace its calls; identity when tracing is off. */
 export type CaptureClient = <T>(client: T) => T;
 
 const noCapture: CaptureClient = (client) => client;
 
-function documentClient(capture: CaptureClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(capture(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+/*
+ * The modules behind the ports, loaded when a port is first used. Literal ids, so that the bundler
+ * includes them (each runs its top level, and requires its SDK client, only when first required).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const load = {
+  store: () => require('./adapters/aws/workflow-store') as typeof WorkflowStoreModule,
+  artifacts: () => require('./adapters/aws/artifact-store') as typeof ArtifactStoreModule,
+  events: () => require('./adapters/aws/event-publisher') as typeof EventPublisherModule,
+  dispatcher: () => require('./adapters/aws/agent-dispatcher') as typeof AgentDispatcherModule,
+  targets: () => require('./adapters/aws/agent-targets') as typeof AgentTargetsModule,
+  durable: () => require('./durable/lambda-durable-control') as typeof LambdaDurableControlModule,
+  dynamodb: () => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'),
+  documentClient: () => require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb'),
+  s3: () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'),
+  eventbridge: () => require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge'),
+  lambda: () => require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda'),
+  ecs: () => require('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs'),
+  ssm: () => require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function storePort(config: AwsRuntimeConfig, capture: CaptureClient): RuntimePorts['store'] {
+  return lazy(() => {
+    const client: DynamoDBClient = capture(new (load.dynamodb().DynamoDBClient)({}));
+    return new (load.store().DynamoWorkflowStore)({
+      client: load.documentClient().DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: config.tableName,
+      retentionDays: config.stateRetentionDays,
+    });
+  });
 }
 
-/** The controller's ports: every adapter, with ECS and SSM loaded at the first dispatch that needs them. */
+function artifactsPort(config: AwsRuntimeConfig, capture: CaptureClient): RuntimePorts['artifacts'] {
+  return lazy(() => {
+    const client: S3Client = capture(new (load.s3().S3Client)({}));
+    return new (load.artifacts().S3ArtifactStore)({ client, bucket: config.bucketName });
+  });
+}
+
+/** The controller's ports: every adapter, each made (with its client) on first use. */
 export function controllerPorts(config: AwsRuntimeConfig, capture: CaptureClient = noCapture): RuntimePorts {
   if (!config.agentTargetsPrefix) throw new Error('controllerPorts: the configuration has no agentTargetsPrefix (read it with role \'controller\')');
-  const lambda = capture(new LambdaClient({}));
+  const prefix = config.agentTargetsPrefix;
+  let lambdaClient: LambdaClient | undefined;
+  const lambda = () => (lambdaClient ??= capture(new (load.lambda().LambdaClient)({})));
   return {
-    store: new DynamoWorkflowStore({ client: documentClient(capture), tableName: config.tableName, retentionDays: config.stateRetentionDays }),
-    artifacts: new S3ArtifactStore({ client: capture(new S3Client({})), bucket: config.bucketName }),
-    events: new EventBridgePublisher({ client: capture(new EventBridgeClient({})), eventBusName: config.eventBusName }),
-    dispatcher: new AwsAgentDispatcher({
-      targets: new SsmAgentTargets({
-        prefix: config.agentTargetsPrefix,
+    store: storePort(config, capture),
+    artifacts: artifactsPort(config, capture),
+    events: lazy(() => new (load.events().EventBridgePublisher)({
+      client: capture(new (load.eventbridge().EventBridgeClient)({})),
+      eventBusName: config.eventBusName,
+    })),
+    dispatcher: lazy(() => new (load.dispatcher().AwsAgentDispatcher)({
+      targets: new (load.targets().SsmAgentTargets)({
+        prefix,
         agentNames: config.agentNames,
-        client: async () => capture(new (lazyRequire<typeof import('@aws-sdk/client-ssm')>('@aws-sdk/client-ssm')).SSMClient({})),
+        client: async () => capture(new (load.ssm().SSMClient)({})),
       }),
-      ecs: async () => capture(new (lazyRequire<typeof import('@aws-sdk/client-ecs')>('@aws-sdk/client-ecs')).ECSClient({})),
-      lambda,
-    }),
-    durable: new LambdaDurableControl({ client: lambda }),
+      ecs: async () => capture(new (load.ecs().ECSClient)({})),
+      lambda: async () => lambda(),
+    })),
+    durable: lazy(() => new (load.durable().LambdaDurableControl)({ client: lambda() })),
   };
 }
 
 /** The API's ports: state, artifacts (to check reported keys) and the durable execution APIs. */
 export function apiPorts(config: AwsRuntimeConfig, capture: CaptureClient = noCapture): Pick<RuntimePorts, 'store' | 'artifacts' | 'durable'> {
   return {
-    store: new DynamoWorkflowStore({ client: documentClient(capture), tableName: config.tableName, retentionDays: config.stateRetentionDays }),
-    artifacts: new S3ArtifactStore({ client: capture(new S3Client({})), bucket: config.bucketName }),
-    durable: new LambdaDurableControl({ client: capture(new LambdaClient({})), controllerArn: config.controllerArn }),
+    store: storePort(config, capture),
+    artifacts: artifactsPort(config, capture),
+    durable: lazy(() => new (load.durable().LambdaDurableControl)({
+      client: capture(new (load.lambda().LambdaClient)({})),
+      controllerArn: config.controllerArn,
+    })),
   };
 }

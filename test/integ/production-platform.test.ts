@@ -115,10 +115,11 @@ describe('a production platform (seed 004 shape) composed from the four construc
   });
 
   test('the orchestrator tells agents to call back on the custom domain, under its base path', () => {
-    const fns = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('HTTP API and agent callbacks') } });
-    const env = Object.values(fns)[0].Properties.Environment.Variables;
-    expect(env.CALLBACK_BASE_URL).toBe('https://api.example.com/research');
-    expect(env.API_BASE_PATH).toBe('/research');
+    const envOf = (description: string) => Object.values(template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp(description) },
+    }))[0].Properties.Environment.Variables;
+    expect(envOf('Durable controller').CALLBACK_BASE_URL).toBe('https://api.example.com/research');
+    expect(envOf('HTTP API and agent callbacks').API_BASE_PATH).toBe('/research');
   });
 
   testIfInstalled('cfn-lint', 'the template passes cfn-lint', () => {

@@ -12,7 +12,7 @@ const config = configFromEnv('api');
 
 export const handler = createApi({
   definition: config.definition,
-  ports: apiPorts(config, tracingCapture(SERVICE)),
+  ports: apiPorts(config, tracingCapture()),
   telemetry: new PowertoolsTelemetry(SERVICE),
   stateRetentionDays: config.stateRetentionDays,
   basePath: config.apiBasePath,

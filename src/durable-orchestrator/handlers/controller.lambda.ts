@@ -13,7 +13,7 @@ const config = configFromEnv('controller');
 
 export const handler = withDurableExecution(createController({
   definition: config.definition,
-  ports: controllerPorts(config, tracingCapture(SERVICE)),
+  ports: controllerPorts(config, tracingCapture()),
   telemetry: new PowertoolsTelemetry(SERVICE),
   callbackBaseUrl: config.callbackBaseUrl!,
   stateRetentionDays: config.stateRetentionDays,
