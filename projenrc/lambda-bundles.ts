@@ -44,7 +44,8 @@ export function addLambdaBundles(project: javascript.NodeProject, options: Lambd
       // Maps name original files and lines but leave the sources out: a stack trace still points
       // into src/, and the shipped package stays a few MB instead of tens. Third-party license
       // notices go to index.js.LEGAL.txt beside the bundle.
-      esbuildArgs: { '--sources-content': 'false', '--legal-comments': 'linked' },
+      // --keep-names: stack traces name functions and classes without a source map.
+      esbuildArgs: { '--sources-content': 'false', '--legal-comments': 'linked', '--keep-names': true },
     });
   }
   // Tests synthesize constructs that point at these assets.

@@ -1,5 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRIC_NAMESPACE } from '../contract/status';
 
 /** Structured fields every runtime log line may carry. */
@@ -19,29 +19,44 @@ export interface Telemetry {
   metric(name: string, unit: 'Count' | 'Milliseconds', value: number, definition: string): void;
 }
 
-/** Powertools for AWS Lambda: JSON logs with workflow_id/step_name/event_type keys, EMF metrics. */
+/**
+ * Powertools for AWS Lambda: JSON logs with workflow_id/step_name/event_type keys, EMF metrics.
+ * The Powertools modules load with the first log line or metric, not with the handler (an API
+ * request that succeeds logs nothing).
+ */
 export class PowertoolsTelemetry implements Telemetry {
-  private readonly logger: Logger;
-  private readonly metrics: Metrics;
+  private made?: { readonly logger: Logger; readonly metrics: Metrics };
 
-  constructor(serviceName: string) {
-    this.logger = new Logger({ serviceName });
-    this.metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName });
-  }
+  constructor(private readonly serviceName: string) {}
 
   info(message: string, fields: LogFields = {}): void {
-    this.logger.info(message, { ...fields });
+    this.tools().logger.info(message, { ...fields });
   }
   warn(message: string, fields: LogFields = {}): void {
-    this.logger.warn(message, { ...fields });
+    this.tools().logger.warn(message, { ...fields });
   }
   error(message: string, fields: LogFields = {}): void {
-    this.logger.error(message, { ...fields });
+    this.tools().logger.error(message, { ...fields });
   }
   metric(name: string, unit: 'Count' | 'Milliseconds', value: number, definition: string): void {
-    const single = this.metrics.singleMetric();
+    const single = this.tools().metrics.singleMetric();
     single.addDimension('workflow', definition);
-    single.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value);
+    // The unit's text is the MetricUnit value ('Count', 'Milliseconds').
+    single.addMetric(name, unit as Parameters<Metrics['addMetric']>[1], value);
+  }
+
+  private tools(): { readonly logger: Logger; readonly metrics: Metrics } {
+    if (!this.made) {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { Logger: PowertoolsLogger } = require('@aws-lambda-powertools/logger') as typeof import('@aws-lambda-powertools/logger');
+      const { Metrics: PowertoolsMetrics } = require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      this.made = {
+        logger: new PowertoolsLogger({ serviceName: this.serviceName }),
+        metrics: new PowertoolsMetrics({ namespace: METRIC_NAMESPACE, serviceName: this.serviceName }),
+      };
+    }
+    return this.made;
   }
 }
 
