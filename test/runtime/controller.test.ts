@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { definition, agentStep, researchDefinition } from './fixtures';
 import { fails, makeRuntime, silent, succeeds, TestRuntime, sleep } from './harness';
+import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 import { cancellationError, newRecord } from '../../src/runtime/controller';
 import { LocalDurableControl } from '../../src/runtime/durable/local-durable-control';
 import { newWorkflowId } from '../../src/runtime/ids';
@@ -109,6 +110,129 @@ describe('the reference research workflow, end to end', () => {
     expect(types.filter((t) => t === 'Workflow Approval Requested:approval')).toHaveLength(1);
     expect(types.filter((t) => t === 'Workflow Step Completed:writing')).toHaveLength(1);
     expect(types[types.length - 1]).toBe('Workflow Completed');
+  });
+});
+
+describe('durable operations (each one is billed)', () => {
+  /**
+   * The operations the controller takes for a workflow of top-level agent, approval and publish
+   * steps that runs straight through (each agent reports success at once, the approval approves),
+   * derived from its definition: `workflow/start`; per agent step the callback of its attempt and
+   * the step that dispatches it (and records the step's start); per approval its callback and the
+   * step that requests it; one step per publish; `workflow/finish`. A step's completion is
+   * written by the run's next step, so it takes no operation of its own.
+   */
+  function straightThroughOperations(doc: WorkflowDefinitionDocument): string[] {
+    const ops = ['STEP workflow/start'];
+    for (const step of doc.steps) {
+      switch (step.type) {
+        case 'agent':
+          ops.push(`CALLBACK ${step.name}/attempt-1`, `STEP ${step.name}/attempt-1/dispatch`);
+          break;
+        case 'approval':
+          ops.push(`CALLBACK ${step.name}/decision`, `STEP ${step.name}/decision/request`);
+          break;
+        case 'publish':
+          ops.push(`STEP ${step.name}/publish`);
+          break;
+        default:
+          throw new Error(`straightThroughOperations does not count ${step.type} steps`);
+      }
+    }
+    ops.push('STEP workflow/finish');
+    return ops;
+  }
+
+  /** The events of the same run, in order: each step's start, (approval request,) and completion. */
+  function straightThroughEvents(doc: WorkflowDefinitionDocument): string[] {
+    return [
+      'Workflow Started',
+      ...doc.steps.flatMap((s) => [
+        `Workflow Step Started:${s.name}`,
+        ...(s.type === 'approval' ? [`Workflow Approval Requested:${s.name}`] : []),
+        `Workflow Step Completed:${s.name}`,
+      ]),
+      'Workflow Completed',
+    ];
+  }
+
+  test('the reference workflow takes a callback and one step per wait, one step to publish, and no child context', async () => {
+    const doc = ReferenceWorkflows.researchReport({
+      researcher: WorkflowAgent.named('researcher'), analyst: WorkflowAgent.named('analyst'), writer: WorkflowAgent.named('writer'),
+    })._toDocument();
+    const rt = runtime(doc, AGENTS);
+    const id = await rt.start({ topic: 'Quantum computing and cryptography' });
+    await rt.waitFor(id, (wf) => wf.awaiting === 'approval');
+    expect((await rt.call('POST', `/workflows/${id}/approval`, { approved: true })).status).toBe(200);
+    const done = await rt.finished(id);
+    expect(done.status).toBe('SUCCEEDED');
+
+    const { history } = await rt.durable.finished(id);
+    const expected = straightThroughOperations(doc);
+    expect(history!.operations.map((op) => `${op.type} ${op.name}`)).toEqual(expected);
+    // Billed: those operations and the execution's start (26 before the start records were folded).
+    const waits = doc.steps.filter((s) => s.type === 'agent' || s.type === 'approval').length;
+    const publishes = doc.steps.filter((s) => s.type === 'publish').length;
+    expect(history!.operations.length + 1).toBe(1 + 2 + 2 * waits + publishes);
+    expect(history!.operations.filter((op) => op.nested)).toEqual([]);
+    expect(history!.operations.filter((op) => (op.attempts ?? 1) > 1)).toEqual([]);
+
+    // Each step still records its start and its end, with one event of each, in order.
+    expect(rt.events.map((e) => `${e.type}${e.stepName ? `:${e.stepName}` : ''}`)).toEqual(straightThroughEvents(doc));
+    expect(done.steps.map((s: any) => [s.name, s.status])).toEqual(doc.steps.map((s) => [s.name, 'SUCCEEDED']));
+    for (const [i, s] of done.steps.entries()) {
+      expect(Date.parse(s.started_at)).toBeLessThanOrEqual(Date.parse(s.ended_at));
+      if (i > 0) expect(Date.parse(done.steps[i - 1].ended_at)).toBeLessThanOrEqual(Date.parse(s.started_at));
+    }
+    expect(done.steps.filter((s: any) => s.type === 'agent').map((s: any) => s.attempts)).toEqual([1, 1, 1]);
+  });
+
+  test('a completion written by the next step is there while that step waits, and once the workflow has ended', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const rt = runtime(researchDefinition(), {
+      ...AGENTS,
+      analyst: async (env, tools) => {
+        await gate;
+        await succeeds(['analysis'], 0)(env, tools);
+      },
+    });
+    const id = await rt.start({ topic: 't' });
+    const waiting = await rt.waitFor(id, (wf) => wf.steps.some((s: any) => s.name === 'analysis' && s.status === 'WAITING'));
+    expect(waiting.awaiting).toBe('agent');
+    expect(waiting.steps[0]).toMatchObject({ name: 'research', status: 'SUCCEEDED', attempts: 1, output: { artifacts: { research: expect.any(String) } } });
+    release();
+    await rt.waitFor(id, (wf) => wf.awaiting === 'approval');
+    expect((await rt.call('POST', `/workflows/${id}/approval`, { approved: false, comment: 'no' })).status).toBe(200);
+    const done = await rt.finished(id);
+    // The approval's rejection ends the workflow: recorded by its own step before the end.
+    expect(done.status).toBe('REJECTED');
+    expect(done.steps.map((s: any) => [s.name, s.status])).toEqual([
+      ['research', 'SUCCEEDED'], ['analysis', 'SUCCEEDED'], ['writing', 'SUCCEEDED'], ['approval', 'REJECTED'],
+    ]);
+  });
+
+  test('a dispatch that is tried again dispatches once, and the previous step\'s completion it carries is written', async () => {
+    let failures = 1;
+    const rt = runtime(researchDefinition(), AGENTS, {
+      wrapDispatcher: (inner): AgentDispatcher => ({
+        dispatch: async (agent, envelope) => {
+          if (envelope.step_name === 'analysis' && failures-- > 0) throw new Error('ECS RunTask throttled');
+          return inner.dispatch(agent, envelope);
+        },
+      }),
+    });
+    const id = await rt.start({ topic: 't' });
+    await rt.waitFor(id, (wf) => wf.awaiting === 'approval', 30_000);
+    await rt.call('POST', `/workflows/${id}/approval`, { approved: true });
+    const done = await rt.finished(id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(rt.agents.dispatches.map((d) => d.step_name)).toEqual(['research', 'analysis', 'writing']);
+    expect(done.steps[0]).toMatchObject({ name: 'research', status: 'SUCCEEDED', attempts: 1 });
+    expect(Date.parse(done.steps[0].ended_at)).toBeLessThanOrEqual(Date.parse(done.steps[1].started_at));
+    // Events are at least once: the retried step sends its own and the carried ones again.
+    const completed = rt.events.filter((e) => e.type === 'Workflow Step Completed').map((e) => e.stepName);
+    expect(new Set(completed)).toEqual(new Set(['research', 'analysis', 'writing', 'approval', 'publish']));
   });
 });
 

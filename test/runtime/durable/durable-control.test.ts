@@ -102,6 +102,29 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
     expect((await control.finished('wf-4')).result).toEqual({ failed: 'stop now' });
   });
 
+  test('finds callbacks made with createCallback by their name, and records the execution\'s operations', async () => {
+    const ids: Record<string, string> = {};
+    const control = new LocalDurableControl(async (event: { workflow_id: string }, ctx: DurableContext) => {
+      const [report, id] = await ctx.createCallback('research/attempt-1', { timeout: { seconds: 20 } });
+      await ctx.step('research/attempt-1/dispatch', async () => {
+        ids[event.workflow_id] = id;
+      });
+      return { got: await report };
+    });
+    await control.start('wf-5', {});
+    await until(() => ids['wf-5'] !== undefined);
+    const agent: CallbackRecord = { ...record('wf-5', ids['wf-5'], 'research'), kind: 'agent', attempt: 1 };
+    await control.callbackSuccess(agent, '"done"');
+    const outcome = await control.finished('wf-5');
+    expect(outcome.result).toEqual({ got: '"done"' });
+    expect(outcome.history?.operations.map((op) => [op.type, op.name, op.status, op.nested])).toEqual([
+      ['CALLBACK', 'research/attempt-1', 'SUCCEEDED', false],
+      ['STEP', 'research/attempt-1/dispatch', 'SUCCEEDED', false],
+    ]);
+    expect(outcome.history?.invocations).toBeGreaterThanOrEqual(1);
+    await expect(control.callbackSuccess(agent, '"again"')).rejects.toBeInstanceOf(CallbackNotPendingError);
+  });
+
   test('a callback of a workflow it does not run, or with a wrong id, is not pending', async () => {
     const ids: Record<string, string> = {};
     const control = new LocalDurableControl(waiter(ids, []));
