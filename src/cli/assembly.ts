@@ -1,8 +1,10 @@
 /**
  * Reads the workflows of a synthesized CDK app (a cloud assembly, `cdk.out`): the controller
  * function of every DurableOrchestrator carries CloudFormation metadata `cdk-durable-agents`
- * with its workflow definition document and its agents.
+ * naming its configuration file in the assembly (the file its layer deploys: the definition and
+ * the agent names) and its agents' local commands.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DeclaredAgent } from './agents';
@@ -54,7 +56,7 @@ export function readAssembly(dir: string): AppWorkflow[] {
       const meta = resource?.Metadata?.[LOCAL_METADATA_KEY];
       if (meta === undefined) continue;
       const constructPath = typeof resource.Metadata?.['aws:cdk:path'] === 'string' ? resource.Metadata['aws:cdk:path'] as string : undefined;
-      found.push(parseMetadata(meta, `${rel}: resource ${logicalId}${constructPath ? ` (${constructPath})` : ''}`, rel, logicalId, constructPath));
+      found.push(parseMetadata(meta, `${rel}: resource ${logicalId}${constructPath ? ` (${constructPath})` : ''}`, rel, logicalId, constructPath, root));
     }
   }
   if (found.length === 0) {
@@ -80,10 +82,13 @@ export function selectWorkflow(workflows: readonly AppWorkflow[], wanted?: strin
   return match;
 }
 
-function parseMetadata(meta: unknown, where: string, template: string, logicalId: string, constructPath?: string): AppWorkflow {
+function parseMetadata(meta: unknown, where: string, template: string, logicalId: string, constructPath: string | undefined, root: string): AppWorkflow {
   const fix = 'synthesize the app again with this version of cdk-durable-agents';
   if (!isObject(meta)) throw new CliError(`${where}: metadata '${LOCAL_METADATA_KEY}' is not an object; ${fix}`);
-  if (!isObject(meta.workflow)) throw new CliError(`${where}: metadata '${LOCAL_METADATA_KEY}' has no 'workflow' definition document; ${fix}`);
+  const workflow = meta.configFile !== undefined ? readConfigFile(meta, where, root, fix) : meta.workflow;
+  if (!isObject(workflow)) {
+    throw new CliError(`${where}: metadata '${LOCAL_METADATA_KEY}' names no configuration file ('configFile') and holds no 'workflow' definition document; ${fix}`);
+  }
   if (meta.agents !== undefined && !isObject(meta.agents)) {
     throw new CliError(`${where}: metadata '${LOCAL_METADATA_KEY}'.agents is not an object of agent name -> { kind, localCommand }; ${fix}`);
   }
@@ -96,12 +101,38 @@ function parseMetadata(meta: unknown, where: string, template: string, logicalId
     }
     agents[name] = { ...(typeof value.kind === 'string' ? { kind: value.kind } : {}), ...(cmd ? { localCommand: cmd as string[] } : {}) };
   }
-  const definition = meta.workflow as unknown as WorkflowDefinitionDocument;
+  const definition = workflow as unknown as WorkflowDefinitionDocument;
   const problems = validateDefinition(definition, { knownAgents: Object.keys(agents) });
   if (problems.length > 0) {
     throw new CliError(`${where}: the workflow definition is not valid:\n  - ${problems.join('\n  - ')}`);
   }
   return { name: definition.name, template, logicalId, ...(constructPath ? { constructPath } : {}), definition, agents };
+}
+
+/** The definition in the configuration file the metadata names, checked against its SHA-256. */
+function readConfigFile(meta: Record<string, unknown>, where: string, root: string, fix: string): unknown {
+  if (typeof meta.configFile !== 'string' || meta.configFile === '') {
+    throw new CliError(`${where}: metadata '${LOCAL_METADATA_KEY}'.configFile is not a path in the assembly; ${fix}`);
+  }
+  const file = path.resolve(root, meta.configFile);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`${where}: cannot read its workflow configuration ${file} (${(e as Error).message}); synthesize the app again, ` +
+      'with asset staging on (the default of `cdk synth`)');
+  }
+  const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+  if (typeof meta.configSha256 === 'string' && meta.configSha256 !== sha256) {
+    throw new CliError(`${where}: ${file} has SHA-256 ${sha256}, but the template says ${meta.configSha256}: the assembly mixes two synths; ${fix}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${where}: ${file} is not valid JSON (${(e as Error).message}); ${fix}`);
+  }
+  return isObject(doc) ? doc.definition : undefined;
 }
 
 function findTemplates(dir: string, depth: number): string[] {

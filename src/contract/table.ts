@@ -83,8 +83,10 @@ export interface WorkflowConfigDocument {
 }
 
 /**
- * CloudFormation metadata key on the controller function: `{ workflow: <definition document>,
- * agents: { <name>: { kind, localCommand? } } }`. The local server reads it from a synthesized app.
+ * CloudFormation metadata key on the controller function: `{ configFile: <path of the configuration
+ * file in the cloud assembly>, configSha256, agents: { <name>: { kind, localCommand? } } }`. The local
+ * server reads it from a synthesized app (`--app cdk.out`). Apps synthesized before the
+ * configuration layer carry `workflow: <definition document>` instead of `configFile`.
  */
 export const LOCAL_METADATA_KEY = 'cdk-durable-agents';
 

@@ -392,8 +392,10 @@ export class DurableOrchestrator extends Construct {
       wildcardReason: 'The dispatch targets of this orchestrator\'s agents, one parameter per agent under its own path, read when a task is dispatched.',
     });
     // What the local server needs to run this workflow from the synthesized app.
+    // The definition is not copied into the template: the metadata points at the layer's file.
     (this.controllerFunction.node.defaultChild as CfnResource).addMetadata(LOCAL_METADATA_KEY, {
-      workflow: JSON.parse(definitionJson),
+      configFile: configLayer.assemblyFile,
+      configSha256: configLayer.sha256,
       agents: local,
     });
     const shared: Record<string, string> = {

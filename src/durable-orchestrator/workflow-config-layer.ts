@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { CONFIG_LAYER, WorkflowConfigDocument } from '../contract/table';
 
@@ -26,6 +27,11 @@ export class WorkflowConfigLayer extends Construct {
   public readonly layer: lambda.LayerVersion;
   /** SHA-256 (hex) of the file: the function's environment carries it, and the handlers check it. */
   public readonly sha256: string;
+  /**
+   * Where the file is in the cloud assembly (`asset.<hash>/cdk-durable-agents/workflow-config.json`,
+   * relative to it), for the local server's `--app cdk.out`: the template never carries the definition.
+   */
+  public readonly assemblyFile: string;
 
   constructor(scope: Construct, id: string, props: WorkflowConfigLayerProps) {
     super(scope, id);
@@ -45,8 +51,10 @@ export class WorkflowConfigLayer extends Construct {
       fs.writeFileSync(partial, text);
       fs.renameSync(partial, file);
     }
+    const asset = new s3assets.Asset(this, 'Asset', { path: dir });
+    this.assemblyFile = path.posix.join(asset.assetPath.split(path.sep).join('/'), CONFIG_LAYER.directory, CONFIG_LAYER.file);
     this.layer = new lambda.LayerVersion(this, 'Layer', {
-      code: lambda.Code.fromAsset(dir),
+      code: lambda.Code.fromBucket(asset.bucket, asset.s3ObjectKey),
       description: props.description.slice(0, 256),
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
     });

@@ -120,6 +120,14 @@ describe('dev --app <cloud assembly>', () => {
   test('--workflow chooses among several orchestrators; an unknown one is a clear error', async () => {
     const dir = tempDir('cdkda-app-');
     const template = JSON.parse(fs.readFileSync(path.join(assembly, 'Research.template.json'), 'utf8'));
+    // The definition inline, as apps synthesized before the configuration layer carry it (still read).
+    for (const resource of Object.values<any>(template.Resources)) {
+      const meta = resource.Metadata?.[LOCAL_METADATA_KEY];
+      if (!meta) continue;
+      meta.workflow = JSON.parse(fs.readFileSync(path.join(assembly, meta.configFile), 'utf8')).definition;
+      delete meta.configFile;
+      delete meta.configSha256;
+    }
     fs.writeFileSync(path.join(dir, 'A.template.json'), JSON.stringify(template));
     for (const resource of Object.values<any>(template.Resources)) {
       if (resource.Metadata?.[LOCAL_METADATA_KEY]) resource.Metadata[LOCAL_METADATA_KEY].workflow.name = 'second-report';
@@ -159,7 +167,13 @@ describe('dev --app with a malformed assembly', () => {
     ['no orchestrator', () => assemblyWith({ 'S.template.json': { Resources: { Bucket: { Type: 'AWS::S3::Bucket' } } } }),
       /no DurableOrchestrator in 1 template \(S\.template\.json\): no resource carries metadata 'cdk-durable-agents'/],
     ['metadata without a workflow', () => assemblyWith({ 'S.template.json': controller({ agents: {} }) }),
-      /S\.template\.json: resource Controller: metadata 'cdk-durable-agents' has no 'workflow' definition document/],
+      /S\.template\.json: resource Controller: metadata 'cdk-durable-agents' names no configuration file \('configFile'\) and holds no 'workflow' definition document/],
+    ['a configuration file that is not in the assembly', () => assemblyWith({ 'S.template.json': controller({ configFile: 'asset.gone/cdk-durable-agents/workflow-config.json', agents: {} }) }),
+      /resource Controller: cannot read its workflow configuration .*asset\.gone.*synthesize the app again, with asset staging on/],
+    ['a configuration file of another synth', () => assemblyWith({
+      'S.template.json': controller({ configFile: 'config.json', configSha256: 'ab'.repeat(32), agents: { worker: { kind: 'lambda' } } }),
+      'config.json': { configVersion: 1, definition: validWorkflow, agentNames: ['worker'] },
+    }), /config\.json has SHA-256 [0-9a-f]{64}, but the template says abab.*mixes two synths/],
     ['an invalid definition', () => assemblyWith({ 'S.template.json': controller({ workflow: { ...validWorkflow, steps: [{ ...validWorkflow.steps[0], timeoutSeconds: 0 }] }, agents: { worker: { kind: 'lambda' } } }) }),
       /resource Controller: the workflow definition is not valid:\n {2}- .*'work'/],
     ['a definition naming an agent the app lacks', () => assemblyWith({ 'S.template.json': controller({ workflow: validWorkflow, agents: {} }) }),
