@@ -15,6 +15,7 @@ import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation'
 import { getPath, requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
+import { displayPath, ROUTES, RouteOperation, routePattern } from '../contract/routes';
 import { CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal } from '../contract/status';
 import { ENV, normalizeBasePath } from '../contract/table';
 
@@ -106,15 +107,16 @@ class Api {
       throw new Error(`the API base path '${options.basePath}' (${ENV.apiBasePath}) is not plain path segments starting with '/', such as /research`);
     }
     this.basePath = basePath;
-    this.routes = [
-      { method: 'POST', pattern: /^\/workflows$/, handle: (r) => this.startWorkflow(r) },
-      { method: 'GET', pattern: /^\/workflows$/, handle: (r) => this.listWorkflows(r) },
-      { method: 'GET', pattern: /^\/workflows\/([^/]+)$/, handle: (r) => this.getWorkflow(r) },
-      { method: 'POST', pattern: /^\/workflows\/([^/]+)\/approval$/, handle: (r) => this.approve(r) },
-      { method: 'POST', pattern: /^\/workflows\/([^/]+)\/cancel$/, handle: (r) => this.cancel(r) },
-      { method: 'POST', pattern: /^\/callbacks\/([^/]+)$/, handle: (r) => this.report(r) },
-      { method: 'POST', pattern: /^\/callbacks\/([^/]+)\/heartbeat$/, handle: (r) => this.heartbeat(r) },
-    ];
+    const operations: Record<RouteOperation, Route['handle']> = {
+      startWorkflow: (r) => this.startWorkflow(r),
+      listWorkflows: (r) => this.listWorkflows(r),
+      getWorkflow: (r) => this.getWorkflow(r),
+      approve: (r) => this.approve(r),
+      cancel: (r) => this.cancel(r),
+      report: (r) => this.report(r),
+      heartbeat: (r) => this.heartbeat(r),
+    };
+    this.routes = ROUTES.map((r) => ({ method: r.method, pattern: routePattern(r), handle: operations[r.operation] }));
   }
 
   public async handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
@@ -128,10 +130,7 @@ class Api {
       const matching = outside ? [] : this.routes.filter((r) => r.pattern.test(path));
       if (matching.length === 0) {
         // Paths as the caller sees them: under the base path on a shared API.
-        const b = this.basePath;
-        throw notFound(`no route for ${method} ${requestPath}; routes are POST ${b}/workflows, GET ${b}/workflows, ` +
-          `GET ${b}/workflows/{id}, POST ${b}/workflows/{id}/approval, POST ${b}/workflows/{id}/cancel, POST ${b}/callbacks/{callback_id}, ` +
-          `POST ${b}/callbacks/{callback_id}/heartbeat`);
+        throw notFound(`no route for ${method} ${requestPath}; routes are ${ROUTES.map((r) => `${r.method} ${displayPath(r, this.basePath)}`).join(', ')}`);
       }
       const route = matching.find((r) => r.method === method);
       if (!route) {
