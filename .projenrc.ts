@@ -126,6 +126,41 @@ project.eslint?.addOverride({
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
+// The layers (STYLE.md): the runtime (bundled into the handlers and the CLI) and the contract it
+// shares with the constructs never import construct code, and constructs never import the runtime;
+// they meet only in src/contract. The handlers and the CLI compose the two. A wrong import is a
+// lint error (test/lint/layers.test.ts shows it).
+const CONSTRUCT_DIRS = ['durable-orchestrator', 'container-agent', 'secure-api', 'data-tier', 'workflow', 'private'];
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      {
+        target: ['./src/runtime/**', './src/contract/**', './src/data-tier/runtime/**'],
+        from: [...CONSTRUCT_DIRS.map((d) => `./src/${d}/!(runtime|handlers)/**`), ...CONSTRUCT_DIRS.map((d) => `./src/${d}/*.ts`), './src/cli/**'],
+        message: 'the runtime and the contract never import construct code (they run in Lambda and in the CLI without aws-cdk-lib); share it through src/contract',
+      },
+      {
+        target: CONSTRUCT_DIRS.map((d) => `./src/${d}/*.ts`),
+        from: ['./src/runtime/**', './src/cli/**', './src/*/runtime/**'],
+        message: 'constructs never import runtime code (it is bundled into the handlers at build time); share facts through src/contract',
+      },
+      {
+        target: './src/contract/**',
+        from: ['./src/runtime/**', './src/cli/**'],
+        message: 'the contract module depends on nothing but itself',
+      },
+    ],
+  }],
+});
+project.eslint?.addOverride({
+  files: ['src/runtime/**/*.ts', 'src/contract/**/*.ts', 'src/**/handlers/*.ts', 'src/data-tier/runtime/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [{ group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'runtime code runs without aws-cdk-lib and constructs (peer dependencies of the constructs only)' }],
+    }],
+  },
+});
+
 // AwsCdkDeps drops a build dependency on constructs in favour of the peer one; put the pin back.
 project.deps.addDependency(`constructs@${CONSTRUCTS}`, DependencyType.BUILD);
 // jsii warns that the dev copies are newer than the peer minimum; that is deliberate (see above).

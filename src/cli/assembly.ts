@@ -82,7 +82,8 @@ export function selectWorkflow(workflows: readonly AppWorkflow[], wanted?: strin
   return match;
 }
 
-function parseMetadata(meta: unknown, where: string, template: string, logicalId: string, constructPath: string | undefined, root: string): AppWorkflow {
+function parseMetadata(meta: unknown, where: string, template: string, logicalId: string,
+  constructPath: string | undefined, root: string): AppWorkflow {
   const fix = 'synthesize the app again with this version of cdk-durable-agents';
   if (!isObject(meta)) throw new CliError(`${where}: metadata '${LOCAL_METADATA_KEY}' is not an object; ${fix}`);
   const workflow = meta.configFile !== undefined ? readConfigFile(meta, where, root, fix) : meta.workflow;

@@ -10,7 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatabaseKind, DataTierProfile } from './data-tier-profile';
-import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from './settings';
+import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../contract/data-tier';
 import { checkWholeNumber } from '../private/checks';
 import { acknowledgeFindings, NagFinding } from '../private/nag';
 import { flowLoggedVpc } from '../private/vpc';

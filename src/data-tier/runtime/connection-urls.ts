@@ -11,7 +11,7 @@
  * const settings = await connectionSettingsFromEnvironment(process.env, secretsManagerReader());
  * const pool = new pg.Pool({ connectionString: settings.databaseUrl });
  */
-import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../settings';
+import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../../contract/data-tier';
 
 /** What a PostgreSQL connection URL is built from. */
 export interface DatabaseConnectionSettings {
