@@ -2,12 +2,33 @@
  * The durable controller: interprets a workflow definition document with durable operations.
  *
  * Replay rules: every side effect (store writes, events, dispatches, artifact copies) happens
- * inside a durable step (`ctx.step`, or the submitter of `ctx.waitForCallback`, which runs as
- * one). Code outside steps only branches on the definition and on results that the durable
- * execution replays, so it makes the same decisions on every replay. Step names are derived
- * from the definition: `<step>/start`, `<step>/attempt-<n>`, `<step>/complete`, ...
+ * inside a durable step (`ctx.step`). Code outside steps only branches on the definition and on
+ * results that the durable execution replays, so it makes the same decisions on every replay.
+ * Operation names are derived from the definition:
+ *
+ * | operation | type | what it does |
+ * |---|---|---|
+ * | `workflow/start`, `workflow/finish` | step | the workflow record and its events |
+ * | `<step>/attempt-<n>` | callback | an agent's report on attempt n |
+ * | `<step>/attempt-<n>/dispatch` | step | registers that callback and dispatches the task; on attempt 1 also records the step's start |
+ * | `<step>/attempt-<n>/failed` | step | records a failed attempt and registers the backoff timer |
+ * | `<step>/backoff-<n>` | callback | the pause after attempt n (times out to go on; a cancel request fails it) |
+ * | `<step>/decision` | callback | a person's decision |
+ * | `<step>/decision/request` | step | records the approval step's start and asks for the decision |
+ * | `<step>/publish`, `<step>/choose` | step | a step that does not wait, from start to end in one |
+ * | `<step>/start`, `<step>` (parallel), `<step>.<branch>` | step, contexts | a parallel step and its branches |
+ * | `<step>/complete` | step | records a step that failed, or one that ends its workflow or parallel branch |
+ * | `<operation>/cancel-check`, `<step>/abandon` | step | cancellation and abandoned branches |
+ *
+ * Cost: each operation is billed ($8 per million; see bench/durable-operations.bench.ts), so no
+ * operation only records: a step's start is recorded by the step that registers its wait (or by
+ * its only step), and a step that ends and lets the workflow go on has its completion written by
+ * the next step (Run.owed). A callback is created with `ctx.createCallback` next to the step that
+ * registers it (2 operations) rather than with `ctx.waitForCallback` (a child context around the
+ * same two: 3). A retried step repeats all it does, the completion it carries included: records
+ * are rewritten and events sent again (events are at least once, as for any retried step).
  */
-import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { newCallbackId, newCallbackToken, sha256 } from './ids';
 import { CallbackNotPendingError, ErrorInfo, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import type { Telemetry } from './telemetry';
@@ -120,20 +141,16 @@ function neutralize(text: string): string {
 
 const NON_TERMINAL: WorkflowStatus[] = ['PENDING', 'RUNNING'];
 
-/** Bookkeeping steps talk to the store and the bus: retry transient failures a few times. */
+/**
+ * Bookkeeping steps talk to the store and the bus: retry transient failures a few times (an
+ * error named NonRetryableError, e.g. from an adapter, is final).
+ */
 const BOOKKEEPING = {
   retryStrategy: (error: Error, attempt: number) => ({
     shouldRetry: attempt < 4 && error.name !== 'NonRetryableError',
     delay: { seconds: attempt * 2 },
   }),
 };
-
-class NonRetryableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NonRetryableError';
-  }
-}
 
 /**
  * Callback submitters (dispatch, approval request, timer) retry transient failures: 3 attempts,
@@ -145,6 +162,20 @@ const SUBMITTER_RETRY = (error: Error, attempt: number) => ({
     && WorkflowHalt.of(error) === undefined,
   delay: { seconds: attempt },
 });
+
+/** How a step ended, as a step that does not wait records it. */
+interface StepEnd {
+  readonly status: StepStatus;
+  readonly output?: Record<string, unknown>;
+  readonly error?: ErrorInfo;
+}
+
+/** What the one durable step of a step that does not wait returns (see Interpreter.atOnce). */
+type AtOnce = ({ readonly cancelled: true } & Partial<StepEnd>) | ({ readonly cancelled: false } & StepEnd);
+
+function cancelledBefore(step: StepDocument): WorkflowHalt {
+  return new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}'`);
+}
 
 /** What a parallel branch hands back to its parent. */
 interface BranchOutcome {
@@ -164,6 +195,29 @@ interface Run {
    * parallel operation is not re-entered on replay, so this never changes a replayed decision.
    */
   readonly abandoned: () => boolean;
+  /**
+   * The completion of the step that ended last, when the workflow goes on after it: written by
+   * this run's next durable step (the next step's dispatch or request or its only step, the
+   * `<step>/start` of a parallel step, `workflow/finish`, or a `<step>/complete` at the end of a
+   * parallel branch) rather than by a step of its own. It is set from a replayed result and
+   * cleared when a step that wrote it returns, so every replay owes the same.
+   */
+  owed?: OwedCompletion;
+}
+
+/** A step's completion record, not written yet (see Run.owed). */
+interface OwedCompletion {
+  readonly step: StepDocument;
+  readonly startedAt: string | undefined;
+  readonly status: StepStatus;
+  readonly extra: StepExtra;
+}
+
+/** What a step's record holds besides its name, type, status and times. */
+interface StepExtra {
+  readonly attempts?: number;
+  readonly output?: Record<string, unknown>;
+  readonly error?: ErrorInfo;
 }
 
 /** Creates the durable handler (wrap it with `withDurableExecution` in Lambda). */
@@ -209,32 +263,31 @@ class Interpreter {
       }
     }
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
-    await ctx.step('workflow/finish', async () => this.finishWorkflow(run, status, result, error), BOOKKEEPING);
+    // `workflow/finish` clears `awaiting` itself, after writing what the run still owes.
+    await this.runStep(ctx, run, 'workflow/finish', async () => this.finishWorkflow(run, status, result, error), BOOKKEEPING, true);
     return { workflow_id: run.workflowId, status, ...(result ? { result } : {}), ...(error ? { error } : {}) };
   }
 
   private async runSteps(ctx: DurableContext, steps: readonly StepDocument[], run: Run): Promise<void> {
+    // Each step type records its own start: in the step that registers its wait (agent,
+    // approval), in its only step (choice, publish), or in a start step (parallel).
     for (const step of steps) {
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
-      const begun = await ctx.step(`${step.name}/start`, async () => this.beginStep(run, step), BOOKKEEPING);
-      if (begun.cancelled) {
-        throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}'`);
-      }
       switch (step.type) {
         case 'agent':
-          await this.agentStep(ctx, step, run, begun.startedAt);
+          await this.agentStep(ctx, step, run);
           break;
         case 'approval':
-          await this.approvalStep(ctx, step, run, begun.startedAt);
+          await this.approvalStep(ctx, step, run);
           break;
         case 'parallel':
-          await this.parallelStep(ctx, step, run, begun.startedAt);
+          await this.parallelStep(ctx, step, run);
           break;
         case 'choice':
-          await this.choiceStep(ctx, step, run, begun.startedAt);
+          await this.choiceStep(ctx, step, run);
           break;
         case 'publish':
-          await this.publishStep(ctx, step, run, begun.startedAt);
+          await this.publishStep(ctx, step, run);
           break;
       }
     }
@@ -244,30 +297,32 @@ class Interpreter {
   // Step types
   // ---------------------------------------------------------------------------------------
 
-  private async agentStep(ctx: DurableContext, step: AgentStepDocument, run: Run, startedAt: string): Promise<void> {
+  private async agentStep(ctx: DurableContext, step: AgentStepDocument, run: Run): Promise<void> {
     let input: Record<string, unknown> = {};
     try {
       input = this.resolveInputs(step, run);
     } catch (e) {
-      await this.failUnresolved(ctx, step, run, startedAt, e);
+      await this.failUnresolved(ctx, step, run, e);
     }
     const maxAttempts = Math.max(1, step.retry.maxAttempts);
     let failure: { timedOut: boolean; message: string } | undefined;
+    // When the step started: set by the step that dispatched attempt 1 (or, if that failed, by the
+    // one that recorded the failure), so it is the same on every replay.
+    let startedAt: string | undefined;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let report: AgentReport | undefined;
       const name = `${step.name}/attempt-${attempt}`;
       try {
-        const raw = await ctx.waitForCallback(
-          name,
-          async (durableCallbackId) => this.dispatchAgent(run, step, attempt, input, durableCallbackId, startedAt),
-          {
-            timeout: { seconds: step.timeoutSeconds },
-            ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
-            retryStrategy: SUBMITTER_RETRY,
-          },
-        );
-        report = parseReport(raw);
+        const [reported, durableCallbackId] = await ctx.createCallback(name, {
+          timeout: { seconds: step.timeoutSeconds },
+          ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
+        });
+        const since = startedAt;
+        const dispatched = await this.runStep(ctx, run, `${name}/dispatch`,
+          async () => this.dispatchAgent(run, step, attempt, input, durableCallbackId, since), { retryStrategy: SUBMITTER_RETRY }, true);
+        startedAt = dispatched.startedAt;
+        report = parseReport(await reported);
       } catch (e) {
         if (run.abandoned()) throw new BranchAbandonedError(step.name);
         const trusted = await this.cancellationConfirmed(ctx, name, run, e);
@@ -276,57 +331,87 @@ class Interpreter {
       }
       if (report) {
         const output = { artifacts: report.artifacts, output: report.output };
-        run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
-          await this.completeStep(run, step, startedAt, 'SUCCEEDED', { attempts: attempt, output });
-          return output;
-        }, BOOKKEEPING);
+        run.outputs[step.name] = output;
+        run.owed = { step, startedAt, status: 'SUCCEEDED', extra: { attempts: attempt, output } };
         return;
       }
       if (attempt < maxAttempts) {
-        const delay = backoffSeconds(step, attempt);
-        const f = failure!;
-        await ctx.step(`${step.name}/attempt-${attempt}/failed`, async () => {
-          await this.ports.store.putStep(run.workflowId, {
-            name: step.name,
-            type: step.type,
-            status: 'RUNNING',
-            attempts: attempt,
-            startedAt,
-            error: { code: f.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED', message: `attempt ${attempt} of ${maxAttempts}: ${f.message}; retrying in ${delay}s` },
-          });
-          this.telemetry.warn('agent attempt failed; retrying', { workflow_id: run.workflowId, step_name: step.name, attempt, delay_seconds: delay });
-        }, BOOKKEEPING);
-        if (delay > 0) await this.backoff(ctx, step, run, attempt, delay);
+        startedAt = await this.backoff(ctx, step, run, attempt, maxAttempts, failure!, startedAt);
       }
     }
     const status: StepStatus = failure!.timedOut ? 'TIMED_OUT' : 'FAILED';
     const code = failure!.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED';
     const message = `step '${step.name}' (agent '${step.agent}') ${failure!.timedOut ? 'timed out' : 'failed'} after ${maxAttempts} attempt(s): ${failure!.message}`;
-    await ctx.step(`${step.name}/complete`, async () => {
-      await this.completeStep(run, step, startedAt, status, { attempts: maxAttempts, error: { code, message } });
+    const since = startedAt;
+    await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+      await this.completeStep(run, step, since, status, { attempts: maxAttempts, error: { code, message } });
     }, BOOKKEEPING);
     throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
   }
 
   /**
-   * The pause between two attempts: a callback that times out after `delay` (then the step goes
-   * on), registered as a timer so that a cancel request ends it at once instead of waiting.
+   * The pause between two attempts (returns when the step started, for the attempts to come).
+   *
+   * Why a callback and not `ctx.wait`: a cancel request must end the pause at once (the cancel
+   * route fails every pending callback of the workflow), and nothing outside the execution can
+   * end a wait early (the durable API completes callbacks only; StopDurableExecution would skip
+   * `workflow/finish`). With `ctx.wait`, a cancel during a backoff of up to `maxDelay` (5 minutes
+   * by default, a day at most) would only be seen when the next attempt is dispatched. The
+   * callback costs what a wait costs, one operation (`<step>/backoff-<n>`, timing out after the
+   * delay), because it is created with `ctx.createCallback` and registered by the step that
+   * records the failed attempt, which the step needs with either (`<step>/attempt-<n>/failed`).
    */
-  private async backoff(ctx: DurableContext, step: AgentStepDocument, run: Run, attempt: number, delay: number): Promise<void> {
+  private async backoff(ctx: DurableContext, step: AgentStepDocument, run: Run, attempt: number, maxAttempts: number,
+    failure: { timedOut: boolean; message: string }, startedAt: string | undefined): Promise<string> {
+    const delay = backoffSeconds(step, attempt);
     const name = `${step.name}/backoff-${attempt}`;
+    const [elapsed, durableCallbackId] = delay > 0
+      ? await ctx.createCallback(name, { timeout: { seconds: delay } })
+      : [undefined, undefined];
+    const since = await this.runStep(ctx, run, `${step.name}/attempt-${attempt}/failed`, async () => {
+      const started = startedAt ?? await this.recordedStart(run, step);
+      await this.ports.store.putStep(run.workflowId, {
+        name: step.name,
+        type: step.type,
+        status: 'RUNNING',
+        attempts: attempt,
+        startedAt: started,
+        error: {
+          code: failure.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED',
+          message: `attempt ${attempt} of ${maxAttempts}: ${failure.message}; retrying in ${delay}s`,
+        },
+      });
+      this.telemetry.warn('agent attempt failed; retrying', { workflow_id: run.workflowId, step_name: step.name, attempt, delay_seconds: delay });
+      if (durableCallbackId !== undefined) await this.registerTimer(run, step, attempt, delay, durableCallbackId);
+      return started;
+    }, { retryStrategy: SUBMITTER_RETRY });
+    if (!elapsed) return since;
     try {
-      await ctx.waitForCallback(
-        name,
-        async (durableCallbackId) => this.registerTimer(run, step, attempt, delay, durableCallbackId),
-        { timeout: { seconds: delay }, retryStrategy: SUBMITTER_RETRY },
-      );
+      await elapsed;
     } catch (e) {
-      if (isTimeout(e)) return; // the pause is over
+      if (isTimeout(e)) return since; // the pause is over
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
       if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
       // A timer failed for another reason only ends the pause early.
       this.telemetry.warn('backoff timer ended early; continuing', { workflow_id: run.workflowId, step_name: step.name, attempt, error: neutralize(errorMessage(e)) });
     }
+    return since;
+  }
+
+  /**
+   * `ctx.step` for a step of `run`: writes the completion the run owes (Run.owed) first, then
+   * runs `fn`. `setsAwaiting`: the step sets the workflow's `awaiting` itself, so the completion
+   * leaves it for that step to replace rather than clearing it first.
+   */
+  private async runStep<T>(ctx: DurableContext, run: Run, name: string, fn: () => Promise<T>,
+    config: StepConfig<T>, setsAwaiting = false): Promise<T> {
+    const owed = run.owed;
+    const value = await ctx.step(name, async () => {
+      if (owed) await this.completeStep(run, owed.step, owed.startedAt, owed.status, owed.extra, !setsAwaiting);
+      return fn();
+    }, config);
+    if (run.owed === owed) run.owed = undefined;
+    return value;
   }
 
   /**
@@ -348,30 +433,34 @@ class Interpreter {
     }, BOOKKEEPING);
   }
 
-  private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run, startedAt: string): Promise<void> {
+  private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run): Promise<void> {
     let decision: ApprovalDecision & { timed_out: boolean };
+    const name = `${step.name}/decision`;
+    // When the step started: set by the step that asked for the decision.
+    let startedAt: string | undefined;
     try {
-      const raw = await ctx.waitForCallback(
-        `${step.name}/decision`,
-        async (durableCallbackId) => this.requestApproval(run, step, durableCallbackId, startedAt),
-        { timeout: { seconds: step.timeoutSeconds }, retryStrategy: SUBMITTER_RETRY },
-      );
-      decision = { ...parseDecision(raw), timed_out: false };
+      const [decided, durableCallbackId] = await ctx.createCallback(name, { timeout: { seconds: step.timeoutSeconds } });
+      const requested = await this.runStep(ctx, run, `${name}/request`,
+        async () => this.requestApproval(run, step, durableCallbackId), { retryStrategy: SUBMITTER_RETRY }, true);
+      startedAt = requested.startedAt;
+      decision = { ...parseDecision(await decided), timed_out: false };
     } catch (e) {
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
-      if (await this.cancellationConfirmed(ctx, `${step.name}/decision`, run, e)) throw e;
+      if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
       if (!isTimeout(e)) {
         // Only the cancel route fails an approval; anything else is a failure of the step.
         const message = `step '${step.name}': the approval could not be completed: ${describeAgentFailure(e)}`;
-        await ctx.step(`${step.name}/complete`, async () => {
-          await this.completeStep(run, step, startedAt, 'FAILED', { error: { code: 'APPROVAL_FAILED', message } });
+        const since = startedAt;
+        await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+          await this.completeStep(run, step, since, 'FAILED', { error: { code: 'APPROVAL_FAILED', message } });
         }, BOOKKEEPING);
         throw new WorkflowHalt('FAILED', 'APPROVAL_FAILED', message);
       }
       if (step.onTimeout === 'FAIL') {
         const message = `step '${step.name}': nobody approved or rejected within ${step.timeoutSeconds}s`;
-        await ctx.step(`${step.name}/complete`, async () => {
-          await this.completeStep(run, step, startedAt, 'TIMED_OUT', { error: { code: 'APPROVAL_TIMED_OUT', message }, output: { outcome: 'timed_out', approved: false, timed_out: true } });
+        const since = startedAt;
+        await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+          await this.completeStep(run, step, since, 'TIMED_OUT', { error: { code: 'APPROVAL_TIMED_OUT', message }, output: { outcome: 'timed_out', approved: false, timed_out: true } });
         }, BOOKKEEPING);
         throw new WorkflowHalt('TIMED_OUT', 'APPROVAL_TIMED_OUT', message);
       }
@@ -384,17 +473,24 @@ class Interpreter {
       ...(decision.comment !== undefined ? { comment: decision.comment } : {}),
       ...(decision.by !== undefined ? { by: decision.by } : {}),
     };
-    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
-      await this.completeStep(run, step, startedAt, decision.approved ? 'SUCCEEDED' : 'REJECTED', { output });
-      return output;
-    }, BOOKKEEPING);
+    const status: StepStatus = decision.approved ? 'SUCCEEDED' : 'REJECTED';
     if (!decision.approved && step.onReject === 'END') {
+      const since = startedAt;
+      await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+        await this.completeStep(run, step, since, status, { output });
+      }, BOOKKEEPING);
       throw new WorkflowHalt('REJECTED', decision.timed_out ? 'APPROVAL_TIMED_OUT' : 'APPROVAL_REJECTED',
         `step '${step.name}' was ${decision.timed_out ? 'not answered in time (rejected by its timeout rule)' : 'rejected'}${decision.comment && !decision.timed_out ? `: ${decision.comment}` : ''}`);
     }
+    run.outputs[step.name] = output;
+    run.owed = { step, startedAt, status, extra: { output } };
   }
 
-  private async parallelStep(ctx: DurableContext, step: ParallelStepDocument, run: Run, startedAt: string): Promise<void> {
+  private async parallelStep(ctx: DurableContext, step: ParallelStepDocument, run: Run): Promise<void> {
+    // The branches wait, not the parallel step itself: it keeps a start step of its own.
+    const begun = await this.runStep(ctx, run, `${step.name}/start`, async () => this.beginStep(run, step), BOOKKEEPING);
+    if (begun.cancelled) throw cancelledBefore(step);
+    const startedAt = begun.startedAt;
     const total = step.branches.length;
     let returned = false;
     const abandoned = () => returned || run.abandoned();
@@ -407,6 +503,9 @@ class Interpreter {
         func: async (child: DurableContext): Promise<BranchOutcome> => {
           const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs }, abandoned };
           await this.runSteps(child, branch.steps, branchRun);
+          // Nothing comes after the branch's last step in the branch: write its completion here.
+          const last = branchRun.owed;
+          if (last) await this.runStep(child, branchRun, `${last.step.name}/complete`, async () => undefined, BOOKKEEPING);
           const outputs: Record<string, unknown> = {};
           for (const [name, value] of Object.entries(branchRun.outputs)) {
             if (!(name in run.outputs)) outputs[name] = value;
@@ -440,76 +539,77 @@ class Interpreter {
     if (succeeded.length < step.minSuccessful) {
       const reasons = failed.map((f) => `${f.branch}: ${WorkflowHalt.of(f.error)?.message ?? errorMessage(f.error)}`).join('; ');
       const message = `step '${step.name}': ${succeeded.length} of ${total} branches succeeded, ${step.minSuccessful} required (${reasons})`;
-      await ctx.step(`${step.name}/complete`, async () => {
+      await this.runStep(ctx, run, `${step.name}/complete`, async () => {
         await this.completeStep(run, step, startedAt, 'FAILED', { output, error: { code: 'PARALLEL_FAILED', message } });
       }, BOOKKEEPING);
       const timedOut = failed.length > 0 && failed.every((f) => WorkflowHalt.of(f.error)?.status === 'TIMED_OUT');
       throw new WorkflowHalt(timedOut ? 'TIMED_OUT' : 'FAILED', 'PARALLEL_FAILED', message);
     }
-    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
-      await this.completeStep(run, step, startedAt, 'SUCCEEDED', { output });
-      return output;
-    }, BOOKKEEPING);
+    run.outputs[step.name] = output;
+    run.owed = { step, startedAt, status: 'SUCCEEDED', extra: { output } };
   }
 
-  private async choiceStep(ctx: DurableContext, step: ChoiceStepDocument, run: Run, startedAt: string): Promise<void> {
+  private async choiceStep(ctx: DurableContext, step: ChoiceStepDocument, run: Run): Promise<void> {
     let value: unknown;
     try {
       value = resolveRef(step.value, run.input, run.outputs, step.name);
     } catch (e) {
-      await this.failUnresolved(ctx, step, run, startedAt, e);
+      await this.failUnresolved(ctx, step, run, e);
     }
     const chosen = step.cases.find((c) => c.equals === value);
     const output = { value: value as string | number | boolean, matched: chosen ? String(chosen.equals) : 'otherwise' };
-    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
-      await this.completeStep(run, step, startedAt, 'SUCCEEDED', { output });
-      return output;
-    }, BOOKKEEPING);
+    const done = await this.runStep(ctx, run, `${step.name}/choose`, async () => this.atOnce(run, step, async () => ({ status: 'SUCCEEDED', output })), BOOKKEEPING);
+    if (done.cancelled) throw cancelledBefore(step);
+    run.outputs[step.name] = output;
     await this.runSteps(ctx, chosen ? chosen.steps : step.otherwise, run);
   }
 
-  private async publishStep(ctx: DurableContext, step: PublishStepDocument, run: Run, startedAt: string): Promise<void> {
+  /** Publishing is one step: the copy, and the step's start and end records around it. */
+  private async publishStep(ctx: DurableContext, step: PublishStepDocument, run: Run): Promise<void> {
     let key: unknown;
     try {
       key = resolveRef(step.artifact, run.input, run.outputs, step.name);
     } catch (e) {
-      await this.failUnresolved(ctx, step, run, startedAt, e);
+      await this.failUnresolved(ctx, step, run, e);
     }
     if (typeof key !== 'string' || key.length === 0) {
-      return this.failUnresolved(ctx, step, run, startedAt, new UnresolvedValueError(`step '${step.name}': the artifact to publish must be an artifact key (a string), got ${JSON.stringify(key)}`));
+      return this.failUnresolved(ctx, step, run, new UnresolvedValueError(`step '${step.name}': the artifact to publish must be an artifact key (a string), got ${JSON.stringify(key)}`));
     }
     const artifactKey = key;
-    let published: Record<string, string>;
+    let done: AtOnce;
     try {
-      published = await ctx.step(`${step.name}/publish`, async () => {
+      done = await this.runStep(ctx, run, `${step.name}/publish`, async () => this.atOnce(run, step, async () => {
         if (!(await this.ports.artifacts.exists(artifactKey))) {
-          throw new NonRetryableError(`step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`);
+          const message = `step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`;
+          return { status: 'FAILED', error: { code: 'PUBLISH_FAILED', message } };
         }
         const destination = `${publishedPrefix(run.workflowId)}${artifactKey.split('/').pop()}`;
         await this.ports.artifacts.copy(artifactKey, destination);
         const { bucket, localDir } = this.ports.artifacts.location;
         const location = bucket ? `s3://${bucket}/${destination}` : `${(localDir ?? '').replace(/\/$/, '')}/${destination}`;
-        return { report: destination, location };
-      }, BOOKKEEPING);
+        return { status: 'SUCCEEDED', output: { report: destination, location } };
+      }), BOOKKEEPING);
     } catch (e) {
+      // The copy kept failing (the step's retries are spent): record the failure on its own.
       const message = describeAgentFailure(e);
-      await ctx.step(`${step.name}/complete`, async () => {
-        await this.completeStep(run, step, startedAt, 'FAILED', { error: { code: 'PUBLISH_FAILED', message } });
+      await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+        await this.completeStep(run, step, undefined, 'FAILED', { error: { code: 'PUBLISH_FAILED', message } });
       }, BOOKKEEPING);
       throw new WorkflowHalt('FAILED', 'PUBLISH_FAILED', message);
     }
-    run.outputs[step.name] = await ctx.step(`${step.name}/complete`, async () => {
-      await this.completeStep(run, step, startedAt, 'SUCCEEDED', { output: published });
-      return published;
-    }, BOOKKEEPING);
+    if (done.cancelled) throw cancelledBefore(step);
+    if (done.error) throw new WorkflowHalt('FAILED', done.error.code, done.error.message);
+    const published = done.output ?? {};
+    run.outputs[step.name] = published;
     run.result = published;
   }
 
-  private async failUnresolved(ctx: DurableContext, step: StepDocument, run: Run, startedAt: string, e: unknown): Promise<never> {
+  /** Records a step whose input cannot be resolved as started and FAILED, and ends the workflow. */
+  private async failUnresolved(ctx: DurableContext, step: StepDocument, run: Run, e: unknown): Promise<never> {
     const message = errorMessage(e);
-    await ctx.step(`${step.name}/complete`, async () => {
-      await this.completeStep(run, step, startedAt, 'FAILED', { error: { code: 'INPUT_UNRESOLVED', message } });
-    }, BOOKKEEPING);
+    const done = await this.runStep(ctx, run, `${step.name}/complete`,
+      async () => this.atOnce(run, step, async () => ({ status: 'FAILED', error: { code: 'INPUT_UNRESOLVED', message } })), BOOKKEEPING);
+    if (done.cancelled) throw cancelledBefore(step);
     throw new WorkflowHalt('FAILED', 'INPUT_UNRESOLVED', message);
   }
 
@@ -582,27 +682,64 @@ class Interpreter {
     const wf = await this.ports.store.getWorkflow(run.workflowId);
     if (wf?.cancelRequested) return { cancelled: true, startedAt };
     await this.ports.store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'RUNNING', startedAt });
-    await this.ports.events.publish(this.event(EVENT_TYPES.stepStarted, run, step.name, { step_type: step.type }));
-    this.telemetry.info('step started', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepStarted });
+    await this.announceStart(run, step);
     return { cancelled: false, startedAt };
   }
 
-  private async completeStep(run: Run, step: StepDocument, startedAt: string, status: StepStatus,
-    extra: { attempts?: number; output?: Record<string, unknown>; error?: ErrorInfo }): Promise<void> {
+  private async announceStart(run: Run, step: StepDocument): Promise<void> {
+    await this.ports.events.publish(this.event(EVENT_TYPES.stepStarted, run, step.name, { step_type: step.type }));
+    this.telemetry.info('step started', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepStarted });
+  }
+
+  /**
+   * A step that does not wait, from start to end inside one durable step: what a start step and a
+   * complete step did in two. Checks for a cancel request, announces the start, runs `work`, and
+   * records the step with how it ended. Nothing waits in between, so `awaiting` is left as the
+   * previous step's completion left it (clear).
+   */
+  private async atOnce(run: Run, step: StepDocument, work: () => Promise<StepEnd>): Promise<AtOnce> {
+    const startedAt = new Date().toISOString();
+    if ((await this.ports.store.getWorkflow(run.workflowId))?.cancelRequested) return { cancelled: true };
+    await this.announceStart(run, step);
+    const end = await work();
+    await this.completeStep(run, step, startedAt, end.status, {
+      ...(end.output ? { output: end.output } : {}), ...(end.error ? { error: end.error } : {}),
+    }, false);
+    return { cancelled: false, ...end };
+  }
+
+  /**
+   * Records how a step ended. `startedAt` is the step's durable start; where the step that
+   * would have set it failed, the store's record (or now) stands in.
+   */
+  private async completeStep(run: Run, step: StepDocument, startedAt: string | undefined, status: StepStatus,
+    extra: StepExtra, clearAwaiting = true): Promise<void> {
+    const started = startedAt ?? await this.recordedStart(run, step);
     const endedAt = new Date().toISOString();
-    const record: StepRecord = { name: step.name, type: step.type, status, startedAt, endedAt, ...extra };
+    const record: StepRecord = { name: step.name, type: step.type, status, startedAt: started, endedAt, ...extra };
     await this.ports.store.putStep(run.workflowId, record);
-    await this.ports.store.updateWorkflow(run.workflowId, { awaiting: null }, NON_TERMINAL);
+    if (clearAwaiting) await this.ports.store.updateWorkflow(run.workflowId, { awaiting: null }, NON_TERMINAL);
     await this.ports.events.publish(this.event(EVENT_TYPES.stepCompleted, run, step.name, {
       step_type: step.type, status, ...(extra.output ? { output: extra.output } : {}), ...(extra.error ? { error: extra.error } : {}),
     }));
-    this.telemetry.metric(METRICS.stepDuration, 'Milliseconds', Date.parse(endedAt) - Date.parse(startedAt), this.def.name);
+    this.telemetry.metric(METRICS.stepDuration, 'Milliseconds', Date.parse(endedAt) - Date.parse(started), this.def.name);
     this.telemetry.info(`step ${status}`, { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepCompleted });
   }
 
+  /** When the store says a step started (or now, if it has no record of it). */
+  private async recordedStart(run: Run, step: StepDocument): Promise<string> {
+    const recorded = (await this.ports.store.getWorkflow(run.workflowId))?.steps.find((s) => s.name === step.name)?.startedAt;
+    return recorded ?? new Date().toISOString();
+  }
+
+  /**
+   * Registers the agent's callback and dispatches the task. On the first attempt this is where
+   * the step starts: `startedAt` is then undefined and the start time is made (and returned) here.
+   */
   private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
-    durableCallbackId: string, startedAt: string): Promise<void> {
+    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string }> {
     const { store, dispatcher, artifacts } = this.ports;
+    const started = startedAt ?? new Date().toISOString();
     if (attempt > 1) {
       // The timer of the pause before this attempt has run out: close its record.
       for (const cb of await store.pendingCallbacks(run.workflowId)) {
@@ -624,6 +761,7 @@ class Interpreter {
       createdAt: now.toISOString(),
       deadline,
       attempt,
+      artifactPrefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
     });
     await this.closeOnFailure(callbackId, async () => {
       // Checked after registering, so a cancel request either sees this callback or is seen here.
@@ -632,9 +770,10 @@ class Interpreter {
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}' was dispatched`);
       }
       // The step first, then `awaiting`: whoever sees the workflow awaiting sees the step waiting.
-      await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt });
+      await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt: started });
       await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
       await this.stopIfAbandoned(run, step, callbackId);
+      if (attempt === 1) await this.announceStart(run, step);
       const base = this.options.callbackBaseUrl.replace(/\/$/, '');
       const envelope: TaskEnvelope = {
         envelope_version: 1,
@@ -655,12 +794,15 @@ class Interpreter {
       const { handle } = await dispatcher.dispatch(step.agent, envelope);
       this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
     });
+    return { startedAt: started };
   }
 
-  private async requestApproval(run: Run, step: ApprovalStepDocument, durableCallbackId: string, startedAt: string): Promise<void> {
+  /** Registers the approval's callback and asks for the decision: where the approval step starts. */
+  private async requestApproval(run: Run, step: ApprovalStepDocument, durableCallbackId: string): Promise<{ startedAt: string }> {
     const { store, events } = this.ports;
     const callbackId = newCallbackId();
     const now = new Date();
+    const startedAt = now.toISOString();
     const deadline = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
     await store.putCallback({
       callbackId,
@@ -680,9 +822,11 @@ class Interpreter {
       await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', startedAt, output: { prompt: step.prompt, deadline } });
       await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
       await this.stopIfAbandoned(run, step, callbackId);
+      await this.announceStart(run, step);
       await events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt: step.prompt, deadline }));
       this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
     });
+    return { startedAt };
   }
 
   /** Registers the backoff timer of an agent step, so that a cancel request can end the pause. */

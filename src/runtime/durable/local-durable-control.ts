@@ -1,14 +1,38 @@
 import type { DurableExecutionHandler } from '@aws/durable-execution-sdk-js';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { LIMITS } from '../../contract/definition';
 import { CallbackNotPendingError, CallbackRecord, DurableControl, ErrorInfo } from '../ports';
+
+/** One durable operation of a local execution, as its history records it. */
+export interface LocalOperationRecord {
+  readonly name?: string;
+  /** STEP, WAIT, CALLBACK, CONTEXT, CHAINED_INVOKE (the execution itself is not listed). */
+  readonly type: string;
+  /** As the SDK names it: e.g. `WaitForCallback` or `Parallel` for a CONTEXT, `Step` for a STEP. */
+  readonly subType?: string;
+  readonly status?: string;
+  /** Whether it runs inside a child context. */
+  readonly nested: boolean;
+  /** Attempts a STEP took (more than 1 when it was retried). */
+  readonly attempts?: number;
+}
+
+/** What the local backend recorded of one execution: its operations and its invocations. */
+export interface LocalExecutionHistory {
+  readonly operations: readonly LocalOperationRecord[];
+  /** Invocations of the handler (the first one and one per resume or retry). */
+  readonly invocations: number;
+}
 
 /** How a local execution ended. */
 export interface LocalExecutionOutcome {
   readonly status: string;
   readonly result?: unknown;
   readonly error?: unknown;
+  /** Absent when the runner itself failed. */
+  readonly history?: LocalExecutionHistory;
 }
 
 /**
@@ -43,7 +67,8 @@ export class LocalDurableControl implements DurableControl {
     const done = runner.run({ payload: { workflow_id: workflowId, input } }).then(
       (r) => {
         const status = String(r.getStatus());
-        return status === 'SUCCEEDED' ? { status, result: r.getResult() } : { status, error: r.getError() };
+        const history = historyOf(r);
+        return status === 'SUCCEEDED' ? { status, result: r.getResult(), history } : { status, error: r.getError(), history };
       },
       (e: unknown) => ({ status: 'FAILED', error: e instanceof Error ? e.message : String(e) }),
     ).then((outcome) => {
@@ -103,9 +128,9 @@ export class LocalDurableControl implements DurableControl {
   }
 
   /**
-   * Finds the waitForCallback operation whose callback id is the record's durable callback id,
-   * by the names the controller gives them: `<step>/decision` (approvals), `<step>/attempt-<n>`
-   * (agents) and `<step>/backoff-<n>` (timers).
+   * Finds the callback operation (a CALLBACK, or the CONTEXT of a waitForCallback) whose callback
+   * id is the record's durable callback id, by the names the controller gives them:
+   * `<step>/decision` (approvals), `<step>/attempt-<n>` (agents) and `<step>/backoff-<n>` (timers).
    */
   private async pendingOperation(callback: CallbackRecord) {
     const entry = this.runners.get(callback.workflowId);
@@ -127,4 +152,25 @@ export class LocalDurableControl implements DurableControl {
     }
     throw new CallbackNotPendingError(`no open operation of workflow ${callback.workflowId} has this callback`);
   }
+}
+
+function historyOf(result: TestResult): LocalExecutionHistory {
+  return {
+    operations: result.getOperations().map((op) => {
+      const type = String(op.getType());
+      const attempts = type === 'STEP' ? op.getStepDetails()?.attempt : undefined;
+      const name = op.getName();
+      const subType = op.getSubType();
+      const status = op.getStatus();
+      return {
+        type,
+        nested: op.getParentId() !== undefined,
+        ...(name !== undefined ? { name } : {}),
+        ...(subType !== undefined ? { subType: String(subType) } : {}),
+        ...(status !== undefined ? { status: String(status) } : {}),
+        ...(attempts !== undefined ? { attempts } : {}),
+      };
+    }),
+    invocations: result.getInvocations().length,
+  };
 }
