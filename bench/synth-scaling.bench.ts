@@ -49,7 +49,9 @@ function synthApp(agentCount: number): Run {
     const agents = Array.from({ length: agentCount }, (_, i) => {
       const agentName = `agent${i + 1}`;
       return i % 5 === 4
-        ? new ContainerAgent(team, agentName, { agentName, image: AgentImage.fromEcrRepository(repository, agentName), compute: AgentCompute.lambdaFunction() })
+        ? new ContainerAgent(team, agentName, {
+          agentName, image: AgentImage.fromEcrRepository(repository, agentName), compute: AgentCompute.lambdaFunction(),
+        })
         : new ContainerAgent(team, agentName, { agentName, image: AgentImage.fromRegistry('public.ecr.aws/docker/library/node:22-alpine'), compute: AgentCompute.fargate({ cluster }) });
     });
     const workflow = new WorkflowDefinition({
@@ -139,11 +141,15 @@ function main(): void {
     resources: { oneAgent: one[0].resources, manyAgents: lots[0].resources },
     templateBytes: { oneAgent: one[0].templateBytes, manyAgents: lots[0].templateBytes },
     app: {
-      oneAgentMedianMs: Math.round(appOne), manyAgentsMedianMs: Math.round(appMany), ratio: Number((appMany / appOne).toFixed(2)),
+      oneAgentMedianMs: Math.round(appOne),
+      manyAgentsMedianMs: Math.round(appMany),
+      ratio: Number((appMany / appOne).toFixed(2)),
       runsMs: { oneAgent: freshOne.map(Math.round), manyAgents: freshMany.map(Math.round) },
     },
     inProcess: {
-      oneAgentMedianMs: Math.round(oneMs), manyAgentsMedianMs: Math.round(manyMs), ratio: Number((manyMs / oneMs).toFixed(2)),
+      oneAgentMedianMs: Math.round(oneMs),
+      manyAgentsMedianMs: Math.round(manyMs),
+      ratio: Number((manyMs / oneMs).toFixed(2)),
       runsMs: { oneAgent: one.map((r) => Math.round(r.ms)), manyAgents: lots.map((r) => Math.round(r.ms)) },
     },
     budget: { maxRatio: 2, judgedOn: 'app', pass: appMany / appOne <= 2 },

@@ -35,6 +35,12 @@ export const EVENT_SOURCE = 'cdk-durable-agents';
 
 /** The metric namespace of the runtime (Powertools metrics). */
 export const METRIC_NAMESPACE = 'CdkDurableAgents';
+
+/** The handlers' service names: Powertools' `service` in their logs and the `service` dimension of their metrics. */
+export const SERVICE_NAMES = {
+  controller: 'durable-controller',
+  api: 'durable-api',
+} as const;
 export const METRICS = {
   workflowsStarted: 'WorkflowsStarted',
   workflowsSucceeded: 'WorkflowsSucceeded',

@@ -14,10 +14,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AgentDispatchConfig, AgentDispatchKind, IDispatchableAgent } from './agent-target';
+import { ALL_ROUTES } from './api-routes';
+import { DurableOrchestratorAttributes, DurableOrchestratorBase, IDurableOrchestrator } from './durable-orchestrator-base';
+import { ImportedDurableOrchestrator } from './imported-orchestrator';
 import { WorkflowConfigLayer } from './workflow-config-layer';
 import type { AgentTarget as RuntimeAgentTarget } from '../contract/agents';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
-import { EVENT_SOURCE, METRIC_NAMESPACE, METRICS } from '../contract/status';
+import { EVENT_SOURCE, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
@@ -25,8 +28,9 @@ import { acknowledgeFindings } from '../private/nag';
 import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
 
-/** The service dimension the controller's metrics carry (Powertools `serviceName`). */
-const CONTROLLER_SERVICE = 'durable-controller';
+// The interface, the attributes of an import and the base class that holds the grants and metrics.
+export * from './durable-orchestrator-base';
+
 /** Why the durable execution APIs are granted on `<controller ARN>:*`. */
 const DURABLE_EXECUTIONS_REASON = 'Durable executions are sub-resources of the controller\'s versions ' +
   '(<function ARN>:<version>/durable-execution/<name>/<id>), created at run time; the grant covers this controller\'s executions only.';
@@ -129,6 +133,13 @@ export interface DurableOrchestratorProps {
    * door for the workflows, other Lambda routes and Fargate services. The routes require IAM
    * authorization whatever the API's default (agents sign their callbacks with SigV4); throttling,
    * access logs, CORS and the domain are the `SecureApi`'s.
+   *
+   * It is a `SecureApi` of the same stack, not an `ISecureApi` or an imported `IHttpApi`: the
+   * orchestrator adds its routes to the API, and only the construct that created it knows the
+   * routes, service path prefixes and health route its new routes must not clash with (CloudFormation
+   * would take routes on an imported API, but a clash would then fail only at deploy, and the
+   * routes would belong to a stack other than the API's). To let another stack call the routes,
+   * import the orchestrator there with `DurableOrchestrator.fromDurableOrchestratorAttributes`.
    * @default - the orchestrator creates its own HTTP API
    */
   readonly api?: SecureApi;
@@ -171,26 +182,6 @@ export interface DurableOrchestratorProps {
   readonly dashboard?: boolean;
 }
 
-/** One route of the orchestrator's API. */
-interface RouteSpec {
-  readonly method: apigwv2.HttpMethod;
-  readonly path: string;
-}
-
-const START_ROUTES: RouteSpec[] = [{ method: apigwv2.HttpMethod.POST, path: '/workflows' }];
-const READ_ROUTES: RouteSpec[] = [
-  { method: apigwv2.HttpMethod.GET, path: '/workflows' },
-  { method: apigwv2.HttpMethod.GET, path: '/workflows/{id}' },
-];
-const APPROVE_ROUTES: RouteSpec[] = [
-  { method: apigwv2.HttpMethod.POST, path: '/workflows/{id}/approval' },
-  { method: apigwv2.HttpMethod.POST, path: '/workflows/{id}/cancel' },
-];
-const CALLBACK_ROUTES: RouteSpec[] = [
-  { method: apigwv2.HttpMethod.POST, path: '/callbacks/{callbackId}' },
-  { method: apigwv2.HttpMethod.POST, path: '/callbacks/{callbackId}/heartbeat' },
-];
-
 /**
  * Runs a declared workflow on AWS Lambda durable functions: the durable controller (behind an
  * alias), the HTTP API and callback handler, the workflow state table, the artifact bucket, the
@@ -199,7 +190,21 @@ const CALLBACK_ROUTES: RouteSpec[] = [
  * Every route of its HTTP API requires IAM authorization; grant callers with
  * `grantStartWorkflow`, `grantReadWorkflows`, `grantApprove` and `grantCallback`.
  */
-export class DurableOrchestrator extends Construct {
+export class DurableOrchestrator extends DurableOrchestratorBase {
+  /**
+   * An orchestrator created in another stack or app, to grant callers its routes and read its
+   * metrics: `grantStartWorkflow` and the other grants name the same routes as those of the
+   * orchestrator itself. The API must be in the importing stack's account and region. The
+   * import creates no resource.
+   *
+   * @param scope the scope of the import
+   * @param id the id of the import
+   * @param attrs the API id, base path and workflow name of the orchestrator (and, to use them, its controller alias, bucket and event bus)
+   */
+  public static fromDurableOrchestratorAttributes(scope: Construct, id: string, attrs: DurableOrchestratorAttributes): IDurableOrchestrator {
+    return new ImportedDurableOrchestrator(scope, id, attrs);
+  }
+
   /** The controller function (a durable function). */
   public readonly controllerFunction: lambda.Function;
   /** The alias every caller uses to start the controller. */
@@ -228,7 +233,7 @@ export class DurableOrchestrator extends Construct {
   /** The workflow's name (the `workflow` dimension of the metrics). */
   public readonly workflowName: string;
   /** Path of the routes on the API: '' at the root, or `apiBasePath` (e.g. `/research`). */
-  private readonly apiBasePath: string;
+  public readonly apiBasePath: string;
   /** The API's base URL, ending in the base path and no slash. */
   private readonly apiBaseUrl: string;
 
@@ -318,7 +323,7 @@ export class DurableOrchestrator extends Construct {
     this.apiFunction = api.function;
 
     // ---- API -------------------------------------------------------------------------------
-    const routes = [...START_ROUTES, ...READ_ROUTES, ...APPROVE_ROUTES, ...CALLBACK_ROUTES];
+    const routes = ALL_ROUTES;
     if (props.api) {
       if (Stack.of(props.api) !== Stack.of(this)) {
         throw new Error(`DurableOrchestrator: api ${props.api.node.path} is in stack ${Stack.of(props.api).node.path} and the orchestrator ` +
@@ -462,49 +467,6 @@ export class DurableOrchestrator extends Construct {
     this.acknowledge(props);
   }
 
-  /** Allows `grantee` to start workflows (`POST /workflows`). */
-  public grantStartWorkflow(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, START_ROUTES);
-  }
-
-  /** Allows `grantee` to read workflows (`GET /workflows`, `GET /workflows/{id}`). */
-  public grantReadWorkflows(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, READ_ROUTES);
-  }
-
-  /** Allows `grantee` to approve, reject and cancel workflows. */
-  public grantApprove(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, APPROVE_ROUTES);
-  }
-
-  /**
-   * Allows `grantee` to report and heartbeat on callbacks (`POST /callbacks/*`). The per-task
-   * token of the envelope is still required: this grant alone completes nothing.
-   */
-  public grantCallback(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, CALLBACK_ROUTES);
-  }
-
-  /** Workflows started, per period. */
-  public metricWorkflowsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.runtimeMetric(METRICS.workflowsStarted, props);
-  }
-
-  /** Workflows that ended SUCCEEDED, per period. */
-  public metricWorkflowsSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.runtimeMetric(METRICS.workflowsSucceeded, props);
-  }
-
-  /** Workflows that ended FAILED or TIMED_OUT, per period. */
-  public metricWorkflowsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.runtimeMetric(METRICS.workflowsFailed, props);
-  }
-
-  /** How long steps take, in milliseconds (average unless `statistic` says otherwise). */
-  public metricStepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.runtimeMetric(METRICS.stepDuration, { statistic: cloudwatch.Stats.AVERAGE, ...props });
-  }
-
   /**
    * The base URL of the workflow routes: the HTTP API's endpoint, or with `api` the `SecureApi`'s
    * URL followed by `apiBasePath` (no trailing slash either way).
@@ -513,24 +475,9 @@ export class DurableOrchestrator extends Construct {
     return this.apiBaseUrl;
   }
 
-  private runtimeMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      dimensionsMap: { service: CONTROLLER_SERVICE, workflow: this.workflowName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
-  }
-
-  private grantRoutes(grantee: iam.IGrantable, routes: RouteSpec[]): iam.Grant {
-    return grantScoped(grantee, {
-      actions: ['execute-api:Invoke'],
-      resources: routes.map((r) => this.httpApi.arnForExecuteApi(r.method, `${this.apiBasePath}${r.path}`.replace(/\{[^}]+\}/g, '*'), '$default')),
-      wildcardReason: 'Each * stands for one path parameter (a workflow or callback id) of a named route of this orchestrator\'s API; ' +
-        'the method and the rest of the path are fixed.',
-    });
+  /** ARN of the controller's alias (`controllerAlias.functionArn`). */
+  public get controllerAliasArn(): string {
+    return this.controllerAlias.functionArn;
   }
 
   /** An agent may write under its own prefix, read agents' artifacts (its inputs), and call back. */

@@ -3,11 +3,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpAlbIntegration, HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -17,14 +15,19 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
+import { ImportedSecureApi } from './imported-secure-api';
+import { PATH } from './routes';
+import { ISecureApi, SecureApiAttributes, SecureApiBase } from './secure-api-base';
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions } from './secure-api-service';
 import { SecureApiServiceParts } from './service-parts';
 import { checkWholeNumber } from '../private/checks';
-import { grantScoped } from '../private/grants';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
+
+// The interface, the attributes of an import and the base class that holds the grants and metrics.
+export * from './secure-api-base';
 
 /** A custom domain of a `SecureApi`. */
 export interface SecureApiDomainProps {
@@ -222,15 +225,11 @@ interface Edge {
   readonly accessLogBucket?: s3.Bucket;
 }
 
-const PATH = /^\/$|^(\/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))+$/;
 const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const METHODS = Object.values(apigwv2.HttpMethod) as string[];
 const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384];
 /** See `SecureApi.CLIENT_IP_HEADER`. */
 const CLIENT_IP_HEADER = 'x-client-source-ip';
-const ROUTE_WILDCARD_REASON = 'Each * stands for a path parameter (or the method of an ANY route) of a named route of this API; ' +
-  'the API, the $default stage and the rest of the path are fixed.';
 
 /**
  * One front door for Lambda routes and Fargate services: an API Gateway HTTP API with
@@ -244,13 +243,28 @@ const ROUTE_WILDCARD_REASON = 'Each * stands for a path parameter (or the method
  * registered in Cloud Map and never routed from the API. The VPC, cluster, load balancer and
  * WAF are created only when a service needs them.
  */
-export class SecureApi extends Construct {
+export class SecureApi extends SecureApiBase {
   /**
    * The header in which services receive the caller's IP address: API Gateway writes it on
    * every request it forwards to the load balancer, overwriting any value the caller sent (the
    * load balancer's own peer is the VPC link). The WAF rate rule counts requests by it.
    */
   public static readonly CLIENT_IP_HEADER: string = CLIENT_IP_HEADER;
+
+  /**
+   * A `SecureApi` created in another stack or app, to grant callers its IAM-authorized routes
+   * with `grantInvoke` and to read its metrics. The import creates no resource and takes no
+   * routes: it knows neither the API's routes nor their authorization, so `grantInvoke` checks
+   * only the form of the route (add routes in the stack that created the API). The API must be
+   * in the importing stack's account and region.
+   *
+   * @param scope the scope of the import
+   * @param id the id of the import
+   * @param attrs the API's id (and its URL when it has a custom domain)
+   */
+  public static fromSecureApiAttributes(scope: Construct, id: string, attrs: SecureApiAttributes): ISecureApi {
+    return new ImportedSecureApi(scope, id, attrs);
+  }
 
   /** The HTTP API. */
   public readonly httpApi: apigwv2.HttpApi;
@@ -499,32 +513,21 @@ export class SecureApi extends Construct {
   }
 
   /**
-   * Allows `grantee` to call the API's IAM-authorized routes (`execute-api:Invoke`).
-   *
-   * @param grantee who may call
-   * @param route one route, as `'<METHOD> <path>'` exactly as added (e.g. `'GET /items/{id}'`; a
-   *        method also matches an `ANY` route of the same path). Path parameters become `*`.
-   *        Default: every route of the API (the API's authorization must then be IAM).
+   * A grant of every route lets someone in only when the API authorizes with IAM.
+   * @internal
    */
-  public grantInvoke(grantee: iam.IGrantable, route?: string): iam.Grant {
-    if (route === undefined) {
-      if (this.authorization.authorizationType !== ApiAuthorizationType.IAM) {
-        throw new Error(`SecureApi.grantInvoke: the API authorizes with ${this.authorization.description}, not IAM; an IAM grant ` +
-          'would let no one in. Give callers tokens from your issuer, or grant one IAM-authorized route by name');
-      }
-      return grantScoped(grantee, {
-        actions: ['execute-api:Invoke'],
-        resources: [this.httpApi.arnForExecuteApi('*', '/*', '$default')],
-        wildcardReason: 'Every route of this one API on its $default stage, as granted with SecureApi.grantInvoke() without a route; ' +
-          'no other API and no other stage.',
-      });
+  protected _checkInvokeAll(): void {
+    if (this.authorization.authorizationType !== ApiAuthorizationType.IAM) {
+      throw new Error(`SecureApi.grantInvoke: the API authorizes with ${this.authorization.description}, not IAM; an IAM grant ` +
+        'would let no one in. Give callers tokens from your issuer, or grant one IAM-authorized route by name');
     }
-    const match = /^([A-Z]+) (\S+)$/.exec(route);
-    if (!match || !METHODS.includes(match[1]) || !PATH.test(match[2])) {
-      throw new Error(`SecureApi.grantInvoke: route '${route}' must be '<METHOD> <path>' as added, with METHOD one of ` +
-        `${METHODS.join(', ')}, e.g. 'GET /items/{id}'`);
-    }
-    const [, method, path] = match;
+  }
+
+  /**
+   * The route must be added, now or before synth, and authorize with IAM.
+   * @internal
+   */
+  protected _checkInvokeRoute(route: string, method: string, path: string): void {
     const check = (): string | undefined => {
       const record = this.routes.get(`${method} ${path}`) ?? this.routes.get(`ANY ${path}`);
       if (!record) return `SecureApi.grantInvoke: no route '${route}' was added to ${this.node.path}; add it, or fix the grant`;
@@ -541,28 +544,6 @@ export class SecureApi extends Construct {
     } else {
       this.node.addValidation({ validate: () => { const p = check(); return p ? [p] : []; } });
     }
-    const arnPath = path.replace(/\{[^}]+\}/g, '*');
-    const wildcard = method === 'ANY' || arnPath.includes('*');
-    return grantScoped(grantee, {
-      actions: ['execute-api:Invoke'],
-      resources: [this.httpApi.arnForExecuteApi(method === 'ANY' ? '*' : method, arnPath, '$default')],
-      wildcardReason: wildcard ? ROUTE_WILDCARD_REASON : undefined,
-    });
-  }
-
-  /** Requests answered with 4xx, per period (sum). */
-  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.httpApi.metricClientError(props);
-  }
-
-  /** Requests answered with 5xx, per period (sum). */
-  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.httpApi.metricServerError(props);
-  }
-
-  /** Time from request to response, in milliseconds (average unless `statistic` says otherwise). */
-  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.httpApi.metricLatency(props);
   }
 
   private addRoute(id: string, path: string, methods: apigwv2.HttpMethod[], integration: apigwv2.HttpRouteIntegration,

@@ -26,8 +26,12 @@ function agentTeam(scope: Construct, count: number): ContainerAgent[] {
   return Array.from({ length: count }, (_, i) => {
     const agentName = `agent${String(i + 1).padStart(2, '0')}`;
     return i % 5 === 4
-      ? new ContainerAgent(scope, agentName, { agentName, image: AgentImage.fromEcrRepository(repository, agentName), compute: AgentCompute.lambdaFunction() })
-      : new ContainerAgent(scope, agentName, { agentName, image: AgentImage.fromRegistry('public.ecr.aws/docker/library/node:22-alpine'), compute: AgentCompute.fargate({ cluster }) });
+      ? new ContainerAgent(scope, agentName, {
+        agentName, image: AgentImage.fromEcrRepository(repository, agentName), compute: AgentCompute.lambdaFunction(),
+      })
+      : new ContainerAgent(scope, agentName, {
+        agentName, image: AgentImage.fromRegistry('public.ecr.aws/docker/library/node:22-alpine'), compute: AgentCompute.fargate({ cluster }),
+      });
   });
 }
 

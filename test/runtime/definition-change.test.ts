@@ -4,11 +4,11 @@
  * replaced by one built with the new definition. The workflow's callbacks, approval and status must
  * still be judged by the definition it started with.
  */
+import { agentStep, definition, researchDefinition } from './fixtures';
+import { AgentBehavior, makeRuntime, succeeds, TestRuntime } from './harness';
 import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 import type { TaskEnvelope } from '../../src/contract/status';
 import { LocalDurableControl } from '../../src/runtime/durable/local-durable-control';
-import { AgentBehavior, makeRuntime, succeeds, TestRuntime } from './harness';
-import { agentStep, definition, researchDefinition } from './fixtures';
 
 /** Definition B: the same step names, other agents (so other artifact prefixes), a new required input. */
 function definitionB(): WorkflowDefinitionDocument {

@@ -98,8 +98,13 @@ describe('tracingCapture with a real SDK client', () => {
     const [ok, missing, ...more] = await documents(2);
     expect(more).toEqual([]);
     expect(ok).toMatchObject({
-      name: 'S3', namespace: 'aws', type: 'subsegment', trace_id: ROOT, parent_id: PARENT,
-      aws: { operation: 'HeadObject', region: 'eu-west-1', request_id: 'req-42' }, http: { response: { status: 200 } },
+      name: 'S3',
+      namespace: 'aws',
+      type: 'subsegment',
+      trace_id: ROOT,
+      parent_id: PARENT,
+      aws: { operation: 'HeadObject', region: 'eu-west-1', request_id: 'req-42' },
+      http: { response: { status: 200 } },
     });
     expect(ok.end_time).toBeGreaterThanOrEqual(ok.start_time);
     expect(missing).toMatchObject({ aws: { operation: 'HeadObject' }, http: { response: { status: 404 } }, error: true });

@@ -3,11 +3,12 @@
  * see src/runtime/api.ts.
  */
 import { createApi } from '../../runtime/api';
+import { SERVICE_NAMES } from '../../contract/status';
 import { apiPorts, configFromEnv } from '../../runtime/aws-runtime';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
 import { tracingCapture } from '../../runtime/tracing';
 
-const SERVICE = 'durable-api';
+const SERVICE = SERVICE_NAMES.api;
 const config = configFromEnv('api');
 
 export const handler = createApi({

@@ -3,12 +3,13 @@
  * Interprets the workflow definition of its configuration layer; see src/runtime/controller.ts.
  */
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { SERVICE_NAMES } from '../../contract/status';
 import { configFromEnv, controllerPorts } from '../../runtime/aws-runtime';
 import { createController } from '../../runtime/controller';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
 import { tracingCapture } from '../../runtime/tracing';
 
-const SERVICE = 'durable-controller';
+const SERVICE = SERVICE_NAMES.controller;
 const config = configFromEnv('controller');
 
 export const handler = withDurableExecution(createController({

@@ -1,7 +1,7 @@
+import { DATA_TIER_ENV } from '../../../src/contract/data-tier';
 import {
   connectionSettingsFromEnvironment, databaseUrl, DataTierSettingsError, redisUrl,
 } from '../../../src/data-tier/runtime/connection-urls';
-import { DATA_TIER_ENV } from '../../../src/contract/data-tier';
 
 const AWKWARD = 'p@ss:w/rd?#%&+ x';
 
