@@ -6,9 +6,10 @@
  * written before a request has been validated.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { cancellationError, newRecord } from './controller';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
+import { cancellationError } from './outcome';
 import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { newRecord } from './records';
 import { checkApprovalBody, checkCallbackBody, checkListQuery, Checked } from './request-schemas';
 import type { Telemetry } from './telemetry';
 import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
@@ -42,8 +43,6 @@ export const MAX_INPUT_BYTES = 32 * 1024;
 export const MAX_OUTPUT_BYTES = 16 * 1024;
 /** Deepest nesting of objects and arrays accepted in a workflow input or an agent's output. */
 export const MAX_JSON_DEPTH = 20;
-/** Text only the runtime writes into error messages (it marks how a workflow ends). */
-const HALT_MARKER = '[[workflow-halt:';
 /** Error codes only the runtime uses when it fails a callback. */
 const RESERVED_ERROR_CODES: readonly string[] = ['WorkflowCancelled', 'BranchAbandoned'];
 
@@ -290,10 +289,8 @@ class Api {
     if (body.status === 'failed') {
       if (!body.error) throw badRequest("field 'error': required when status is 'failed': {\"message\": \"what went wrong\"}");
       if (body.artifacts) throw badRequest("field 'artifacts': a failed report carries no artifacts; report 'succeeded' to hand artifacts over");
-      // The runtime marks how a workflow ends with these; an agent's report must not forge them.
-      if (body.error.message.includes(HALT_MARKER)) {
-        throw badRequest(`field 'error.message': must not contain '${HALT_MARKER}', which the runtime reserves; describe the failure in plain words`);
-      }
+      // The runtime fails callbacks with these codes; an agent's report must not use them. (How a
+      // workflow ends travels as error data, which a report never sets: its message is only words.)
       if (body.error.code !== undefined && RESERVED_ERROR_CODES.includes(body.error.code)) {
         throw badRequest(`field 'error.code': '${body.error.code}' is reserved for the runtime; use a code of your own, e.g. 'ModelError'`);
       }

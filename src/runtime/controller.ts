@@ -28,9 +28,11 @@
  * same two: 3). A retried step repeats all it does, the completion it carries included: records
  * are rewritten and events sent again (events are at least once, as for any retried step).
  */
-import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
+import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
 import { newCallbackId, newCallbackToken, sha256 } from './ids';
-import { CallbackNotPendingError, ErrorInfo, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
+import { CallbackNotPendingError, ErrorInfo, RuntimePorts, StepRecord } from './ports';
+import { newRecord } from './records';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
@@ -45,6 +47,8 @@ import {
   WorkflowDefinitionDocument,
 } from '../contract/definition';
 import { EVENT_TYPES, isTerminal, METRICS, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
+
+export { newRecord } from './records';
 
 /** The payload a durable execution of the controller starts with. */
 export interface ControllerEvent {
@@ -83,38 +87,18 @@ export interface ApprovalDecision {
   readonly by?: string;
 }
 
-type HaltStatus = 'CANCELLED' | 'REJECTED' | 'TIMED_OUT' | 'FAILED';
-const HALT_PATTERN = /\[\[workflow-halt:(CANCELLED|REJECTED|TIMED_OUT|FAILED):([A-Z_]+)\]\] ?([^\n]*)/;
-
 /**
- * Ends the workflow with a status other than SUCCEEDED. The status travels in the message, so
- * it survives serialization across durable operations and child contexts on replay.
+ * Ends the workflow with a status other than SUCCEEDED. The status travels as the SDK's error data
+ * (outcome.ts), so it survives durable operations and child contexts on replay; the message is
+ * plain words.
  */
-export class WorkflowHalt extends Error {
-  public static of(error: unknown): { status: HaltStatus; code: string; message: string } | undefined {
-    const seen = new Set<unknown>();
-    let current: unknown = error;
-    while (current && !seen.has(current)) {
-      seen.add(current);
-      const e = current as { message?: unknown; errorData?: unknown; cause?: unknown };
-      for (const text of [e.message, e.errorData]) {
-        const m = typeof text === 'string' ? HALT_PATTERN.exec(text) : null;
-        if (m) return { status: m[1] as HaltStatus, code: m[2], message: m[3] };
-      }
-      current = e.cause;
-    }
-    return undefined;
-  }
+export class WorkflowHalt extends DurableOperationError {
+  public readonly errorType = 'WorkflowHalt';
 
-  constructor(public readonly status: HaltStatus, public readonly code: string, detail: string) {
-    super(`[[workflow-halt:${status}:${code}]] ${detail}`);
+  constructor(status: HaltStatus, code: string, message: string) {
+    super(message, undefined, encodeOutcome({ kind: 'halt', status, code, message }));
     this.name = 'WorkflowHalt';
   }
-}
-
-/** The error message agents and the cancel route use to fail a pending callback on cancellation. */
-export function cancellationError(): ErrorInfo {
-  return { code: 'WorkflowCancelled', message: new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', 'the workflow was cancelled by request').message };
 }
 
 /** Error code with which a parallel step fails the callbacks of the branches it no longer waits for. */
@@ -122,44 +106,38 @@ export const BRANCH_ABANDONED_CODE = 'BranchAbandoned';
 
 /**
  * Thrown inside a branch that its parallel step has stopped waiting for: the branch stops
- * without recording anything more. It carries no halt marker, so it can never end the workflow.
+ * without recording anything more. It is final (never retried) and no halt, so it can never end
+ * the workflow.
  */
-class BranchAbandonedError extends Error {
+class BranchAbandonedError extends DurableOperationError {
+  public readonly errorType = 'BranchAbandonedError';
+
   constructor(stepName: string) {
-    super(`step '${stepName}' stopped: its parallel step finished without it`);
+    super(`step '${stepName}' stopped: its parallel step finished without it`, undefined, encodeOutcome({ kind: 'final', reason: 'BRANCH_ABANDONED' }));
     this.name = 'BranchAbandonedError';
   }
-}
-
-/**
- * Text that reads like a halt marker but is not one: an agent's words never end a workflow
- * with a status of their choosing.
- */
-function neutralize(text: string): string {
-  return text.replace(/\[\[workflow-halt:/g, '[workflow-halt:');
 }
 
 const NON_TERMINAL: WorkflowStatus[] = ['PENDING', 'RUNNING'];
 
 /**
- * Bookkeeping steps talk to the store and the bus: retry transient failures a few times (an
- * error named NonRetryableError, e.g. from an adapter, is final).
+ * Bookkeeping steps talk to the store and the bus: retry transient failures a few times (an error
+ * whose data says it is final, see outcome.ts, is not retried).
  */
 const BOOKKEEPING = {
   retryStrategy: (error: Error, attempt: number) => ({
-    shouldRetry: attempt < 4 && error.name !== 'NonRetryableError',
+    shouldRetry: attempt < 4 && isRetryable(error),
     delay: { seconds: attempt * 2 },
   }),
 };
 
 /**
  * Callback submitters (dispatch, approval request, timer) retry transient failures: 3 attempts,
- * 1 s then 2 s apart. An unknown agent, a halt (cancellation) or an abandoned branch is final.
+ * 1 s then 2 s apart. An unknown agent, a halt (cancellation) or an abandoned branch is final
+ * (its error data says so).
  */
 const SUBMITTER_RETRY = (error: Error, attempt: number) => ({
-  shouldRetry: attempt < 3
-    && !['UnknownAgentError', 'WorkflowHalt', 'NonRetryableError', 'BranchAbandonedError'].includes(error.name)
-    && WorkflowHalt.of(error) === undefined,
+  shouldRetry: attempt < 3 && isRetryable(error),
   delay: { seconds: attempt },
 });
 
@@ -253,7 +231,7 @@ class Interpreter {
       }
       await this.runSteps(ctx, this.def.steps, run);
     } catch (e) {
-      const halt = WorkflowHalt.of(e);
+      const halt = haltOf(e);
       if (halt) {
         status = halt.status;
         error = { code: halt.code, message: halt.message };
@@ -393,7 +371,7 @@ class Interpreter {
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
       if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
       // A timer failed for another reason only ends the pause early.
-      this.telemetry.warn('backoff timer ended early; continuing', { workflow_id: run.workflowId, step_name: step.name, attempt, error: neutralize(errorMessage(e)) });
+      this.telemetry.warn('backoff timer ended early; continuing', { workflow_id: run.workflowId, step_name: step.name, attempt, error: errorMessage(e) });
     }
     return since;
   }
@@ -417,11 +395,11 @@ class Interpreter {
   /**
    * Whether a callback error that says the workflow was cancelled is true: the workflow record
    * must say a cancellation was requested (checked in a durable step, so replays agree). A
-   * cancellation marker in anything else (an agent reporting directly to the durable API) is an
-   * ordinary failure.
+   * cancellation carried by anything else (a failure sent straight to the durable API with the
+   * runtime's error data) is an ordinary failure.
    */
   private async cancellationConfirmed(ctx: DurableContext, operation: string, run: Run, e: unknown): Promise<boolean> {
-    if (WorkflowHalt.of(e)?.status !== 'CANCELLED') return false;
+    if (haltOf(e)?.status !== 'CANCELLED') return false;
     return ctx.step(`${operation}/cancel-check`, async () => {
       const wf = await this.ports.store.getWorkflow(run.workflowId);
       const confirmed = wf?.cancelRequested === true;
@@ -526,7 +504,7 @@ class Interpreter {
     }
     const succeeded = batch.succeeded().map((item) => step.branches[item.index].name);
     const failed = batch.failed().map((item) => ({ branch: step.branches[item.index].name, error: item.error }));
-    const cancelled = failed.find((f) => WorkflowHalt.of(f.error)?.status === 'CANCELLED');
+    const cancelled = failed.find((f) => haltOf(f.error)?.status === 'CANCELLED');
     if (cancelled) throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled during step '${step.name}'`);
 
     // The parallel step may have finished before every branch did (minSuccessful reached, or too
@@ -537,12 +515,12 @@ class Interpreter {
 
     const output = { succeeded, failed: failed.map((f) => f.branch) };
     if (succeeded.length < step.minSuccessful) {
-      const reasons = failed.map((f) => `${f.branch}: ${WorkflowHalt.of(f.error)?.message ?? errorMessage(f.error)}`).join('; ');
+      const reasons = failed.map((f) => `${f.branch}: ${haltOf(f.error)?.message ?? errorMessage(f.error)}`).join('; ');
       const message = `step '${step.name}': ${succeeded.length} of ${total} branches succeeded, ${step.minSuccessful} required (${reasons})`;
       await this.runStep(ctx, run, `${step.name}/complete`, async () => {
         await this.completeStep(run, step, startedAt, 'FAILED', { output, error: { code: 'PARALLEL_FAILED', message } });
       }, BOOKKEEPING);
-      const timedOut = failed.length > 0 && failed.every((f) => WorkflowHalt.of(f.error)?.status === 'TIMED_OUT');
+      const timedOut = failed.length > 0 && failed.every((f) => haltOf(f.error)?.status === 'TIMED_OUT');
       throw new WorkflowHalt(timedOut ? 'TIMED_OUT' : 'FAILED', 'PARALLEL_FAILED', message);
     }
     run.outputs[step.name] = output;
@@ -921,23 +899,6 @@ class Interpreter {
   }
 }
 
-/** A new status projection record. */
-export function newRecord(workflowId: string, definition: string, input: Record<string, unknown>, now: string,
-  retentionDays = 14, idempotencyKey?: string): WorkflowRecord {
-  return {
-    workflowId,
-    definitionName: definition,
-    status: 'PENDING',
-    awaiting: null,
-    input,
-    createdAt: now,
-    updatedAt: now,
-    steps: [],
-    expiresAt: Math.floor(Date.parse(now) / 1000) + retentionDays * 86_400,
-    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-  };
-}
-
 function abandonedError(stepName: string, parallel?: string): ErrorInfo {
   return {
     code: 'BRANCH_ABANDONED',
@@ -951,34 +912,21 @@ function backoffSeconds(step: AgentStepDocument, attempt: number): number {
 }
 
 function isTimeout(e: unknown): boolean {
-  const seen = new Set<unknown>();
-  let current: unknown = e;
-  while (current && !seen.has(current)) {
-    seen.add(current);
-    const x = current as { errorType?: string; name?: string; cause?: unknown };
-    if (x.errorType === 'CallbackTimeoutError' || x.name === 'CallbackTimeoutError') return true;
-    current = x.cause;
-  }
-  return false;
+  return causeChain(e).some((x) => {
+    const { errorType, name } = x as { errorType?: unknown; name?: unknown };
+    return errorType === 'CallbackTimeoutError' || name === 'CallbackTimeoutError';
+  });
 }
 
 /**
- * What went wrong with a callback or a step, in words fit for a step's error. Halt markers in
- * it are neutralized: this text is an agent's, and never decides how the workflow ends.
+ * What went wrong with a callback or a step, in words fit for a step's error. This text may be an
+ * agent's: it is only ever a message, and never decides how the workflow ends (outcome.ts).
  */
 function describeAgentFailure(e: unknown): string {
   if (isTimeout(e)) return 'no report before the deadline (or a missed heartbeat)';
   // The agent's reported error arrives as the callback failure's message (and the cause's).
-  const parts: string[] = [];
-  const seen = new Set<unknown>();
-  let current: unknown = e;
-  while (current && !seen.has(current)) {
-    seen.add(current);
-    const m = (current as { message?: unknown }).message;
-    if (typeof m === 'string' && m && !parts.includes(m)) parts.push(m);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return neutralize(parts.pop() ?? 'unknown error');
+  const messages = causeChain(e).map((x) => (x as { message?: unknown }).message).filter((m): m is string => typeof m === 'string' && m !== '');
+  return messages.pop() ?? 'unknown error';
 }
 
 function errorMessage(e: unknown): string {

@@ -3,12 +3,22 @@
  * adapter (adapters/local); both pass the same contract test suite (test/runtime/contract).
  * Nothing here imports aws-cdk-lib or an AWS SDK.
  */
+import { encodeOutcome } from './outcome';
 import type { Awaiting, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
 
 /** An error with a stable code, as shown in the API's `error`. */
 export interface ErrorInfo {
   readonly code: string;
   readonly message: string;
+}
+
+/**
+ * How a callback is failed: a code and a message, and optionally the runtime's own data (an
+ * encoded outcome, see outcome.ts), sent as the failure's `ErrorData`. Only the runtime sets
+ * `data`; an agent's report never does.
+ */
+export interface CallbackFailure extends ErrorInfo {
+  readonly data?: string;
 }
 
 /** One step in the status projection. */
@@ -167,8 +177,10 @@ export interface AgentDispatcher {
   dispatch(agent: string, envelope: TaskEnvelope): Promise<{ handle: string }>;
 }
 
-/** Thrown by a dispatcher for an agent it does not know. */
+/** Thrown by a dispatcher for an agent it does not know: final, never retried (outcome.ts). */
 export class UnknownAgentError extends Error {
+  public readonly errorData = encodeOutcome({ kind: 'final', reason: 'UNKNOWN_AGENT' });
+
   constructor(agent: string, known: string[]) {
     super(`unknown agent '${agent}'; known agents: ${known.length ? known.join(', ') : '(none)'}`);
     this.name = 'UnknownAgentError';
@@ -192,7 +204,8 @@ export interface DurableControl {
   start(workflowId: string, input: Record<string, unknown>): Promise<void>;
   /** Completes the durable callback behind `callback` (its `durableCallbackId`) with a JSON string. */
   callbackSuccess(callback: CallbackRecord, result: string): Promise<void>;
-  callbackFailure(callback: CallbackRecord, error: ErrorInfo): Promise<void>;
+  /** Fails the durable callback behind `callback`; `error.data` becomes the failure's `ErrorData`. */
+  callbackFailure(callback: CallbackRecord, error: CallbackFailure): Promise<void>;
   callbackHeartbeat(callback: CallbackRecord): Promise<void>;
 }
 

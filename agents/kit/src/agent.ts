@@ -210,9 +210,9 @@ function codeOf(e: unknown): string {
   return ERROR_CODES.other;
 }
 
-/** A message the callback route takes: at most 4000 characters, without the runtime's halt marker. */
+/** A message the callback route takes: at most 4000 characters. */
 function safeMessage(message: string): string {
-  const text = (message || 'unknown error').split('[[workflow-halt:').join('[workflow-halt:');
+  const text = message || 'unknown error';
   return text.length > 4000 ? `${text.slice(0, 3997)}...` : text;
 }
 

@@ -5,7 +5,7 @@ import {
   SendDurableExecutionCallbackHeartbeatCommand,
   SendDurableExecutionCallbackSuccessCommand,
 } from '@aws-sdk/client-lambda';
-import { CallbackNotPendingError, CallbackRecord, DurableControl, ErrorInfo } from '../ports';
+import { CallbackFailure, CallbackNotPendingError, CallbackRecord, DurableControl } from '../ports';
 
 /**
  * Errors with which the durable callback API says the callback is no longer open.
@@ -56,9 +56,10 @@ export class LambdaDurableControl implements DurableControl {
     })));
   }
 
-  async callbackFailure(callback: CallbackRecord, error: ErrorInfo): Promise<void> {
+  async callbackFailure(callback: CallbackRecord, error: CallbackFailure): Promise<void> {
     await this.send(() => this.props.client.send(new SendDurableExecutionCallbackFailureCommand({
-      CallbackId: callback.durableCallbackId, Error: { ErrorType: error.code, ErrorMessage: error.message },
+      CallbackId: callback.durableCallbackId,
+      Error: { ErrorType: error.code, ErrorMessage: error.message, ...(error.data !== undefined ? { ErrorData: error.data } : {}) },
     })));
   }
 

@@ -3,7 +3,7 @@ import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { LIMITS } from '../../contract/definition';
-import { CallbackNotPendingError, CallbackRecord, DurableControl, ErrorInfo } from '../ports';
+import { CallbackFailure, CallbackNotPendingError, CallbackRecord, DurableControl } from '../ports';
 
 /** One durable operation of a local execution, as its history records it. */
 export interface LocalOperationRecord {
@@ -94,8 +94,11 @@ export class LocalDurableControl implements DurableControl {
     await this.settle(callback, async (op) => { await op.sendCallbackSuccess(result); });
   }
 
-  async callbackFailure(callback: CallbackRecord, error: ErrorInfo): Promise<void> {
-    await this.settle(callback, async (op) => { await op.sendCallbackFailure({ ErrorType: error.code, ErrorMessage: error.message }); });
+  async callbackFailure(callback: CallbackRecord, error: CallbackFailure): Promise<void> {
+    await this.settle(callback, async (op) => {
+      const data = error.data !== undefined ? { ErrorData: error.data } : {};
+      await op.sendCallbackFailure({ ErrorType: error.code, ErrorMessage: error.message, ...data });
+    });
   }
 
   /**
