@@ -30,6 +30,7 @@
  */
 import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
 import { newCallbackId, newCallbackToken, sha256 } from './ids';
+import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
 import { CallbackNotPendingError, ErrorInfo, RuntimePorts, StepRecord } from './ports';
 import { newRecord } from './records';
@@ -220,7 +221,7 @@ class Interpreter {
     let status: WorkflowStatus = 'SUCCEEDED';
     let error: ErrorInfo | undefined;
     try {
-      const begun = await ctx.step('workflow/start', async () => this.beginWorkflow(run), BOOKKEEPING);
+      const begun = await ctx.step(OPERATION.workflowStart, async () => this.beginWorkflow(run), BOOKKEEPING);
       if (begun.ended) {
         // Already ended (e.g. the API marked it FAILED when its start seemed to fail): run nothing.
         const ended = begun.ended;
@@ -242,7 +243,7 @@ class Interpreter {
     }
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
     // `workflow/finish` clears `awaiting` itself, after writing what the run still owes.
-    await this.runStep(ctx, run, 'workflow/finish', async () => this.finishWorkflow(run, status, result, error), BOOKKEEPING, true);
+    await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.finishWorkflow(run, status, result, error), BOOKKEEPING, true);
     return { workflow_id: run.workflowId, status, ...(result ? { result } : {}), ...(error ? { error } : {}) };
   }
 
@@ -290,14 +291,14 @@ class Interpreter {
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let report: AgentReport | undefined;
-      const name = `${step.name}/attempt-${attempt}`;
+      const name = OPERATION.agentReport(step.name, attempt);
       try {
         const [reported, durableCallbackId] = await ctx.createCallback(name, {
           timeout: { seconds: step.timeoutSeconds },
           ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
         });
         const since = startedAt;
-        const dispatched = await this.runStep(ctx, run, `${name}/dispatch`,
+        const dispatched = await this.runStep(ctx, run, OPERATION.agentDispatch(step.name, attempt),
           async () => this.dispatchAgent(run, step, attempt, input, durableCallbackId, since), { retryStrategy: SUBMITTER_RETRY }, true);
         startedAt = dispatched.startedAt;
         report = parseReport(await reported);
@@ -321,7 +322,7 @@ class Interpreter {
     const code = failure!.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED';
     const message = `step '${step.name}' (agent '${step.agent}') ${failure!.timedOut ? 'timed out' : 'failed'} after ${maxAttempts} attempt(s): ${failure!.message}`;
     const since = startedAt;
-    await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+    await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
       await this.completeStep(run, step, since, status, { attempts: maxAttempts, error: { code, message } });
     }, BOOKKEEPING);
     throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
@@ -342,11 +343,11 @@ class Interpreter {
   private async backoff(ctx: DurableContext, step: AgentStepDocument, run: Run, attempt: number, maxAttempts: number,
     failure: { timedOut: boolean; message: string }, startedAt: string | undefined): Promise<string> {
     const delay = backoffSeconds(step, attempt);
-    const name = `${step.name}/backoff-${attempt}`;
+    const name = OPERATION.backoff(step.name, attempt);
     const [elapsed, durableCallbackId] = delay > 0
       ? await ctx.createCallback(name, { timeout: { seconds: delay } })
       : [undefined, undefined];
-    const since = await this.runStep(ctx, run, `${step.name}/attempt-${attempt}/failed`, async () => {
+    const since = await this.runStep(ctx, run, OPERATION.attemptFailed(step.name, attempt), async () => {
       const started = startedAt ?? await this.recordedStart(run, step);
       await this.ports.store.putStep(run.workflowId, {
         name: step.name,
@@ -400,7 +401,7 @@ class Interpreter {
    */
   private async cancellationConfirmed(ctx: DurableContext, operation: string, run: Run, e: unknown): Promise<boolean> {
     if (haltOf(e)?.status !== 'CANCELLED') return false;
-    return ctx.step(`${operation}/cancel-check`, async () => {
+    return ctx.step(OPERATION.cancelCheck(operation), async () => {
       const wf = await this.ports.store.getWorkflow(run.workflowId);
       const confirmed = wf?.cancelRequested === true;
       if (!confirmed) {
@@ -413,12 +414,12 @@ class Interpreter {
 
   private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run): Promise<void> {
     let decision: ApprovalDecision & { timed_out: boolean };
-    const name = `${step.name}/decision`;
+    const name = OPERATION.decision(step.name);
     // When the step started: set by the step that asked for the decision.
     let startedAt: string | undefined;
     try {
       const [decided, durableCallbackId] = await ctx.createCallback(name, { timeout: { seconds: step.timeoutSeconds } });
-      const requested = await this.runStep(ctx, run, `${name}/request`,
+      const requested = await this.runStep(ctx, run, OPERATION.decisionRequest(step.name),
         async () => this.requestApproval(run, step, durableCallbackId), { retryStrategy: SUBMITTER_RETRY }, true);
       startedAt = requested.startedAt;
       decision = { ...parseDecision(await decided), timed_out: false };
@@ -429,7 +430,7 @@ class Interpreter {
         // Only the cancel route fails an approval; anything else is a failure of the step.
         const message = `step '${step.name}': the approval could not be completed: ${describeAgentFailure(e)}`;
         const since = startedAt;
-        await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+        await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
           await this.completeStep(run, step, since, 'FAILED', { error: { code: 'APPROVAL_FAILED', message } });
         }, BOOKKEEPING);
         throw new WorkflowHalt('FAILED', 'APPROVAL_FAILED', message);
@@ -437,7 +438,7 @@ class Interpreter {
       if (step.onTimeout === 'FAIL') {
         const message = `step '${step.name}': nobody approved or rejected within ${step.timeoutSeconds}s`;
         const since = startedAt;
-        await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+        await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
           await this.completeStep(run, step, since, 'TIMED_OUT', { error: { code: 'APPROVAL_TIMED_OUT', message }, output: { outcome: 'timed_out', approved: false, timed_out: true } });
         }, BOOKKEEPING);
         throw new WorkflowHalt('TIMED_OUT', 'APPROVAL_TIMED_OUT', message);
@@ -454,7 +455,7 @@ class Interpreter {
     const status: StepStatus = decision.approved ? 'SUCCEEDED' : 'REJECTED';
     if (!decision.approved && step.onReject === 'END') {
       const since = startedAt;
-      await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+      await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
         await this.completeStep(run, step, since, status, { output });
       }, BOOKKEEPING);
       throw new WorkflowHalt('REJECTED', decision.timed_out ? 'APPROVAL_TIMED_OUT' : 'APPROVAL_REJECTED',
@@ -466,7 +467,7 @@ class Interpreter {
 
   private async parallelStep(ctx: DurableContext, step: ParallelStepDocument, run: Run): Promise<void> {
     // The branches wait, not the parallel step itself: it keeps a start step of its own.
-    const begun = await this.runStep(ctx, run, `${step.name}/start`, async () => this.beginStep(run, step), BOOKKEEPING);
+    const begun = await this.runStep(ctx, run, OPERATION.start(step.name), async () => this.beginStep(run, step), BOOKKEEPING);
     if (begun.cancelled) throw cancelledBefore(step);
     const startedAt = begun.startedAt;
     const total = step.branches.length;
@@ -483,7 +484,7 @@ class Interpreter {
           await this.runSteps(child, branch.steps, branchRun);
           // Nothing comes after the branch's last step in the branch: write its completion here.
           const last = branchRun.owed;
-          if (last) await this.runStep(child, branchRun, `${last.step.name}/complete`, async () => undefined, BOOKKEEPING);
+          if (last) await this.runStep(child, branchRun, OPERATION.complete(last.step.name), async () => undefined, BOOKKEEPING);
           const outputs: Record<string, unknown> = {};
           for (const [name, value] of Object.entries(branchRun.outputs)) {
             if (!(name in run.outputs)) outputs[name] = value;
@@ -511,13 +512,13 @@ class Interpreter {
     // many failures): stop waiting for what is left. Which branches are left is decided inside
     // the step, from the store, over every step the branches contain; `batch.started()` is not
     // stable across replays.
-    await ctx.step(`${step.name}/abandon`, async () => this.abandonBranches(run, step), BOOKKEEPING);
+    await ctx.step(OPERATION.abandon(step.name), async () => this.abandonBranches(run, step), BOOKKEEPING);
 
     const output = { succeeded, failed: failed.map((f) => f.branch) };
     if (succeeded.length < step.minSuccessful) {
       const reasons = failed.map((f) => `${f.branch}: ${haltOf(f.error)?.message ?? errorMessage(f.error)}`).join('; ');
       const message = `step '${step.name}': ${succeeded.length} of ${total} branches succeeded, ${step.minSuccessful} required (${reasons})`;
-      await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+      await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
         await this.completeStep(run, step, startedAt, 'FAILED', { output, error: { code: 'PARALLEL_FAILED', message } });
       }, BOOKKEEPING);
       const timedOut = failed.length > 0 && failed.every((f) => haltOf(f.error)?.status === 'TIMED_OUT');
@@ -536,7 +537,7 @@ class Interpreter {
     }
     const chosen = step.cases.find((c) => c.equals === value);
     const output = { value: value as string | number | boolean, matched: chosen ? String(chosen.equals) : 'otherwise' };
-    const done = await this.runStep(ctx, run, `${step.name}/choose`, async () => this.atOnce(run, step, async () => ({ status: 'SUCCEEDED', output })), BOOKKEEPING);
+    const done = await this.runStep(ctx, run, OPERATION.choose(step.name), async () => this.atOnce(run, step, async () => ({ status: 'SUCCEEDED', output })), BOOKKEEPING);
     if (done.cancelled) throw cancelledBefore(step);
     run.outputs[step.name] = output;
     await this.runSteps(ctx, chosen ? chosen.steps : step.otherwise, run);
@@ -556,7 +557,7 @@ class Interpreter {
     const artifactKey = key;
     let done: AtOnce;
     try {
-      done = await this.runStep(ctx, run, `${step.name}/publish`, async () => this.atOnce(run, step, async () => {
+      done = await this.runStep(ctx, run, OPERATION.publish(step.name), async () => this.atOnce(run, step, async () => {
         if (!(await this.ports.artifacts.exists(artifactKey))) {
           const message = `step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`;
           return { status: 'FAILED', error: { code: 'PUBLISH_FAILED', message } };
@@ -570,7 +571,7 @@ class Interpreter {
     } catch (e) {
       // The copy kept failing (the step's retries are spent): record the failure on its own.
       const message = describeAgentFailure(e);
-      await this.runStep(ctx, run, `${step.name}/complete`, async () => {
+      await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
         await this.completeStep(run, step, undefined, 'FAILED', { error: { code: 'PUBLISH_FAILED', message } });
       }, BOOKKEEPING);
       throw new WorkflowHalt('FAILED', 'PUBLISH_FAILED', message);
@@ -585,7 +586,7 @@ class Interpreter {
   /** Records a step whose input cannot be resolved as started and FAILED, and ends the workflow. */
   private async failUnresolved(ctx: DurableContext, step: StepDocument, run: Run, e: unknown): Promise<never> {
     const message = errorMessage(e);
-    const done = await this.runStep(ctx, run, `${step.name}/complete`,
+    const done = await this.runStep(ctx, run, OPERATION.complete(step.name),
       async () => this.atOnce(run, step, async () => ({ status: 'FAILED', error: { code: 'INPUT_UNRESOLVED', message } })), BOOKKEEPING);
     if (done.cancelled) throw cancelledBefore(step);
     throw new WorkflowHalt('FAILED', 'INPUT_UNRESOLVED', message);

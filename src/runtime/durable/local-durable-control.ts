@@ -3,6 +3,7 @@ import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { LIMITS } from '../../contract/definition';
+import { callbackOperations } from '../operation-names';
 import { CallbackFailure, CallbackNotPendingError, CallbackRecord, DurableControl } from '../ports';
 
 /** One durable operation of a local execution, as its history records it. */
@@ -132,17 +133,13 @@ export class LocalDurableControl implements DurableControl {
 
   /**
    * Finds the callback operation (a CALLBACK, or the CONTEXT of a waitForCallback) whose callback
-   * id is the record's durable callback id, by the names the controller gives them:
-   * `<step>/decision` (approvals), `<step>/attempt-<n>` (agents) and `<step>/backoff-<n>` (timers).
+   * id is the record's durable callback id, by the names the controller gives them
+   * ({@link callbackOperations}).
    */
   private async pendingOperation(callback: CallbackRecord) {
     const entry = this.runners.get(callback.workflowId);
     if (!entry) throw new CallbackNotPendingError(`no execution of workflow ${callback.workflowId} runs here`);
-    const numbered = (prefix: string) => callback.attempt !== undefined
-      ? [`${callback.stepName}/${prefix}-${callback.attempt}`]
-      : Array.from({ length: LIMITS.maxRetryAttempts }, (_, i) => `${callback.stepName}/${prefix}-${i + 1}`);
-    const names = callback.kind === 'approval' ? [`${callback.stepName}/decision`]
-      : callback.kind === 'timer' ? numbered('backoff') : numbered('attempt');
+    const names = callbackOperations(callback.kind, callback.stepName, callback.attempt, LIMITS.maxRetryAttempts);
     for (const name of names) {
       const op = entry.runner.getOperation(name);
       if (op.getCallbackDetails()?.callbackId === callback.durableCallbackId) {
