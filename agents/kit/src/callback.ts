@@ -6,7 +6,8 @@
  * sending the same thing again cannot change it. 429 (throttled), 408, 5xx and network errors
  * are retried with exponential backoff and jitter until the tries run out or the next try would
  * come too close to the task's deadline. Requests to https URLs are SigV4-signed when
- * credentials are found (the route uses IAM authorization); plain http (local runs) is not.
+ * credentials are found (the route uses IAM authorization; the AWS SDK's credential chain, see
+ * `sigv4.ts`); plain http (local runs) is not.
  */
 import { CALLBACK_TOKEN_HEADER, TaskEnvelope } from './envelope';
 import type { Logger } from './log';
@@ -110,15 +111,18 @@ async function send(request: CallbackRequest, payload: string, options: Delivery
       const region = signingRegion(url, options.env ?? process.env);
       if (!region) throw new Error(`cannot sign the ${request.kind} for ${url.host}: set AWS_REGION`);
       headers = await signRequest({ method: 'POST', url, headers, body: payload, credentials, region });
+    } else {
+      request.logger.warn(`no AWS credentials found: sending the ${request.kind} to ${url.host} unsigned (an IAM-authorized route will refuse it)`);
     }
   }
   const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? 10_000);
   return (options.fetchImpl ?? fetch)(url, { method: 'POST', headers, body: payload, signal: timeout });
 }
 
+/** One SDK chain per process, so that its cached credentials serve every report and heartbeat. */
 let sharedResolver: CredentialResolver | undefined;
 function defaultResolver(env?: NodeJS.ProcessEnv): CredentialResolver {
-  if (env) return new CredentialResolver({ env });
+  if (env && env !== process.env) return new CredentialResolver({ env });
   sharedResolver ??= new CredentialResolver();
   return sharedResolver;
 }

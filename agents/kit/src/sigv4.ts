@@ -1,31 +1,14 @@
 /**
  * SigV4 for the callback route (API Gateway with IAM authorization, service `execute-api`):
- * credentials from the environment (Lambda, or keys set by hand) or from the ECS container
- * credentials endpoint, and the signature of one request.
+ * credentials from the AWS SDK's Node credential chain, and the signature of one request by the
+ * SDK's signer with the SDK's SHA-256 (Node's crypto). All three are in the bundle already: the
+ * S3 and Bedrock clients carry them.
  */
-import { createHash, createHmac, Hash, Hmac } from 'crypto';
-import { promises as fsp } from 'fs';
+// Both are what every @aws-sdk/client-* of package.json pulls in, at the same versions (pinned as
+// devDependencies in .projenrc.ts).
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-/** SHA-256, or HMAC-SHA-256 with a secret, on Node's crypto (what the signer needs). */
-export class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  public update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-  public async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -35,98 +18,74 @@ export interface AwsCredentials {
   readonly expiration?: Date;
 }
 
-/** The ECS task metadata host that serves `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`. */
-export const ECS_CREDENTIALS_HOST = 'http://169.254.170.2';
-/** Hosts a plain-http `AWS_CONTAINER_CREDENTIALS_FULL_URI` may name (as the AWS SDKs allow). */
-const ALLOWED_HTTP_CREDENTIAL_HOSTS = ['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]', 'localhost'];
+/** Where credentials come from: an AWS SDK credential provider, or any function of that shape. */
+export type CredentialProvider = () => Promise<AwsCredentials>;
 
-/** A refusal or failure of the container credentials endpoint. */
+/** A failure of a configured credential source (not its absence). */
 export class CredentialsError extends Error {
   public readonly name = 'CredentialsError';
 }
 
 export interface CredentialResolverOptions {
+  /**
+   * An environment read for static keys only (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+   * `AWS_SESSION_TOKEN`), instead of the SDK's chain: for tests, and an agent run in-process
+   * with an environment of its own.
+   * @default - the SDK's chain over process.env
+   */
   readonly env?: NodeJS.ProcessEnv;
-  readonly fetchImpl?: typeof fetch;
-  /** Timeout of one request to the container credentials endpoint. @default 5000 */
-  readonly timeoutMs?: number;
+  /**
+   * A credential provider used instead of the SDK's default chain (e.g. one from
+   * `@aws-sdk/credential-providers`); it does its own caching.
+   * @default - `defaultProvider()` of `@aws-sdk/credential-provider-node`
+   */
+  readonly provider?: CredentialProvider;
 }
 
+/** What the SDK's chain says when no source is configured (its last link). */
+const NOTHING_FOUND = /^Could not load credentials from any providers/;
+/** Settings the SDK's chain reads from process.env that an explicit `env` cannot serve. */
+const CHAIN_ONLY_SETTINGS = ['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_PROFILE'];
+
 /**
- * Finds credentials the way the AWS SDKs do for the cases an agent meets: environment
- * variables (Lambda, or set by hand), else the container credentials endpoint (ECS tasks,
- * `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `..._FULL_URI` with
- * `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`). Container credentials are cached until five
- * minutes before they expire. `undefined` when none are configured.
+ * Finds credentials the way the AWS SDK for JavaScript does (`defaultProvider`): environment
+ * variables, SSO, the shared config and credentials files, a credential process, a web
+ * identity token file, the container credentials endpoint (ECS task role, EKS Pod Identity),
+ * then EC2 instance metadata. Temporary credentials are cached and refreshed five minutes
+ * before they expire, as the SDK's clients do. `undefined` when no source is configured.
  */
 export class CredentialResolver {
-  private cached?: AwsCredentials;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly fetchImpl: typeof fetch;
-  private readonly timeoutMs: number;
+  private readonly provider?: CredentialProvider;
+  private readonly env?: NodeJS.ProcessEnv;
 
   constructor(options: CredentialResolverOptions = {}) {
-    this.env = options.env ?? process.env;
-    this.fetchImpl = options.fetchImpl ?? fetch;
-    this.timeoutMs = options.timeoutMs ?? 5000;
+    if (options.env && options.provider) throw new Error('CredentialResolver: pass env or provider, not both');
+    this.env = options.env;
+    this.provider = options.env ? undefined : options.provider ?? defaultProvider();
   }
 
   public async resolve(): Promise<AwsCredentials | undefined> {
-    const env = this.env;
-    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
-    }
-    const url = this.containerEndpoint();
-    if (!url) return undefined;
-    if (this.cached && (!this.cached.expiration || this.cached.expiration.getTime() - Date.now() > 5 * 60_000)) {
-      return this.cached;
-    }
-    this.cached = await this.fetchContainerCredentials(url);
-    return this.cached;
-  }
-
-  private containerEndpoint(): string | undefined {
-    const relative = this.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI;
-    if (relative) return `${ECS_CREDENTIALS_HOST}${relative.startsWith('/') ? '' : '/'}${relative}`;
-    const full = this.env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
-    if (!full) return undefined;
-    let parsed: URL;
+    if (this.env) return fromStaticKeys(this.env);
     try {
-      parsed = new URL(full);
-    } catch {
-      throw new CredentialsError(`AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL: '${full}'`);
+      return await this.provider!();
+    } catch (e) {
+      const error = e as Error;
+      if (error.name === 'CredentialsProviderError' && NOTHING_FOUND.test(error.message)) return undefined;
+      throw new CredentialsError(`cannot get AWS credentials to sign with: ${error.message}`, { cause: e });
     }
-    const loopback = /^127\.\d+\.\d+\.\d+$/.test(parsed.hostname) || parsed.hostname === '[::1]';
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && (loopback || ALLOWED_HTTP_CREDENTIAL_HOSTS.includes(parsed.hostname)))) {
-      throw new CredentialsError(`AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http on loopback or the ECS/EKS credential hosts; got '${full}'`);
-    }
-    return full;
   }
+}
 
-  private async fetchContainerCredentials(url: string): Promise<AwsCredentials> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const tokenFile = this.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
-    const token = tokenFile ? (await fsp.readFile(tokenFile, 'utf-8')).trim() : this.env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
-    if (token) headers.authorization = token;
-    const res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
-    const text = await res.text();
-    if (!res.ok) throw new CredentialsError(`the container credentials endpoint answered ${res.status}: ${text.slice(0, 300)}`);
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw new CredentialsError('the container credentials endpoint did not answer JSON');
-    }
-    if (typeof body.AccessKeyId !== 'string' || typeof body.SecretAccessKey !== 'string') {
-      throw new CredentialsError('the container credentials endpoint answered without AccessKeyId and SecretAccessKey');
-    }
-    return {
-      accessKeyId: body.AccessKeyId,
-      secretAccessKey: body.SecretAccessKey,
-      sessionToken: typeof body.Token === 'string' ? body.Token : undefined,
-      expiration: typeof body.Expiration === 'string' ? new Date(body.Expiration) : undefined,
-    };
+function fromStaticKeys(env: NodeJS.ProcessEnv): AwsCredentials | undefined {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
   }
+  const unserved = CHAIN_ONLY_SETTINGS.filter((name) => env[name]);
+  if (unserved.length > 0) {
+    throw new CredentialsError(`CredentialResolver({ env }) reads static keys only, but that env sets ${unserved.join(', ')}: ` +
+      'leave env out to use the AWS SDK\'s chain over process.env, or pass a provider');
+  }
+  return undefined;
 }
 
 /** The region to sign for: AWS_REGION, AWS_DEFAULT_REGION, or the one in an execute-api host name. */
@@ -144,6 +103,8 @@ export interface SignOptions {
   readonly region: string;
   /** @default 'execute-api' */
   readonly service?: string;
+  /** @default - now */
+  readonly signingDate?: Date;
 }
 
 /** The headers of a SigV4-signed request (the given ones plus host, x-amz-date, authorization, ...). */
@@ -168,6 +129,6 @@ export async function signRequest(options: SignOptions): Promise<Record<string, 
     query,
     headers: { ...options.headers, host: url.host },
     body: options.body,
-  });
+  }, { signingDate: options.signingDate });
   return signed.headers as Record<string, string>;
 }

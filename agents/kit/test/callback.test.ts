@@ -1,7 +1,8 @@
+import { createHash, createHmac } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createLogger, CredentialResolver, isRetryableStatus, postCallback, startHeartbeats } from '../src';
+import { createLogger, CredentialResolver, CredentialsError, isRetryableStatus, postCallback, signRequest, startHeartbeats } from '../src';
 import { envelope, memoryLogger, TOKEN } from './fixtures';
 import { callbackServer, closeAllServers, TestServer } from './servers';
 
@@ -109,7 +110,7 @@ describe('postCallback', () => {
       return new Response('{"accepted":true}', { status: 200 });
     }) as unknown as typeof fetch;
     const server = await start([200]);
-    const { request: req } = request(server, { url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/callbacks/cb-1' });
+    const { request: req, log } = request(server, { url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/callbacks/cb-1' });
     const env = { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' };
 
     await postCallback(req, { fetchImpl, env, credentials: new CredentialResolver({ env }) });
@@ -120,61 +121,120 @@ describe('postCallback', () => {
     await postCallback(req, { fetchImpl, env: {}, credentials: noCredentials });
     expect(seen[1].authorization).toBeUndefined();
     expect(seen[1]['x-callback-token']).toBe(TOKEN);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.message))
+      .toEqual(['no AWS credentials found: sending the report to abc123.execute-api.eu-west-1.amazonaws.com unsigned (an IAM-authorized route will refuse it)']);
 
     await postCallback({ ...req, url: `${server.url}/callbacks/cb-1` }, { fetchImpl, env, credentials: new CredentialResolver({ env }) });
     expect(seen[2].authorization).toBeUndefined();
   });
 });
 
+describe('signRequest', () => {
+  const input = {
+    method: 'POST',
+    url: new URL('https://abc123.execute-api.eu-west-1.amazonaws.com/prod/callbacks/cb-1?x=1&a=b'),
+    headers: { 'content-type': 'application/json', 'x-callback-token': 'tok' },
+    body: '{"status":"succeeded","artifacts":{}}',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session' },
+    region: 'eu-west-1',
+    signingDate: new Date('2025-01-02T03:04:05Z'),
+  };
+
+  test('signs as before (the signature of the hand-written adapter, pinned) and as SigV4 says, derived here', async () => {
+    const headers = await signRequest(input);
+    const signature = 'fb643a699d11cd77b7a679d4050bc7e5c6734f3f187badb70fe45831ddfe5c82';
+    expect(headers).toEqual({
+      ...input.headers,
+      'host': 'abc123.execute-api.eu-west-1.amazonaws.com',
+      'x-amz-date': '20250102T030405Z',
+      'x-amz-security-token': 'session',
+      'x-amz-content-sha256': sha256(input.body),
+      'authorization': 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250102/eu-west-1/execute-api/aws4_request, ' +
+        `SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-callback-token, Signature=${signature}`,
+    });
+    // Signature Version 4 by hand: canonical request, string to sign, derived key.
+    const signed = Object.entries(headers).filter(([k]) => k !== 'authorization').sort(([a], [b]) => a.localeCompare(b));
+    const canonical = ['POST', '/prod/callbacks/cb-1', 'a=b&x=1', ...signed.map(([k, v]) => `${k}:${v}`), '',
+      signed.map(([k]) => k).join(';'), sha256(input.body)].join('\n');
+    const scope = '20250102/eu-west-1/execute-api/aws4_request';
+    const key = ['20250102', 'eu-west-1', 'execute-api', 'aws4_request'].reduce<Buffer | string>((k, part) => hmac(k, part), `AWS4${input.credentials.secretAccessKey}`);
+    expect(hmac(key, ['AWS4-HMAC-SHA256', '20250102T030405Z', scope, sha256(canonical)].join('\n')).toString('hex')).toBe(signature);
+  });
+});
+
 describe('CredentialResolver', () => {
   let server: TestServer;
   let calls = 0;
+  let dir: string;
   beforeAll(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'creds-'));
     server = await TestServer.start((req) => {
       calls++;
       if (req.headers.authorization !== 'container-token') return { status: 403, body: 'forbidden' };
       return { status: 200, body: { AccessKeyId: 'ASIA1', SecretAccessKey: 'S1', Token: 'T1', Expiration: new Date(Date.now() + 3600_000).toISOString() } };
     });
   });
-  afterAll(() => server.close());
-
-  test('prefers the environment', async () => {
-    const resolver = new CredentialResolver({ env: { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/creds` } });
-    expect(await resolver.resolve()).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: undefined });
-  });
-
-  test('fetches container credentials with the authorization token from its file, and caches them', async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'creds-'));
-    await fsp.writeFile(path.join(dir, 'token'), 'container-token\n');
-    calls = 0;
-    const resolver = new CredentialResolver({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/creds`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: path.join(dir, 'token') } });
-    expect(await resolver.resolve()).toMatchObject({ accessKeyId: 'ASIA1', secretAccessKey: 'S1', sessionToken: 'T1' });
-    await resolver.resolve();
-    expect(calls).toBe(1);
+  afterAll(async () => {
+    await server.close();
     await fsp.rm(dir, { recursive: true });
   });
 
-  test('says what the endpoint answered when it refuses', async () => {
-    const resolver = new CredentialResolver({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/creds`, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'wrong' } });
-    await expect(resolver.resolve()).rejects.toThrow('the container credentials endpoint answered 403: forbidden');
-  });
+  /** Runs `fn` with process.env holding only these AWS settings (no profile files, no instance metadata). */
+  async function withAwsEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+    const saved = { ...process.env };
+    for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: path.join(dir, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-credentials'), AWS_EC2_METADATA_DISABLED: 'true',
+    }, vars);
+    try {
+      return await fn();
+    } finally {
+      process.env = saved;
+    }
+  }
 
-  test('refuses a plain-http full URI on a host the SDKs would not trust', async () => {
-    const resolver = new CredentialResolver({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://example.com/creds' } });
-    await expect(resolver.resolve()).rejects.toThrow(/must be https, or http on loopback/);
-  });
-
-  test('uses the ECS host for a relative URI, and finds nothing when nothing is configured', async () => {
-    const urls: string[] = [];
-    const fetchImpl = (async (url: string) => {
-      urls.push(url);
-      return new Response(JSON.stringify({ AccessKeyId: 'A', SecretAccessKey: 'S' }), { status: 200 });
-    }) as unknown as typeof fetch;
-    await new CredentialResolver({ env: { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/abc' }, fetchImpl }).resolve();
-    expect(urls).toEqual(['http://169.254.170.2/v2/credentials/abc']);
+  test('an explicit env: its static keys, nothing else', async () => {
+    expect(await new CredentialResolver({ env: { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' } }).resolve())
+      .toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: undefined });
     expect(await new CredentialResolver({ env: {} }).resolve()).toBeUndefined();
+    await expect(new CredentialResolver({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/creds` } }).resolve())
+      .rejects.toThrow(/reads static keys only, but that env sets AWS_CONTAINER_CREDENTIALS_FULL_URI: leave env out/);
+    expect(() => new CredentialResolver({ env: {}, provider: async () => ({ accessKeyId: 'A', secretAccessKey: 'S' }) })).toThrow(/env or provider, not both/);
+  });
+
+  test('the SDK chain: environment keys first', async () => {
+    const creds = await withAwsEnv({ AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/creds` },
+      () => new CredentialResolver().resolve());
+    expect(creds).toMatchObject({ accessKeyId: 'AK', secretAccessKey: 'SK' });
+  });
+
+  test('the SDK chain: container credentials with the authorization token from its file, cached until near expiry', async () => {
+    await fsp.writeFile(path.join(dir, 'token'), 'container-token');
+    calls = 0;
+    await withAwsEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `${server.url}/creds`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: path.join(dir, 'token') }, async () => {
+      const resolver = new CredentialResolver();
+      expect(await resolver.resolve()).toMatchObject({ accessKeyId: 'ASIA1', secretAccessKey: 'S1', sessionToken: 'T1', expiration: expect.any(Date) });
+      expect(await resolver.resolve()).toMatchObject({ accessKeyId: 'ASIA1' });
+    });
+    expect(calls).toBe(1);
+  });
+
+  test('the SDK chain: nothing configured is undefined (sent unsigned); a failing provider is a CredentialsError', async () => {
+    expect(await withAwsEnv({}, () => new CredentialResolver().resolve())).toBeUndefined();
+    const failing = new CredentialResolver({ provider: async () => { throw new Error('SSO session expired'); } });
+    const error = await failing.resolve().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as Error).message).toBe('cannot get AWS credentials to sign with: SSO session expired');
   });
 });
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function hmac(key: Buffer | string, text: string): Buffer {
+  return createHmac('sha256', key).update(text).digest();
+}
 
 describe('startHeartbeats', () => {
   const quiet = createLogger({}, { write: () => undefined });
