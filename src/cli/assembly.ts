@@ -102,7 +102,9 @@ function parseMetadata(meta: unknown, where: string, template: string, logicalId
     }
     agents[name] = { ...(typeof value.kind === 'string' ? { kind: value.kind } : {}), ...(cmd ? { localCommand: cmd as string[] } : {}) };
   }
-  const definition = workflow as unknown as WorkflowDefinitionDocument;
+  // validateDefinition reads its argument as raw JSON; the document is used only if it finds no problem.
+  const document: unknown = workflow;
+  const definition = document as WorkflowDefinitionDocument;
   const problems = validateDefinition(definition, { knownAgents: Object.keys(agents) });
   if (problems.length > 0) {
     throw new CliError(`${where}: the workflow definition is not valid:\n  - ${problems.join('\n  - ')}`);

@@ -2,15 +2,18 @@ import * as fs from 'fs';
 import { decide, startWorkflow, tempDir, waitForApproval, waitForEnd } from './helpers';
 import { REFERENCE_AGENTS, referenceAgentEntry } from '../../src/cli/paths';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
+import { builtFile, describeIfInstalled } from '../helpers/tools';
 
 jest.setTimeout(60_000);
 
-/** The reference agents run from their bundles (assets/agents/<name>/src/main/index.js), built by `npx projen bundle`. */
-const missing = REFERENCE_AGENTS.map((name) => referenceAgentEntry(name)).filter((file) => !fs.existsSync(file));
-const suite = missing.length === 0 ? describe : describe.skip;
-const reason = missing.length === 0 ? '' : ` [SKIPPED: reference agents not built (${missing.join(', ')} missing); run \`npx projen bundle\`]`;
+/**
+ * The reference agents run from their bundles (assets/agents/<name>/src/main/index.js), which
+ * `npx projen bundle` builds (the test task runs it first): missing ones fail the suite under
+ * CI=true and skip it elsewhere.
+ */
+const bundles = REFERENCE_AGENTS.map((name) => builtFile(referenceAgentEntry(name), '`npx projen bundle`, which the test and build tasks run before jest'));
 
-suite(`dev with its defaults: the reference workflow and the bundled reference agents (offline model)${reason}`, () => {
+describeIfInstalled(bundles, 'dev with its defaults: the reference workflow and the bundled reference agents (offline model)', () => {
   let server: LocalServer;
   const lines: string[] = [];
   beforeAll(async () => {

@@ -1,0 +1,90 @@
+/**
+ * The local server's data folder across restarts: one server per folder (a lock file with its
+ * pid), and the workflows an earlier server left running marked FAILED.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CliError } from './errors';
+import type { WorkflowStatus } from '../contract/status';
+import type { WorkflowStore } from '../runtime/ports';
+
+/** Name of the lock file in the data folder. */
+export const LOCK_FILE = 'server.lock';
+
+/**
+ * Locks the data folder for this process (the state store is one process's) and returns the
+ * unlock function. A lock whose process is gone is taken over; a lock held by a live process
+ * is refused with a {@link CliError}.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lock = path.join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          if (fs.readFileSync(lock, 'utf8') === String(process.pid)) fs.rmSync(lock, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+    } catch (e) {
+      if (errorCode(e) !== 'EEXIST') throw new CliError(`cannot use data folder ${dataDir}: ${e instanceof Error ? e.message : String(e)}`);
+      const pid = Number(fs.readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new CliError(`data folder ${dataDir} is used by another local server (pid ${pid}${pid === process.pid ? ', this process' : ''}): `
+          + `stop it, or give another folder with --data-dir <dir> (if no local server runs, remove ${lock})`);
+      }
+      fs.rmSync(lock, { force: true }); // left behind by a server that did not stop cleanly
+    }
+  }
+  throw new CliError(`cannot lock data folder ${dataDir}: remove ${lock} if no local server runs`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) === 'EPERM';
+  }
+}
+
+function errorCode(e: unknown): unknown {
+  return e !== null && typeof e === 'object' && 'code' in e ? e.code : undefined;
+}
+
+/**
+ * Workflows an earlier server left running cannot go on (local durable executions live in that
+ * server's memory): they are marked FAILED, with a message that says why, and their pending
+ * callbacks completed. Returns their ids (a line on `log` says how many there were).
+ */
+export async function markOrphans(store: WorkflowStore, log: (line: string) => void): Promise<string[]> {
+  const orphans: string[] = [];
+  const unfinished: readonly WorkflowStatus[] = ['PENDING', 'RUNNING'];
+  for (const status of unfinished) {
+    let nextToken: string | undefined;
+    do {
+      const page = await store.listWorkflows({ status, limit: 100, nextToken });
+      orphans.push(...page.items.map((w) => w.workflowId));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  for (const id of orphans) {
+    await store.updateWorkflow(id, {
+      status: 'FAILED',
+      awaiting: null,
+      error: {
+        code: 'LOCAL_SERVER_STOPPED',
+        message: 'the local server stopped while this workflow ran; local durable executions do not survive a restart: start the workflow again',
+      },
+    }, unfinished);
+    for (const cb of await store.pendingCallbacks(id)) await store.completeCallback(cb.callbackId, 'FAILED');
+  }
+  if (orphans.length > 0) {
+    log(`note: ${orphans.length} workflow${orphans.length > 1 ? 's' : ''} left unfinished by an earlier server `
+      + `${orphans.length > 1 ? 'were' : 'was'} marked FAILED (local executions do not survive a restart)`);
+  }
+  return orphans;
+}
