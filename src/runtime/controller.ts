@@ -2,7 +2,8 @@
  * The durable controller: interprets a workflow definition document with durable operations.
  *
  * Replay rules: every side effect (store writes, events, dispatches, artifact copies) happens
- * inside a durable step (`ctx.step`). Code outside steps only branches on the definition and on
+ * inside a durable step (`ctx.step`). What is recorded, announced and logged is the bookkeeping's
+ * (bookkeeping.ts, `WorkflowBookkeeping`); this module decides when, from inside its steps. Code outside steps only branches on the definition and on
  * results that the durable execution replays, so it makes the same decisions on every replay.
  * Operation names are derived from the definition:
  *
@@ -29,11 +30,11 @@
  * are rewritten and events sent again (events are at least once, as for any retried step).
  */
 import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
-import { newCallbackId, newCallbackToken, sha256 } from './ids';
+import { StepExtra, WorkflowBookkeeping } from './bookkeeping';
+import { newCallbackToken } from './ids';
 import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
-import { CallbackNotPendingError, ErrorInfo, RuntimePorts, StepRecord } from './ports';
-import { newRecord } from './records';
+import { CallbackNotPendingError, ErrorInfo, RuntimePorts } from './ports';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
@@ -47,7 +48,7 @@ import {
   StepDocument,
   WorkflowDefinitionDocument,
 } from '../contract/definition';
-import { EVENT_TYPES, isTerminal, METRICS, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
+import { StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
 
 export { newRecord } from './records';
 
@@ -118,8 +119,6 @@ class BranchAbandonedError extends DurableOperationError {
     this.name = 'BranchAbandonedError';
   }
 }
-
-const NON_TERMINAL: WorkflowStatus[] = ['PENDING', 'RUNNING'];
 
 /**
  * Bookkeeping steps talk to the store and the bus: retry transient failures a few times (an error
@@ -192,13 +191,6 @@ interface OwedCompletion {
   readonly extra: StepExtra;
 }
 
-/** What a step's record holds besides its name, type, status and times. */
-interface StepExtra {
-  readonly attempts?: number;
-  readonly output?: Record<string, unknown>;
-  readonly error?: ErrorInfo;
-}
-
 /** Creates the durable handler (wrap it with `withDurableExecution` in Lambda). */
 export function createController(options: ControllerOptions): (event: ControllerEvent, ctx: DurableContext) => Promise<ControllerResult> {
   return async (event, ctx) => new Interpreter(options).execute(event, ctx);
@@ -207,12 +199,19 @@ export function createController(options: ControllerOptions): (event: Controller
 class Interpreter {
   private readonly def: WorkflowDefinitionDocument;
   private readonly ports: RuntimePorts;
-  private readonly telemetry: Telemetry;
+  /** Every record, event, metric and log line: called only inside durable steps and submitters. */
+  private readonly books: WorkflowBookkeeping;
 
   constructor(private readonly options: ControllerOptions) {
     this.def = options.definition;
     this.ports = options.ports;
-    this.telemetry = options.telemetry;
+    this.books = new WorkflowBookkeeping({
+      store: options.ports.store,
+      events: options.ports.events,
+      telemetry: options.telemetry,
+      definitionName: options.definition.name,
+      stateRetentionDays: options.stateRetentionDays,
+    });
   }
 
   public async execute(event: ControllerEvent, ctx: DurableContext): Promise<ControllerResult> {
@@ -221,7 +220,7 @@ class Interpreter {
     let status: WorkflowStatus = 'SUCCEEDED';
     let error: ErrorInfo | undefined;
     try {
-      const begun = await ctx.step(OPERATION.workflowStart, async () => this.beginWorkflow(run), BOOKKEEPING);
+      const begun = await ctx.step(OPERATION.workflowStart, async () => this.books.workflowStarted(run), BOOKKEEPING);
       if (begun.ended) {
         // Already ended (e.g. the API marked it FAILED when its start seemed to fail): run nothing.
         const ended = begun.ended;
@@ -243,7 +242,7 @@ class Interpreter {
     }
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
     // `workflow/finish` clears `awaiting` itself, after writing what the run still owes.
-    await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.finishWorkflow(run, status, result, error), BOOKKEEPING, true);
+    await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
     return { workflow_id: run.workflowId, status, ...(result ? { result } : {}), ...(error ? { error } : {}) };
   }
 
@@ -323,7 +322,7 @@ class Interpreter {
     const message = `step '${step.name}' (agent '${step.agent}') ${failure!.timedOut ? 'timed out' : 'failed'} after ${maxAttempts} attempt(s): ${failure!.message}`;
     const since = startedAt;
     await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
-      await this.completeStep(run, step, since, status, { attempts: maxAttempts, error: { code, message } });
+      await this.books.stepEnded(run, step, since, status, { attempts: maxAttempts, error: { code, message } });
     }, BOOKKEEPING);
     throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
   }
@@ -348,19 +347,11 @@ class Interpreter {
       ? await ctx.createCallback(name, { timeout: { seconds: delay } })
       : [undefined, undefined];
     const since = await this.runStep(ctx, run, OPERATION.attemptFailed(step.name, attempt), async () => {
-      const started = startedAt ?? await this.recordedStart(run, step);
-      await this.ports.store.putStep(run.workflowId, {
-        name: step.name,
-        type: step.type,
-        status: 'RUNNING',
-        attempts: attempt,
-        startedAt: started,
-        error: {
-          code: failure.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED',
-          message: `attempt ${attempt} of ${maxAttempts}: ${failure.message}; retrying in ${delay}s`,
-        },
-      });
-      this.telemetry.warn('agent attempt failed; retrying', { workflow_id: run.workflowId, step_name: step.name, attempt, delay_seconds: delay });
+      const started = startedAt ?? await this.books.recordedStart(run, step);
+      await this.books.attemptFailed(run, step, attempt, started, {
+        code: failure.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED',
+        message: `attempt ${attempt} of ${maxAttempts}: ${failure.message}; retrying in ${delay}s`,
+      }, delay);
       if (durableCallbackId !== undefined) await this.registerTimer(run, step, attempt, delay, durableCallbackId);
       return started;
     }, { retryStrategy: SUBMITTER_RETRY });
@@ -372,7 +363,7 @@ class Interpreter {
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
       if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
       // A timer failed for another reason only ends the pause early.
-      this.telemetry.warn('backoff timer ended early; continuing', { workflow_id: run.workflowId, step_name: step.name, attempt, error: errorMessage(e) });
+      this.books.backoffEndedEarly(run, step, attempt, errorMessage(e));
     }
     return since;
   }
@@ -386,7 +377,7 @@ class Interpreter {
     config: StepConfig<T>, setsAwaiting = false): Promise<T> {
     const owed = run.owed;
     const value = await ctx.step(name, async () => {
-      if (owed) await this.completeStep(run, owed.step, owed.startedAt, owed.status, owed.extra, !setsAwaiting);
+      if (owed) await this.books.stepEnded(run, owed.step, owed.startedAt, owed.status, owed.extra, !setsAwaiting);
       return fn();
     }, config);
     if (run.owed === owed) run.owed = undefined;
@@ -402,12 +393,8 @@ class Interpreter {
   private async cancellationConfirmed(ctx: DurableContext, operation: string, run: Run, e: unknown): Promise<boolean> {
     if (haltOf(e)?.status !== 'CANCELLED') return false;
     return ctx.step(OPERATION.cancelCheck(operation), async () => {
-      const wf = await this.ports.store.getWorkflow(run.workflowId);
-      const confirmed = wf?.cancelRequested === true;
-      if (!confirmed) {
-        this.telemetry.warn('a callback failed with a cancellation the workflow record does not confirm; treated as a failure',
-          { workflow_id: run.workflowId, operation });
-      }
+      const confirmed = await this.books.cancelRequested(run);
+      if (!confirmed) this.books.cancellationUnconfirmed(run, operation);
       return confirmed;
     }, BOOKKEEPING);
   }
@@ -431,7 +418,7 @@ class Interpreter {
         const message = `step '${step.name}': the approval could not be completed: ${describeAgentFailure(e)}`;
         const since = startedAt;
         await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
-          await this.completeStep(run, step, since, 'FAILED', { error: { code: 'APPROVAL_FAILED', message } });
+          await this.books.stepEnded(run, step, since, 'FAILED', { error: { code: 'APPROVAL_FAILED', message } });
         }, BOOKKEEPING);
         throw new WorkflowHalt('FAILED', 'APPROVAL_FAILED', message);
       }
@@ -439,7 +426,7 @@ class Interpreter {
         const message = `step '${step.name}': nobody approved or rejected within ${step.timeoutSeconds}s`;
         const since = startedAt;
         await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
-          await this.completeStep(run, step, since, 'TIMED_OUT', { error: { code: 'APPROVAL_TIMED_OUT', message }, output: { outcome: 'timed_out', approved: false, timed_out: true } });
+          await this.books.stepEnded(run, step, since, 'TIMED_OUT', { error: { code: 'APPROVAL_TIMED_OUT', message }, output: { outcome: 'timed_out', approved: false, timed_out: true } });
         }, BOOKKEEPING);
         throw new WorkflowHalt('TIMED_OUT', 'APPROVAL_TIMED_OUT', message);
       }
@@ -456,7 +443,7 @@ class Interpreter {
     if (!decision.approved && step.onReject === 'END') {
       const since = startedAt;
       await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
-        await this.completeStep(run, step, since, status, { output });
+        await this.books.stepEnded(run, step, since, status, { output });
       }, BOOKKEEPING);
       throw new WorkflowHalt('REJECTED', decision.timed_out ? 'APPROVAL_TIMED_OUT' : 'APPROVAL_REJECTED',
         `step '${step.name}' was ${decision.timed_out ? 'not answered in time (rejected by its timeout rule)' : 'rejected'}${decision.comment && !decision.timed_out ? `: ${decision.comment}` : ''}`);
@@ -467,7 +454,7 @@ class Interpreter {
 
   private async parallelStep(ctx: DurableContext, step: ParallelStepDocument, run: Run): Promise<void> {
     // The branches wait, not the parallel step itself: it keeps a start step of its own.
-    const begun = await this.runStep(ctx, run, OPERATION.start(step.name), async () => this.beginStep(run, step), BOOKKEEPING);
+    const begun = await this.runStep(ctx, run, OPERATION.start(step.name), async () => this.books.stepStarted(run, step), BOOKKEEPING);
     if (begun.cancelled) throw cancelledBefore(step);
     const startedAt = begun.startedAt;
     const total = step.branches.length;
@@ -519,7 +506,7 @@ class Interpreter {
       const reasons = failed.map((f) => `${f.branch}: ${haltOf(f.error)?.message ?? errorMessage(f.error)}`).join('; ');
       const message = `step '${step.name}': ${succeeded.length} of ${total} branches succeeded, ${step.minSuccessful} required (${reasons})`;
       await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
-        await this.completeStep(run, step, startedAt, 'FAILED', { output, error: { code: 'PARALLEL_FAILED', message } });
+        await this.books.stepEnded(run, step, startedAt, 'FAILED', { output, error: { code: 'PARALLEL_FAILED', message } });
       }, BOOKKEEPING);
       const timedOut = failed.length > 0 && failed.every((f) => haltOf(f.error)?.status === 'TIMED_OUT');
       throw new WorkflowHalt(timedOut ? 'TIMED_OUT' : 'FAILED', 'PARALLEL_FAILED', message);
@@ -572,7 +559,7 @@ class Interpreter {
       // The copy kept failing (the step's retries are spent): record the failure on its own.
       const message = describeAgentFailure(e);
       await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
-        await this.completeStep(run, step, undefined, 'FAILED', { error: { code: 'PUBLISH_FAILED', message } });
+        await this.books.stepEnded(run, step, undefined, 'FAILED', { error: { code: 'PUBLISH_FAILED', message } });
       }, BOOKKEEPING);
       throw new WorkflowHalt('FAILED', 'PUBLISH_FAILED', message);
     }
@@ -605,70 +592,9 @@ class Interpreter {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Side effects: only ever called inside durable steps or callback submitters.
+  // Side effects: only ever called inside durable steps or callback submitters. What they
+  // record, announce and log is the bookkeeping's (bookkeeping.ts).
   // ---------------------------------------------------------------------------------------
-
-  private async beginWorkflow(run: Run): Promise<{ cancelled: boolean; ended?: { status: WorkflowStatus; error?: ErrorInfo } }> {
-    const { store, events } = this.ports;
-    let wf = await store.getWorkflow(run.workflowId);
-    if (!wf) {
-      // Started without the API (e.g. a schedule): give it a projection so it can be followed.
-      const now = new Date().toISOString();
-      wf = (await store.createWorkflow(newRecord(run.workflowId, this.def.name, run.input, now, this.options.stateRetentionDays))).workflow;
-    }
-    if (isTerminal(wf.status)) {
-      this.telemetry.warn(`workflow already ended ${wf.status}; nothing runs`, { workflow_id: run.workflowId });
-      return { cancelled: false, ended: { status: wf.status, ...(wf.error ? { error: wf.error } : {}) } };
-    }
-    if (wf.cancelRequested) return { cancelled: true };
-    await store.updateWorkflow(run.workflowId, { status: 'RUNNING' }, ['PENDING']);
-    await events.publish(this.event(EVENT_TYPES.workflowStarted, run, undefined, { definition: this.def.name }));
-    this.telemetry.metric(METRICS.workflowsStarted, 'Count', 1, this.def.name);
-    this.telemetry.info('workflow started', { workflow_id: run.workflowId, event_type: EVENT_TYPES.workflowStarted });
-    return { cancelled: false };
-  }
-
-  private async finishWorkflow(run: Run, status: WorkflowStatus,
-    result: Record<string, unknown> | undefined, error: ErrorInfo | undefined): Promise<void> {
-    const { store, events } = this.ports;
-    await store.updateWorkflow(run.workflowId, { status, awaiting: null, result: result ?? null, error: error ?? null }, NON_TERMINAL);
-    for (const cb of await store.pendingCallbacks(run.workflowId)) {
-      await store.completeCallback(cb.callbackId, status === 'CANCELLED' ? 'CANCELLED' : 'FAILED');
-    }
-    // Steps the workflow ended in the middle of (cancelled while waiting, a failure between two
-    // bookkeeping steps) are closed, so that no step of an ended workflow reads as running.
-    const endedAt = new Date().toISOString();
-    for (const s of (await store.getWorkflow(run.workflowId))?.steps ?? []) {
-      if (s.status !== 'RUNNING' && s.status !== 'WAITING') continue;
-      const stepStatus: StepStatus = status === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
-      await store.putStep(run.workflowId, {
-        ...s,
-        status: stepStatus,
-        endedAt,
-        error: { code: 'WORKFLOW_ENDED', message: `the workflow ended ${status} before step '${s.name}' finished` },
-      });
-    }
-    const type = status === 'SUCCEEDED' ? EVENT_TYPES.workflowCompleted
-      : status === 'CANCELLED' ? EVENT_TYPES.workflowCancelled : EVENT_TYPES.workflowFailed;
-    await events.publish(this.event(type, run, undefined, { status, ...(result ? { result } : {}), ...(error ? { error } : {}) }));
-    if (status === 'SUCCEEDED') this.telemetry.metric(METRICS.workflowsSucceeded, 'Count', 1, this.def.name);
-    if (status === 'FAILED' || status === 'TIMED_OUT') this.telemetry.metric(METRICS.workflowsFailed, 'Count', 1, this.def.name);
-    this.telemetry.info(`workflow ended ${status}`, { workflow_id: run.workflowId, event_type: type, ...(error ? { error } : {}) });
-  }
-
-  private async beginStep(run: Run, step: StepDocument): Promise<{ cancelled: boolean; startedAt: string }> {
-    const startedAt = new Date().toISOString();
-    const wf = await this.ports.store.getWorkflow(run.workflowId);
-    if (wf?.cancelRequested) return { cancelled: true, startedAt };
-    await this.ports.store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'RUNNING', startedAt });
-    await this.announceStart(run, step);
-    return { cancelled: false, startedAt };
-  }
-
-  private async announceStart(run: Run, step: StepDocument): Promise<void> {
-    await this.ports.events.publish(this.event(EVENT_TYPES.stepStarted, run, step.name, { step_type: step.type }));
-    this.telemetry.info('step started', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepStarted });
-  }
 
   /**
    * A step that does not wait, from start to end inside one durable step: what a start step and a
@@ -678,37 +604,13 @@ class Interpreter {
    */
   private async atOnce(run: Run, step: StepDocument, work: () => Promise<StepEnd>): Promise<AtOnce> {
     const startedAt = new Date().toISOString();
-    if ((await this.ports.store.getWorkflow(run.workflowId))?.cancelRequested) return { cancelled: true };
-    await this.announceStart(run, step);
+    if (await this.books.cancelRequested(run)) return { cancelled: true };
+    await this.books.stepAnnounced(run, step);
     const end = await work();
-    await this.completeStep(run, step, startedAt, end.status, {
+    await this.books.stepEnded(run, step, startedAt, end.status, {
       ...(end.output ? { output: end.output } : {}), ...(end.error ? { error: end.error } : {}),
     }, false);
     return { cancelled: false, ...end };
-  }
-
-  /**
-   * Records how a step ended. `startedAt` is the step's durable start; where the step that
-   * would have set it failed, the store's record (or now) stands in.
-   */
-  private async completeStep(run: Run, step: StepDocument, startedAt: string | undefined, status: StepStatus,
-    extra: StepExtra, clearAwaiting = true): Promise<void> {
-    const started = startedAt ?? await this.recordedStart(run, step);
-    const endedAt = new Date().toISOString();
-    const record: StepRecord = { name: step.name, type: step.type, status, startedAt: started, endedAt, ...extra };
-    await this.ports.store.putStep(run.workflowId, record);
-    if (clearAwaiting) await this.ports.store.updateWorkflow(run.workflowId, { awaiting: null }, NON_TERMINAL);
-    await this.ports.events.publish(this.event(EVENT_TYPES.stepCompleted, run, step.name, {
-      step_type: step.type, status, ...(extra.output ? { output: extra.output } : {}), ...(extra.error ? { error: extra.error } : {}),
-    }));
-    this.telemetry.metric(METRICS.stepDuration, 'Milliseconds', Date.parse(endedAt) - Date.parse(started), this.def.name);
-    this.telemetry.info(`step ${status}`, { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepCompleted });
-  }
-
-  /** When the store says a step started (or now, if it has no record of it). */
-  private async recordedStart(run: Run, step: StepDocument): Promise<string> {
-    const recorded = (await this.ports.store.getWorkflow(run.workflowId))?.steps.find((s) => s.name === step.name)?.startedAt;
-    return recorded ?? new Date().toISOString();
   }
 
   /**
@@ -717,42 +619,29 @@ class Interpreter {
    */
   private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
     durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string }> {
-    const { store, dispatcher, artifacts } = this.ports;
+    const { dispatcher, artifacts } = this.ports;
     const started = startedAt ?? new Date().toISOString();
-    if (attempt > 1) {
-      // The timer of the pause before this attempt has run out: close its record.
-      for (const cb of await store.pendingCallbacks(run.workflowId)) {
-        if (cb.kind === 'timer' && cb.stepName === step.name) await store.completeCallback(cb.callbackId, 'SUCCEEDED');
-      }
-    }
-    const callbackId = newCallbackId();
+    // The timer of the pause before this attempt has run out: close its record.
+    if (attempt > 1) await this.books.closeTimers(run, step);
     const token = newCallbackToken();
-    const now = new Date();
-    const deadline = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
-    await store.putCallback({
-      callbackId,
-      durableCallbackId,
-      workflowId: run.workflowId,
-      stepName: step.name,
+    const { callbackId, deadline } = await this.books.registerCallback(run, {
       kind: 'agent',
-      tokenHash: sha256(token),
-      state: 'PENDING',
-      createdAt: now.toISOString(),
-      deadline,
+      stepName: step.name,
       attempt,
+      durableCallbackId,
+      timeoutSeconds: step.timeoutSeconds,
+      token,
       artifactPrefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
     });
     await this.closeOnFailure(callbackId, async () => {
       // Checked after registering, so a cancel request either sees this callback or is seen here.
-      if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
-        await store.completeCallback(callbackId, 'CANCELLED');
+      if (await this.books.cancelRequested(run)) {
+        await this.books.closeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before step '${step.name}' was dispatched`);
       }
-      // The step first, then `awaiting`: whoever sees the workflow awaiting sees the step waiting.
-      await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', attempts: attempt, startedAt: started });
-      await store.updateWorkflow(run.workflowId, { awaiting: 'agent' }, NON_TERMINAL);
+      await this.books.stepWaiting(run, step, 'agent', { attempts: attempt, startedAt: started });
       await this.stopIfAbandoned(run, step, callbackId);
-      if (attempt === 1) await this.announceStart(run, step);
+      if (attempt === 1) await this.books.stepAnnounced(run, step);
       const base = this.options.callbackBaseUrl.replace(/\/$/, '');
       const envelope: TaskEnvelope = {
         envelope_version: 1,
@@ -771,66 +660,48 @@ class Interpreter {
         ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
       };
       const { handle } = await dispatcher.dispatch(step.agent, envelope);
-      this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
+      this.books.taskDispatched(run, step, attempt, handle, callbackId);
     });
     return { startedAt: started };
   }
 
   /** Registers the approval's callback and asks for the decision: where the approval step starts. */
   private async requestApproval(run: Run, step: ApprovalStepDocument, durableCallbackId: string): Promise<{ startedAt: string }> {
-    const { store, events } = this.ports;
-    const callbackId = newCallbackId();
-    const now = new Date();
-    const startedAt = now.toISOString();
-    const deadline = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
-    await store.putCallback({
-      callbackId,
-      durableCallbackId,
-      workflowId: run.workflowId,
-      stepName: step.name,
+    const { callbackId, createdAt: startedAt, deadline } = await this.books.registerCallback(run, {
       kind: 'approval',
-      state: 'PENDING',
-      createdAt: now.toISOString(),
-      deadline,
+      stepName: step.name,
+      durableCallbackId,
+      timeoutSeconds: step.timeoutSeconds,
     });
     await this.closeOnFailure(callbackId, async () => {
-      if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
-        await store.completeCallback(callbackId, 'CANCELLED');
+      if (await this.books.cancelRequested(run)) {
+        await this.books.closeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);
       }
-      await store.putStep(run.workflowId, { name: step.name, type: step.type, status: 'WAITING', startedAt, output: { prompt: step.prompt, deadline } });
-      await store.updateWorkflow(run.workflowId, { awaiting: 'approval' }, NON_TERMINAL);
+      await this.books.stepWaiting(run, step, 'approval', { startedAt, output: { prompt: step.prompt, deadline } });
       await this.stopIfAbandoned(run, step, callbackId);
-      await this.announceStart(run, step);
-      await events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt: step.prompt, deadline }));
-      this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
+      await this.books.stepAnnounced(run, step);
+      await this.books.approvalRequested(run, step, step.prompt, deadline);
     });
     return { startedAt };
   }
 
   /** Registers the backoff timer of an agent step, so that a cancel request can end the pause. */
   private async registerTimer(run: Run, step: AgentStepDocument, attempt: number, delaySeconds: number, durableCallbackId: string): Promise<void> {
-    const { store } = this.ports;
-    const callbackId = newCallbackId();
-    const now = new Date();
-    await store.putCallback({
-      callbackId,
-      durableCallbackId,
-      workflowId: run.workflowId,
-      stepName: step.name,
+    const { callbackId } = await this.books.registerCallback(run, {
       kind: 'timer',
-      state: 'PENDING',
-      createdAt: now.toISOString(),
-      deadline: new Date(now.getTime() + delaySeconds * 1000).toISOString(),
+      stepName: step.name,
       attempt,
+      durableCallbackId,
+      timeoutSeconds: delaySeconds,
     });
     await this.closeOnFailure(callbackId, async () => {
-      if ((await store.getWorkflow(run.workflowId))?.cancelRequested) {
-        await store.completeCallback(callbackId, 'CANCELLED');
+      if (await this.books.cancelRequested(run)) {
+        await this.books.closeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before attempt ${attempt + 1} of step '${step.name}'`);
       }
       if (run.abandoned()) {
-        await store.completeCallback(callbackId, 'CANCELLED');
+        await this.books.closeCallback(callbackId, 'CANCELLED');
         throw new BranchAbandonedError(step.name);
       }
     });
@@ -844,7 +715,7 @@ class Interpreter {
     try {
       await rest();
     } catch (e) {
-      await this.ports.store.completeCallback(callbackId, 'FAILED').catch(() => false);
+      await this.books.closeCallback(callbackId, 'FAILED').catch(() => false);
       throw e;
     }
   }
@@ -856,12 +727,8 @@ class Interpreter {
    */
   private async stopIfAbandoned(run: Run, step: StepDocument, callbackId: string): Promise<void> {
     if (!run.abandoned()) return;
-    const { store } = this.ports;
-    await store.completeCallback(callbackId, 'CANCELLED');
-    const current = (await store.getWorkflow(run.workflowId))?.steps.find((s) => s.name === step.name);
-    if (current && (current.status === 'RUNNING' || current.status === 'WAITING')) {
-      await store.putStep(run.workflowId, { ...current, status: 'CANCELLED', endedAt: new Date().toISOString(), error: abandonedError(step.name) });
-    }
+    await this.books.closeCallback(callbackId, 'CANCELLED');
+    await this.books.stepAbandoned(run, step);
     throw new BranchAbandonedError(step.name);
   }
 
@@ -870,41 +737,21 @@ class Interpreter {
    * branches (agents, approvals, timers) and closes those steps' running records as CANCELLED.
    */
   private async abandonBranches(run: Run, step: ParallelStepDocument): Promise<void> {
-    const { store, durable, events } = this.ports;
     const inside = new Set(allSteps(step.branches.flatMap((b) => b.steps)).map((s) => s.name));
     const failure: ErrorInfo = {
       code: BRANCH_ABANDONED_CODE,
       message: `parallel step '${step.name}' finished without waiting for this branch`,
     };
-    for (const cb of await store.pendingCallbacks(run.workflowId)) {
-      if (!inside.has(cb.stepName)) continue;
+    for (const cb of await this.books.pendingCallbacks(run, inside)) {
       try {
-        await durable.callbackFailure(cb, failure);
+        await this.ports.durable.callbackFailure(cb, failure);
       } catch (e) {
         if (!(e instanceof CallbackNotPendingError)) throw e;
       }
-      await store.completeCallback(cb.callbackId, 'CANCELLED');
+      await this.books.closeCallback(cb.callbackId, 'CANCELLED');
     }
-    const endedAt = new Date().toISOString();
-    for (const s of (await store.getWorkflow(run.workflowId))?.steps ?? []) {
-      if (!inside.has(s.name) || (s.status !== 'RUNNING' && s.status !== 'WAITING')) continue;
-      const error = abandonedError(s.name, step.name);
-      await store.putStep(run.workflowId, { ...s, status: 'CANCELLED', endedAt, error });
-      await events.publish(this.event(EVENT_TYPES.stepCompleted, run, s.name, { step_type: s.type, status: 'CANCELLED', error }));
-      this.telemetry.info('step abandoned', { workflow_id: run.workflowId, step_name: s.name, parallel: step.name });
-    }
+    await this.books.branchStepsAbandoned(run, step.name, inside);
   }
-
-  private event(type: string, run: Run, stepName: string | undefined, detail: Record<string, unknown>) {
-    return { type, workflowId: run.workflowId, ...(stepName ? { stepName } : {}), detail, time: new Date().toISOString() };
-  }
-}
-
-function abandonedError(stepName: string, parallel?: string): ErrorInfo {
-  return {
-    code: 'BRANCH_ABANDONED',
-    message: `step '${stepName}' was abandoned: ${parallel ? `parallel step '${parallel}'` : 'its parallel step'} finished without waiting for its branch`,
-  };
 }
 
 function backoffSeconds(step: AgentStepDocument, attempt: number): number {
