@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { checkDurationRange, checkRange } from '../private/checks';
 
 /** Options for {@link AgentCompute.fargate}. */
 export interface FargateAgentOptions {
@@ -85,9 +86,7 @@ export class AgentCompute {
     if (!Token.isUnresolved(cpu) && ![256, 512, 1024, 2048, 4096, 8192, 16384].includes(cpu)) {
       throw new Error(`AgentCompute.fargate: cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384, got ${cpu}`);
     }
-    if (!Token.isUnresolved(memory) && (memory < 512 || memory > 122_880)) {
-      throw new Error(`AgentCompute.fargate: memoryLimitMiB must be between 512 and 122880, got ${memory}`);
-    }
+    checkRange('AgentCompute.fargate', 'memoryLimitMiB', memory, { min: 512, max: 122_880, fix: 'Fargate takes 512 to 122880 MiB (and a cpu to match)' });
     if (options.cluster && options.vpc) {
       throw new Error('AgentCompute.fargate: give cluster or vpc, not both (a cluster brings its VPC)');
     }
@@ -96,14 +95,10 @@ export class AgentCompute {
 
   /** A Lambda function from the agent's image, invoked asynchronously per step. */
   public static lambdaFunction(options: LambdaAgentOptions = {}): AgentCompute {
-    const timeout = options.timeout?.toSeconds();
-    if (timeout !== undefined && !Token.isUnresolved(timeout) && (timeout < 1 || timeout > 900)) {
-      throw new Error(`AgentCompute.lambdaFunction: timeout must be between 1 second and 15 minutes, got ${timeout} seconds; use AgentCompute.fargate() for longer work`);
-    }
-    const memory = options.memorySize;
-    if (memory !== undefined && !Token.isUnresolved(memory) && (memory < 128 || memory > 10_240)) {
-      throw new Error(`AgentCompute.lambdaFunction: memorySize must be between 128 and 10240 MiB, got ${memory}`);
-    }
+    checkDurationRange('AgentCompute.lambdaFunction', 'timeout', options.timeout, {
+      min: Duration.seconds(1), max: Duration.minutes(15), subject: 'one invocation of a Lambda function', fix: 'use AgentCompute.fargate() for longer work',
+    });
+    checkRange('AgentCompute.lambdaFunction', 'memorySize', options.memorySize, { min: 128, max: 10_240, unit: 'MiB' });
     if (options.vpcSubnets && !options.vpc) {
       throw new Error('AgentCompute.lambdaFunction: vpcSubnets needs vpc');
     }

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { checkRange } from '../private/checks';
 
 /** CPU architecture of an agent's image and compute. */
 export enum AgentArchitecture {
@@ -151,10 +152,9 @@ class RegistryImage extends AgentImage {
 class NewRepositoryImage extends AgentImage {
   constructor(private readonly tag: string, private readonly options: AgentRepositoryOptions) {
     super();
-    const count = options.maxImageCount;
-    if (count !== undefined && !Token.isUnresolved(count) && (count < 1 || count > 10_000)) {
-      throw new Error(`AgentImage.fromNewRepository: maxImageCount must be between 1 and 10000, got ${count}`);
-    }
+    checkRange('AgentImage.fromNewRepository', 'maxImageCount', options.maxImageCount, {
+      min: 1, max: 10_000, fix: 'an ECR lifecycle rule keeps 1 to 10000 images; set maxImageCount in that range',
+    });
   }
 
   public _bind(scope: Construct): BoundAgentImage {

@@ -10,10 +10,10 @@ export enum DatabaseKind {
 }
 
 /**
- * The defaults of an {@link EphemeralDataTier}: a throwaway tier for tests and previews
+ * The defaults of a {@link DataTier}: a throwaway tier for tests and previews
  * (`DataTierProfile.ephemeral()`) or a durable, highly available one
  * (`DataTierProfile.production()`). Each field states what the profile sets; each can be
- * overridden by the prop of the same name on `EphemeralDataTierProps` (the database kind is what
+ * overridden by the prop of the same name on `DataTierProps` (the database kind is what
  * makes a profile and is not overridden).
  *
  * | setting | ephemeral | production |

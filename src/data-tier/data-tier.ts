@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -11,12 +11,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatabaseKind, DataTierProfile } from './data-tier-profile';
 import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../contract/data-tier';
-import { checkWholeNumber } from '../private/checks';
+import { checkDurationRange, checkRange } from '../private/checks';
 import { acknowledgeFindings, NagFinding } from '../private/nag';
 import { flowLoggedVpc } from '../private/vpc';
 
-/** Properties of an {@link EphemeralDataTier}. Every profile value can be overridden here. */
-export interface EphemeralDataTierProps {
+/** Properties of a {@link DataTier}. Every profile value can be overridden here. */
+export interface DataTierProps {
   /**
    * The defaults: `DataTierProfile.ephemeral()` (one small RDS instance and one Redis node, no
    * backups, destroyed with the stack) or `DataTierProfile.production()` (Aurora PostgreSQL and a
@@ -171,7 +171,7 @@ const CACHE_PORT = 6379;
  * The profile (`DataTierProfile.ephemeral()` by default, or `production()`) sets every default;
  * each one can be overridden with a prop.
  */
-export class EphemeralDataTier extends Construct {
+export class DataTier extends Construct {
   /** The profile the defaults came from. */
   public readonly profile: DataTierProfile;
   /** The VPC of both stores (given or created). */
@@ -210,174 +210,32 @@ export class EphemeralDataTier extends Construct {
   /** The cache's security group (no ingress until a peer is admitted, no egress). */
   public readonly cacheSecurityGroup: ec2.ISecurityGroup;
 
-  constructor(scope: Construct, id: string, props: EphemeralDataTierProps = {}) {
+  constructor(scope: Construct, id: string, props: DataTierProps = {}) {
     super(scope, id);
-    const profile = props.profile ?? DataTierProfile.ephemeral();
-    this.profile = profile;
-    this.databaseKind = profile.databaseKind;
-    const aurora = profile.databaseKind === DatabaseKind.AURORA_CLUSTER;
-    const s = resolveSettings(profile, props);
-    validate(profile, props, s, aurora);
+    this.profile = props.profile ?? DataTierProfile.ephemeral();
+    this.databaseKind = this.profile.databaseKind;
+    const aurora = this.databaseKind === DatabaseKind.AURORA_CLUSTER;
+    const s = resolveSettings(this.profile, props);
+    validate(this.profile, props, s, aurora);
 
     this.vpc = props.vpc ?? this.createVpc(s.natGateways);
     this.dataSubnets = this.vpc.selectSubnets(props.subnets ?? defaultSubnets(this.vpc, !props.vpc));
     this.validateSubnets(s.multiAz || s.cacheMultiAz, props);
-    const encryptionKey = props.encryptionKey;
-    const keep = s.removalPolicy !== RemovalPolicy.DESTROY;
-    const secretRemoval = keep ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    // --- PostgreSQL ---
-    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
-      vpc: this.vpc,
-      description: `PostgreSQL of ${this.node.path}: no ingress until a peer is admitted`,
-      allowAllOutbound: false,
-    });
-    this.databaseConnections = new ec2.Connections({
-      securityGroups: [this.databaseSecurityGroup],
-      defaultPort: ec2.Port.tcp(DATABASE_PORT),
-    });
+    this.databaseSecurityGroup = this.createSecurityGroup('DatabaseSecurityGroup', 'PostgreSQL');
+    this.databaseConnections = connectionsOf(this.databaseSecurityGroup, DATABASE_PORT);
     this.databaseName = s.databaseName;
-    const credentials = rds.Credentials.fromGeneratedSecret(s.databaseUsername, { encryptionKey });
-    const parameters = { 'rds.force_ssl': '1' };
-    const logExports = s.exportDatabaseLogs ? ['postgresql'] : undefined;
-    if (aurora) {
-      const version = s.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
-      const engine = rds.DatabaseClusterEngine.auroraPostgres({
-        version: rds.AuroraPostgresEngineVersion.of(version, majorOf(version)),
-      });
-      // The writer in the first AZ of the data subnets, readers round the others, so a reader is
-      // in another AZ than the writer to take over from it.
-      const azs = [...new Set(this.dataSubnets.availabilityZones)];
-      const instanceProps = (index: number): rds.ProvisionedClusterInstanceProps => ({
-        instanceType: s.databaseInstanceType,
-        availabilityZone: azs.length > 1 ? azs[index % azs.length] : undefined,
-        publiclyAccessible: false,
-        enablePerformanceInsights: s.performanceInsights,
-        performanceInsightRetention: s.performanceInsights ? rds.PerformanceInsightRetention.DEFAULT : undefined,
-        performanceInsightEncryptionKey: s.performanceInsights ? encryptionKey : undefined,
-        autoMinorVersionUpgrade: true,
-      });
-      const cluster = new rds.DatabaseCluster(this, 'Database', {
-        engine,
-        writer: rds.ClusterInstance.provisioned('Writer', instanceProps(0)),
-        readers: Array.from({ length: s.readers }, (_, i) => rds.ClusterInstance.provisioned(`Reader${i + 1}`, instanceProps(i + 1))),
-        vpc: this.vpc,
-        vpcSubnets: { subnets: this.dataSubnets.subnets },
-        securityGroups: [this.databaseSecurityGroup],
-        port: DATABASE_PORT,
-        defaultDatabaseName: s.databaseName,
-        credentials,
-        parameterGroup: new rds.ParameterGroup(this, 'DatabaseParameters', {
-          engine,
-          description: `Aurora PostgreSQL of ${this.node.path}: TLS only`,
-          parameters,
-        }),
-        storageEncrypted: true,
-        storageEncryptionKey: encryptionKey,
-        backup: { retention: s.backupRetention },
-        deletionProtection: s.deletionProtection,
-        removalPolicy: s.removalPolicy,
-        cloudwatchLogsExports: logExports,
-        copyTagsToSnapshot: true,
-      });
-      this.databaseCluster = cluster;
-      this.databaseEndpoint = cluster.clusterEndpoint;
-      this.databaseSecret = cluster.secret!;
-    } else {
-      const version = s.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
-      const engine = rds.DatabaseInstanceEngine.postgres({
-        version: rds.PostgresEngineVersion.of(version, majorOf(version)),
-      });
-      const allocated = s.allocatedStorage!.toGibibytes();
-      const max = s.maxAllocatedStorage?.toGibibytes();
-      const instance = new rds.DatabaseInstance(this, 'Database', {
-        engine,
-        instanceType: s.databaseInstanceType,
-        vpc: this.vpc,
-        vpcSubnets: { subnets: this.dataSubnets.subnets },
-        securityGroups: [this.databaseSecurityGroup],
-        port: DATABASE_PORT,
-        databaseName: s.databaseName,
-        credentials,
-        parameterGroup: new rds.ParameterGroup(this, 'DatabaseParameters', {
-          engine,
-          description: `PostgreSQL of ${this.node.path}: TLS only`,
-          parameters,
-        }),
-        storageType: rds.StorageType.GP3,
-        allocatedStorage: allocated,
-        maxAllocatedStorage: max !== undefined && max !== allocated ? max : undefined,
-        storageEncrypted: true,
-        storageEncryptionKey: encryptionKey,
-        multiAz: s.multiAz,
-        backupRetention: s.backupRetention,
-        deleteAutomatedBackups: !keep,
-        deletionProtection: s.deletionProtection,
-        removalPolicy: s.removalPolicy,
-        enablePerformanceInsights: s.performanceInsights,
-        performanceInsightRetention: s.performanceInsights ? rds.PerformanceInsightRetention.DEFAULT : undefined,
-        performanceInsightEncryptionKey: s.performanceInsights ? encryptionKey : undefined,
-        cloudwatchLogsExports: logExports,
-        publiclyAccessible: false,
-        autoMinorVersionUpgrade: true,
-        copyTagsToSnapshot: true,
-      });
-      this.databaseInstance = instance;
-      this.databaseEndpoint = instance.instanceEndpoint;
-      this.databaseSecret = instance.secret!;
-    }
-    // databaseSecret is the secret's attachment to the database; the secret itself is a child.
-    const generated = (this.databaseCluster ?? this.databaseInstance)!.node.tryFindChild('Secret');
-    if (generated instanceof secretsmanager.Secret) generated.applyRemovalPolicy(secretRemoval);
+    const database = aurora ? this.createAuroraCluster(s, props.encryptionKey) : this.createDatabaseInstance(s, props.encryptionKey);
+    this.databaseCluster = database.cluster;
+    this.databaseInstance = database.instance;
+    this.databaseEndpoint = database.endpoint;
+    this.databaseSecret = database.secret;
+    this.applyGeneratedSecretRemoval(s);
 
-    // --- Redis ---
-    this.cacheSecurityGroup = new ec2.SecurityGroup(this, 'CacheSecurityGroup', {
-      vpc: this.vpc,
-      description: `Redis of ${this.node.path}: no ingress until a peer is admitted`,
-      allowAllOutbound: false,
-    });
-    this.cacheConnections = new ec2.Connections({
-      securityGroups: [this.cacheSecurityGroup],
-      defaultPort: ec2.Port.tcp(CACHE_PORT),
-    });
-    const authSecret = new secretsmanager.Secret(this, 'CacheAuthToken', {
-      description: `Redis AUTH token of ${this.node.path}`,
-      encryptionKey,
-      removalPolicy: secretRemoval,
-      generateSecretString: {
-        passwordLength: 64,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
-    });
-    this.cacheAuthSecret = authSecret;
-    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'CacheSubnets', {
-      description: `Redis subnets of ${this.node.path}`,
-      subnetIds: this.dataSubnets.subnetIds,
-    });
-    const snapshotDays = s.cacheSnapshotRetention.toDays();
-    this.cacheReplicationGroup = new elasticache.CfnReplicationGroup(this, 'Cache', {
-      replicationGroupDescription: `Redis of ${this.node.path}`.slice(0, 255),
-      engine: 'redis',
-      engineVersion: s.cacheEngineVersion,
-      cacheNodeType: s.cacheNodeType,
-      numCacheClusters: 1 + s.cacheReplicas,
-      automaticFailoverEnabled: s.cacheAutomaticFailover,
-      multiAzEnabled: s.cacheMultiAz,
-      cacheSubnetGroupName: subnetGroup.ref,
-      securityGroupIds: [this.cacheSecurityGroup.securityGroupId],
-      port: CACHE_PORT,
-      atRestEncryptionEnabled: true,
-      kmsKeyId: encryptionKey?.keyArn,
-      transitEncryptionEnabled: true,
-      // TransitEncryptionMode exists from Redis OSS 7 on (before it, in-transit encryption is
-      // always TLS only), so it is set only there.
-      transitEncryptionMode: redisMajorOf(s.cacheEngineVersion) < 7 ? undefined : 'required',
-      authToken: authSecret.secretValue.unsafeUnwrap(),
-      snapshotRetentionLimit: snapshotDays,
-      autoMinorVersionUpgrade: true,
-    });
-    this.cacheReplicationGroup.applyRemovalPolicy(s.removalPolicy);
+    this.cacheSecurityGroup = this.createSecurityGroup('CacheSecurityGroup', 'Redis');
+    this.cacheConnections = connectionsOf(this.cacheSecurityGroup, CACHE_PORT);
+    this.cacheAuthSecret = this.createCacheAuthSecret(s, props.encryptionKey);
+    this.cacheReplicationGroup = this.createCache(s, props.encryptionKey);
     this.cacheEndpointAddress = this.cacheReplicationGroup.attrPrimaryEndPointAddress;
     this.cachePort = CACHE_PORT;
 
@@ -459,7 +317,7 @@ export class EphemeralDataTier extends Construct {
    */
   public bindToFunction(fn: lambda.Function): void {
     if (!fn.isBoundToVpc) {
-      throw new Error(`EphemeralDataTier.bindToFunction: function ${fn.node.path} is not in a VPC, so it cannot reach the data tier; ` +
+      throw new Error(`DataTier.bindToFunction: function ${fn.node.path} is not in a VPC, so it cannot reach the data tier; ` +
         'create it with vpc: dataTier.vpc (and subnets with egress or a Secrets Manager endpoint, to read the secrets)');
     }
     for (const [name, value] of Object.entries(this.connectionEnvironment())) {
@@ -483,11 +341,162 @@ export class EphemeralDataTier extends Construct {
     return flowLoggedVpc(this, { subnetConfiguration, natGateways, flowLogRetention: logs.RetentionDays.ONE_MONTH });
   }
 
-  private validateSubnets(multiAz: boolean, props: EphemeralDataTierProps): void {
+  /** A security group of one store: no ingress until a peer is admitted, no egress. */
+  private createSecurityGroup(id: string, engine: string): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, id, {
+      vpc: this.vpc,
+      description: `${engine} of ${this.node.path}: no ingress until a peer is admitted`,
+      allowAllOutbound: false,
+    });
+  }
+
+  /** An Aurora PostgreSQL cluster: the writer and `readers` readers, TLS only. */
+  private createAuroraCluster(s: ResolvedSettings, encryptionKey: kms.IKey | undefined): DatabaseParts {
+    const version = s.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
+    const engine = rds.DatabaseClusterEngine.auroraPostgres({
+      version: rds.AuroraPostgresEngineVersion.of(version, majorOf(version)),
+    });
+    // The writer in the first AZ of the data subnets, readers round the others, so a reader is
+    // in another AZ than the writer to take over from it.
+    const azs = [...new Set(this.dataSubnets.availabilityZones)];
+    const instanceProps = (index: number): rds.ProvisionedClusterInstanceProps => ({
+      instanceType: s.databaseInstanceType,
+      availabilityZone: azs.length > 1 ? azs[index % azs.length] : undefined,
+      publiclyAccessible: false,
+      enablePerformanceInsights: s.performanceInsights,
+      performanceInsightRetention: s.performanceInsights ? rds.PerformanceInsightRetention.DEFAULT : undefined,
+      performanceInsightEncryptionKey: s.performanceInsights ? encryptionKey : undefined,
+      autoMinorVersionUpgrade: true,
+    });
+    const cluster = new rds.DatabaseCluster(this, 'Database', {
+      engine,
+      writer: rds.ClusterInstance.provisioned('Writer', instanceProps(0)),
+      readers: Array.from({ length: s.readers }, (_, i) => rds.ClusterInstance.provisioned(`Reader${i + 1}`, instanceProps(i + 1))),
+      vpc: this.vpc,
+      vpcSubnets: { subnets: this.dataSubnets.subnets },
+      securityGroups: [this.databaseSecurityGroup],
+      port: DATABASE_PORT,
+      defaultDatabaseName: s.databaseName,
+      credentials: rds.Credentials.fromGeneratedSecret(s.databaseUsername, { encryptionKey }),
+      parameterGroup: new rds.ParameterGroup(this, 'DatabaseParameters', {
+        engine,
+        description: `Aurora PostgreSQL of ${this.node.path}: TLS only`,
+        parameters: TLS_ONLY_PARAMETERS,
+      }),
+      storageEncrypted: true,
+      storageEncryptionKey: encryptionKey,
+      backup: { retention: s.backupRetention },
+      deletionProtection: s.deletionProtection,
+      removalPolicy: s.removalPolicy,
+      cloudwatchLogsExports: logExportsOf(s),
+      copyTagsToSnapshot: true,
+    });
+    return { cluster, endpoint: cluster.clusterEndpoint, secret: cluster.secret! };
+  }
+
+  /** An RDS for PostgreSQL instance on gp3, TLS only. */
+  private createDatabaseInstance(s: ResolvedSettings, encryptionKey: kms.IKey | undefined): DatabaseParts {
+    const version = s.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
+    const engine = rds.DatabaseInstanceEngine.postgres({
+      version: rds.PostgresEngineVersion.of(version, majorOf(version)),
+    });
+    const allocated = s.allocatedStorage!.toGibibytes();
+    const max = s.maxAllocatedStorage?.toGibibytes();
+    const instance = new rds.DatabaseInstance(this, 'Database', {
+      engine,
+      instanceType: s.databaseInstanceType,
+      vpc: this.vpc,
+      vpcSubnets: { subnets: this.dataSubnets.subnets },
+      securityGroups: [this.databaseSecurityGroup],
+      port: DATABASE_PORT,
+      databaseName: s.databaseName,
+      credentials: rds.Credentials.fromGeneratedSecret(s.databaseUsername, { encryptionKey }),
+      parameterGroup: new rds.ParameterGroup(this, 'DatabaseParameters', {
+        engine,
+        description: `PostgreSQL of ${this.node.path}: TLS only`,
+        parameters: TLS_ONLY_PARAMETERS,
+      }),
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: allocated,
+      maxAllocatedStorage: max !== undefined && max !== allocated ? max : undefined,
+      storageEncrypted: true,
+      storageEncryptionKey: encryptionKey,
+      multiAz: s.multiAz,
+      backupRetention: s.backupRetention,
+      deleteAutomatedBackups: !keepsData(s),
+      deletionProtection: s.deletionProtection,
+      removalPolicy: s.removalPolicy,
+      enablePerformanceInsights: s.performanceInsights,
+      performanceInsightRetention: s.performanceInsights ? rds.PerformanceInsightRetention.DEFAULT : undefined,
+      performanceInsightEncryptionKey: s.performanceInsights ? encryptionKey : undefined,
+      cloudwatchLogsExports: logExportsOf(s),
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+    });
+    return { instance, endpoint: instance.instanceEndpoint, secret: instance.secret! };
+  }
+
+  /**
+   * The generated database secret outlives the stack when the data does (a snapshot is of no use
+   * without its password). databaseSecret is the secret's attachment to the database; the secret
+   * itself is a child of the database.
+   */
+  private applyGeneratedSecretRemoval(s: ResolvedSettings): void {
+    const generated = (this.databaseCluster ?? this.databaseInstance)!.node.tryFindChild('Secret');
+    if (generated instanceof secretsmanager.Secret) generated.applyRemovalPolicy(secretRemovalOf(s));
+  }
+
+  /** The Redis AUTH token: 64 letters and digits generated by Secrets Manager. */
+  private createCacheAuthSecret(s: ResolvedSettings, encryptionKey: kms.IKey | undefined): secretsmanager.Secret {
+    return new secretsmanager.Secret(this, 'CacheAuthToken', {
+      description: `Redis AUTH token of ${this.node.path}`,
+      encryptionKey,
+      removalPolicy: secretRemovalOf(s),
+      generateSecretString: {
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+    });
+  }
+
+  /** The Redis replication group in the data subnets: encrypted at rest, TLS only with the AUTH token. */
+  private createCache(s: ResolvedSettings, encryptionKey: kms.IKey | undefined): elasticache.CfnReplicationGroup {
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'CacheSubnets', {
+      description: `Redis subnets of ${this.node.path}`,
+      subnetIds: this.dataSubnets.subnetIds,
+    });
+    const cache = new elasticache.CfnReplicationGroup(this, 'Cache', {
+      replicationGroupDescription: `Redis of ${this.node.path}`.slice(0, 255),
+      engine: 'redis',
+      engineVersion: s.cacheEngineVersion,
+      cacheNodeType: s.cacheNodeType,
+      numCacheClusters: 1 + s.cacheReplicas,
+      automaticFailoverEnabled: s.cacheAutomaticFailover,
+      multiAzEnabled: s.cacheMultiAz,
+      cacheSubnetGroupName: subnetGroup.ref,
+      securityGroupIds: [this.cacheSecurityGroup.securityGroupId],
+      port: CACHE_PORT,
+      atRestEncryptionEnabled: true,
+      kmsKeyId: encryptionKey?.keyArn,
+      transitEncryptionEnabled: true,
+      // TransitEncryptionMode exists from Redis OSS 7 on (before it, in-transit encryption is
+      // always TLS only), so it is set only there.
+      transitEncryptionMode: redisMajorOf(s.cacheEngineVersion) < 7 ? undefined : 'required',
+      authToken: this.cacheAuthSecret.secretValue.unsafeUnwrap(),
+      snapshotRetentionLimit: s.cacheSnapshotRetention.toDays(),
+      autoMinorVersionUpgrade: true,
+    });
+    cache.applyRemovalPolicy(s.removalPolicy);
+    return cache;
+  }
+
+  private validateSubnets(multiAz: boolean, props: DataTierProps): void {
     const publicIds = new Set(this.vpc.publicSubnets.map((subnet) => subnet.subnetId));
     const exposed = this.dataSubnets.subnets.filter((subnet) => publicIds.has(subnet.subnetId));
     if (exposed.length > 0) {
-      throw new Error(`EphemeralDataTier: subnets selects ${exposed.length} public subnet(s) (${exposed.map((subnet) => subnet.node.path).join(', ')}), ` +
+      throw new Error(`${OWNER}: subnets selects ${exposed.length} public subnet(s) (${exposed.map((subnet) => subnet.node.path).join(', ')}), ` +
         'but the database and the cache must not sit in subnets routed to an internet gateway; ' +
         'select isolated or private subnets (e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED })');
     }
@@ -495,12 +504,12 @@ export class EphemeralDataTier extends Construct {
     if (azs.some((az) => Token.isUnresolved(az))) return;
     const distinct = new Set(azs);
     if (this.dataSubnets.subnetIds.length === 0) {
-      throw new Error('EphemeralDataTier: the subnets selection matches no subnet of the VPC; ' +
+      throw new Error(`${OWNER}: the subnets selection matches no subnet of the VPC; ` +
         'give subnets that exist (e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED })');
     }
     if (distinct.size < 2) {
       const what = multiAz ? 'multiAz (or cacheMultiAz) is true and needs' : 'RDS subnet groups need';
-      throw new Error(`EphemeralDataTier: the selected subnets span ${distinct.size} AZ (${[...distinct].join(', ')}), but ${what} ` +
+      throw new Error(`${OWNER}: the selected subnets span ${distinct.size} AZ (${[...distinct].join(', ')}), but ${what} ` +
         `at least two AZs; ${props.subnets ? 'select' : 'give a VPC with'} subnets in two AZs`);
     }
   }
@@ -532,6 +541,23 @@ export class EphemeralDataTier extends Construct {
   }
 }
 
+/**
+ * Properties of an {@link EphemeralDataTier}: those of a {@link DataTier}.
+ * @deprecated use DataTierProps
+ */
+export interface EphemeralDataTierProps extends DataTierProps {}
+
+/**
+ * The former name of {@link DataTier}, which also runs the production profile: the same
+ * construct, with the same construct ids and the same template.
+ * @deprecated use DataTier
+ */
+export class EphemeralDataTier extends DataTier {
+  constructor(scope: Construct, id: string, props: EphemeralDataTierProps = {}) {
+    super(scope, id, props);
+  }
+}
+
 /** Every setting after profile defaults and props are merged. */
 interface ResolvedSettings extends Omit<DataTierProfile, 'name' | 'databaseKind'> {
   readonly databaseName: string;
@@ -540,7 +566,7 @@ interface ResolvedSettings extends Omit<DataTierProfile, 'name' | 'databaseKind'
   readonly cacheEngineVersion: string;
 }
 
-function resolveSettings(p: DataTierProfile, props: EphemeralDataTierProps): ResolvedSettings {
+function resolveSettings(p: DataTierProfile, props: DataTierProps): ResolvedSettings {
   return {
     natGateways: props.natGateways ?? p.natGateways,
     databaseName: props.databaseName ?? 'app',
@@ -571,31 +597,27 @@ function known(v: unknown): boolean {
   return !Token.isUnresolved(v);
 }
 
+const OWNER = 'DataTier';
+
 function fail(message: string): never {
-  throw new Error(`EphemeralDataTier: ${message}`);
+  throw new Error(`${OWNER}: ${message}`);
 }
 
-/** Whole days of a Duration, or an error naming the prop. */
-function wholeDays(prop: string, d: Duration): number | undefined {
-  if (d.isUnresolved()) return undefined;
-  try {
-    return d.toDays();
-  } catch {
-    return fail(`${prop} must be a whole number of days, got ${d.toHumanString()}; use Duration.days(n)`);
-  }
+/** GiB of a Size, fractional if need be (checkRange then names the prop), or undefined for a token. */
+function gibOf(size: Size | undefined): number | undefined {
+  return size === undefined || size.isUnresolved() ? undefined : size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
 }
 
-function wholeGib(prop: string, size: Size): number | undefined {
-  if (size.isUnresolved()) return undefined;
-  try {
-    return size.toGibibytes();
-  } catch {
-    return fail(`${prop} must be a whole number of GiB; use Size.gibibytes(n)`);
-  }
+/** Whole days of a Duration that checkDurationRange accepted, or undefined for a token. */
+function daysOf(d: Duration): number | undefined {
+  return d.isUnresolved() ? undefined : d.toDays();
 }
+
+/** 0 to 35 whole days: the retention RDS and ElastiCache take for backups and snapshots. */
+const RETENTION_DAYS = { min: Duration.days(0), max: Duration.days(35), whole: 'days' as const };
 
 /** Checks impossible and contradictory combinations; every message names the prop, the value and the fix. */
-function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: ResolvedSettings, aurora: boolean): void {
+function validate(p: DataTierProfile, props: DataTierProps, s: ResolvedSettings, aurora: boolean): void {
   // Counts that decide how many resources are made (or, for cacheReplicas, a value CloudFormation
   // would have to add 1 to) cannot be deploy-time tokens: fail rather than silently make none.
   const counts: Array<[string, number | undefined, string]> = [
@@ -611,7 +633,7 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
   if (props.natGateways !== undefined && props.vpc) {
     fail(`natGateways (${props.natGateways}) applies only to a VPC the construct creates, but vpc was given; leave natGateways out and configure NAT on your VPC`);
   }
-  checkWholeNumber('EphemeralDataTier', 'natGateways', s.natGateways, 0, 2, 'the VPC spans two AZs, and one NAT gateway per AZ is the most that helps');
+  checkRange(OWNER, 'natGateways', s.natGateways, { min: 0, max: 2, fix: 'the VPC spans two AZs, and one NAT gateway per AZ is the most that helps' });
   if (known(s.databaseName) && !NAME.test(s.databaseName)) {
     fail(`databaseName '${s.databaseName}' must start with a letter and hold only letters, digits and _ (at most 63 characters)`);
   }
@@ -629,7 +651,7 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
     if (props.allocatedStorage || props.maxAllocatedStorage) {
       fail(`allocatedStorage and maxAllocatedStorage apply to an RDS instance, but the ${p.name} profile runs Aurora, whose storage grows by itself; leave them out`);
     }
-    checkWholeNumber('EphemeralDataTier', 'readers', s.readers, 0, 15, 'Aurora takes up to 15 readers');
+    checkRange(OWNER, 'readers', s.readers, { min: 0, max: 15, fix: 'Aurora takes up to 15 readers' });
     if (known(s.readers) && s.multiAz && s.readers < 1) {
       fail('multiAz is true but readers is 0: an Aurora cluster survives the loss of an AZ through a reader in another AZ; set readers to 1 or more, or multiAz to false');
     }
@@ -637,18 +659,18 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
     if (props.readers !== undefined) {
       fail(`readers (${props.readers}) applies to Aurora, but the ${p.name} profile runs one RDS instance; use DataTierProfile.production() for readers, or multiAz for a standby`);
     }
-    const allocated = wholeGib('allocatedStorage', s.allocatedStorage!);
-    const max = s.maxAllocatedStorage ? wholeGib('maxAllocatedStorage', s.maxAllocatedStorage) : undefined;
-    if (allocated !== undefined && (allocated < 20 || allocated > 65536)) {
-      fail(`allocatedStorage must be 20 to 65536 GiB for gp3, got ${allocated} GiB`);
-    }
+    const allocated = gibOf(s.allocatedStorage);
+    const max = gibOf(s.maxAllocatedStorage);
+    const gp3 = { min: 20, max: 65_536, unit: 'GiB', fix: 'gp3 storage takes whole GiB; give Size.gibibytes(n) in that range' };
+    checkRange(OWNER, 'allocatedStorage', allocated, gp3);
+    checkRange(OWNER, 'maxAllocatedStorage', max, gp3);
     if (allocated !== undefined && max !== undefined && max < allocated) {
       fail(`maxAllocatedStorage (${max} GiB) is below allocatedStorage (${allocated} GiB); raise it, or make it equal to turn storage autoscaling off`);
     }
   }
-  const backupDays = wholeDays('backupRetention', s.backupRetention);
+  checkDurationRange(OWNER, 'backupRetention', s.backupRetention, RETENTION_DAYS);
+  const backupDays = daysOf(s.backupRetention);
   if (backupDays !== undefined) {
-    if (backupDays < 0 || backupDays > 35) fail(`backupRetention must be 0 to 35 days, got ${backupDays}`);
     if (aurora && backupDays < 1) {
       fail('backupRetention is 0, but Aurora always keeps at least 1 day of backups; give Duration.days(1) to Duration.days(35)');
     }
@@ -665,23 +687,50 @@ function validate(p: DataTierProfile, props: EphemeralDataTierProps, s: Resolved
   if (known(s.cacheNodeType) && !/^cache\.[a-z0-9-]+\.[a-z0-9]+$/.test(s.cacheNodeType)) {
     fail(`cacheNodeType '${s.cacheNodeType}' is not an ElastiCache node type; give one such as 'cache.t4g.micro' or 'cache.r7g.large'`);
   }
-  checkWholeNumber('EphemeralDataTier', 'cacheReplicas', s.cacheReplicas, 0, 5, 'a Redis replication group takes up to 5 replicas');
+  checkRange(OWNER, 'cacheReplicas', s.cacheReplicas, { min: 0, max: 5, fix: 'a Redis replication group takes up to 5 replicas' });
   if (known(s.cacheReplicas) && s.cacheAutomaticFailover && s.cacheReplicas < 1) {
     fail('cacheAutomaticFailover is true but cacheReplicas is 0: there is no replica to promote; set cacheReplicas to 1 or more, or cacheAutomaticFailover to false');
   }
   if (s.cacheMultiAz && !s.cacheAutomaticFailover) {
     fail('cacheMultiAz is true but cacheAutomaticFailover is false: ElastiCache Multi-AZ needs automatic failover; enable it (with a replica) or set cacheMultiAz to false');
   }
-  const snapshotDays = wholeDays('cacheSnapshotRetention', s.cacheSnapshotRetention);
-  if (snapshotDays !== undefined && (snapshotDays < 0 || snapshotDays > 35)) {
-    fail(`cacheSnapshotRetention must be 0 to 35 days, got ${snapshotDays}`);
-  }
+  checkDurationRange(OWNER, 'cacheSnapshotRetention', s.cacheSnapshotRetention, RETENTION_DAYS);
   if (known(s.cacheEngineVersion) && !/^\d+(\.\d+)*$/.test(s.cacheEngineVersion)) {
     fail(`cacheEngineVersion '${s.cacheEngineVersion}' must be a version number such as '7.1'`);
   }
   if (known(s.cacheEngineVersion) && Number(s.cacheEngineVersion.split('.')[0]) < 6) {
     fail(`cacheEngineVersion '${s.cacheEngineVersion}' is too old: the data tier runs Redis OSS 6 or later (TLS with an AUTH token); give '7.1' (recommended)`);
   }
+}
+
+/** The database of either kind, and what every consumer needs of it. */
+interface DatabaseParts {
+  readonly instance?: rds.DatabaseInstance;
+  readonly cluster?: rds.DatabaseCluster;
+  readonly endpoint: rds.Endpoint;
+  readonly secret: secretsmanager.ISecret;
+}
+
+/** Both kinds accept TLS connections only. */
+const TLS_ONLY_PARAMETERS = { 'rds.force_ssl': '1' };
+
+/** Whether the data outlives the stack (removalPolicy RETAIN or SNAPSHOT). */
+function keepsData(s: ResolvedSettings): boolean {
+  return s.removalPolicy !== RemovalPolicy.DESTROY;
+}
+
+/** The secrets are retained whenever the data is: a snapshot is of no use without its password. */
+function secretRemovalOf(s: ResolvedSettings): RemovalPolicy {
+  return keepsData(s) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+function logExportsOf(s: ResolvedSettings): string[] | undefined {
+  return s.exportDatabaseLogs ? ['postgresql'] : undefined;
+}
+
+/** A store's connections: its security group and its port. */
+function connectionsOf(securityGroup: ec2.ISecurityGroup, port: number): ec2.Connections {
+  return new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(port) });
 }
 
 /** With a new VPC its `data` subnets; with a given one isolated subnets, else private with egress. */

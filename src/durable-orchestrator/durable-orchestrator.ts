@@ -23,6 +23,7 @@ import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
+import { checkDurationRange, checkRange } from '../private/checks';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
 import { ApiAuthorization, SecureApi } from '../secure-api';
@@ -241,18 +242,53 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
     super(scope, id);
     validateProps(props);
     this.apiBasePath = apiBasePathOf(props.apiBasePath);
-
-    const agentNames = props.agents.map((a) => a.agentName);
-    const definitionJson = props.workflow.toJson(agentNames);
     this.workflowName = props.workflow.workflowName;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_WEEK;
-    const tracing = props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE;
-    const stateRetentionDays = (props.stateRetention ?? Duration.days(14)).toDays();
+    const settings = resolveSettings(props);
 
-    // ---- State -----------------------------------------------------------------------------
+    this.table = this.createTable(props, settings);
+    this.artifactBucket = props.artifactBucket ?? this.createBucket(props, settings.removalPolicy);
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { kmsKey: props.encryptionKey });
+    this.eventArchive = this.createEventArchive(props);
+
+    const configLayer = this.createConfigLayer(props);
+    const controller = this.createController(props, settings, configLayer);
+    this.controllerFunction = controller.function;
+    this.controllerAlias = this.createControllerAlias();
+    this.apiFunction = this.createApiFunction(settings, configLayer);
+
+    const api = props.api ? this.addSharedApiRoutes(props.api) : this.createHttpApi(props, settings);
+    this.httpApi = api.httpApi;
+    this.apiBaseUrl = api.baseUrl;
+    this.accessLogGroup = api.accessLogGroup;
+
+    const targetsPrefix = this.configureAgents(props.agents, configLayer);
+    this.configureEnvironment(settings, configLayer, targetsPrefix);
+    this.node.addValidation({ validate: () => checkStackResources(this) });
+    this.grantController(controller.role);
+    this.grantApiFunction();
+
+    this.alarms = this.createAlarms(props.api);
+    if (props.dashboard) this.dashboard = this.createDashboard();
+    this.acknowledge(props);
+  }
+
+  /**
+   * The base URL of the workflow routes: the HTTP API's endpoint, or with `api` the `SecureApi`'s
+   * URL followed by `apiBasePath` (no trailing slash either way).
+   */
+  public get apiUrl(): string {
+    return this.apiBaseUrl;
+  }
+
+  /** ARN of the controller's alias (`controllerAlias.functionArn`). */
+  public get controllerAliasArn(): string {
+    return this.controllerAlias.functionArn;
+  }
+
+  /** The workflow table: workflow state and the status projection, with its two indexes. */
+  private createTable(props: DurableOrchestratorProps, settings: Settings): dynamodb.Table {
     const s = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
-    this.table = new dynamodb.Table(this, 'WorkflowTable', {
+    const table = new dynamodb.Table(this, 'WorkflowTable', {
       partitionKey: s(TABLE.partitionKey),
       sortKey: s(TABLE.sortKey),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -260,21 +296,22 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
       encryptionKey: props.encryptionKey,
       timeToLiveAttribute: TABLE.ttlAttribute,
-      removalPolicy,
+      removalPolicy: settings.removalPolicy,
     });
     for (const index of [TABLE.statusIndex, TABLE.updatedIndex]) {
-      this.table.addGlobalSecondaryIndex({
+      table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: s(index.partitionKey),
         sortKey: s(index.sortKey),
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }
+    return table;
+  }
 
-    this.artifactBucket = props.artifactBucket ?? this.createBucket(props, removalPolicy);
-
-    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { kmsKey: props.encryptionKey });
-    this.eventArchive = new events.Archive(this, 'EventArchive', {
+  /** The archive of the workflow events on `this.eventBus`, for replay. */
+  private createEventArchive(props: DurableOrchestratorProps): events.Archive {
+    return new events.Archive(this, 'EventArchive', {
       // Archive names are limited to 48 characters; a generated one can be longer.
       archiveName: Names.uniqueResourceName(this, { maxLength: 48, separator: '-' }),
       sourceEventBus: this.eventBus,
@@ -282,20 +319,27 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       description: `Workflow events of ${this.node.path}, for replay`,
       retention: props.eventArchiveRetention ?? Duration.days(30),
     });
+  }
 
-    // ---- Functions -------------------------------------------------------------------------
-    const configLayer = new WorkflowConfigLayer(this, 'WorkflowConfig', {
-      definitionJson,
+  /** The layer that carries the rendered workflow definition to both functions. */
+  private createConfigLayer(props: DurableOrchestratorProps): WorkflowConfigLayer {
+    const agentNames = props.agents.map((a) => a.agentName);
+    return new WorkflowConfigLayer(this, 'WorkflowConfig', {
+      definitionJson: props.workflow.toJson(agentNames),
       agentNames,
       description: `Workflow '${this.workflowName}' of ${this.node.path}: the definition its functions run`,
     });
-    const controller = new BundledFunction(this, 'Controller', {
+  }
+
+  /** The durable controller function. */
+  private createController(props: DurableOrchestratorProps, settings: Settings, configLayer: WorkflowConfigLayer): BundledFunction {
+    return new BundledFunction(this, 'Controller', {
       bundle: 'durable-orchestrator/handlers/controller.lambda',
       description: `Durable controller of workflow '${this.workflowName}'`,
       memorySize: props.controllerMemoryMiB ?? 1024,
       timeout: props.controllerTimeout ?? Duration.minutes(15),
-      logRetention,
-      tracing,
+      logRetention: settings.logRetention,
+      tracing: settings.tracing,
       functionProps: {
         layers: [configLayer.layer],
         durableConfig: {
@@ -304,83 +348,97 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
         },
       },
     });
-    this.controllerFunction = controller.function;
-    this.controllerAlias = new lambda.Alias(this, 'ControllerAlias', {
+  }
+
+  /** The `live` alias of the controller's current version, through which every caller starts it. */
+  private createControllerAlias(): lambda.Alias {
+    return new lambda.Alias(this, 'ControllerAlias', {
       aliasName: 'live',
       version: this.controllerFunction.currentVersion,
       description: 'Every caller starts the controller through this alias',
     });
+  }
 
-    const api = new BundledFunction(this, 'Api', {
+  /** The function behind every API route, agent callbacks included. */
+  private createApiFunction(settings: Settings, configLayer: WorkflowConfigLayer): lambda.Function {
+    return new BundledFunction(this, 'Api', {
       bundle: 'durable-orchestrator/handlers/api.lambda',
       description: `HTTP API and agent callbacks of workflow '${this.workflowName}'`,
       memorySize: 512,
       timeout: Duration.seconds(29),
-      logRetention,
-      tracing,
+      logRetention: settings.logRetention,
+      tracing: settings.tracing,
       functionProps: { layers: [configLayer.layer] },
-    });
-    this.apiFunction = api.function;
+    }).function;
+  }
 
-    // ---- API -------------------------------------------------------------------------------
-    const routes = ALL_ROUTES;
-    if (props.api) {
-      if (Stack.of(props.api) !== Stack.of(this)) {
-        throw new Error(`DurableOrchestrator: api ${props.api.node.path} is in stack ${Stack.of(props.api).node.path} and the orchestrator ` +
-          `in ${Stack.of(this).node.path}; the routes and the callback URL would refer to each other across stacks (a cycle). ` +
-          'Create the orchestrator in the SecureApi\'s stack');
-      }
-      const shared = props.api;
-      this.httpApi = shared.httpApi;
-      // SecureApi.url ends in '/'; apiUrl and the callback URL end in none (nor does the normalized base path).
-      this.apiBaseUrl = `${shared.url.replace(/\/$/, '')}${this.apiBasePath}`;
-      for (const route of routes) {
-        const path = `${this.apiBasePath}${route.path}`;
-        try {
-          // Ids from the route itself (not its position), so that a route added later replaces nothing.
-          shared.addLambdaRoute(`${Names.uniqueId(this)}${path.replace(/[^A-Za-z0-9]/g, '')}`, {
-            path,
-            methods: [route.method],
-            handler: this.apiFunction,
-            authorization: ApiAuthorization.iam(),
-          });
-        } catch (e) {
-          throw new Error(`DurableOrchestrator ${this.node.path}: cannot put ${route.method} ${path} on ${shared.node.path}: ` +
-            `${(e as Error).message}. Give each orchestrator on a shared SecureApi its own apiBasePath, outside the services' path prefixes`);
-        }
-      }
-    } else {
-      this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
-        description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
-        defaultAuthorizer: new HttpIamAuthorizer(),
-        createDefaultStage: false,
-      });
-      this.apiBaseUrl = this.httpApi.apiEndpoint;
-      if (props.apiAccessLogging !== false) {
-        this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-      }
-      this.httpApi.addStage('DefaultStage', {
-        stageName: '$default',
-        autoDeploy: true,
-        throttle: { rateLimit: props.apiThrottlingRateLimit ?? 50, burstLimit: props.apiThrottlingBurstLimit ?? 100 },
-        accessLogSettings: this.accessLogGroup ? {
-          destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
-          format: apigw.AccessLogFormat.jsonWithStandardFields(),
-        } : undefined,
-      });
-      const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
-      for (const route of routes) {
-        this.httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
+  /** Puts every route on a `SecureApi` of the same stack, under `apiBasePath`, with IAM authorization. */
+  private addSharedApiRoutes(shared: SecureApi): ApiParts {
+    if (Stack.of(shared) !== Stack.of(this)) {
+      throw new Error(`DurableOrchestrator: api ${shared.node.path} is in stack ${Stack.of(shared).node.path} and the orchestrator ` +
+        `in ${Stack.of(this).node.path}; the routes and the callback URL would refer to each other across stacks (a cycle). ` +
+        'Create the orchestrator in the SecureApi\'s stack');
+    }
+    for (const route of ALL_ROUTES) {
+      const path = `${this.apiBasePath}${route.path}`;
+      try {
+        // Ids from the route itself (not its position), so that a route added later replaces nothing.
+        shared.addLambdaRoute(`${Names.uniqueId(this)}${path.replace(/[^A-Za-z0-9]/g, '')}`, {
+          path,
+          methods: [route.method],
+          handler: this.apiFunction,
+          authorization: ApiAuthorization.iam(),
+        });
+      } catch (e) {
+        throw new Error(`DurableOrchestrator ${this.node.path}: cannot put ${route.method} ${path} on ${shared.node.path}: ` +
+          `${(e as Error).message}. Give each orchestrator on a shared SecureApi its own apiBasePath, outside the services' path prefixes`);
       }
     }
+    return {
+      httpApi: shared.httpApi,
+      // SecureApi.url ends in '/'; apiUrl and the callback URL end in none (nor does the normalized base path).
+      baseUrl: `${shared.url.replace(/\/$/, '')}${this.apiBasePath}`,
+    };
+  }
 
-    // ---- Configuration and least-privilege grants -------------------------------------------
-    // The definition travels in a layer (pinned by each controller version: the SHA-256 in the
-    // environment changes with it, so a new definition publishes a new version), each agent's
-    // target in an SSM parameter written at deploy time; the environment holds names only.
+  /** An HTTP API of its own: IAM authorization on every route, a throttled stage, access logs. */
+  private createHttpApi(props: DurableOrchestratorProps, settings: Settings): ApiParts {
+    const httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+      createDefaultStage: false,
+    });
+    const accessLogGroup = props.apiAccessLogging !== false
+      ? new logs.LogGroup(this, 'ApiAccessLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY })
+      : undefined;
+    httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.apiThrottlingRateLimit ?? 50, burstLimit: props.apiThrottlingBurstLimit ?? 100 },
+      accessLogSettings: accessLogGroup ? {
+        destination: new apigwv2.LogGroupLogDestination(accessLogGroup),
+        format: apigw.AccessLogFormat.jsonWithStandardFields(),
+      } : undefined,
+    });
+    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
+    for (const route of ALL_ROUTES) {
+      httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
+    }
+    return { httpApi, baseUrl: httpApi.apiEndpoint, accessLogGroup };
+  }
+
+  /**
+   * Binds each agent: its dispatch target in an SSM parameter written at deploy time, its grants,
+   * and what the local server needs to run it. Returns the parameters' path prefix.
+   *
+   * The definition travels in a layer (pinned by each controller version: the SHA-256 in the
+   * environment changes with it, so a new definition publishes a new version), each agent's
+   * target in an SSM parameter; the environment holds names only.
+   */
+  private configureAgents(agents: IDispatchableAgent[], configLayer: WorkflowConfigLayer): string {
     const targetsPrefix = `/cdk-durable-agents/${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}/agents`;
     const local: Record<string, unknown> = {};
-    for (const agent of props.agents) {
+    for (const agent of agents) {
       const config = agent.bindDispatch(this, this.controllerFunction);
       new ssm.StringParameter(this, `${agent.agentName}AgentTarget`, {
         parameterName: `${targetsPrefix}/${agent.agentName}`,
@@ -403,14 +461,19 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       configSha256: configLayer.sha256,
       agents: local,
     });
+    return targetsPrefix;
+  }
+
+  /** The environment of both functions: names of the resources they use, never a definition or a target. */
+  private configureEnvironment(settings: Settings, configLayer: WorkflowConfigLayer, targetsPrefix: string): void {
     const shared: Record<string, string> = {
       [ENV.tableName]: this.table.tableName,
       [ENV.bucketName]: this.artifactBucket.bucketName,
       [ENV.eventBusName]: this.eventBus.eventBusName,
       [ENV.configSha256]: configLayer.sha256,
-      [ENV.stateRetentionDays]: String(stateRetentionDays),
+      [ENV.stateRetentionDays]: String(settings.stateRetentionDays),
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-      [ENV.traceEnabled]: String(tracing === lambda.Tracing.ACTIVE),
+      [ENV.traceEnabled]: String(settings.tracing === lambda.Tracing.ACTIVE),
     };
     for (const [k, v] of Object.entries(shared)) {
       this.apiFunction.addEnvironment(k, v);
@@ -421,10 +484,13 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
     this.controllerFunction.addEnvironment(ENV.callbackBaseUrl, this.apiBaseUrl);
     this.apiFunction.addEnvironment(ENV.controllerArn, this.controllerAlias.functionArn);
     if (this.apiBasePath) this.apiFunction.addEnvironment(ENV.apiBasePath, this.apiBasePath);
-    this.node.addValidation({ validate: () => checkStackResources(this) });
+  }
 
-    // Controller: state, artifacts (read agents' output, write published reports), events,
-    // checkpoints of its own durable executions.
+  /**
+   * Controller: state, artifacts (read agents' output, write published reports), events,
+   * checkpoints of its own durable executions.
+   */
+  private grantController(controllerRole: iam.IRole): void {
     this.grantState(this.controllerFunction);
     this.grantArtifacts(this.controllerFunction, ['s3:GetObject'], ARTIFACT_ROOTS.agents);
     this.grantArtifacts(this.controllerFunction, ['s3:PutObject'], ARTIFACT_ROOTS.published);
@@ -432,7 +498,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
     this.eventBus.grantPutEventsTo(this.controllerFunction);
     // Its own durable executions (`<function ARN>:<version>/durable-execution/...`). A separate
     // policy: the function's default policy cannot name the function it is a dependency of.
-    const checkpoints = new iam.Policy(this, 'ControllerCheckpointPolicy', { roles: [controller.role] });
+    const checkpoints = new iam.Policy(this, 'ControllerCheckpointPolicy', { roles: [controllerRole] });
     checkpoints.addStatements(new iam.PolicyStatement({
       // Checkpoints, and failing the callbacks of parallel branches it abandons.
       actions: ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState', 'lambda:SendDurableExecutionCallbackFailure'],
@@ -442,7 +508,10 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(this.controllerFunction.functionArn))}:*]`,
       reason: DURABLE_EXECUTIONS_REASON,
     }]);
-    // API: state, checking reported artifacts exist, starting executions, completing callbacks.
+  }
+
+  /** API: state, checking reported artifacts exist, starting executions, completing callbacks. */
+  private grantApiFunction(): void {
     this.grantState(this.apiFunction);
     this.grantArtifacts(this.apiFunction, ['s3:GetObject'], ARTIFACT_ROOTS.agents);
     this.grantListArtifacts(this.apiFunction);
@@ -459,25 +528,6 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       resources: [`${this.controllerFunction.functionArn}:*`],
       wildcardReason: DURABLE_EXECUTIONS_REASON,
     });
-
-    // ---- Alarms and dashboard ---------------------------------------------------------------
-    this.alarms = this.createAlarms(props.api);
-    if (props.dashboard) this.dashboard = this.createDashboard();
-
-    this.acknowledge(props);
-  }
-
-  /**
-   * The base URL of the workflow routes: the HTTP API's endpoint, or with `api` the `SecureApi`'s
-   * URL followed by `apiBasePath` (no trailing slash either way).
-   */
-  public get apiUrl(): string {
-    return this.apiBaseUrl;
-  }
-
-  /** ARN of the controller's alias (`controllerAlias.functionArn`). */
-  public get controllerAliasArn(): string {
-    return this.controllerAlias.functionArn;
   }
 
   /** An agent may write under its own prefix, read agents' artifacts (its inputs), and call back. */
@@ -646,12 +696,31 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
   }
 }
 
-function validateProps(props: DurableOrchestratorProps): void {
-  const range = (name: string, value: number | undefined, min: number, max: number, unit: string) => {
-    if (value !== undefined && !Token.isUnresolved(value) && (value < min || value > max || !Number.isFinite(value))) {
-      throw new Error(`DurableOrchestrator: ${name} must be between ${min} and ${max} ${unit}, got ${value}`);
-    }
+/** Settings several of the constructor's steps share, after defaults. */
+interface Settings {
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: logs.RetentionDays;
+  readonly tracing: lambda.Tracing;
+  readonly stateRetentionDays: number;
+}
+
+function resolveSettings(props: DurableOrchestratorProps): Settings {
+  return {
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
+    tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
+    stateRetentionDays: (props.stateRetention ?? Duration.days(14)).toDays(),
   };
+}
+
+/** The HTTP API that holds the routes, the routes' base URL, and the access log group of an API of its own. */
+interface ApiParts {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly baseUrl: string;
+  readonly accessLogGroup?: logs.LogGroup;
+}
+
+function validateProps(props: DurableOrchestratorProps): void {
   if (props.agents.length === 0) {
     throw new Error('DurableOrchestrator: agents is empty; pass the agents the workflow\'s agent steps name: ' +
       `${props.workflow.agentNames.join(', ') || '(none)'}`);
@@ -668,14 +737,21 @@ function validateProps(props: DurableOrchestratorProps): void {
   if (problems.length > 0) {
     throw new Error(`DurableOrchestrator: the workflow '${props.workflow.workflowName}' is not valid:\n- ${problems.join('\n- ')}`);
   }
-  range('controllerMemoryMiB', props.controllerMemoryMiB, 128, 10240, 'MiB');
-  range('controllerTimeout', seconds(props.controllerTimeout), 1, 900, 'seconds (15 minutes)');
-  range('executionTimeout', seconds(props.executionTimeout), 60, 31_622_400, 'seconds (366 days)');
-  range('executionHistoryRetention', days(props.executionHistoryRetention), 1, 90, 'days');
-  range('stateRetention', days(props.stateRetention), 1, 3650, 'days');
-  range('artifactTransitionAfter', days(props.artifactTransitionAfter), 1, 3650, 'days');
-  range('apiThrottlingRateLimit', props.apiThrottlingRateLimit, 1, 10_000, 'requests per second');
-  range('apiThrottlingBurstLimit', props.apiThrottlingBurstLimit, 1, 5_000, 'requests');
+  const owner = 'DurableOrchestrator';
+  checkRange(owner, 'controllerMemoryMiB', props.controllerMemoryMiB, { min: 128, max: 10_240, fix: 'Lambda takes 128 to 10240 MiB' });
+  checkDurationRange(owner, 'controllerTimeout', props.controllerTimeout, {
+    min: Duration.seconds(1),
+    max: Duration.minutes(15),
+    subject: 'one invocation of a Lambda function',
+    fix: 'set controllerTimeout in that range (the controller sleeps between invocations, so a workflow can last longer)',
+  });
+  checkDurationRange(owner, 'executionTimeout', props.executionTimeout, { min: Duration.minutes(1), max: Duration.days(366), subject: 'a durable execution' });
+  const days = (min: number, max: number) => ({ min: Duration.days(min), max: Duration.days(max), whole: 'days' as const });
+  checkDurationRange(owner, 'executionHistoryRetention', props.executionHistoryRetention, days(1, 90));
+  checkDurationRange(owner, 'stateRetention', props.stateRetention, days(1, 3650));
+  checkDurationRange(owner, 'artifactTransitionAfter', props.artifactTransitionAfter, days(1, 3650));
+  checkRange(owner, 'apiThrottlingRateLimit', props.apiThrottlingRateLimit, { min: 1, max: 10_000, unit: 'requests per second', integer: false });
+  checkRange(owner, 'apiThrottlingBurstLimit', props.apiThrottlingBurstLimit, { min: 1, max: 5_000, unit: 'requests' });
   if (props.api) {
     const own = (['apiAccessLogging', 'apiThrottlingRateLimit', 'apiThrottlingBurstLimit'] as const).filter((k) => props[k] !== undefined);
     if (own.length > 0) {
@@ -704,14 +780,6 @@ function apiBasePathOf(basePath: string | undefined): string {
     throw new Error(`DurableOrchestrator: apiBasePath must be plain path segments starting with '/', such as '/research', got '${basePath}'`);
   }
   return normalized;
-}
-
-function seconds(d: Duration | undefined): number | undefined {
-  return d === undefined || d.isUnresolved() ? undefined : d.toSeconds();
-}
-
-function days(d: Duration | undefined): number | undefined {
-  return d === undefined || d.isUnresolved() ? undefined : d.toDays({ integral: false });
 }
 
 /** The runtime's target for one agent (the value of its SSM parameter, ARNs resolved at deploy time). */

@@ -20,7 +20,7 @@ import { PATH } from './routes';
 import { ISecureApi, SecureApiAttributes, SecureApiBase } from './secure-api-base';
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions } from './secure-api-service';
 import { SecureApiServiceParts } from './service-parts';
-import { checkWholeNumber } from '../private/checks';
+import { checkRange } from '../private/checks';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
@@ -440,7 +440,7 @@ export class SecureApi extends SecureApiBase {
     if (!Token.isUnresolved(healthCheckPath) && !/^\/[\x21-\x7e]*$/.test(healthCheckPath)) {
       throw new Error(`SecureApi.addService('${id}'): healthCheckPath '${healthCheckPath}' must start with '/' and hold no spaces`);
     }
-    positive(`addService('${id}'): requestsPerTarget`, options.requestsPerTarget, 1, 1_000_000);
+    checkRange(`SecureApi.addService('${id}')`, 'requestsPerTarget', options.requestsPerTarget, { min: 1, max: 1_000_000 });
     const edge = this.edge();
     const scope = new Construct(this, id);
     const parts = this.createFargateService(scope, id, options);
@@ -786,12 +786,12 @@ export class SecureApi extends SecureApiBase {
     if (!Token.isUnresolved(cpu) && !FARGATE_CPU.includes(cpu)) {
       throw new Error(`${what}: cpu must be one of ${FARGATE_CPU.join(', ')}, got ${cpu}`);
     }
-    positive(`${method}: memoryLimitMiB`, memory, 512, 122_880);
-    positive(`${method}: containerPort`, containerPort, 1, 65_535);
-    positive(`${method}: desiredCount`, desiredCount, 0, 1000);
-    positive(`${method}: minCapacity`, minCapacity, 0, 1000);
-    positive(`${method}: maxCapacity`, maxCapacity, 1, 1000);
-    positive(`${method}: targetCpuUtilizationPercent`, options.targetCpuUtilizationPercent, 1, 100);
+    checkRange(what, 'memoryLimitMiB', memory, { min: 512, max: 122_880, fix: 'Fargate takes 512 to 122880 MiB (and a cpu to match)' });
+    checkRange(what, 'containerPort', containerPort, { min: 1, max: 65_535 });
+    checkRange(what, 'desiredCount', desiredCount, { min: 0, max: 1000 });
+    checkRange(what, 'minCapacity', minCapacity, { min: 0, max: 1000 });
+    checkRange(what, 'maxCapacity', maxCapacity, { min: 1, max: 1000 });
+    checkRange(what, 'targetCpuUtilizationPercent', options.targetCpuUtilizationPercent, { min: 1, max: 100 });
     if (!Token.isUnresolved(minCapacity) && !Token.isUnresolved(maxCapacity) && minCapacity > maxCapacity) {
       throw new Error(`${what}: minCapacity (${minCapacity}) is above maxCapacity (${maxCapacity}); raise maxCapacity or lower minCapacity`);
     }
@@ -901,21 +901,21 @@ class UnusedEdgeSettings implements IAspect {
   }
 }
 
-function positive(name: string, value: number | undefined, min: number, max: number): void {
-  checkWholeNumber('SecureApi', name, value, min, max, 'give a value in that range');
-}
-
 function validateProps(props: SecureApiProps): void {
   if (props.authorization?.authorizationType === ApiAuthorizationType.NONE) {
     throw new Error('SecureApi: authorization cannot be ApiAuthorization.none(); an API is never anonymous as a whole. Keep the default ' +
       '(IAM) or give a JWT authorizer, and pass authorization: ApiAuthorization.none() on the routes that must be public');
   }
-  const rate = props.throttlingRateLimit;
-  if (rate !== undefined && !Token.isUnresolved(rate) && (!Number.isFinite(rate) || rate <= 0 || rate > 10_000)) {
-    throw new Error(`SecureApi: throttlingRateLimit must be above 0 and at most 10000 requests per second (the account default), got ${rate}`);
-  }
-  positive('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5000);
-  positive('wafRateLimit', props.wafRateLimit, 10, 2_000_000_000);
+  checkRange('SecureApi', 'throttlingRateLimit', props.throttlingRateLimit, {
+    min: 0,
+    minExclusive: true,
+    max: 10_000,
+    integer: false,
+    unit: 'requests per second',
+    fix: 'the account default is 10000; set throttlingRateLimit in that range',
+  });
+  checkRange('SecureApi', 'throttlingBurstLimit', props.throttlingBurstLimit, { min: 1, max: 5000, unit: 'requests' });
+  checkRange('SecureApi', 'wafRateLimit', props.wafRateLimit, { min: 10, max: 2_000_000_000, fix: 'it counts requests per 5 minutes from one address; set wafRateLimit in that range' });
   const health = props.healthCheckPath;
   if (health !== undefined && !Token.isUnresolved(health) && (!PREFIX.test(health))) {
     throw new Error(`SecureApi: healthCheckPath '${health}' must start with '/' and hold segments of letters, digits, - _ . ~ ` +

@@ -3,7 +3,8 @@
  * whole-definition checks live in ../contract/validate.ts, shared with the runtime.
  */
 import { Duration, Token } from 'aws-cdk-lib';
-import { humanDuration, humanRange, nameProblem, pathProblem } from '../contract/validate';
+import { nameProblem, pathProblem } from '../contract/validate';
+import { checkDurationRange, checkRange } from '../private/checks';
 
 /**
  * A value that is still a token when the definition is rendered. The definition is plain JSON
@@ -34,21 +35,21 @@ export function checkPath(owner: string, prop: string, path: string, allowEmpty:
   if (problem) throw new Error(`${owner}: ${prop} ${problem}`);
 }
 
+/*
+ * The two range checks below are the shared ones of ../private/checks.ts in the positional form
+ * the definition classes call; the limits come from LIMITS in ../contract/validate.ts, which the
+ * runtime checks the rendered definition against with the same wording.
+ */
+
 /** Throws unless `d` is a whole number of seconds from `minSeconds` to `maxSeconds` (tokens are skipped). */
 export function checkDuration(owner: string, prop: string, d: Duration, minSeconds: number, maxSeconds: number, what: string): void {
-  if (d.isUnresolved()) return;
-  const ms = d.toMilliseconds();
-  if (ms % 1000 !== 0) {
-    throw new Error(`${owner}: ${prop} is ${humanDuration(ms / 1000)}, not a whole number of seconds: round it to whole seconds`);
-  }
-  const seconds = ms / 1000;
-  if (seconds < minSeconds || seconds > maxSeconds) {
-    throw new Error(`${owner}: ${prop} is ${humanDuration(seconds)}; ${what} must be ${humanRange(minSeconds, maxSeconds)}: `
-      + `set ${prop} in that range`);
-  }
+  checkDurationRange(owner, prop, d, { min: Duration.seconds(minSeconds), max: Duration.seconds(maxSeconds), subject: what });
 }
 
-export { checkWholeNumber } from '../private/checks';
+/** Throws unless `value` is a whole number from `min` to `max` (`undefined` and tokens pass). */
+export function checkWholeNumber(owner: string, prop: string, value: number | undefined, min: number, max: number, fix: string): void {
+  checkRange(owner, prop, value, { min, max, fix });
+}
 
 /** The seconds of a Duration for the document; throws {@link UnresolvedValueError} on a token. */
 export function renderSeconds(owner: string, prop: string, d: Duration): number {

@@ -192,11 +192,14 @@ describe('validation', () => {
     ['a registry image on Lambda', () => agentStack({ image: AgentImage.fromRegistry('nginx:1'), compute: AgentCompute.lambdaFunction() }), /a Lambda agent needs an image in ECR/],
     ['a bad image name', () => AgentImage.fromRegistry('not an image'), /is not an image name/],
     ['fargate cpu', () => AgentCompute.fargate({ cpu: 300 }), /cpu must be one of 256, 512/],
-    ['fargate memory', () => AgentCompute.fargate({ memoryLimitMiB: 100 }), /memoryLimitMiB must be between 512 and 122880, got 100/],
-    ['lambda timeout', () => AgentCompute.lambdaFunction({ timeout: Duration.minutes(20) }), /timeout must be between 1 second and 15 minutes, got 1200 seconds; use AgentCompute.fargate/],
-    ['lambda memory', () => AgentCompute.lambdaFunction({ memorySize: 64 }), /memorySize must be between 128 and 10240 MiB, got 64/],
+    ['fargate memory', () => AgentCompute.fargate({ memoryLimitMiB: 100 }), /^AgentCompute.fargate: memoryLimitMiB is 100; it must be a whole number from 512 to 122880: Fargate takes/],
+    ['lambda timeout', () => AgentCompute.lambdaFunction({ timeout: Duration.minutes(20) }),
+      /^AgentCompute.lambdaFunction: timeout is 20 minutes; one invocation of a Lambda function must be between 1 second and 15 minutes: use AgentCompute.fargate\(\) for longer work$/],
+    ['lambda timeout not whole seconds', () => AgentCompute.lambdaFunction({ timeout: Duration.millis(2500) }), /timeout is 2.5 seconds, not a whole number of seconds/],
+    ['lambda memory', () => AgentCompute.lambdaFunction({ memorySize: 64 }), /^AgentCompute.lambdaFunction: memorySize is 64; it must be a whole number from 128 to 10240 MiB/],
+    ['lambda memory not whole', () => AgentCompute.lambdaFunction({ memorySize: 512.5 }), /memorySize is 512.5; it must be a whole number/],
     ['lambda subnets without vpc', () => AgentCompute.lambdaFunction({ vpcSubnets: {} }), /vpcSubnets needs vpc/],
-    ['repository image count', () => AgentImage.fromNewRepository('v1', { maxImageCount: 0 }), /maxImageCount must be between 1 and 10000, got 0/],
+    ['repository image count', () => AgentImage.fromNewRepository('v1', { maxImageCount: 0 }), /^AgentImage.fromNewRepository: maxImageCount is 0; it must be a whole number from 1 to 10000: an ECR lifecycle rule keeps/],
   ])('%s', (_name, make, message) => {
     expect(make).toThrow(message);
   });

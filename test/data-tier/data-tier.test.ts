@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DatabaseKind, DataTierProfile, EphemeralDataTier, EphemeralDataTierProps } from '../../src/data-tier';
+import { DatabaseKind, DataTier, DataTierProfile, DataTierProps, EphemeralDataTier } from '../../src/data-tier';
 import { connectionSettingsFromEnvironment } from '../../src/data-tier/runtime/connection-urls';
 import { cfnLint } from '../helpers/cfn-lint';
 import { unacknowledgedNagFindings } from '../helpers/nag';
@@ -14,10 +14,10 @@ import { testIfInstalled } from '../helpers/tools';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
-function tier(props: EphemeralDataTierProps = {}, withEnv = true) {
+function tier(props: DataTierProps = {}, withEnv = true) {
   const app = new App();
   const stack = new Stack(app, 'Test', withEnv ? { env: ENV } : {});
-  const dataTier = new EphemeralDataTier(stack, 'DataTier', props);
+  const dataTier = new DataTier(stack, 'DataTier', props);
   // The template is synthesized on first use, so a test may add consumers before.
   return { app, stack, dataTier, get template() { return Template.fromStack(stack); } };
 }
@@ -359,7 +359,7 @@ describe('overrides', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new EphemeralDataTier(stack, 'DataTier', { profile: DataTierProfile.production(), encryptionKey: key });
+    new DataTier(stack, 'DataTier', { profile: DataTierProfile.production(), encryptionKey: key });
     const template = Template.fromStack(stack);
     const keyArn = { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] };
     template.hasResourceProperties('AWS::RDS::DBCluster', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
@@ -379,9 +379,9 @@ describe('overrides', () => {
         { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       ],
     });
-    const byDefault = new EphemeralDataTier(stack, 'A', { vpc });
+    const byDefault = new DataTier(stack, 'A', { vpc });
     expect(byDefault.dataSubnets.subnetIds).toEqual(vpc.isolatedSubnets.map((s) => s.subnetId));
-    const chosen = new EphemeralDataTier(stack, 'B', { vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+    const chosen = new DataTier(stack, 'B', { vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
     expect(chosen.dataSubnets.subnetIds).toEqual(vpc.privateSubnets.map((s) => s.subnetId));
     expect(chosen.vpc).toBe(vpc);
     // No VPC of its own.
@@ -390,7 +390,7 @@ describe('overrides', () => {
 
   test('a given VPC without isolated subnets: its private subnets with egress', () => {
     const { stack, vpc } = stackWithVpc({ maxAzs: 2 });
-    const dataTier = new EphemeralDataTier(stack, 'A', { vpc });
+    const dataTier = new DataTier(stack, 'A', { vpc });
     expect(dataTier.dataSubnets.subnetIds).toEqual(vpc.privateSubnets.map((s) => s.subnetId));
   });
 });
@@ -443,7 +443,7 @@ describe('consumers', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
     const key = new kms.Key(stack, 'Key');
-    const dataTier = new EphemeralDataTier(stack, 'DataTier', { encryptionKey: key });
+    const dataTier = new DataTier(stack, 'DataTier', { encryptionKey: key });
     const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     dataTier.grantReadCredentials(role);
     // Secrets Manager decrypts for the reader: the key policy lets the role decrypt through it only.
@@ -569,7 +569,7 @@ describe('what the construct hands over is what the runtime helper reads', () =>
 describe('validation', () => {
   test('natGateways with a given VPC', () => {
     const { stack, vpc } = stackWithVpc({ maxAzs: 2 });
-    expect(() => new EphemeralDataTier(stack, 'DataTier', { vpc, natGateways: 1 })).toThrow(/natGateways \(1\) applies only to a VPC the construct creates/);
+    expect(() => new DataTier(stack, 'DataTier', { vpc, natGateways: 1 })).toThrow(/natGateways \(1\) applies only to a VPC the construct creates/);
   });
 
   test('natGateways out of range', () => {
@@ -580,15 +580,15 @@ describe('validation', () => {
   test('subnets in one AZ: RDS needs two, and Multi-AZ names itself', () => {
     const one = () => stackWithVpc({ maxAzs: 1, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const a = one();
-    expect(() => new EphemeralDataTier(a.stack, 'DataTier', { vpc: a.vpc })).toThrow(/span 1 AZ .*RDS subnet groups need at least two AZs/);
+    expect(() => new DataTier(a.stack, 'DataTier', { vpc: a.vpc })).toThrow(/span 1 AZ .*RDS subnet groups need at least two AZs/);
     const b = one();
-    expect(() => new EphemeralDataTier(b.stack, 'DataTier', { vpc: b.vpc, profile: DataTierProfile.production() }))
+    expect(() => new DataTier(b.stack, 'DataTier', { vpc: b.vpc, profile: DataTierProfile.production() }))
       .toThrow(/span 1 AZ .*multiAz \(or cacheMultiAz\) is true and needs at least two AZs/);
   });
 
   test('a subnet selection that matches nothing', () => {
     const { stack, vpc } = stackWithVpc({ maxAzs: 2 });
-    expect(() => new EphemeralDataTier(stack, 'DataTier', { vpc, subnets: { subnetGroupName: 'nope' } })).toThrow(/nope|no subnet/i);
+    expect(() => new DataTier(stack, 'DataTier', { vpc, subnets: { subnetGroupName: 'nope' } })).toThrow(/nope|no subnet/i);
   });
 
   test('backups in the ephemeral profile without saying the data outlives the stack', () => {
@@ -597,8 +597,8 @@ describe('validation', () => {
   });
 
   test('backupRetention out of range or not whole days; Aurora needs at least a day', () => {
-    expect(() => tier({ backupRetention: Duration.days(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/backupRetention must be 0 to 35 days, got 36/);
-    expect(() => tier({ backupRetention: Duration.hours(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/backupRetention must be a whole number of days/);
+    expect(() => tier({ backupRetention: Duration.days(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/^DataTier: backupRetention is 36 days; it must be between 0 and 35 days: set backupRetention in that range$/);
+    expect(() => tier({ backupRetention: Duration.hours(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/backupRetention is 1 day 12 hours, not a whole number of days: round it to whole days/);
     expect(() => tier({ profile: DataTierProfile.production(), backupRetention: Duration.days(0) })).toThrow(/Aurora always keeps at least 1 day/);
   });
 
@@ -618,9 +618,10 @@ describe('validation', () => {
 
   test('storage: Aurora takes none, an instance needs 20 GiB or more, max not below allocated', () => {
     expect(() => tier({ profile: DataTierProfile.production(), allocatedStorage: Size.gibibytes(50) })).toThrow(/allocatedStorage and maxAllocatedStorage apply to an RDS instance/);
-    expect(() => tier({ allocatedStorage: Size.gibibytes(10) })).toThrow(/allocatedStorage must be 20 to 65536 GiB for gp3, got 10/);
+    expect(() => tier({ allocatedStorage: Size.gibibytes(10) })).toThrow(/allocatedStorage is 10; it must be a whole number from 20 to 65536 GiB: gp3 storage takes whole GiB/);
     expect(() => tier({ allocatedStorage: Size.gibibytes(50), maxAllocatedStorage: Size.gibibytes(40) })).toThrow(/maxAllocatedStorage \(40 GiB\) is below allocatedStorage \(50 GiB\)/);
-    expect(() => tier({ allocatedStorage: Size.mebibytes(30000) })).toThrow(/allocatedStorage must be a whole number of GiB/);
+    expect(() => tier({ allocatedStorage: Size.mebibytes(30000) })).toThrow(/allocatedStorage is 29.296875; it must be a whole number from 20 to 65536 GiB/);
+    expect(() => tier({ maxAllocatedStorage: Size.gibibytes(70000) })).toThrow(/maxAllocatedStorage is 70000; it must be a whole number from 20 to 65536 GiB/);
   });
 
   test('cache: failover without a replica, Multi-AZ without failover, counts and retention out of range', () => {
@@ -628,15 +629,15 @@ describe('validation', () => {
     expect(() => tier({ cacheReplicas: 1, cacheMultiAz: true })).toThrow(/cacheMultiAz is true but cacheAutomaticFailover is false/);
     expect(() => tier({ profile: DataTierProfile.production(), cacheReplicas: 0 })).toThrow(/cacheAutomaticFailover is true but cacheReplicas is 0/);
     expect(() => tier({ cacheReplicas: 6 })).toThrow(/cacheReplicas is 6; it must be a whole number from 0 to 5/);
-    expect(() => tier({ cacheSnapshotRetention: Duration.days(40) })).toThrow(/cacheSnapshotRetention must be 0 to 35 days, got 40/);
+    expect(() => tier({ cacheSnapshotRetention: Duration.days(40) })).toThrow(/cacheSnapshotRetention is 40 days; it must be between 0 and 35 days/);
   });
 
   test('counts that decide what is created must be known at synth time, not tokens', () => {
-    const withParameter = (props: (n: number) => EphemeralDataTierProps) => () => {
+    const withParameter = (props: (n: number) => DataTierProps) => () => {
       const app = new App();
       const stack = new Stack(app, 'Test', { env: ENV });
       const n = new CfnParameter(stack, 'Count', { type: 'Number' }).valueAsNumber;
-      return new EphemeralDataTier(stack, 'DataTier', props(n));
+      return new DataTier(stack, 'DataTier', props(n));
     };
     expect(withParameter((n) => ({ profile: DataTierProfile.production(), readers: n })))
       .toThrow(/readers must be a number known at synth time, got a token .*how many Aurora reader instances.*give a literal number/);
@@ -648,7 +649,7 @@ describe('validation', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
     const days = new CfnParameter(stack, 'Days', { type: 'Number' }).valueAsNumber;
-    new EphemeralDataTier(stack, 'DataTier', {
+    new DataTier(stack, 'DataTier', {
       profile: DataTierProfile.production(), backupRetention: Duration.days(days), cacheSnapshotRetention: Duration.days(days),
     });
     const template = Template.fromStack(stack);
@@ -658,7 +659,7 @@ describe('validation', () => {
 
   test('public subnets are refused for the stores', () => {
     const { stack, vpc } = stackWithVpc({ maxAzs: 2 });
-    expect(() => new EphemeralDataTier(stack, 'DataTier', { vpc, subnets: { subnetType: ec2.SubnetType.PUBLIC } }))
+    expect(() => new DataTier(stack, 'DataTier', { vpc, subnets: { subnetType: ec2.SubnetType.PUBLIC } }))
       .toThrow(/subnets selects 2 public subnet\(s\) \(Test\/Own\/PublicSubnet1, Test\/Own\/PublicSubnet2\).*PRIVATE_ISOLATED/);
   });
 
@@ -690,7 +691,7 @@ describe('cdk-nag and cfn-lint', () => {
     test(`${profile.name}: AwsSolutions and Serverless packs find nothing unacknowledged, and each acknowledgement has its reason in the template`, () => {
       const app = new App();
       const stack = new Stack(app, 'Test', { env: ENV });
-      const dataTier = new EphemeralDataTier(stack, 'DataTier', { profile });
+      const dataTier = new DataTier(stack, 'DataTier', { profile });
       const findings = unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/DataTier'));
       expect(findings).toEqual([]);
       const template = Template.fromStack(stack);
@@ -711,7 +712,7 @@ describe('cdk-nag and cfn-lint', () => {
     // The acknowledgements are conditional: an ephemeral tier made Multi-AZ acknowledges no RDS3/AEC4.
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
-    new EphemeralDataTier(stack, 'DataTier', { multiAz: true, cacheReplicas: 1, cacheAutomaticFailover: true, cacheMultiAz: true });
+    new DataTier(stack, 'DataTier', { multiAz: true, cacheReplicas: 1, cacheAutomaticFailover: true, cacheMultiAz: true });
     expect(unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/DataTier'))).toEqual([]);
     const db = Object.values(Template.fromStack(stack).findResources('AWS::RDS::DBInstance'))[0];
     const ids = db.Metadata.cdk_nag.rules_to_suppress.map((r: { id: string }) => r.id);
@@ -722,7 +723,7 @@ describe('cdk-nag and cfn-lint', () => {
   test('the integration test\'s shape (a function bound with bindToFunction) adds no finding to the data tier', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: ENV });
-    const dataTier = new EphemeralDataTier(stack, 'DataTier', { removalPolicy: RemovalPolicy.DESTROY });
+    const dataTier = new DataTier(stack, 'DataTier', { removalPolicy: RemovalPolicy.DESTROY });
     const fn = probeFunction(stack, dataTier.vpc);
     dataTier.bindToFunction(fn);
     expect(unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/DataTier'))).toEqual([]);
@@ -736,4 +737,22 @@ describe('cdk-nag and cfn-lint', () => {
       expect(cfnLint(template.toJSON())).toEqual([]);
     });
   }
+});
+
+describe('the former name EphemeralDataTier', () => {
+  test.each([
+    ['ephemeral', DataTierProfile.ephemeral()],
+    ['production', DataTierProfile.production()],
+  ])('still synthesizes the same template as DataTier (%s profile)', (_name, profile) => {
+    const synth = (make: (stack: Stack) => DataTier) => {
+      const stack = new Stack(new App(), 'Test', { env: ENV });
+      const dataTier = make(stack);
+      expect(dataTier).toBeInstanceOf(DataTier);
+      return Template.fromStack(stack).toJSON();
+    };
+    const current = synth((stack) => new DataTier(stack, 'DataTier', { profile }));
+    const former = synth((stack) => new EphemeralDataTier(stack, 'DataTier', { profile }));
+    expect(Object.keys(former.Resources).length).toBeGreaterThan(10);
+    expect(former).toEqual(current);
+  });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -348,14 +348,27 @@ describe('validation', () => {
 
   test.each([
     ['no agents', { agents: [] }, /agents is empty; pass the agents the workflow's agent steps name: researcher, analyst, writer/],
-    ['controller memory too small', { controllerMemoryMiB: 64 }, /controllerMemoryMiB must be between 128 and 10240 MiB, got 64/],
-    ['controller timeout over 15 minutes', { controllerTimeout: Duration.minutes(20) }, /controllerTimeout must be between 1 and 900 seconds \(15 minutes\), got 1200/],
-    ['execution timeout over a year', { executionTimeout: Duration.days(400) }, /executionTimeout must be between 60 and 31622400 seconds/],
-    ['history retention over 90 days', { executionHistoryRetention: Duration.days(120) }, /executionHistoryRetention must be between 1 and 90 days, got 120/],
-    ['state retention zero', { stateRetention: Duration.hours(1) }, /stateRetention must be between 1 and 3650 days/],
-    ['throttling rate zero', { apiThrottlingRateLimit: 0 }, /apiThrottlingRateLimit must be between 1 and 10000/],
+    ['controller memory too small', { controllerMemoryMiB: 64 },
+      /^DurableOrchestrator: controllerMemoryMiB is 64; it must be a whole number from 128 to 10240: Lambda takes 128 to 10240 MiB$/],
+    ['controller memory not whole', { controllerMemoryMiB: 1000.5 }, /controllerMemoryMiB is 1000.5; it must be a whole number from 128 to 10240/],
+    ['controller timeout over 15 minutes', { controllerTimeout: Duration.minutes(20) },
+      /^DurableOrchestrator: controllerTimeout is 20 minutes; one invocation of a Lambda function must be between 1 second and 15 minutes: set controllerTimeout in that range/],
+    ['controller timeout not whole seconds', { controllerTimeout: Duration.millis(1500) }, /controllerTimeout is 1.5 seconds, not a whole number of seconds: round it to whole seconds/],
+    ['execution timeout over a year', { executionTimeout: Duration.days(400) }, /executionTimeout is 400 days; a durable execution must be between 1 minute and 366 days/],
+    ['history retention over 90 days', { executionHistoryRetention: Duration.days(120) }, /executionHistoryRetention is 120 days; it must be between 1 and 90 days: set executionHistoryRetention in that range/],
+    ['history retention not whole days', { executionHistoryRetention: Duration.hours(36) }, /executionHistoryRetention is 1 day 12 hours, not a whole number of days: round it to whole days \(Duration.days\(n\)\)/],
+    ['state retention under a day', { stateRetention: Duration.hours(1) }, /stateRetention is 1 hour, not a whole number of days/],
+    ['state retention zero', { stateRetention: Duration.days(0) }, /stateRetention is 0 seconds; it must be between 1 and 3650 days/],
+    ['artifact transition over 10 years', { artifactTransitionAfter: Duration.days(4000) }, /artifactTransitionAfter is 4000 days; it must be between 1 and 3650 days/],
+    ['throttling rate zero', { apiThrottlingRateLimit: 0 }, /apiThrottlingRateLimit is 0; it must be from 1 to 10000 requests per second: set apiThrottlingRateLimit in that range/],
+    ['throttling burst not whole', { apiThrottlingBurstLimit: 10.5 }, /apiThrottlingBurstLimit is 10.5; it must be a whole number from 1 to 5000 requests/],
   ])('%s', (_name, props, message) => {
     expect(make(props as any)).toThrow(message);
+  });
+
+  test('numbers given as tokens are left to deploy time', () => {
+    const token = (n: number) => Lazy.number({ produce: () => n });
+    expect(make({ controllerMemoryMiB: token(64), apiThrottlingRateLimit: token(0), apiThrottlingBurstLimit: token(0) })).not.toThrow();
   });
 
   test('an agent the workflow uses but nobody passed is named, with the agents that were passed', () => {

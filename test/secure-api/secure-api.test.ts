@@ -694,7 +694,7 @@ describe('service options', () => {
 describe('validation', () => {
   const cases: Array<[string, () => unknown, RegExp]> = [
     ['none() as the API default', () => apiStack({ authorization: ApiAuthorization.none() }), /authorization cannot be ApiAuthorization.none\(\)/],
-    ['a rate limit of 0', () => apiStack({ throttlingRateLimit: 0 }), /throttlingRateLimit must be above 0 .* got 0/],
+    ['a rate limit of 0', () => apiStack({ throttlingRateLimit: 0 }), /^SecureApi: throttlingRateLimit is 0; it must be above 0 and at most 10000 requests per second: the account default is 10000/],
     ['a negative burst', () => apiStack({ throttlingBurstLimit: -1 }), /throttlingBurstLimit is -1; it must be a whole number from 1 to 5000/],
     ['a fractional burst', () => apiStack({ throttlingBurstLimit: 1.5 }), /throttlingBurstLimit is 1.5; it must be a whole number/],
     ['a WAF rate limit under 10', () => apiStack({ wafRateLimit: 5 }), /wafRateLimit is 5; it must be a whole number from 10 to 2000000000/],
