@@ -8,14 +8,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { echoResearchTeam } from './integ-helpers';
-import { EphemeralDataTier } from '../src/data-tier';
+import { DataTier } from '../src/data-tier';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 import { SecureApi } from '../src/secure-api';
 
 /** What the assertions (and the tests) need from the platform. */
 export interface AgentPlatform {
   readonly stack: Stack;
-  readonly data: EphemeralDataTier;
+  readonly data: DataTier;
   readonly api: SecureApi;
   readonly research: DurableOrchestrator;
 }
@@ -32,7 +32,7 @@ const nginxWithHealth = (port: number) => ['sh', '-c', [
 export function agentPlatform(scope: Construct, id: string): AgentPlatform {
   const stack = new Stack(scope, id, { env: { region: 'us-east-1' } });
 
-  const data = new EphemeralDataTier(stack, 'Data');
+  const data = new DataTier(stack, 'Data');
   const api = new SecureApi(stack, 'Api', { vpc: data.vpc, removalPolicy: RemovalPolicy.DESTROY });
 
   const web = api.addService('Web', {

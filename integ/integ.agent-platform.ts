@@ -2,7 +2,7 @@
  * Integration test: the four constructs composed into the "agent team on ECS" of seed 002 (and the
  * ephemeral test stack of seed 003), in one stack.
  *
- * - An `EphemeralDataTier` (its VPC, PostgreSQL, Redis) whose VPC every other piece uses.
+ * - An `DataTier` (its VPC, PostgreSQL, Redis) whose VPC every other piece uses.
  * - A `SecureApi` in front of: a Fargate web service (nginx standing in for the team's API) that
  *   gets the data tier's settings as secrets and is admitted to both stores; an internal-only
  *   service (standing in for the gRPC workflow engine) in Cloud Map, reachable from the web

@@ -1,5 +1,5 @@
 /**
- * Integration test: an EphemeralDataTier (the ephemeral profile) and a probe function in its VPC.
+ * Integration test: an DataTier (the ephemeral profile) and a probe function in its VPC.
  *
  * The probe gets the data tier's settings through `bindToFunction` (plain settings and the
  * secrets' ARNs, read at run time), builds its URLs with the library's runtime helper and answers
@@ -10,12 +10,12 @@ import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { bundleTestAgent } from './integ-helpers';
-import { DataTierProfile, EphemeralDataTier } from '../src/data-tier';
+import { DataTierProfile, DataTier } from '../src/data-tier';
 
 const app = new App();
 const stack = new Stack(app, 'cdkda-data-tier');
 
-const dataTier = new EphemeralDataTier(stack, 'DataTier', {
+const dataTier = new DataTier(stack, 'DataTier', {
   profile: DataTierProfile.ephemeral(),
   removalPolicy: RemovalPolicy.DESTROY,
 });

@@ -1,5 +1,5 @@
 /**
- * The names of the environment variables through which an EphemeralDataTier hands its connection
+ * The names of the environment variables through which a DataTier hands its connection
  * settings to a consumer. Shared by the construct (which sets them) and the runtime helper
  * (which reads them); it imports nothing, so runtime code can use it without aws-cdk-lib.
  *

@@ -304,7 +304,7 @@ export class DataTier extends Construct {
     }
     acknowledgeFindings(container.taskDefinition, [{
       id: 'AwsSolutions-ECS2',
-      reason: `The environment variables EphemeralDataTier.bindToContainer() adds (${Object.keys(environment).join(', ')}) ` +
+      reason: `The environment variables DataTier.bindToContainer() adds (${Object.keys(environment).join(', ')}) ` +
         'hold host names, ports, the database name and TLS flags, none of them secret; the credentials go in as ECS secrets from Secrets Manager.',
     }]);
   }

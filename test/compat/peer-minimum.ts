@@ -83,16 +83,16 @@ const cases = {
     const writer = new lib.ContainerAgent(stack, 'W', { agentName: 'writer', image: lib.AgentImage.fromNewRepository('v1') });
     new lib.DurableOrchestrator(stack, 'O', { workflow: workflow(), agents: [researcher, analyst, writer] });
   },
-  'EphemeralDataTier (ephemeral, with a container and a function)': (stack) => {
-    const data = new lib.EphemeralDataTier(stack, 'D');
+  'DataTier (ephemeral, with a container and a function)': (stack) => {
+    const data = new lib.DataTier(stack, 'D');
     const task = new ecs.FargateTaskDefinition(stack, 'Task');
     data.bindToContainer(task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1.36') }));
     data.bindToFunction(new lambda.Function(stack, 'F', {
       runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), vpc: data.vpc,
     }));
   },
-  'EphemeralDataTier (production)': (stack) => {
-    new lib.EphemeralDataTier(stack, 'D', { profile: lib.DataTierProfile.production() });
+  'DataTier (production)': (stack) => {
+    new lib.DataTier(stack, 'D', { profile: lib.DataTierProfile.production() });
   },
   'SecureApi (Lambda route, service, internal service) with a DurableOrchestrator on it': (stack) => {
     const api = new lib.SecureApi(stack, 'Api', {

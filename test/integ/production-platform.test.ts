@@ -14,7 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { DataTierProfile, EphemeralDataTier } from '../../src/data-tier';
+import { DataTierProfile, DataTier } from '../../src/data-tier';
 import { AgentTarget, DurableOrchestrator } from '../../src/durable-orchestrator';
 import { ApiAuthorization, SecureApi } from '../../src/secure-api';
 import { ReferenceWorkflows, WorkflowAgent } from '../../src/workflow';
@@ -28,7 +28,7 @@ function productionPlatform() {
   const app = new App();
   const stack = new Stack(app, 'Prod', { env: { account: '123456789012', region: 'eu-west-1' } });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, description: 'Platform data' });
-  const data = new EphemeralDataTier(stack, 'Data', { profile: DataTierProfile.production(), encryptionKey: key });
+  const data = new DataTier(stack, 'Data', { profile: DataTierProfile.production(), encryptionKey: key });
 
   // The fixture's user pool, strict enough for cdk-nag (it is the user's, not the library's).
   const users = new cognito.UserPool(stack, 'Users', {

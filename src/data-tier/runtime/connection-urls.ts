@@ -1,5 +1,5 @@
 /**
- * Runtime helper for consumers of an EphemeralDataTier: turns the settings the construct hands
+ * Runtime helper for consumers of a DataTier: turns the settings the construct hands
  * over (environment variables and, for Lambda, secrets read at run time) into connection URLs.
  *
  * Plain TypeScript: it never imports aws-cdk-lib nor an AWS SDK. Reading a secret is injected
