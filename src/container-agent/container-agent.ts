@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,7 +10,7 @@ import { AgentCompute, AgentComputeKind } from './agent-compute';
 import { AgentArchitecture, AgentImage } from './agent-image';
 import { ENVELOPE_ENV } from '../contract/agents';
 import { LIMITS } from '../contract/definition';
-import { AgentDispatchConfig, AgentDispatchKind, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
+import { AgentDispatch, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
 import { grantScoped } from '../private/grants';
 import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
@@ -198,25 +198,35 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     return this._connections;
   }
 
-  public bindDispatch(_scope: Construct, dispatcher: iam.IGrantable): AgentDispatchConfig {
-    const local = this.localCommand ? { localCommand: this.localCommand } : {};
+  public bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch {
+    checkSameEnvironment(this, scope);
     if (this.function) {
       grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] });
-      return { kind: AgentDispatchKind.LAMBDA, functionArn: this.function.functionArn, runtimePrincipal: this, ...local };
+      return AgentDispatch.lambdaFunction({ functionArn: this.function.functionArn, runtimePrincipal: this, localCommand: this.localCommand });
     }
     grantRunTask(dispatcher, this.cluster!, this.taskDefinition!);
-    return {
-      kind: AgentDispatchKind.ECS_TASK,
+    return AgentDispatch.ecsTask({
       clusterArn: this.cluster!.clusterArn,
-      taskDefinitionArn: this.taskDefinition!.taskDefinitionArn,
-      taskDefinitionFamily: this.taskDefinition!.family,
+      taskDefinition: this.taskDefinition!.family,
       containerName: this.agentName,
       subnetIds: this.subnets!.subnetIds,
       securityGroupIds: this.securityGroups.map((g) => g.securityGroupId),
-      assignPublicIp: false,
       runtimePrincipal: this,
-      ...local,
-    };
+      localCommand: this.localCommand,
+    });
   }
 
+
+}
+
+/** An orchestrator starts agents in its own account and region only (RunTask and Invoke are regional). */
+function checkSameEnvironment(agent: ContainerAgent, orchestrator: Construct): void {
+  const here = Stack.of(agent);
+  const there = Stack.of(orchestrator);
+  for (const [what, a, b] of [['account', here.account, there.account], ['region', here.region, there.region]] as const) {
+    if (!Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b) {
+      throw new Error(`ContainerAgent '${agent.agentName}' is in ${what} ${a} and the orchestrator ${orchestrator.node.path} in ${b}: ` +
+        'an orchestrator starts agents in its own account and region; create the agent in a stack of that environment');
+    }
+  }
 }

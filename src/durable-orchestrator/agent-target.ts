@@ -1,9 +1,10 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { AgentTarget as RuntimeAgentTarget } from '../contract/agents';
 import { grantScoped } from '../private/grants';
 import { IWorkflowAgent } from '../workflow';
 
@@ -15,48 +16,122 @@ export enum AgentDispatchKind {
   ECS_TASK = 'ecs',
 }
 
-/**
- * What the orchestrator needs to dispatch a task to an agent, as returned by
- * {@link IDispatchableAgent.bindDispatch}.
- */
-export interface AgentDispatchConfig {
-  /** How the agent is started. */
-  readonly kind: AgentDispatchKind;
-  /**
-   * The principal the agent runs as: granted its callback route and its artifacts.
-   */
+/** Properties of {@link AgentDispatch.lambdaFunction}. */
+export interface LambdaAgentDispatchProps {
+  /** ARN of the function, invoked asynchronously with the task envelope as its event. */
+  readonly functionArn: string;
+  /** The principal the agent runs as: granted its callback route and its artifacts. */
   readonly runtimePrincipal: iam.IGrantable;
-  /** ARN of the function (kind LAMBDA). @default - none */
-  readonly functionArn?: string;
-  /** ARN of the cluster (kind ECS_TASK). @default - none */
-  readonly clusterArn?: string;
   /**
-   * ARN of one revision of the task definition (kind ECS_TASK): that revision runs, so it must still
-   * be ACTIVE when a task is dispatched. Give `taskDefinitionFamily` instead to run the latest one.
-   * @default - none
-   */
-  readonly taskDefinitionArn?: string;
-  /**
-   * Family of the task definition (kind ECS_TASK): its latest ACTIVE revision runs, so a workflow
-   * that dispatches after a deploy starts the new revision (ECS refuses to run the one a deploy
-   * replaced). Takes precedence over `taskDefinitionArn`.
-   * @default - `taskDefinitionArn` runs
-   */
-  readonly taskDefinitionFamily?: string;
-  /** Container that receives the envelope (kind ECS_TASK). @default - none */
-  readonly containerName?: string;
-  /** Subnets the task runs in (kind ECS_TASK). @default - none */
-  readonly subnetIds?: string[];
-  /** Security groups of the task (kind ECS_TASK). @default - none */
-  readonly securityGroupIds?: string[];
-  /** Whether the task gets a public IP (kind ECS_TASK). @default false */
-  readonly assignPublicIp?: boolean;
-  /**
-   * How to run the agent as a local process (`cdk-durable-agents dev` reads it from the
-   * synthesized app): the program and its arguments.
+   * How to run the agent as a local process (`cdk-durable-agents dev --app` reads it): the program and its arguments.
    * @default - none: the local server must be told the agent's command
    */
   readonly localCommand?: string[];
+}
+
+/** Properties of {@link AgentDispatch.ecsTask}. */
+export interface EcsTaskAgentDispatchProps {
+  /** ARN of the cluster to run the task on. */
+  readonly clusterArn: string;
+  /**
+   * The task definition to run: its family, whose latest ACTIVE revision runs (so a workflow that
+   * dispatches after a deploy starts the new revision: ECS refuses to run the one a deploy
+   * replaced), or `family:revision` / an ARN to run exactly that revision.
+   */
+  readonly taskDefinition: string;
+  /** The container that receives the envelope in `TASK_ENVELOPE`. */
+  readonly containerName: string;
+  /** Subnets the task runs in (at least one). */
+  readonly subnetIds: string[];
+  /**
+   * Security groups of the task.
+   * @default - none (the subnets' default)
+   */
+  readonly securityGroupIds?: string[];
+  /**
+   * Whether the task gets a public IP.
+   * @default false
+   */
+  readonly assignPublicIp?: boolean;
+  /** The principal the agent runs as (the task role): granted its callback route and its artifacts. */
+  readonly runtimePrincipal: iam.IGrantable;
+  /**
+   * How to run the agent as a local process (`cdk-durable-agents dev --app` reads it): the program and its arguments.
+   * @default - none: the local server must be told the agent's command
+   */
+  readonly localCommand?: string[];
+}
+
+/**
+ * How the orchestrator starts an agent, as returned by {@link IDispatchableAgent.bindDispatch}:
+ * a Lambda function or an ECS task, each with exactly the settings it needs.
+ */
+export class AgentDispatch {
+  /** Asynchronous invoke of a Lambda function. */
+  public static lambdaFunction(props: LambdaAgentDispatchProps): AgentDispatch {
+    requireText('AgentDispatch.lambdaFunction', 'functionArn', props.functionArn);
+    checkLocalCommand('AgentDispatch.lambdaFunction', props.localCommand);
+    return new AgentDispatch(AgentDispatchKind.LAMBDA, props.runtimePrincipal, { type: 'lambda', functionArn: props.functionArn }, props.localCommand);
+  }
+
+  /** ECS RunTask on Fargate. */
+  public static ecsTask(props: EcsTaskAgentDispatchProps): AgentDispatch {
+    const owner = 'AgentDispatch.ecsTask';
+    requireText(owner, 'clusterArn', props.clusterArn);
+    requireText(owner, 'taskDefinition', props.taskDefinition);
+    requireText(owner, 'containerName', props.containerName);
+    if (!Token.isUnresolved(props.subnetIds) && props.subnetIds.length === 0) {
+      throw new Error(`${owner}: subnetIds is empty; give the subnets the task runs in (e.g. the VPC's private subnets)`);
+    }
+    checkLocalCommand(owner, props.localCommand);
+    return new AgentDispatch(AgentDispatchKind.ECS_TASK, props.runtimePrincipal, {
+      type: 'ecs',
+      clusterArn: props.clusterArn,
+      taskDefinition: props.taskDefinition,
+      containerName: props.containerName,
+      subnets: props.subnetIds,
+      securityGroups: props.securityGroupIds ?? [],
+      assignPublicIp: props.assignPublicIp ?? false,
+    }, props.localCommand);
+  }
+
+  /** How the agent is started. */
+  public readonly kind: AgentDispatchKind;
+  /** The principal the agent runs as: granted its callback route and its artifacts. */
+  public readonly runtimePrincipal: iam.IGrantable;
+  /**
+   * How to run the agent as a local process.
+   * @default - none given
+   */
+  public readonly localCommand?: string[];
+  private readonly target: RuntimeAgentTarget;
+
+  private constructor(kind: AgentDispatchKind, runtimePrincipal: iam.IGrantable, target: RuntimeAgentTarget, localCommand?: string[]) {
+    this.kind = kind;
+    this.runtimePrincipal = runtimePrincipal;
+    this.target = target;
+    this.localCommand = localCommand;
+  }
+
+  /**
+   * The runtime's target (the value of the agent's SSM parameter, resolved at deploy time).
+   * @internal
+   */
+  public _renderTarget(): RuntimeAgentTarget {
+    return this.target;
+  }
+}
+
+function requireText(owner: string, prop: string, value: string | undefined): void {
+  if (value === undefined || (!Token.isUnresolved(value) && value.trim() === '')) {
+    throw new Error(`${owner}: ${prop} is ${value === undefined ? 'missing' : 'empty'}; give it`);
+  }
+}
+
+function checkLocalCommand(owner: string, command: string[] | undefined): void {
+  if (command !== undefined && command.length === 0) {
+    throw new Error(`${owner}: localCommand is empty; give the program and its arguments, e.g. ['node', 'dist/main.js'], or leave it unset`);
+  }
 }
 
 /**
@@ -70,7 +145,7 @@ export interface IDispatchableAgent extends IWorkflowAgent {
    * @param scope where the orchestrator creates anything the dispatch needs (e.g. a security group)
    * @param dispatcher the orchestrator's controller
    */
-  bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatchConfig;
+  bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch;
 }
 
 /** Options for {@link AgentTarget.ecsTask}. */
@@ -109,7 +184,7 @@ export class AgentTarget implements IDispatchableAgent {
   public static lambdaFunction(agentName: string, fn: lambda.IFunction): AgentTarget {
     return new AgentTarget(agentName, (dispatcher) => {
       grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] });
-      return { kind: AgentDispatchKind.LAMBDA, functionArn: fn.functionArn, runtimePrincipal: fn };
+      return AgentDispatch.lambdaFunction({ functionArn: fn.functionArn, runtimePrincipal: fn });
     });
   }
 
@@ -132,26 +207,23 @@ export class AgentTarget implements IDispatchableAgent {
         allowAllOutbound: true,
       })];
       grantRunTask(dispatcher, options.cluster, options.taskDefinition);
-      return {
-        kind: AgentDispatchKind.ECS_TASK,
+      return AgentDispatch.ecsTask({
         clusterArn: options.cluster.clusterArn,
-        taskDefinitionArn: options.taskDefinition.taskDefinitionArn,
-        taskDefinitionFamily: options.taskDefinition.family,
+        taskDefinition: options.taskDefinition.family,
         containerName: container,
         subnetIds: subnets.subnetIds,
         securityGroupIds: groups.map((g) => g.securityGroupId),
-        assignPublicIp: false,
         runtimePrincipal: options.taskDefinition.taskRole,
-      };
+      });
     });
   }
 
   private constructor(
     public readonly agentName: string,
-    private readonly binder: (dispatcher: iam.IGrantable, scope: Construct) => AgentDispatchConfig,
+    private readonly binder: (dispatcher: iam.IGrantable, scope: Construct) => AgentDispatch,
   ) {}
 
-  public bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatchConfig {
+  public bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch {
     return this.binder(dispatcher, scope);
   }
 }

@@ -13,12 +13,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { AgentDispatchConfig, AgentDispatchKind, IDispatchableAgent } from './agent-target';
+import { IDispatchableAgent } from './agent-target';
 import { ALL_ROUTES } from './api-routes';
 import { DurableOrchestratorAttributes, DurableOrchestratorBase, IDurableOrchestrator } from './durable-orchestrator-base';
 import { ImportedDurableOrchestrator } from './imported-orchestrator';
 import { WorkflowConfigLayer } from './workflow-config-layer';
-import type { AgentTarget as RuntimeAgentTarget } from '../contract/agents';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
@@ -442,7 +441,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       const config = agent.bindDispatch(this, this.controllerFunction);
       new ssm.StringParameter(this, `${agent.agentName}AgentTarget`, {
         parameterName: `${targetsPrefix}/${agent.agentName}`,
-        stringValue: Stack.of(this).toJsonString(renderTarget(agent.agentName, config)),
+        stringValue: Stack.of(this).toJsonString(config._renderTarget()),
         description: `Where ${this.node.path} dispatches tasks of agent '${agent.agentName}' (written by the construct)`,
         tier: ssm.ParameterTier.STANDARD,
       });
@@ -782,28 +781,6 @@ function apiBasePathOf(basePath: string | undefined): string {
   return normalized;
 }
 
-/** The runtime's target for one agent (the value of its SSM parameter, ARNs resolved at deploy time). */
-function renderTarget(agentName: string, c: AgentDispatchConfig): RuntimeAgentTarget {
-  switch (c.kind) {
-    case AgentDispatchKind.LAMBDA:
-      if (!c.functionArn) throw new Error(`agent '${agentName}': a LAMBDA dispatch config needs functionArn`);
-      return { type: 'lambda', functionArn: c.functionArn };
-    case AgentDispatchKind.ECS_TASK:
-      if (!c.clusterArn || !(c.taskDefinitionFamily || c.taskDefinitionArn) || !c.containerName || !c.subnetIds?.length) {
-        throw new Error(`agent '${agentName}': an ECS_TASK dispatch config needs clusterArn, taskDefinitionFamily (or taskDefinitionArn), ` +
-          'containerName and subnetIds');
-      }
-      return {
-        type: 'ecs',
-        clusterArn: c.clusterArn,
-        taskDefinition: (c.taskDefinitionFamily ?? c.taskDefinitionArn)!,
-        containerName: c.containerName,
-        subnets: c.subnetIds,
-        securityGroups: c.securityGroupIds ?? [],
-        assignPublicIp: c.assignPublicIp ?? false,
-      };
-  }
-}
 
 /**
  * CloudFormation refuses a stack of more than 500 resources; say so at synth with the way out

@@ -9,7 +9,7 @@ import { readAssembly, selectWorkflow } from '../../src/cli/assembly';
 import { run } from '../../src/cli/main';
 import type { LocalServer } from '../../src/cli/server';
 import { LOCAL_METADATA_KEY } from '../../src/contract/table';
-import { AgentDispatchConfig, AgentTarget, DurableOrchestrator, IDispatchableAgent } from '../../src/durable-orchestrator';
+import { AgentDispatch, AgentTarget, DurableOrchestrator, IDispatchableAgent } from '../../src/durable-orchestrator';
 import { researchWorkflow, testAgentFunction } from '../durable-orchestrator/fixtures';
 
 jest.setTimeout(60_000);
@@ -17,8 +17,9 @@ jest.setTimeout(60_000);
 /** A Lambda agent that also says how to run it locally (as ContainerAgent will). */
 class AgentWithLocalCommand implements IDispatchableAgent {
   constructor(public readonly agentName: string, private readonly fn: lambda.IFunction, private readonly localCommand: string[]) {}
-  bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatchConfig {
-    return { ...AgentTarget.lambdaFunction(this.agentName, this.fn).bindDispatch(scope, dispatcher), localCommand: this.localCommand };
+  bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch {
+    AgentTarget.lambdaFunction(this.agentName, this.fn).bindDispatch(scope, dispatcher); // the invoke grant
+    return AgentDispatch.lambdaFunction({ functionArn: this.fn.functionArn, runtimePrincipal: this.fn, localCommand: this.localCommand });
   }
 }
 

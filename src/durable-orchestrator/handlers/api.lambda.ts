@@ -2,8 +2,8 @@
  * The HTTP API and callback handler (API Gateway HTTP API, payload format 2.0);
  * see src/runtime/api.ts.
  */
-import { createApi } from '../../runtime/api';
 import { SERVICE_NAMES } from '../../contract/status';
+import { createApi } from '../../runtime/api';
 import { apiPorts, configFromEnv } from '../../runtime/aws-runtime';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
 import { tracingCapture } from '../../runtime/tracing';
