@@ -223,8 +223,10 @@ describe('LocalEventPublisher', () => {
 describe('ProcessAgentDispatcher passes the AgentDispatcher contract', () => {
   agentDispatcherContract(async () => {
     const out = tempDir();
-    // The agent writes the envelope it got to <out>/<its pid>.json.
-    const script = `require('fs').writeFileSync(require('path').join(${JSON.stringify(out)}, process.pid + '.json'), process.env.TASK_ENVELOPE)`;
+    // The agent writes the envelope it got to <out>/<its pid>.json: beside it first, then renamed, so
+    // that the file exists only once it is whole (the test reads it as soon as it exists).
+    const script = `const fs = require('fs'); const p = require('path').join(${JSON.stringify(out)}, process.pid + '.json'); `
+      + 'fs.writeFileSync(p + \'.part\', process.env.TASK_ENVELOPE); fs.renameSync(p + \'.part\', p)';
     const dispatcher = new ProcessAgentDispatcher({ researcher: nodeAgent(script), writer: nodeAgent(script) });
     return {
       dispatcher,
