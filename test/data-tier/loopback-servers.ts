@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { freePort } from '../helpers/moto';
-import { findOnPath } from '../helpers/tools';
+import { findOnPath, postgresBinary } from '../helpers/tools';
 
 /** A user name and password that exercise URL percent-encoding (`@ : / ? # %` and a space). */
 export const AWKWARD_USER = 'tier:user@x';
@@ -71,36 +71,57 @@ async function waitFor(what: string, child: ChildProcess, output: () => string, 
   }
 }
 
-function stopper(child: ChildProcess, signal: NodeJS.Signals, dir: string): () => Promise<void> {
-  return async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
 
 /**
- * A PostgreSQL server binary: on PATH, or where Debian's `postgresql` package puts it
- * (`/usr/lib/postgresql/<major>/bin`, not on PATH; the newest major wins).
+ * Starts a server (`spawnAt` a free port) and waits until `isReady`; `stop` stops it and removes
+ * `dir`. A server that could not bind its port is started again on another one (three tries in
+ * all): the port is free when chosen, but another process (another test file's server, or a
+ * client connection's ephemeral port) can take it before the server binds it.
  */
-export function postgresBinary(name: 'initdb' | 'postgres'): string | undefined {
-  const onPath = findOnPath(name);
-  if (onPath) return onPath;
-  const root = '/usr/lib/postgresql';
-  if (!fs.existsSync(root)) return undefined;
-  const majors = fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-  return majors.map((v) => path.join(root, v, 'bin', name)).find((f) => fs.existsSync(f));
+async function serve(
+  what: string, dir: string, signal: NodeJS.Signals, caFile: string,
+  spawnAt: (port: number) => ChildProcess, isReady: (port: number, caFile: string) => Promise<boolean>,
+): Promise<LoopbackServer> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawnAt(port);
+    let output = '';
+    const collect = (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    try {
+      await waitFor(what, child, () => output, () => isReady(port, caFile));
+    } catch (e) {
+      await stopChild(child, signal);
+      if (attempt < 3 && /address already in use/i.test(output)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return {
+      port,
+      caFile,
+      stop: async () => {
+        await stopChild(child, signal);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
 }
 
-/** Whether the PostgreSQL server binaries are installed. */
-export function postgresInstalled(): boolean {
-  return postgresBinary('initdb') !== undefined && postgresBinary('postgres') !== undefined;
-}
+/** The servers' requirements, for `describeIfInstalled` (test/helpers/tools.ts). */
+export const POSTGRES_TOOLS = ['initdb', 'postgres', 'openssl'];
+export const REDIS_TOOLS = ['redis-server', 'openssl'];
 
 /**
  * Starts a PostgreSQL cluster in a temporary folder: superuser `AWKWARD_USER` with password
@@ -122,31 +143,12 @@ export async function startPostgres(isReady: (port: number, caFile: string) => P
   // TLS only, from loopback only.
   fs.writeFileSync(path.join(data, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
   if (user) fs.chownSync(path.join(data, 'pg_hba.conf'), user.uid, user.gid);
-  const port = await freePort();
-  const child = spawn(postgresBinary('postgres')!, [
+  // SIGINT: PostgreSQL's fast shutdown
+  return serve('postgres', dir, 'SIGINT', cert, (port) => spawn(postgresBinary('postgres')!, [
     '-D', data, '-p', String(port), '-k', dir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`,
     '-c', 'fsync=off', '-c', 'shared_buffers=16MB',
-  ], { ...as, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const stop = stopper(child, 'SIGINT', dir); // SIGINT: PostgreSQL's fast shutdown
-  try {
-    await waitFor('postgres', child, () => output, () => isReady(port, cert));
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { port, caFile: cert, stop };
-}
-
-/** Whether redis-server is installed. */
-export function redisInstalled(): boolean {
-  return findOnPath('redis-server') !== undefined;
+  ], { ...as, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }), isReady);
 }
 
 /**
@@ -158,26 +160,13 @@ export async function startRedis(
 ): Promise<LoopbackServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-tier-redis-'));
   const { cert, key } = selfSignedCertificate(dir);
-  const port = await freePort();
-  const args = ['--bind', '127.0.0.1', '--requirepass', authToken, '--save', '', '--appendonly', 'no', '--dir', dir];
-  if (tls) {
-    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', cert, '--tls-key-file', key, '--tls-auth-clients', 'no');
-  } else {
-    args.push('--port', String(port));
-  }
-  const child = spawn(findOnPath('redis-server')!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const stop = stopper(child, 'SIGTERM', dir);
-  try {
-    await waitFor('redis-server', child, () => output, () => isReady(port, cert));
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { port, caFile: cert, stop };
+  return serve('redis-server', dir, 'SIGTERM', cert, (port) => {
+    const args = ['--bind', '127.0.0.1', '--requirepass', authToken, '--save', '', '--appendonly', 'no', '--dir', dir];
+    if (tls) {
+      args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', cert, '--tls-key-file', key, '--tls-auth-clients', 'no');
+    } else {
+      args.push('--port', String(port));
+    }
+    return spawn(findOnPath('redis-server')!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  }, isReady);
 }

@@ -1,7 +1,11 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { describeWithMoto } from './moto';
+import { describeWithMoto, motoPython } from './moto';
+import { findOnPath } from './tools';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -42,5 +46,29 @@ describeWithMoto('moto_server helper', (moto) => {
     const ddb = new DynamoDBClient(cfg);
     const table = await ddb.send(new DescribeTableCommand({ TableName: 'helper-smoke-table' }));
     expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+  });
+});
+
+describe('the Python that runs moto_server', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdkda-moto-python-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text, { mode: 0o755 });
+    return path.join(dir, name);
+  };
+
+  test('is the interpreter of its #! line when that is an absolute path to a python (pip, pipx)', () => {
+    const python = script('python3.11', '');
+    expect(motoPython(script('moto_server', `#!${python}\n# -*- coding: utf-8 -*-\nimport re\n`))).toBe(python);
+  });
+
+  test('is python3 on PATH for a wrapper (a pyenv shim, #!/usr/bin/env) or a #! python that is gone', () => {
+    const onPath = findOnPath('python3') ?? 'python3';
+    expect(motoPython(script('shim', '#!/usr/bin/env bash\nexec pyenv exec moto_server "$@"\n'))).toBe(onPath);
+    expect(motoPython(script('env', '#!/usr/bin/env python3\n'))).toBe(onPath);
+    expect(motoPython(script('gone', `#!${path.join(dir, 'no', 'python3')}\n`))).toBe(onPath);
   });
 });

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as net from 'net';
-import { findOnPath } from './tools';
+import * as path from 'path';
+import { describeIfInstalled, findOnPath } from './tools';
 
 /** A running moto_server on loopback. */
 export interface MotoServer {
@@ -11,11 +13,6 @@ export interface MotoServer {
   readonly env: Record<string, string>;
   /** Stops the server and waits for it to exit. */
   stop(): Promise<void>;
-}
-
-/** Whether moto_server is installed. */
-export function motoAvailable(): boolean {
-  return findOnPath('moto_server') !== undefined;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -31,45 +28,74 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** moto's server handling one request at a time, on a port it picks (see the file for why). */
+const SERIAL_SERVER = path.join(__dirname, 'moto_serial_server.py');
+
 /**
- * Starts moto_server on a free loopback port and resolves once it answers. The endpoint uses
- * the name `localhost`, which is the only host name moto resolves template URLs for.
+ * The Python that runs moto_server: the interpreter named by its script's `#!` line (pip and
+ * pipx write an absolute one), or python3 on PATH where the script is a wrapper (pyenv shims).
+ */
+export function motoPython(motoServer: string): string {
+  const fd = fs.openSync(motoServer, 'r');
+  const head = Buffer.alloc(256);
+  const read = fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  const interpreter = /^#!\s*(\/\S*python[\w.]*)\s*$/.exec(head.subarray(0, read).toString('utf-8').split('\n')[0])?.[1];
+  return interpreter && fs.existsSync(interpreter) ? interpreter : findOnPath('python3') ?? 'python3';
+}
+
+/**
+ * Starts moto's server on a loopback port of its own choosing and resolves once it answers. The
+ * endpoint uses the name `localhost`, which is the only host name moto resolves template URLs for.
+ *
+ * It is moto_server's application run by `moto_serial_server.py`, which handles one request at a
+ * time (moto_server's threads let two concurrent conditional writes both win) and binds port 0
+ * itself (a port chosen here and bound later by a slow-starting Python could be taken meanwhile,
+ * e.g. by another test file's server).
  */
 export async function startMoto(timeoutMs = 30_000): Promise<MotoServer> {
   const bin = findOnPath('moto_server');
   if (!bin) {
-    throw new Error('moto_server is not installed on PATH (pip install "moto[server]")');
+    throw new Error('moto_server is not installed on PATH (pip install -r .ci/requirements-ci.txt)');
   }
-  const port = await freePort();
-  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const child: ChildProcess = spawn(motoPython(bin), [SERIAL_SERVER, '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const endpoint = `http://localhost:${port}`;
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout = (stdout + d.toString()).slice(-4000);
+  });
   const deadline = Date.now() + timeoutMs;
+  let port: number | undefined;
   for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`moto_server exited with code ${child.exitCode} before answering: ${stderr}`);
+    port ??= Number(/^port (\d+)$/m.exec(stdout)?.[1]) || undefined;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`moto_server exited with ${child.exitCode ?? child.signalCode} before answering: ${stderr}`);
     }
-    try {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (res.ok) break;
-    } catch {
-      // not listening yet
+    if (port !== undefined) {
+      try {
+        const res = await fetch(`http://localhost:${port}/moto-api/reset`, { method: 'POST' });
+        if (res.ok) break;
+      } catch {
+        // not answering yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr}`);
+      throw new Error(`moto_server did not answer${port ? ` on port ${port}` : ''} within ${timeoutMs} ms: ${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
+  const listening = port!;
+  const endpoint = `http://localhost:${listening}`;
   return {
     endpoint,
-    port,
+    port: listening,
     env: {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: 'us-east-1',
@@ -89,16 +115,11 @@ export async function startMoto(timeoutMs = 30_000): Promise<MotoServer> {
 
 /**
  * Declares a suite that gets its own moto_server: started before the suite's tests and
- * stopped after them. Where moto_server is absent the suite is skipped with that reason.
+ * stopped after them. Where moto_server is absent the suite fails under CI=true and is skipped
+ * elsewhere, saying why (test/helpers/tools.ts).
  */
 export function describeWithMoto(name: string, fn: (moto: () => MotoServer) => void): void {
-  if (!motoAvailable()) {
-    describe.skip(`${name} [skipped: moto_server is not installed on PATH]`, () => fn(() => {
-      throw new Error('unreachable');
-    }));
-    return;
-  }
-  describe(name, () => {
+  describeIfInstalled('moto_server', name, () => {
     let server: MotoServer | undefined;
     beforeAll(async () => {
       server = await startMoto();

@@ -1,15 +1,15 @@
 /**
  * The runtime helper against real servers on loopback: a PostgreSQL cluster and Redis servers
  * (Debian's packages), TLS only and with passwords that need percent-encoding, connected to with
- * the URLs the helper builds from the settings the construct hands over. Skipped, saying which
- * binary is missing, where the servers are not installed.
+ * the URLs the helper builds from the settings the construct hands over. Where a server is not
+ * installed its tests fail under CI=true and are skipped elsewhere, saying which binary is missing.
  */
 import * as fs from 'fs';
 import { Client } from 'pg';
 import { createClient } from 'redis';
 import { connectionSettingsFromEnvironment, redisUrl } from '../../../src/data-tier/runtime/connection-urls';
-import { findOnPath } from '../../helpers/tools';
-import { AWKWARD_PASSWORD, AWKWARD_USER, LoopbackServer, postgresInstalled, redisInstalled, startPostgres, startRedis } from '../loopback-servers';
+import { describeIfInstalled } from '../../helpers/tools';
+import { AWKWARD_PASSWORD, AWKWARD_USER, LoopbackServer, POSTGRES_TOOLS, REDIS_TOOLS, startPostgres, startRedis } from '../loopback-servers';
 
 /** Opens a node-postgres client on `url`, runs `fn`, closes it. */
 async function withPg<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
@@ -34,11 +34,7 @@ async function withRedis<T>(url: string, ca: string | undefined, fn: (c: { ping(
   }
 }
 
-const missing = (bins: string[]) => bins.filter((b) => !findOnPath(b));
-
-const pgMissing = postgresInstalled() ? missing(['openssl']) : missing(['initdb', 'postgres', 'openssl']);
-const describePg = pgMissing.length === 0 ? describe : describe.skip;
-describePg(`PostgreSQL on loopback${pgMissing.length ? ` [skipped: ${pgMissing.join(', ')} not installed (on PATH or in /usr/lib/postgresql/*/bin)]` : ''}`, () => {
+describeIfInstalled(POSTGRES_TOOLS, 'PostgreSQL on loopback', () => {
   let server: LoopbackServer;
   const pgEnv = () => ({ PGHOST: '127.0.0.1', PGPORT: String(server.port), PGDATABASE: 'postgres', PGSSLMODE: 'verify-full', PGSSLROOTCERT: server.caFile, REDIS_HOST: 'unused' });
 
@@ -81,9 +77,7 @@ describePg(`PostgreSQL on loopback${pgMissing.length ? ` [skipped: ${pgMissing.j
   });
 });
 
-const redisMissing = redisInstalled() ? missing(['openssl']) : ['redis-server', ...missing(['openssl'])];
-const describeRedis = redisMissing.length === 0 ? describe : describe.skip;
-describeRedis(`Redis on loopback${redisMissing.length ? ` [skipped: ${redisMissing.join(', ')} not installed on PATH]` : ''}`, () => {
+describeIfInstalled(REDIS_TOOLS, 'Redis on loopback', () => {
   const TOKEN = 'tok@en:with/odd?chars#and%more';
   let tlsServer: LoopbackServer;
   let plainServer: LoopbackServer;
