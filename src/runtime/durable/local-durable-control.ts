@@ -54,7 +54,7 @@ export class LocalDurableControl implements DurableControl {
     await LocalDurableTestRunner.teardownTestEnvironment();
   }
 
-  private readonly runners = new Map<string, { runner: LocalDurableTestRunner; done: Promise<LocalExecutionOutcome> }>();
+  private readonly runners = new Map<string, { runner: LocalDurableTestRunner; done: Promise<LocalExecutionOutcome>; ended: boolean }>();
   private readonly handler: ReturnType<typeof withDurableExecution>;
   private readonly settled = new Set<string>();
 
@@ -73,10 +73,12 @@ export class LocalDurableControl implements DurableControl {
       },
       (e: unknown) => ({ status: 'FAILED', error: e instanceof Error ? e.message : String(e) }),
     ).then((outcome) => {
+      const entry = this.runners.get(workflowId);
+      if (entry) entry.ended = true;
       this.onEnd?.(workflowId, outcome);
       return outcome;
     });
-    this.runners.set(workflowId, { runner, done });
+    this.runners.set(workflowId, { runner, done, ended: false });
   }
 
   /** Resolves when the workflow's execution ends. */
@@ -140,19 +142,35 @@ export class LocalDurableControl implements DurableControl {
     const entry = this.runners.get(callback.workflowId);
     if (!entry) throw new CallbackNotPendingError(`no execution of workflow ${callback.workflowId} runs here`);
     const names = callbackOperations(callback.kind, callback.stepName, callback.attempt, LIMITS.maxRetryAttempts);
-    for (const name of names) {
-      const op = entry.runner.getOperation(name);
-      if (op.getCallbackDetails()?.callbackId === callback.durableCallbackId) {
-        const status = String(op.getStatus());
-        if (status !== 'STARTED' && status !== 'PENDING') {
-          throw new CallbackNotPendingError(`operation ${name} is ${status}`);
+    const find = () => {
+      for (const name of names) {
+        const op = entry.runner.getOperation(name);
+        if (op.getCallbackDetails()?.callbackId === callback.durableCallbackId) {
+          const status = String(op.getStatus());
+          if (status !== 'STARTED' && status !== 'PENDING') {
+            throw new CallbackNotPendingError(`operation ${name} is ${status}`);
+          }
+          return op;
         }
-        return op;
       }
+      return undefined;
+    };
+    // The runner learns of a new callback by polling its checkpoint worker: an agent that reports at
+    // once can be faster than that. While the execution runs, give it a moment to see the operation
+    // (a callback id it never registers is refused after that moment instead of at once).
+    const deadline = Date.now() + CALLBACK_DISCOVERY_MS;
+    for (;;) {
+      const op = find();
+      if (op) return op;
+      if (entry.ended || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     throw new CallbackNotPendingError(`no open operation of workflow ${callback.workflowId} has this callback`);
   }
 }
+
+/** How long a callback may wait for the local runner to see its operation. */
+const CALLBACK_DISCOVERY_MS = 5_000;
 
 function historyOf(result: TestResult): LocalExecutionHistory {
   return {
