@@ -35,6 +35,15 @@ export async function startWorkflow(url: string, input: Record<string, unknown> 
   return res.body.workflow_id;
 }
 
+/** Polls a condition every 20 ms until it holds; fails with `what` after the deadline. */
+export async function waitUntil(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} never held within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELLED'];
 
 /** Polls GET /workflows/{id} until `until` holds (or the workflow ended, if `orEnded`). */

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as nodeHttp from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd } from './helpers';
+import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd, waitUntil } from './helpers';
 import { CliError } from '../../src/cli/errors';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
 
@@ -345,10 +345,3 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -3,6 +3,7 @@ import { SupervisedDispatcher, SupervisedDispatcherOptions } from '../../src/cli
 import { EVENT_TYPES, TaskEnvelope } from '../../src/contract/status';
 import type { ApiHandler } from '../../src/runtime/api';
 import type { CallbackRecord } from '../../src/runtime/ports';
+import { waitUntil } from './helpers';
 
 jest.setTimeout(20_000);
 
@@ -47,13 +48,6 @@ function supervised(script: string, state: CallbackRecord['state'] = 'PENDING', 
   return { dispatcher, requests, notes, output };
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -68,7 +62,7 @@ describe('SupervisedDispatcher', () => {
   test('an agent that exits before its report was accepted has its callback failed, with its token and last output', async () => {
     const { dispatcher, requests, notes, output } = supervised("console.log('working'); console.error('[[any text: nope'); process.exit(3)");
     const { handle } = await dispatcher.dispatch('writer', envelope());
-    await until(() => requests.length === 1);
+    await waitUntil(() => requests.length === 1);
 
     const [req] = requests;
     expect(req.rawPath).toBe('/callbacks/cb-1');
@@ -87,7 +81,7 @@ describe('SupervisedDispatcher', () => {
   test('an agent whose report was accepted exits without anything sent', async () => {
     const { dispatcher, requests, output } = supervised("console.log('done')", 'COMPLETED');
     await dispatcher.dispatch('writer', envelope());
-    await until(() => output.length === 1);
+    await waitUntil(() => output.length === 1);
     await new Promise((r) => setTimeout(r, 200));
     expect(requests).toHaveLength(0);
   });
@@ -95,7 +89,7 @@ describe('SupervisedDispatcher', () => {
   test('verbose: every line an agent writes is shown under its workflow', async () => {
     const { dispatcher, notes } = supervised("console.log('hello')", 'COMPLETED', { verbose: true });
     await dispatcher.dispatch('writer', envelope());
-    await until(() => notes.length > 0);
+    await waitUntil(() => notes.length > 0);
     expect(notes).toEqual(['[wf-1] writing: [writer stdout] hello']);
   });
 
@@ -107,14 +101,14 @@ describe('SupervisedDispatcher', () => {
     try {
       dispatcher.onEvent({ type: EVENT_TYPES.workflowCancelled, workflowId: 'wf-1', detail: {}, time: new Date().toISOString() });
       other.dispatcher.onEvent({ type: EVENT_TYPES.workflowCancelled, workflowId: 'wf-1', detail: {}, time: new Date().toISOString() });
-      await until(() => !alive(pid));
+      await waitUntil(() => !alive(pid));
       expect(alive(otherPid)).toBe(true);
       await new Promise((r) => setTimeout(r, 100));
       expect(requests).toHaveLength(0);
     } finally {
       other.dispatcher.stopAll();
     }
-    await until(() => !alive(otherPid));
+    await waitUntil(() => !alive(otherPid));
     expect(other.requests).toHaveLength(0);
   });
 });
