@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { waitUntil } from './helpers';
 import { SupervisedDispatcher, SupervisedDispatcherOptions } from '../../src/cli/supervision';
 import { EVENT_TYPES, TaskEnvelope } from '../../src/contract/status';
 import type { ApiHandler } from '../../src/runtime/api';
 import type { CallbackRecord } from '../../src/runtime/ports';
-import { waitUntil } from './helpers';
 
 jest.setTimeout(20_000);
 
