@@ -3,7 +3,7 @@
  * the demo), over HTTP on 127.0.0.1.
  */
 import { CliError } from './errors';
-import { isTerminal, WorkflowStatus } from '../contract/status';
+import { Awaiting, isTerminal, WaitKind, WorkflowStatus } from '../contract/status';
 
 export interface ClientResponse {
   readonly status: number;
@@ -14,7 +14,9 @@ export interface ClientResponse {
 export interface WorkflowView {
   readonly workflow_id: string;
   readonly status: WorkflowStatus;
-  readonly awaiting: 'agent' | 'approval' | null;
+  /** `<step>_completion` while an agent step waits for its agent, `approval`, or `null`. */
+  readonly awaiting: Awaiting;
+  readonly wait_kind: WaitKind | null;
   readonly steps: Array<{ name: string; status: string; error?: { message: string } }>;
   readonly result: { report?: string; location?: string } | null;
   readonly error: { code: string; message: string } | null;

@@ -15,8 +15,41 @@ export function isTerminal(status: WorkflowStatus): boolean {
 /** A step's status in the status projection. */
 export type StepStatus = 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'REJECTED' | 'SKIPPED' | 'CANCELLED';
 
-/** What a running workflow waits for (`awaiting` in the API). */
-export type Awaiting = 'agent' | 'approval' | null;
+/** The kind of step a running workflow waits on (`wait_kind` in the API). */
+export type WaitKind = 'agent' | 'approval';
+
+/**
+ * What a running workflow waits for (`awaiting` in the API and in the status record), in seed
+ * 000's words: `<step>_completion` while agent step `<step>` waits for its agent's report (the
+ * reference workflow's first step: `research_completion`), `approval` while an approval step
+ * waits for a person, `null` otherwise. (Records written by earlier versions hold `agent` for
+ * any agent step; the API shows those as `<step>_completion` too.)
+ */
+export type Awaiting = `${string}_completion` | 'approval' | null;
+
+/** What a workflow waiting on step `stepName` of kind `kind` awaits. */
+export function awaitingOf(kind: WaitKind, stepName: string): Exclude<Awaiting, null> {
+  return kind === 'agent' ? `${stepName}_completion` : 'approval';
+}
+
+/** The kind of wait an `awaiting` value names. */
+export function waitKindOf(awaiting: Awaiting): WaitKind | null {
+  if (awaiting === null) return null;
+  return awaiting === 'approval' ? 'approval' : 'agent';
+}
+
+/** An `awaiting` value in words: `research completion` (`_` and `-` read as spaces), `approval`. */
+export function awaitingWords(awaiting: Exclude<Awaiting, null>): string {
+  return awaiting.replace(/[_-]/g, ' ');
+}
+
+/**
+ * What a workflow is suspended on, in seed 000's words: `Workflow suspended awaiting research
+ * completion`, `Workflow suspended awaiting approval`.
+ */
+export function suspendedMessage(awaiting: Exclude<Awaiting, null>): string {
+  return `Workflow suspended awaiting ${awaitingWords(awaiting)}`;
+}
 
 /** Event `detail-type`s the runtime emits (source: {@link EVENT_SOURCE}). */
 export const EVENT_TYPES = {
@@ -29,6 +62,22 @@ export const EVENT_TYPES = {
   workflowCancelled: 'Workflow Cancelled',
 } as const;
 export type EventType = typeof EVENT_TYPES[keyof typeof EVENT_TYPES];
+
+/**
+ * The `event_type` of each event, by its `detail-type`: snake case, as seed 000's Logs Insights
+ * queries match it (`filter event_type = "step_completed"`). The runtime's log lines carry it, and
+ * so does every event's `detail`, so an EventBridge rule can match either.
+ */
+export const LOG_EVENT_TYPES = {
+  [EVENT_TYPES.workflowStarted]: 'workflow_started',
+  [EVENT_TYPES.stepStarted]: 'step_started',
+  [EVENT_TYPES.stepCompleted]: 'step_completed',
+  [EVENT_TYPES.approvalRequested]: 'approval_requested',
+  [EVENT_TYPES.workflowCompleted]: 'workflow_completed',
+  [EVENT_TYPES.workflowFailed]: 'workflow_failed',
+  [EVENT_TYPES.workflowCancelled]: 'workflow_cancelled',
+} as const satisfies Record<EventType, string>;
+export type LogEventType = typeof LOG_EVENT_TYPES[EventType];
 
 /** EventBridge `source` of every runtime event. */
 export const EVENT_SOURCE = 'cdk-durable-agents';

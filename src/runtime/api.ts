@@ -15,9 +15,9 @@ import type { Telemetry } from './telemetry';
 import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
 import { getPath, requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
-import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
+import { allSteps, StepDocument, WorkflowDefinitionDocument } from '../contract/definition';
 import { displayPath, ROUTES, RouteOperation, routePattern } from '../contract/routes';
-import { CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal } from '../contract/status';
+import { Awaiting, awaitingOf, awaitingWords, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, suspendedMessage, waitKindOf } from '../contract/status';
 import { ENV, normalizeBasePath } from '../contract/table';
 
 export interface ApiOptions {
@@ -200,13 +200,21 @@ class Api {
     }
     const first = this.options.definition.steps[0];
     const current = created ? workflow : (await store.getWorkflow(workflow.workflowId)) ?? workflow;
+    // A new workflow is answered with what its first step will wait on (seed 000's answer).
+    const awaiting = created ? firstAwaiting(first) : awaitingView(current);
+    let message: string;
+    if (created) {
+      message = awaiting ? suspendedMessage(awaiting) : `Workflow accepted; its first step '${first.name}' starts now`;
+    } else {
+      message = `Workflow ${current.workflowId} was already started with this Idempotency-Key; it is ${current.status}`
+        + (awaiting ? `, suspended awaiting ${awaitingWords(awaiting)}` : '');
+    }
     return json(202, {
       workflow_id: current.workflowId,
       status: current.status,
-      awaiting: current.awaiting ?? (created ? firstAwaiting(first.type) : null),
-      message: created
-        ? `Workflow accepted; its first step '${first.name}' ${first.type === 'agent' ? `goes to agent '${first.agent}'` : 'starts now'}`
-        : `Workflow ${current.workflowId} was already started with this Idempotency-Key; it is ${current.status}`,
+      awaiting,
+      wait_kind: waitKindOf(awaiting),
+      message,
       ...(created ? {} : { idempotent_replay: true }),
       links: { self: `${this.basePath}/workflows/${current.workflowId}` },
     });
@@ -241,7 +249,8 @@ class Api {
     const { store, durable } = this.options.ports;
     const pending = (await store.pendingCallbacks(wf.workflowId)).filter((c) => c.kind === 'approval');
     if (pending.length === 0) {
-      throw conflict(`workflow ${wf.workflowId} is not waiting for approval (it is ${wf.status}${wf.awaiting ? `, awaiting ${wf.awaiting}` : ''})`);
+      const awaiting = awaitingView(wf);
+      throw conflict(`workflow ${wf.workflowId} is not waiting for approval (it is ${wf.status}${awaiting ? `, awaiting ${awaiting}` : ''})`);
     }
     const callback = pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
     const by = principal(req.event);
@@ -460,16 +469,29 @@ function principal(event: APIGatewayProxyEventV2): string {
   return ctx.authorizer?.iam?.userArn ?? String(ctx.authorizer?.jwt?.claims?.sub ?? 'unauthenticated (local)');
 }
 
-function firstAwaiting(type: string): 'agent' | 'approval' | null {
-  return type === 'agent' ? 'agent' : type === 'approval' ? 'approval' : null;
+/** What a workflow whose first step is `step` waits on once that step has started. */
+function firstAwaiting(step: StepDocument): Awaiting {
+  return step.type === 'agent' || step.type === 'approval' ? awaitingOf(step.type, step.name) : null;
+}
+
+/**
+ * The `awaiting` of a record. A record written by an earlier version holds `agent` for any agent
+ * step: its waiting agent step names it (`null` between two steps).
+ */
+function awaitingView(wf: WorkflowRecord): Awaiting {
+  if ((wf.awaiting as string | null) !== 'agent') return wf.awaiting;
+  const waiting = wf.steps.find((s) => s.type === 'agent' && s.status === 'WAITING');
+  return waiting ? awaitingOf('agent', waiting.name) : null;
 }
 
 function summary(wf: WorkflowRecord) {
+  const awaiting = awaitingView(wf);
   return {
     workflow_id: wf.workflowId,
     definition: wf.definitionName,
     status: wf.status,
-    awaiting: wf.awaiting,
+    awaiting,
+    wait_kind: waitKindOf(awaiting),
     created_at: wf.createdAt,
     updated_at: wf.updatedAt,
   };

@@ -14,7 +14,7 @@ import type { CallbackRecord, ErrorInfo, EventPublisher, StepRecord, WorkflowSto
 import { newRecord } from './records';
 import type { Telemetry } from './telemetry';
 import type { AgentStepDocument, StepDocument } from '../contract/definition';
-import { EVENT_TYPES, isTerminal, METRICS, StepStatus, WorkflowStatus } from '../contract/status';
+import { awaitingOf, EVENT_TYPES, EventType, isTerminal, LOG_EVENT_TYPES, METRICS, StepStatus, WaitKind, WorkflowStatus } from '../contract/status';
 
 /** What the bookkeeping needs to know of a run (the interpreter's run carries more). */
 export interface RunIdentity {
@@ -138,7 +138,7 @@ export class WorkflowBookkeeping {
     await this.store.updateWorkflow(run.workflowId, { status: 'RUNNING' }, ['PENDING']);
     await this.events.publish(this.event(EVENT_TYPES.workflowStarted, run, undefined, { definition: this.options.definitionName }));
     this.telemetry.metric(METRICS.workflowsStarted, 'Count', 1, this.options.definitionName);
-    this.telemetry.info('workflow started', { workflow_id: run.workflowId, event_type: EVENT_TYPES.workflowStarted });
+    this.telemetry.info('workflow started', { workflow_id: run.workflowId, event_type: LOG_EVENT_TYPES[EVENT_TYPES.workflowStarted] });
     return { cancelled: false };
   }
 
@@ -171,7 +171,7 @@ export class WorkflowBookkeeping {
     await this.events.publish(this.event(type, run, undefined, { status, ...(result ? { result } : {}), ...(error ? { error } : {}) }));
     if (status === 'SUCCEEDED') this.telemetry.metric(METRICS.workflowsSucceeded, 'Count', 1, this.options.definitionName);
     if (status === 'FAILED' || status === 'TIMED_OUT') this.telemetry.metric(METRICS.workflowsFailed, 'Count', 1, this.options.definitionName);
-    this.telemetry.info(`workflow ended ${status}`, { workflow_id: run.workflowId, event_type: type, ...(error ? { error } : {}) });
+    this.telemetry.info(`workflow ended ${status}`, { workflow_id: run.workflowId, event_type: LOG_EVENT_TYPES[type], ...(error ? { error } : {}) });
   }
 
   /** Whether the workflow record says a cancellation was requested. */
@@ -201,14 +201,14 @@ export class WorkflowBookkeeping {
   /** Announces a step's start (its record is written by the caller, or at its end). */
   public async stepAnnounced(run: RunIdentity, step: StepDocument): Promise<void> {
     await this.events.publish(this.event(EVENT_TYPES.stepStarted, run, step.name, { step_type: step.type }));
-    this.telemetry.info('step started', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepStarted });
+    this.telemetry.info('step started', { workflow_id: run.workflowId, step_name: step.name, event_type: LOG_EVENT_TYPES[EVENT_TYPES.stepStarted] });
   }
 
   /**
-   * Records a step as WAITING, then the workflow as awaiting `awaiting`: whoever sees the
-   * workflow awaiting sees the step waiting.
+   * Records a step as WAITING, then the workflow as awaiting it (`<step>_completion` for an agent
+   * step, `approval` for an approval step): whoever sees the workflow awaiting sees the step waiting.
    */
-  public async stepWaiting(run: RunIdentity, step: StepDocument, awaiting: 'agent' | 'approval', wait: StepWait): Promise<void> {
+  public async stepWaiting(run: RunIdentity, step: StepDocument, kind: WaitKind, wait: StepWait): Promise<void> {
     await this.store.putStep(run.workflowId, {
       name: step.name,
       type: step.type,
@@ -217,13 +217,13 @@ export class WorkflowBookkeeping {
       startedAt: wait.startedAt,
       ...(wait.output ? { output: wait.output } : {}),
     });
-    await this.store.updateWorkflow(run.workflowId, { awaiting }, NON_TERMINAL);
+    await this.store.updateWorkflow(run.workflowId, { awaiting: awaitingOf(kind, step.name) }, NON_TERMINAL);
   }
 
   /** Announces that a person's decision is asked for. */
   public async approvalRequested(run: RunIdentity, step: StepDocument, prompt: string, deadline: string): Promise<void> {
     await this.events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt, deadline }));
-    this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.approvalRequested });
+    this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: LOG_EVENT_TYPES[EVENT_TYPES.approvalRequested] });
   }
 
   /** Logs a task handed to an agent. */
@@ -260,7 +260,7 @@ export class WorkflowBookkeeping {
       step_type: step.type, status, ...(extra.output ? { output: extra.output } : {}), ...(extra.error ? { error: extra.error } : {}),
     }));
     this.telemetry.metric(METRICS.stepDuration, 'Milliseconds', Date.parse(endedAt) - Date.parse(started), this.options.definitionName);
-    this.telemetry.info(`step ${status}`, { workflow_id: run.workflowId, step_name: step.name, event_type: EVENT_TYPES.stepCompleted });
+    this.telemetry.info(`step ${status}`, { workflow_id: run.workflowId, step_name: step.name, event_type: LOG_EVENT_TYPES[EVENT_TYPES.stepCompleted] });
   }
 
   /** When the store says a step started (or now, if it has no record of it). */
@@ -289,7 +289,7 @@ export class WorkflowBookkeeping {
       const error = abandonedError(s.name, parallel);
       await this.store.putStep(run.workflowId, { ...s, status: 'CANCELLED', endedAt, error });
       await this.events.publish(this.event(EVENT_TYPES.stepCompleted, run, s.name, { step_type: s.type, status: 'CANCELLED', error }));
-      this.telemetry.info('step abandoned', { workflow_id: run.workflowId, step_name: s.name, parallel });
+      this.telemetry.info('step abandoned', { workflow_id: run.workflowId, step_name: s.name, event_type: LOG_EVENT_TYPES[EVENT_TYPES.stepCompleted], parallel });
     }
   }
 
@@ -337,8 +337,15 @@ export class WorkflowBookkeeping {
     return (await this.store.pendingCallbacks(run.workflowId)).filter((cb) => steps.has(cb.stepName));
   }
 
-  private event(type: string, run: RunIdentity, stepName: string | undefined, detail: Record<string, unknown>) {
-    return { type, workflowId: run.workflowId, ...(stepName ? { stepName } : {}), detail, time: new Date().toISOString() };
+  /** An event of `type`; its detail carries the `event_type` the log lines carry (snake case). */
+  private event(type: EventType, run: RunIdentity, stepName: string | undefined, detail: Record<string, unknown>) {
+    return {
+      type,
+      workflowId: run.workflowId,
+      ...(stepName ? { stepName } : {}),
+      detail: { event_type: LOG_EVENT_TYPES[type], ...detail },
+      time: new Date().toISOString(),
+    };
   }
 }
 

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd, waitUntil } from './helpers';
 import { CliError } from '../../src/cli/errors';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
+import { seedStartAnswer } from '../runtime/fixtures';
 
 jest.setTimeout(30_000);
 
@@ -60,6 +61,39 @@ describe('local server: the reference workflow over HTTP (test agents)', () => {
       .filter((e) => e.workflowId === id).map((e) => e.type);
     expect(events[0]).toBe('Workflow Started');
     expect(events[events.length - 1]).toBe('Workflow Completed');
+  });
+
+  test('POST /workflows answers seed 000\'s body; GET and the list say what it waits on, as the cloud API does', async () => {
+    const res = await http(server.url, 'POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'comprehensive' } });
+    expect(res.status).toBe(202);
+    expect(res.body.workflow_id).toMatch(/^wf-[0-9a-f]{32}$/);
+    expect(res.body).toEqual(seedStartAnswer(res.body.workflow_id));
+    const id = res.body.workflow_id;
+    const waiting = await waitForApproval(server.url, id);
+    expect(waiting).toMatchObject({ awaiting: 'approval', wait_kind: 'approval' });
+    const listed = (await http(server.url, 'GET', '/workflows?status=RUNNING&limit=100')).body.workflows.find((w: any) => w.workflow_id === id);
+    expect(listed).toMatchObject({ awaiting: 'approval', wait_kind: 'approval' });
+    await decide(server.url, id, false);
+    const done = await waitForEnd(server.url, id);
+    expect(done).toMatchObject({ awaiting: null, wait_kind: null });
+  });
+
+  test('the runtime log and the events carry event_type in snake case (seed 000\'s `filter event_type = "step_completed"`)', async () => {
+    const id = await startWorkflow(server.url);
+    await waitForApproval(server.url, id);
+    await decide(server.url, id, false);
+    await waitForEnd(server.url, id);
+    const runtimeLog = path.join(server.dataDir, 'runtime.log');
+    const completed = () => fs.readFileSync(runtimeLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((l) => l.workflow_id === id && l.event_type === 'step_completed');
+    // runtime.log is written behind the requests: wait for the lines.
+    await waitUntil(() => completed().length === 4, 10_000, 'four step_completed lines');
+    expect(completed().map((l) => l.step_name)).toEqual(['research', 'analysis', 'writing', 'approval']);
+    const events = fs.readFileSync(path.join(server.dataDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((e) => e.workflowId === id && e.type === 'Workflow Step Completed');
+    expect(events.map((e) => [e.stepName, e.detail.event_type])).toEqual([
+      ['research', 'step_completed'], ['analysis', 'step_completed'], ['writing', 'step_completed'], ['approval', 'step_completed'],
+    ]);
   });
 
   test('rejection -> REJECTED, nothing published', async () => {
@@ -176,8 +210,15 @@ describe('local server: endings other than success', () => {
   test('cancel while an agent works -> CANCELLED, and the agent process is stopped', async () => {
     const server = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents({ researcher: ['--silent'] }), log: () => undefined });
     try {
-      const id = await startWorkflow(server.url);
-      await waitFor(server.url, id, (wf) => wf.awaiting === 'agent' && wf.steps.some((s: any) => s.status === 'WAITING'));
+      const started = await http(server.url, 'POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'comprehensive' } });
+      expect(started.body).toEqual(seedStartAnswer(started.body.workflow_id));
+      const id = started.body.workflow_id;
+      const waiting = await waitFor(server.url, id, (wf) => wf.awaiting === 'research_completion' && wf.steps.some((s: any) => s.status === 'WAITING'));
+      expect(waiting).toMatchObject({ status: 'RUNNING', wait_kind: 'agent' });
+      const listed = (await http(server.url, 'GET', '/workflows?limit=100')).body.workflows.find((w: any) => w.workflow_id === id);
+      expect(listed).toMatchObject({ awaiting: 'research_completion', wait_kind: 'agent' });
+      const approval = await http(server.url, 'POST', `/workflows/${id}/approval`, { approved: true });
+      expect(approval).toMatchObject({ status: 409, body: { message: expect.stringContaining('awaiting research_completion') } });
       const pid = await agentPid(server.dataDir, id);
       const res = await http(server.url, 'POST', `/workflows/${id}/cancel`);
       expect(res.status).toBe(202);

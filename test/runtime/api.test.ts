@@ -2,8 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { definition, agentStep, researchDefinition } from './fixtures';
+import { definition, agentStep, researchDefinition, seedStartAnswer } from './fixtures';
 import { AgentBehavior, makeRuntime, succeeds, TestRuntime } from './harness';
+import { referenceDefinition } from '../../src/cli/reference';
+import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 import type { TaskEnvelope } from '../../src/contract/status';
 import { LocalArtifactStore, LocalWorkflowStore } from '../../src/runtime/adapters/local';
 import { createApi } from '../../src/runtime/api';
@@ -43,7 +45,7 @@ beforeAll(async () => {
     writer: succeeds(['report']),
   });
   waitingForAgent = await rt.start({ topic: 'held' });
-  await rt.waitFor(waitingForAgent, (wf) => wf.awaiting === 'agent');
+  await rt.waitFor(waitingForAgent, (wf) => wf.awaiting === 'research_completion');
   heldStep = (await rt.store.getWorkflow(waitingForAgent))!.steps.find((s) => s.name === 'research');
   waitingForApproval = await rt.start({ topic: 'approval' });
   await rt.waitFor(waitingForApproval, (wf) => wf.awaiting === 'approval');
@@ -128,7 +130,7 @@ const CASES: Case[] = [
   { name: 'comment too long', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: true, comment: 'c'.repeat(2001) }, status: 400, message: /field 'comment'.*2000/ },
   { name: 'approval unknown field', method: 'POST', path: () => `/workflows/${waitingForApproval}/approval`, body: { approved: true, approver: 'me' }, status: 400, message: /unknown field 'approver'/ },
   { name: 'approval of unknown workflow', method: 'POST', path: () => '/workflows/wf-00000000000000000000000000000000/approval', body: { approved: true }, status: 404, message: /no workflow/ },
-  { name: 'approval while waiting for an agent', method: 'POST', path: () => `/workflows/${waitingForAgent}/approval`, body: { approved: true }, status: 409, message: /not waiting for approval \(it is RUNNING, awaiting agent\)/ },
+  { name: 'approval while waiting for an agent', method: 'POST', path: () => `/workflows/${waitingForAgent}/approval`, body: { approved: true }, status: 409, message: /not waiting for approval \(it is RUNNING, awaiting research_completion\)/ },
   { name: 'approval of an ended workflow', method: 'POST', path: () => `/workflows/${ended}/approval`, body: { approved: true }, status: 409, message: /has ended \(CANCELLED\)/ },
   { name: 'GET on approval', method: 'GET', path: () => `/workflows/${waitingForApproval}/approval`, status: 405, message: /use POST/ },
   // POST /workflows/{id}/cancel
@@ -209,23 +211,22 @@ describe('every bad request gets a 4xx naming the problem, and writes nothing', 
     expect(heldStep).toMatchObject({ name: 'research', status: 'WAITING', attempts: 1 });
     expect(record!.steps.find((s) => s.name === 'research')).toEqual(heldStep);
     const wf = await rt.call('GET', `/workflows/${waitingForAgent}`);
-    expect(wf.body).toMatchObject({ status: 'RUNNING', awaiting: 'agent' });
+    expect(wf.body).toMatchObject({ status: 'RUNNING', awaiting: 'research_completion', wait_kind: 'agent' });
     const approval = await rt.call('GET', `/workflows/${waitingForApproval}`);
-    expect(approval.body).toMatchObject({ status: 'RUNNING', awaiting: 'approval' });
+    expect(approval.body).toMatchObject({ status: 'RUNNING', awaiting: 'approval', wait_kind: 'approval' });
+    // Lists show the same.
+    const list = (await rt.call('GET', '/workflows?status=RUNNING&limit=100')).body.workflows;
+    expect(list.find((w: any) => w.workflow_id === waitingForAgent)).toMatchObject({ awaiting: 'research_completion', wait_kind: 'agent' });
+    expect(list.find((w: any) => w.workflow_id === waitingForApproval)).toMatchObject({ awaiting: 'approval', wait_kind: 'approval' });
   });
 });
 
 describe('POST /workflows', () => {
-  test('answers 202 with workflow_id, status, awaiting and message', async () => {
+  test('answers 202 with workflow_id, status, awaiting, wait_kind and message, as seed 000 does', async () => {
     const res = await rt.call('POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'comprehensive' } });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({
-      workflow_id: expect.stringMatching(/^wf-[0-9a-f]{32}$/),
-      status: 'PENDING',
-      awaiting: 'agent',
-      message: "Workflow accepted; its first step 'research' goes to agent 'researcher'",
-      links: { self: `/workflows/${res.body.workflow_id}` },
-    });
+    expect(res.body.workflow_id).toMatch(/^wf-[0-9a-f]{32}$/);
+    expect(res.body).toEqual(seedStartAnswer(res.body.workflow_id));
     await rt.waitFor(res.body.workflow_id, (wf) => wf.awaiting === 'approval');
     await rt.call('POST', `/workflows/${res.body.workflow_id}/cancel`);
     await rt.finished(res.body.workflow_id);
@@ -351,5 +352,84 @@ describe('GET /workflows', () => {
     expect(new Set(seen).size).toBe(seen.length);
     const times = await Promise.all(seen.map(async (id) => (await rt.call('GET', `/workflows/${id}`)).body.updated_at));
     expect([...times].sort().reverse()).toEqual(times);
+  });
+});
+
+describe('seed 000\'s answers (the handler the cloud API runs)', () => {
+  /** The API over a local store, with a durable control that starts nothing: the answers alone. */
+  function quietApi(def: WorkflowDefinitionDocument) {
+    const store = new LocalWorkflowStore();
+    const artifacts = new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'cdkda-seed-')));
+    const idle = async () => {};
+    const durable: DurableControl = { start: idle, callbackSuccess: idle, callbackFailure: idle, callbackHeartbeat: idle };
+    const api = createApi({ definition: def, ports: { store, artifacts, durable }, telemetry: new RecordingTelemetry() });
+    const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const res = await api({
+        rawPath: p,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        isBase64Encoded: false,
+        requestContext: { http: { method, path: p }, stage: '$default' },
+      } as unknown as APIGatewayProxyEventV2);
+      return { status: res.statusCode, body: JSON.parse(res.body as string) };
+    };
+    return { store, call };
+  }
+
+  test('POST /workflows on the library\'s reference workflow answers the seed\'s body, word for word', async () => {
+    const { call } = quietApi(referenceDefinition());
+    const res = await call('POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'comprehensive', sources: ['academic', 'industry'] } });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual(seedStartAnswer(res.body.workflow_id));
+    // The seed's four fields, exactly as the seed's README shows them.
+    const { status, workflow_id: id, awaiting, message } = res.body;
+    expect({ status, awaiting, message }).toEqual({ status: 'PENDING', awaiting: 'research_completion', message: 'Workflow suspended awaiting research completion' });
+    expect(id).toMatch(/^wf-/);
+  });
+
+  test.each([
+    ['an agent step', agentStep('deep-dive_research', 'researcher'), 'deep-dive_research_completion', 'agent', 'Workflow suspended awaiting deep dive research completion'],
+    ['an approval step', { type: 'approval' as const, name: 'sign-off', prompt: 'ok?', timeoutSeconds: 60, onTimeout: 'REJECT' as const, onReject: 'END' as const },
+      'approval', 'approval', 'Workflow suspended awaiting approval'],
+    ['a step that does not wait', { type: 'publish' as const, name: 'publish', artifact: { from: 'literal' as const, value: 'x' } },
+      null, null, "Workflow accepted; its first step 'publish' starts now"],
+  ])('a workflow whose first step is %s is answered with what it waits on', async (_what, first, awaiting, waitKind, message) => {
+    const { call } = quietApi(definition([first]));
+    const res = await call('POST', '/workflows', { topic: 't' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'PENDING', awaiting, wait_kind: waitKind, message });
+  });
+
+  test('a repeated Idempotency-Key is answered with what the workflow waits on now', async () => {
+    const { store, call } = quietApi(referenceDefinition());
+    const headers = { 'Idempotency-Key': 'seed-replay' };
+    const first = await call('POST', '/workflows', { topic: 't' }, headers);
+    const id = first.body.workflow_id;
+    await store.updateWorkflow(id, { status: 'RUNNING' });
+    await store.putStep(id, { name: 'analysis', type: 'agent', status: 'WAITING', attempts: 1, startedAt: new Date().toISOString() });
+    await store.updateWorkflow(id, { awaiting: 'analysis_completion' });
+    const again = await call('POST', '/workflows', { topic: 't' }, headers);
+    expect(again.body).toMatchObject({
+      workflow_id: id,
+      status: 'RUNNING',
+      awaiting: 'analysis_completion',
+      wait_kind: 'agent',
+      idempotent_replay: true,
+      message: `Workflow ${id} was already started with this Idempotency-Key; it is RUNNING, suspended awaiting analysis completion`,
+    });
+  });
+
+  test('a record an earlier version wrote (awaiting \'agent\') is shown with its waiting agent step\'s name', async () => {
+    const { store, call } = quietApi(referenceDefinition());
+    const id = newWorkflowId();
+    const now = new Date().toISOString();
+    await store.createWorkflow({ ...newRecord(id, 'research-report', { topic: 't' }, now), status: 'RUNNING', awaiting: 'agent' as never });
+    await store.putStep(id, { name: 'research', type: 'agent', status: 'SUCCEEDED', attempts: 1, startedAt: now, endedAt: now });
+    await store.putStep(id, { name: 'writing', type: 'agent', status: 'WAITING', attempts: 1, startedAt: now });
+    expect((await call('GET', `/workflows/${id}`)).body).toMatchObject({ awaiting: 'writing_completion', wait_kind: 'agent' });
+    expect((await call('GET', '/workflows')).body.workflows[0]).toMatchObject({ workflow_id: id, awaiting: 'writing_completion', wait_kind: 'agent' });
+    // Between two steps nothing waits.
+    await store.putStep(id, { name: 'writing', type: 'agent', status: 'SUCCEEDED', attempts: 1, startedAt: now, endedAt: now });
+    expect((await call('GET', `/workflows/${id}`)).body).toMatchObject({ awaiting: null, wait_kind: null });
   });
 });

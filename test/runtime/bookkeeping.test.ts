@@ -1,7 +1,11 @@
+import type { AgentStepDocument } from '../../src/contract/definition';
+import { EVENT_TYPES, LOG_EVENT_TYPES } from '../../src/contract/status';
+import { LocalWorkflowStore } from '../../src/runtime/adapters/local';
 import { WorkflowBookkeeping } from '../../src/runtime/bookkeeping';
 import { sha256 } from '../../src/runtime/ids';
-import type { CallbackRecord, EventPublisher, WorkflowStore } from '../../src/runtime/ports';
-import type { Telemetry } from '../../src/runtime/telemetry';
+import type { CallbackRecord, EventPublisher, WorkflowEvent, WorkflowStore } from '../../src/runtime/ports';
+import { newRecord } from '../../src/runtime/records';
+import { RecordingTelemetry, Telemetry } from '../../src/runtime/telemetry';
 
 /** A bookkeeping over a store that only records the callbacks put into it. */
 function books(): { bookkeeping: WorkflowBookkeeping; callbacks: CallbackRecord[] } {
@@ -57,5 +61,76 @@ describe('WorkflowBookkeeping.registerCallback', () => {
     const a = await bookkeeping.registerCallback(run, { kind: 'approval', stepName: 'review', durableCallbackId: 'd', timeoutSeconds: 1 });
     const b = await bookkeeping.registerCallback(run, { kind: 'approval', stepName: 'review', durableCallbackId: 'd', timeoutSeconds: 1 });
     expect(a.callbackId).not.toBe(b.callbackId);
+  });
+});
+
+describe('log lines and events carry a snake-case event_type (seed 000\'s Logs Insights queries)', () => {
+  /** A bookkeeping over an in-memory store, recording what it logs and publishes. */
+  function recording() {
+    const store = new LocalWorkflowStore();
+    const events: WorkflowEvent[] = [];
+    const telemetry = new RecordingTelemetry();
+    const bookkeeping = new WorkflowBookkeeping({ store, events: { publish: async (e) => void events.push(e) }, telemetry, definitionName: 'report' });
+    return { store, events, telemetry, bookkeeping };
+  }
+  const step: AgentStepDocument = {
+    type: 'agent',
+    name: 'research',
+    agent: 'researcher',
+    input: {},
+    timeoutSeconds: 60,
+    retry: { maxAttempts: 1, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 },
+  };
+
+  test('the step-completed log line has event_type step_completed, and so has the event\'s detail', async () => {
+    const { store, events, telemetry, bookkeeping } = recording();
+    await store.createWorkflow(newRecord(run.workflowId, 'report', {}, new Date().toISOString()));
+    await bookkeeping.stepEnded(run, step, new Date().toISOString(), 'SUCCEEDED', { attempts: 1 });
+    expect(telemetry.logs).toEqual([{ level: 'info', message: 'step SUCCEEDED', fields: { workflow_id: 'wf-1', step_name: 'research', event_type: 'step_completed' } }]);
+    // The detail-type stays as documented; the detail carries the log's event_type.
+    expect(events).toEqual([expect.objectContaining({
+      type: 'Workflow Step Completed', workflowId: 'wf-1', stepName: 'research', detail: { event_type: 'step_completed', step_type: 'agent', status: 'SUCCEEDED' },
+    })]);
+  });
+
+  test('every event of a workflow, in its log line and its detail', async () => {
+    const { store, events, telemetry, bookkeeping } = recording();
+    await bookkeeping.workflowStarted(run);
+    await bookkeeping.stepStarted(run, step);
+    await bookkeeping.approvalRequested(run, { type: 'approval', name: 'review', prompt: 'ok?', timeoutSeconds: 60, onTimeout: 'REJECT', onReject: 'END' }, 'ok?', 'later');
+    await bookkeeping.stepEnded(run, step, undefined, 'SUCCEEDED', {});
+    await bookkeeping.workflowEnded(run, 'SUCCEEDED', undefined, undefined);
+    for (const [status, done] of [['FAILED', 'workflow_failed'], ['CANCELLED', 'workflow_cancelled']] as const) {
+      const other = { workflowId: `wf-${status.toLowerCase()}`, input: {} };
+      await store.createWorkflow(newRecord(other.workflowId, 'report', {}, new Date().toISOString()));
+      await bookkeeping.workflowEnded(other, status, undefined, undefined);
+      expect(events[events.length - 1].detail.event_type).toBe(done);
+    }
+    expect(events.map((e) => [e.type, e.detail.event_type])).toEqual([
+      ['Workflow Started', 'workflow_started'],
+      ['Workflow Step Started', 'step_started'],
+      ['Workflow Approval Requested', 'approval_requested'],
+      ['Workflow Step Completed', 'step_completed'],
+      ['Workflow Completed', 'workflow_completed'],
+      ['Workflow Failed', 'workflow_failed'],
+      ['Workflow Cancelled', 'workflow_cancelled'],
+    ]);
+    expect(telemetry.logs.map((l) => l.fields.event_type)).toEqual([
+      'workflow_started', 'step_started', 'approval_requested', 'step_completed', 'workflow_completed', 'workflow_failed', 'workflow_cancelled',
+    ]);
+  });
+
+  test('LOG_EVENT_TYPES names every detail-type, in snake case', () => {
+    expect(Object.keys(LOG_EVENT_TYPES).sort()).toEqual(Object.values(EVENT_TYPES).sort());
+    for (const t of Object.values(LOG_EVENT_TYPES)) expect(t).toMatch(/^[a-z]+(_[a-z]+)+$/);
+  });
+
+  test('a waiting agent step makes the workflow await <step>_completion; an approval step, approval', async () => {
+    const { store, bookkeeping } = recording();
+    await store.createWorkflow(newRecord(run.workflowId, 'report', {}, new Date().toISOString()));
+    await bookkeeping.stepWaiting(run, step, 'agent', { startedAt: new Date().toISOString(), attempts: 1 });
+    expect(await store.getWorkflow(run.workflowId)).toMatchObject({ awaiting: 'research_completion', steps: [{ name: 'research', status: 'WAITING' }] });
+    await bookkeeping.stepWaiting(run, { type: 'approval', name: 'review', prompt: 'ok?', timeoutSeconds: 60, onTimeout: 'REJECT', onReject: 'END' }, 'approval', { startedAt: new Date().toISOString() });
+    expect((await store.getWorkflow(run.workflowId))!.awaiting).toBe('approval');
   });
 });

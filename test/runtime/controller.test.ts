@@ -200,7 +200,7 @@ describe('durable operations (each one is billed)', () => {
     });
     const id = await rt.start({ topic: 't' });
     const waiting = await rt.waitFor(id, (wf) => wf.steps.some((s: any) => s.name === 'analysis' && s.status === 'WAITING'));
-    expect(waiting.awaiting).toBe('agent');
+    expect(waiting).toMatchObject({ awaiting: 'analysis_completion', wait_kind: 'agent' });
     expect(waiting.steps[0]).toMatchObject({ name: 'research', status: 'SUCCEEDED', attempts: 1, output: { artifacts: { research: expect.any(String) } } });
     release();
     await rt.waitFor(id, (wf) => wf.awaiting === 'approval');
@@ -334,11 +334,11 @@ describe('approvals', () => {
   test('approving a workflow that waits for an agent is a 409 naming what it waits for', async () => {
     const rt = runtime(researchDefinition(), { ...AGENTS, researcher: silent });
     const id = await rt.start({ topic: 't' });
-    await rt.waitFor(id, (wf) => wf.awaiting === 'agent');
+    await rt.waitFor(id, (wf) => wf.awaiting === 'research_completion');
     const res = await rt.call('POST', `/workflows/${id}/approval`, { approved: true });
     expect(res.status).toBe(409);
     expect(res.body.message).toContain('not waiting for approval');
-    expect(res.body.message).toContain('awaiting agent');
+    expect(res.body.message).toContain('awaiting research_completion');
     await rt.call('POST', `/workflows/${id}/cancel`);
     await rt.finished(id);
   });
@@ -372,7 +372,7 @@ describe('cancellation', () => {
       },
     });
     const id = await rt.start({ topic: 't' });
-    await rt.waitFor(id, (wf) => wf.awaiting === 'agent');
+    await rt.waitFor(id, (wf) => wf.awaiting === 'research_completion');
     expect((await rt.call('POST', `/workflows/${id}/cancel`)).status).toBe(202);
     const done = await rt.finished(id);
     release();

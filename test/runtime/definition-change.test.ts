@@ -48,7 +48,7 @@ describe('a workflow started on definition A, after the app is changed to defini
       writer: record(succeeds(['report'])),
     });
     const id = await rt.start({ topic: 'tides' });
-    await rt.waitFor(id, (wf) => wf.awaiting === 'agent' && wf.steps.some((s: { name: string; status: string }) => s.name === 'research' && s.status === 'WAITING'));
+    await rt.waitFor(id, (wf) => wf.awaiting === 'research_completion' && wf.steps.some((s: { name: string; status: string }) => s.name === 'research' && s.status === 'WAITING'));
 
     rt.redeployApi(definitionB());
     // B's API applies B to new workflows: 'audience' is now required.
@@ -89,7 +89,7 @@ describe('a workflow started on definition A, after the app is changed to defini
       }),
     });
     const id = await rt.start({ topic: 'tides' });
-    await rt.waitFor(id, (wf) => wf.awaiting === 'agent');
+    await rt.waitFor(id, (wf) => wf.awaiting === 'research_completion');
     rt.redeployApi(definitionB());
     redeployed();
     const deadline = Date.now() + 20_000;

@@ -22,3 +22,19 @@ export function researchDefinition(approvalTimeoutSeconds = 24 * 3600, onTimeout
     { type: 'publish', name: 'publish', artifact: { from: 'step', step: 'writing', path: 'artifacts.report' } },
   ], 'research-report');
 }
+
+/**
+ * Seed 000's answer to `POST /workflows` on the reference workflow (`status`, `workflow_id`,
+ * `awaiting`, `message`, word for word), with what this API adds (`wait_kind`, `links`). The
+ * cloud API and the local server both answer it.
+ */
+export function seedStartAnswer(workflowId: string, basePath = '') {
+  return {
+    status: 'PENDING',
+    workflow_id: workflowId,
+    awaiting: 'research_completion',
+    message: 'Workflow suspended awaiting research completion',
+    wait_kind: 'agent',
+    links: { self: `${basePath}/workflows/${workflowId}` },
+  };
+}

@@ -5,8 +5,12 @@
  */
 import * as path from 'path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../../src/contract/table';
+import { DynamoWorkflowStore } from '../../../src/runtime/adapters/aws';
 import { configFromEnv } from '../../../src/runtime/aws-runtime';
+import { newWorkflowId } from '../../../src/runtime/ids';
+import { newRecord } from '../../../src/runtime/records';
 import { describeWithMoto } from '../../helpers/moto';
 import { writeConfig } from '../../helpers/workflow-config';
 import { workflowTableInput } from '../../helpers/workflow-table';
@@ -71,12 +75,14 @@ describe('configFromEnv', () => {
 
 describeWithMoto('the bundled API handler', (moto) => {
   let handler: (event: unknown) => Promise<{ statusCode: number; body: string }>;
+  let store: DynamoWorkflowStore;
   const saved = { ...process.env };
 
   beforeAll(async () => {
     Object.assign(process.env, moto().env, baseEnv(), { POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT' });
     const ddb = new DynamoDBClient({ endpoint: moto().endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     await ddb.send(new CreateTableCommand(workflowTableInput('workflows')));
+    store = new DynamoWorkflowStore({ client: DynamoDBDocumentClient.from(ddb), tableName: 'workflows', retentionDays: 14 });
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       handler = require(BUNDLE).handler;
@@ -110,6 +116,28 @@ describeWithMoto('the bundled API handler', (moto) => {
     expect(JSON.parse(failed.body).workflows).toHaveLength(1);
     const running = await handler({ ...event('GET', '/workflows'), queryStringParameters: { status: 'PENDING' } });
     expect(JSON.parse(running.body).workflows).toHaveLength(0);
+  });
+
+  test('GET answers what a workflow awaits as seed 000 says it (<step>_completion), with wait_kind', async () => {
+    const now = new Date().toISOString();
+    const waiting = newWorkflowId();
+    await store.createWorkflow({ ...newRecord(waiting, 'research-report', { topic: 't' }, now), status: 'RUNNING' });
+    await store.putStep(waiting, { name: 'research', type: 'agent', status: 'WAITING', attempts: 1, startedAt: now });
+    await store.updateWorkflow(waiting, { awaiting: 'research_completion' });
+    // A record an earlier version wrote: `agent` for any agent step.
+    const legacy = newWorkflowId();
+    await store.createWorkflow({ ...newRecord(legacy, 'research-report', { topic: 't' }, now), status: 'RUNNING' });
+    await store.putStep(legacy, { name: 'analysis', type: 'agent', status: 'WAITING', attempts: 1, startedAt: now });
+    await store.updateWorkflow(legacy, { awaiting: 'agent' as never });
+    for (const [id, awaiting] of [[waiting, 'research_completion'], [legacy, 'analysis_completion']]) {
+      const res = await handler(event('GET', `/workflows/${id}`));
+      expect(JSON.parse(res.body)).toMatchObject({ workflow_id: id, status: 'RUNNING', awaiting, wait_kind: 'agent' });
+    }
+    const list = await handler({ ...event('GET', '/workflows'), queryStringParameters: { status: 'RUNNING' } });
+    expect(JSON.parse(list.body).workflows).toEqual(expect.arrayContaining([
+      expect.objectContaining({ workflow_id: waiting, awaiting: 'research_completion', wait_kind: 'agent' }),
+      expect.objectContaining({ workflow_id: legacy, awaiting: 'analysis_completion', wait_kind: 'agent' }),
+    ]));
   });
 
   test('a bad body is a 400 before anything is written', async () => {

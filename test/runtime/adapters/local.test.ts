@@ -46,7 +46,7 @@ const workflow = (id: string, overrides: Partial<WorkflowRecord> = {}): Workflow
   workflowId: id,
   definitionName: 'research-report',
   status: 'RUNNING',
-  awaiting: 'agent',
+  awaiting: 'research_completion',
   input: { topic: 't' },
   createdAt: '2024-05-01T00:00:00.000Z',
   updatedAt: '2024-05-01T00:00:00.000Z',

@@ -131,7 +131,7 @@ export function workflowStoreContract(makeStore: () => Promise<WorkflowStore>): 
 
   describe('updateWorkflow', () => {
     test('applies the patch: given fields change, absent ones stay, null clears, updatedAt moves on', async () => {
-      const record = workflow(0, { result: { old: true }, error: { code: 'E_OLD', message: 'old' }, awaiting: 'agent' });
+      const record = workflow(0, { result: { old: true }, error: { code: 'E_OLD', message: 'old' }, awaiting: 'research_completion' });
       await store.createWorkflow(record);
       const before = Date.now();
       expect(await store.updateWorkflow(record.workflowId, { status: 'SUCCEEDED', awaiting: null, result: { report: 'r.md' }, error: null })).toBe(true);
