@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -13,6 +13,7 @@ import { DatabaseKind, DataTierProfile } from './data-tier-profile';
 import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../contract/data-tier';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { acknowledgeFindings, NagFinding } from '../private/nag';
+import { addStackOutputs } from '../private/outputs';
 import { flowLoggedVpc } from '../private/vpc';
 
 /** Properties of a {@link DataTier}. Every profile value can be overridden here. */
@@ -150,6 +151,23 @@ export interface DataTierProps {
    * @default - AWS managed keys
    */
   readonly encryptionKey?: kms.IKey;
+}
+
+/** Options of {@link DataTier.addOutputs}. */
+export interface DataTierOutputsOptions {
+  /**
+   * The start of every output's logical id (letters and digits, starting with a letter): the
+   * outputs are `<prefix>DatabaseEndpoint`, `<prefix>CacheEndpoint`, ...
+   * @default - the data tier's path in its stack, letters and digits only (`Data` for a `DataTier` with the id `Data` at the top of its stack)
+   */
+  readonly outputIdPrefix?: string;
+
+  /**
+   * Exports the outputs as `<exportNamePrefix>-<name>` (e.g. `data-DatabaseEndpoint`), for other
+   * stacks of the account and region to read with `Fn.importValue`.
+   * @default - the outputs are not exported
+   */
+  readonly exportNamePrefix?: string;
 }
 
 /** The PostgreSQL version both kinds run unless told otherwise. */
@@ -327,6 +345,29 @@ export class DataTier extends Construct {
     fn.addEnvironment(DATA_TIER_ENV.redisAuthSecretArn, this.cacheAuthSecret.secretArn);
     this.grantReadCredentials(fn);
     this.allowDefaultPortsFrom(fn);
+  }
+
+  /**
+   * Adds stack outputs a person or a script reads after deploy: `<prefix>DatabaseEndpoint`,
+   * `<prefix>DatabasePort`, `<prefix>DatabaseName`, `<prefix>DatabaseSecretArn`,
+   * `<prefix>CacheEndpoint`, `<prefix>CachePort` and `<prefix>CacheAuthSecretArn`. Secrets appear
+   * by ARN only, never by value: read them with Secrets Manager (`get-secret-value`) where IAM
+   * allows it. The data tier creates no output unless this is called. Call it once.
+   *
+   * @param options the logical id prefix and, to export them, the export name prefix
+   * @returns the outputs, in the order above
+   */
+  public addOutputs(options: DataTierOutputsOptions = {}): CfnOutput[] {
+    const path = this.node.path;
+    return addStackOutputs(this, 'DataTier.addOutputs', [
+      { name: 'DatabaseEndpoint', value: this.databaseEndpoint.hostname, description: `PostgreSQL host of ${path} (TLS only${this.databaseCluster ? ', the writer endpoint' : ''})` },
+      { name: 'DatabasePort', value: String(DATABASE_PORT), description: `PostgreSQL port of ${path}` },
+      { name: 'DatabaseName', value: this.databaseName, description: `Database created at launch in ${path}` },
+      { name: 'DatabaseSecretArn', value: this.databaseSecret.secretArn, description: `ARN of the Secrets Manager secret of the database credentials of ${path} (JSON: username, password, host, port)` },
+      { name: 'CacheEndpoint', value: this.cacheEndpointAddress, description: `Redis primary endpoint of ${path} (TLS and AUTH token required)` },
+      { name: 'CachePort', value: String(CACHE_PORT), description: `Redis port of ${path}` },
+      { name: 'CacheAuthSecretArn', value: this.cacheAuthSecret.secretArn, description: `ARN of the Secrets Manager secret of the Redis AUTH token of ${path}` },
+    ], options);
   }
 
   /** A VPC over two AZs: public subnets for the NAT gateways, `app` for consumers, `data` for the stores. */

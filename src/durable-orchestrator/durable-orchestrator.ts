@@ -1,10 +1,11 @@
-import { Annotations, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -19,12 +20,13 @@ import { DurableOrchestratorAttributes, DurableOrchestratorBase, IDurableOrchest
 import { ImportedDurableOrchestrator } from './imported-orchestrator';
 import { WorkflowConfigLayer } from './workflow-config-layer';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
-import { EVENT_SOURCE, METRIC_NAMESPACE } from '../contract/status';
+import { EVENT_SOURCE, IDEMPOTENCY_HEADER, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
 import { BundledFunction } from '../private/bundled-function';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
+import { addStackOutputs, OutputSpec } from '../private/outputs';
 import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
 
@@ -53,6 +55,12 @@ export interface DurableOrchestratorProps {
    * @default 1024
    */
   readonly controllerMemoryMiB?: number;
+
+  /**
+   * Memory of the API function (every route of the HTTP API, agent callbacks included), in MiB.
+   * @default 512
+   */
+  readonly apiMemoryMiB?: number;
 
   /**
    * How long one invocation of the controller may run (it sleeps between invocations, so this
@@ -170,6 +178,42 @@ export interface DurableOrchestratorProps {
   readonly apiThrottlingBurstLimit?: number;
 
   /**
+   * CORS of the orchestrator's own HTTP API, for browser clients on other origins (API Gateway
+   * answers the preflight requests itself; every route still requires IAM authorization, so a
+   * browser must sign its requests with SigV4). Not with `api`: a `SecureApi` has one CORS
+   * configuration for all its routes (its `cors`).
+   *
+   * `allowOrigins` is required and `'*'` cannot be combined with `allowCredentials`. Left unset,
+   * `allowHeaders` becomes the headers a SigV4-signed call sends (`authorization`, `content-type`,
+   * `x-amz-date`, `x-amz-security-token`, `x-amz-content-sha256`) and `idempotency-key`, and
+   * `allowMethods` becomes `GET` and `POST` (the methods of the routes).
+   * @default - no CORS: browsers on other origins cannot call the API
+   */
+  readonly cors?: apigwv2.CorsPreflightOptions;
+
+  /**
+   * The VPC to place the controller and the API function in (for example to reach a private
+   * agent endpoint, or where policy wants every function in a VPC). Both functions call AWS APIs
+   * only: from the subnets chosen, S3, DynamoDB, Lambda, EventBridge and SSM must be reachable
+   * (a NAT gateway, or VPC endpoints: gateway endpoints for S3 and DynamoDB, interface endpoints
+   * for the others), and ECS too for Fargate agents, KMS with `encryptionKey`.
+   * @default - the functions run outside any VPC, in Lambda's own network
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of both functions. Only with `vpc`.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of both functions. Only with `vpc`.
+   * @default - one new security group for both functions: no inbound rule, outbound TCP 443 (HTTPS to the AWS APIs) only
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
    * What happens to the table and the new bucket when the stack deletes them.
    * @default RemovalPolicy.RETAIN
    */
@@ -189,8 +233,12 @@ export interface DurableOrchestratorProps {
  *
  * Every route of its HTTP API requires IAM authorization; grant callers with
  * `grantStartWorkflow`, `grantReadWorkflows`, `grantApprove` and `grantCallback`.
+ *
+ * With `vpc`, both functions run in the VPC and share their security groups (`connections`).
+ * `addOutputs()` adds stack outputs (API URL, bucket, table, function and log group names); none
+ * are created otherwise.
  */
-export class DurableOrchestrator extends DurableOrchestratorBase {
+export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.IConnectable {
   /**
    * An orchestrator created in another stack or app, to grant callers its routes and read its
    * metrics: `grantStartWorkflow` and the other grants name the same routes as those of the
@@ -211,6 +259,10 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
   public readonly controllerAlias: lambda.Alias;
   /** The function behind every API route. */
   public readonly apiFunction: lambda.Function;
+  /** The controller's log group. */
+  public readonly controllerLogGroup: logs.LogGroup;
+  /** The API function's log group. */
+  public readonly apiLogGroup: logs.LogGroup;
   /** Workflow state and the status projection. */
   public readonly table: dynamodb.Table;
   /** Artifacts and published reports. */
@@ -236,6 +288,8 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
   public readonly apiBasePath: string;
   /** The API's base URL, ending in the base path and no slash. */
   private readonly apiBaseUrl: string;
+  /** The functions' network connections; absent outside a VPC. */
+  private readonly _connections?: ec2.Connections;
 
   constructor(scope: Construct, id: string, props: DurableOrchestratorProps) {
     super(scope, id);
@@ -249,11 +303,20 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { kmsKey: props.encryptionKey });
     this.eventArchive = this.createEventArchive(props);
 
+    const network = this.createNetwork(props);
+    this._connections = network && new ec2.Connections({ securityGroups: network.securityGroups });
     const configLayer = this.createConfigLayer(props);
-    const controller = this.createController(props, settings, configLayer);
+    const controller = this.createController(props, settings, configLayer, network);
     this.controllerFunction = controller.function;
+    this.controllerLogGroup = controller.logGroup;
     this.controllerAlias = this.createControllerAlias();
-    this.apiFunction = this.createApiFunction(settings, configLayer);
+    const apiHandler = this.createApiFunction(props, settings, configLayer, network);
+    this.apiFunction = apiHandler.function;
+    this.apiLogGroup = apiHandler.logGroup;
+    if (network) {
+      this.grantNetworkInterfaces('Controller', controller);
+      this.grantNetworkInterfaces('Api', apiHandler);
+    }
 
     const api = props.api ? this.addSharedApiRoutes(props.api) : this.createHttpApi(props, settings);
     this.httpApi = api.httpApi;
@@ -282,6 +345,53 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
   /** ARN of the controller's alias (`controllerAlias.functionArn`). */
   public get controllerAliasArn(): string {
     return this.controllerAlias.functionArn;
+  }
+
+  /**
+   * The network connections of the controller and the API function, which share their security
+   * groups: `dataTier.allowDefaultPortsFrom(orchestrator)`, `orchestrator.connections.allowTo(...)`.
+   * Only with `vpc`: outside a VPC the functions have no security group, and reading it throws.
+   */
+  public get connections(): ec2.Connections {
+    if (!this._connections) {
+      throw new Error(`DurableOrchestrator ${this.node.path} is not in a VPC, so its functions have no security groups to connect; ` +
+        'give it vpc (and optionally vpcSubnets and securityGroups)');
+    }
+    return this._connections;
+  }
+
+  /**
+   * Adds stack outputs a person or a script reads after deploy (`cdk deploy --outputs-file`,
+   * `aws cloudformation describe-stacks`): `<prefix>ApiUrl`, `<prefix>HttpApiId`,
+   * `<prefix>ArtifactBucketName`, `<prefix>WorkflowTableName`, `<prefix>EventBusName`,
+   * `<prefix>ControllerFunctionName`, `<prefix>ControllerAliasArn`, `<prefix>ApiFunctionName`,
+   * `<prefix>ControllerLogGroupName`, `<prefix>ApiLogGroupName`, and
+   * `<prefix>ApiAccessLogGroupName` when the orchestrator has an access log group of its own.
+   *
+   * The orchestrator creates no output unless this is called (as aws-cdk-lib constructs create
+   * none): outputs are the app's interface, and exports tie stacks together. Call it once.
+   *
+   * @param options the logical id prefix and, to export them, the export name prefix
+   * @returns the outputs, in the order above
+   */
+  public addOutputs(options: DurableOrchestratorOutputsOptions = {}): CfnOutput[] {
+    const path = this.node.path;
+    const specs: OutputSpec[] = [
+      { name: 'ApiUrl', value: this.apiUrl, description: `Base URL of the workflow routes of ${path} (POST <url>/workflows starts a workflow; IAM authorization, SigV4)` },
+      { name: 'HttpApiId', value: this.httpApi.apiId, description: `Id of the HTTP API holding the workflow routes of ${path} (httpApiId of DurableOrchestrator.fromDurableOrchestratorAttributes)` },
+      { name: 'ArtifactBucketName', value: this.artifactBucket.bucketName, description: `Artifact bucket of ${path} (agents' artifacts under agents/, reports under published/)` },
+      { name: 'WorkflowTableName', value: this.table.tableName, description: `DynamoDB table of the workflow state of ${path}` },
+      { name: 'EventBusName', value: this.eventBus.eventBusName, description: `EventBridge bus of the workflow events of ${path}` },
+      { name: 'ControllerFunctionName', value: this.controllerFunction.functionName, description: `Durable controller function of ${path}` },
+      { name: 'ControllerAliasArn', value: this.controllerAlias.functionArn, description: `ARN of the alias 'live' every caller starts the controller of ${path} through` },
+      { name: 'ApiFunctionName', value: this.apiFunction.functionName, description: `API and callback function of ${path}` },
+      { name: 'ControllerLogGroupName', value: this.controllerLogGroup.logGroupName, description: `Log group of the controller of ${path}` },
+      { name: 'ApiLogGroupName', value: this.apiLogGroup.logGroupName, description: `Log group of the API and callback function of ${path}` },
+    ];
+    if (this.accessLogGroup) {
+      specs.push({ name: 'ApiAccessLogGroupName', value: this.accessLogGroup.logGroupName, description: `Access log group of the HTTP API of ${path}` });
+    }
+    return addStackOutputs(this, 'DurableOrchestrator.addOutputs', specs, options);
   }
 
   /** The workflow table: workflow state and the status projection, with its two indexes. */
@@ -331,7 +441,8 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
   }
 
   /** The durable controller function. */
-  private createController(props: DurableOrchestratorProps, settings: Settings, configLayer: WorkflowConfigLayer): BundledFunction {
+  private createController(props: DurableOrchestratorProps, settings: Settings, configLayer: WorkflowConfigLayer,
+    network: Network | undefined): BundledFunction {
     return new BundledFunction(this, 'Controller', {
       bundle: 'durable-orchestrator/handlers/controller.lambda',
       description: `Durable controller of workflow '${this.workflowName}'`,
@@ -340,6 +451,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       logRetention: settings.logRetention,
       tracing: settings.tracing,
       functionProps: {
+        ...network,
         layers: [configLayer.layer],
         durableConfig: {
           executionTimeout: props.executionTimeout ?? Duration.days(30),
@@ -359,16 +471,71 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
   }
 
   /** The function behind every API route, agent callbacks included. */
-  private createApiFunction(settings: Settings, configLayer: WorkflowConfigLayer): lambda.Function {
+  private createApiFunction(props: DurableOrchestratorProps, settings: Settings, configLayer: WorkflowConfigLayer,
+    network: Network | undefined): BundledFunction {
     return new BundledFunction(this, 'Api', {
       bundle: 'durable-orchestrator/handlers/api.lambda',
       description: `HTTP API and agent callbacks of workflow '${this.workflowName}'`,
-      memorySize: 512,
+      memorySize: props.apiMemoryMiB ?? 512,
       timeout: Duration.seconds(29),
       logRetention: settings.logRetention,
       tracing: settings.tracing,
-      functionProps: { layers: [configLayer.layer] },
-    }).function;
+      functionProps: { ...network, layers: [configLayer.layer] },
+    });
+  }
+
+  /**
+   * With `vpc`: where both functions go, and their security groups (given, or one new group with
+   * no inbound rule and HTTPS out, shared by both so that `connections` stands for both).
+   */
+  private createNetwork(props: DurableOrchestratorProps): Network | undefined {
+    const vpc = props.vpc;
+    if (!vpc) return undefined;
+    if (!props.vpcSubnets && vpc.privateSubnets.length === 0) {
+      throw new Error(`DurableOrchestrator: vpc ${vpc.node.path} has no private subnets with egress, where the functions go by default; ` +
+        'with isolated subnets that reach the AWS APIs through VPC endpoints, pass vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }');
+    }
+    let securityGroups = props.securityGroups;
+    if (!securityGroups) {
+      const group = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
+        vpc,
+        description: `Controller and API function of ${this.node.path}: no inbound, HTTPS out to the AWS APIs`,
+        allowAllOutbound: false,
+      });
+      group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the AWS APIs (through NAT or VPC endpoints)');
+      securityGroups = [group];
+    }
+    return { vpc, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups };
+  }
+
+  /**
+   * What Lambda needs to attach a function to the VPC (the network interface actions of the AWS
+   * managed AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group), in a policy
+   * of its own that the function waits for: Lambda checks it when the function is created, and
+   * needs it until the function's interfaces are deleted.
+   */
+  private grantNetworkInterfaces(id: string, handler: BundledFunction): void {
+    const policy = new iam.Policy(this, `${id}VpcAccessPolicy`, {
+      roles: [handler.role],
+      statements: [new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      })],
+    });
+    handler.function.node.addDependency(policy);
+    acknowledgeFindings(policy, [{
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Lambda attaches a function to its VPC through network interfaces it creates with the execution role; ' +
+        'ec2:CreateNetworkInterface and ec2:DescribeNetworkInterfaces work only on Resource "*" (the actions of the AWS managed ' +
+        'AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group).',
+    }]);
   }
 
   /** Puts every route on a `SecureApi` of the same stack, under `apiBasePath`, with IAM authorization. */
@@ -406,6 +573,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       description: `Workflows of ${this.node.path}; every route requires IAM authorization`,
       defaultAuthorizer: new HttpIamAuthorizer(),
       createDefaultStage: false,
+      corsPreflight: corsPreflightOf(props.cors),
     });
     const accessLogGroup = props.apiAccessLogging !== false
       ? new logs.LogGroup(this, 'ApiAccessLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY })
@@ -682,12 +850,13 @@ export class DurableOrchestrator extends DurableOrchestratorBase {
       lambdaDlq: 'Both functions are invoked synchronously (API Gateway) or as durable executions, whose state Lambda keeps; ' +
         'failures are recorded in the workflow table and raise alarms, so a DLQ would hold nothing.',
       concurrency: 'Reserved concurrency would cap workflows that mostly sleep; the API is throttled at the stage and alarms watch throttles.',
-      vpc: 'The functions call only AWS APIs (DynamoDB, S3, EventBridge, Lambda, ECS) over TLS with IAM; a VPC would add NAT cost and nothing to their isolation.',
+      vpc: 'The functions call only AWS APIs (DynamoDB, S3, EventBridge, Lambda, ECS) over TLS with IAM; a VPC would add NAT cost and nothing ' +
+        'to their isolation. Pass vpc to place them in one.',
     };
     acknowledgeFindings(this, [
       { id: 'Serverless-LambdaDLQ', reason: reason.lambdaDlq },
       { id: 'HIPAA.Security-LambdaConcurrency', reason: reason.concurrency },
-      { id: 'HIPAA.Security-LambdaInsideVPC', reason: reason.vpc },
+      ...(props.vpc ? [] : [{ id: 'HIPAA.Security-LambdaInsideVPC', reason: reason.vpc }]),
     ]);
     if (!props.encryptionKey) {
       Annotations.of(this).addInfo('The table, bucket and event bus use AWS managed encryption; pass encryptionKey to use your own KMS key.');
@@ -709,6 +878,44 @@ function resolveSettings(props: DurableOrchestratorProps): Settings {
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
     tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
     stateRetentionDays: (props.stateRetention ?? Duration.days(14)).toDays(),
+  };
+}
+
+/** Options of {@link DurableOrchestrator.addOutputs}. */
+export interface DurableOrchestratorOutputsOptions {
+  /**
+   * The start of every output's logical id (letters and digits, starting with a letter): the
+   * outputs are `<prefix>ApiUrl`, `<prefix>ArtifactBucketName`, ...
+   * @default - the orchestrator's path in its stack, letters and digits only (`Research` for an orchestrator with the id `Research` at the top of its stack)
+   */
+  readonly outputIdPrefix?: string;
+
+  /**
+   * Exports the outputs as `<exportNamePrefix>-<name>` (e.g. `research-ApiUrl`), for other stacks
+   * of the account and region to read with `Fn.importValue` (an exported value cannot change or
+   * go while another stack imports it).
+   * @default - the outputs are not exported
+   */
+  readonly exportNamePrefix?: string;
+}
+
+/** Where the functions go in a VPC: exactly the `lambda.FunctionProps` they get. */
+interface Network {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+}
+
+/** The headers a browser sends with a SigV4-signed call of a workflow route. */
+const SIGNED_REQUEST_HEADERS = ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', IDEMPOTENCY_HEADER];
+
+/** The CORS of an API of its own: the given options, with the headers and methods of the routes where they are left unset. */
+function corsPreflightOf(cors: apigwv2.CorsPreflightOptions | undefined): apigwv2.CorsPreflightOptions | undefined {
+  if (!cors) return undefined;
+  return {
+    ...cors,
+    allowHeaders: cors.allowHeaders ?? SIGNED_REQUEST_HEADERS,
+    allowMethods: cors.allowMethods ?? [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
   };
 }
 
@@ -738,6 +945,7 @@ function validateProps(props: DurableOrchestratorProps): void {
   }
   const owner = 'DurableOrchestrator';
   checkRange(owner, 'controllerMemoryMiB', props.controllerMemoryMiB, { min: 128, max: 10_240, fix: 'Lambda takes 128 to 10240 MiB' });
+  checkRange(owner, 'apiMemoryMiB', props.apiMemoryMiB, { min: 128, max: 10_240, fix: 'Lambda takes 128 to 10240 MiB' });
   checkDurationRange(owner, 'controllerTimeout', props.controllerTimeout, {
     min: Duration.seconds(1),
     max: Duration.minutes(15),
@@ -751,19 +959,49 @@ function validateProps(props: DurableOrchestratorProps): void {
   checkDurationRange(owner, 'artifactTransitionAfter', props.artifactTransitionAfter, days(1, 3650));
   checkRange(owner, 'apiThrottlingRateLimit', props.apiThrottlingRateLimit, { min: 1, max: 10_000, unit: 'requests per second', integer: false });
   checkRange(owner, 'apiThrottlingBurstLimit', props.apiThrottlingBurstLimit, { min: 1, max: 5_000, unit: 'requests' });
+  validateNetwork(props);
   if (props.api) {
-    const own = (['apiAccessLogging', 'apiThrottlingRateLimit', 'apiThrottlingBurstLimit'] as const).filter((k) => props[k] !== undefined);
+    const own = (['apiAccessLogging', 'apiThrottlingRateLimit', 'apiThrottlingBurstLimit', 'cors'] as const).filter((k) => props[k] !== undefined);
     if (own.length > 0) {
       throw new Error(`DurableOrchestrator: ${own.join(', ')} configure the HTTP API the orchestrator creates; with api, ` +
-        'the SecureApi logs and throttles every route: configure it there and leave these unset');
+        'the SecureApi logs, throttles and answers CORS for every route: configure it there (SecureApi props throttlingRateLimit, ' +
+        'throttlingBurstLimit, cors) and leave these unset');
     }
   } else if (props.apiBasePath !== undefined) {
     throw new Error(`DurableOrchestrator: apiBasePath '${props.apiBasePath}' places the routes on a shared SecureApi; ` +
       'pass that SecureApi as api, or leave apiBasePath unset');
   }
+  validateCors(props.cors);
   if (props.artifactBucket && (props.artifactVersioning !== undefined || props.artifactTransitionAfter !== undefined)) {
     throw new Error('DurableOrchestrator: artifactVersioning and artifactTransitionAfter configure the bucket the orchestrator creates; ' +
       'with artifactBucket, configure your bucket yourself and leave them unset');
+  }
+}
+
+/** vpcSubnets and securityGroups place the functions in `vpc`, and mean nothing without it. */
+function validateNetwork(props: DurableOrchestratorProps): void {
+  const without = (['vpcSubnets', 'securityGroups'] as const).filter((k) => props[k] !== undefined);
+  if (!props.vpc && without.length > 0) {
+    throw new Error(`DurableOrchestrator: ${without.join(' and ')} ${without.length > 1 ? 'place' : 'places'} the functions in a VPC, ` +
+      'but vpc is not given; pass vpc too, or leave them unset to run the functions outside any VPC');
+  }
+  if (props.securityGroups && props.securityGroups.length === 0) {
+    throw new Error('DurableOrchestrator: securityGroups is empty; give at least one security group, or leave it unset for one new group ' +
+      '(no inbound, HTTPS out)');
+  }
+}
+
+/** CORS that browsers and API Gateway accept. */
+function validateCors(cors: apigwv2.CorsPreflightOptions | undefined): void {
+  if (!cors) return;
+  const origins = cors.allowOrigins ?? [];
+  if (origins.length === 0) {
+    throw new Error('DurableOrchestrator: cors.allowOrigins is empty, so no browser could call the API; list the origins ' +
+      '(e.g. [\'https://app.example.com\']), or leave cors unset');
+  }
+  if (cors.allowCredentials && origins.includes('*')) {
+    throw new Error('DurableOrchestrator: cors.allowCredentials cannot be combined with allowOrigins [\'*\'] (browsers and API Gateway ' +
+      'refuse it); list the origins. Signed (SigV4) requests need no credentials mode: allowCredentials is for cookies');
   }
 }
 

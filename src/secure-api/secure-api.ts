@@ -1,4 +1,4 @@
-import { Annotations, Aspects, Duration, IAspect, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnOutput, Duration, IAspect, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpAlbIntegration, HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -24,6 +24,7 @@ import { checkRange } from '../private/checks';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
+import { addStackOutputs } from '../private/outputs';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
 // The interface, the attributes of an import and the base class that holds the grants and metrics.
@@ -173,6 +174,23 @@ export interface SecureApiProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Options of {@link SecureApi.addOutputs}. */
+export interface SecureApiOutputsOptions {
+  /**
+   * The start of every output's logical id (letters and digits, starting with a letter): the
+   * outputs are `<prefix>Url`, `<prefix>HttpApiId`, `<prefix>AccessLogGroupName`.
+   * @default - the API's path in its stack, letters and digits only (`Api` for a `SecureApi` with the id `Api` at the top of its stack)
+   */
+  readonly outputIdPrefix?: string;
+
+  /**
+   * Exports the outputs as `<exportNamePrefix>-<name>` (e.g. `front-door-Url`), for other stacks
+   * of the account and region to read with `Fn.importValue`.
+   * @default - the outputs are not exported
+   */
+  readonly exportNamePrefix?: string;
 }
 
 /** Options of {@link SecureApi.addLambdaRoute}. */
@@ -402,6 +420,23 @@ export class SecureApi extends SecureApiBase {
   /** The services added so far (routed and internal). */
   public get services(): SecureApiService[] {
     return [...this._services];
+  }
+
+  /**
+   * Adds stack outputs a person or a script reads after deploy: `<prefix>Url` (the API's base
+   * URL), `<prefix>HttpApiId` (for `SecureApi.fromSecureApiAttributes`) and
+   * `<prefix>AccessLogGroupName`. The API creates no output unless this is called. Call it once.
+   *
+   * @param options the logical id prefix and, to export them, the export name prefix
+   * @returns the outputs, in the order above
+   */
+  public addOutputs(options: SecureApiOutputsOptions = {}): CfnOutput[] {
+    const path = this.node.path;
+    return addStackOutputs(this, 'SecureApi.addOutputs', [
+      { name: 'Url', value: this.url, description: `Base URL of the SecureApi ${path} (ends in /)` },
+      { name: 'HttpApiId', value: this.httpApi.apiId, description: `Id of the HTTP API of ${path} (httpApiId of SecureApi.fromSecureApiAttributes)` },
+      { name: 'AccessLogGroupName', value: this.accessLogGroup.logGroupName, description: `Access log group of the SecureApi ${path}` },
+    ], options);
   }
 
   /**

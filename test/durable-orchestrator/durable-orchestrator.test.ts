@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { orchestratorStack, researchWorkflow, testAgentFunction } from './fixtures';
 import { AgentTarget, DurableOrchestrator } from '../../src/durable-orchestrator';
+import { SecureApi } from '../../src/secure-api';
 import { AgentStep, WorkflowAgent, WorkflowDefinition } from '../../src/workflow';
 import { cfnLint } from '../helpers/cfn-lint';
 import { unacknowledgedNagFindings } from '../helpers/nag';
@@ -45,6 +48,15 @@ describe('DurableOrchestrator defaults', () => {
       DurableConfig: { ExecutionTimeout: 30 * 86400, RetentionPeriodInDays: 14 },
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/^OrchestratorControllerLogs/) } },
     });
+  });
+
+  test('the API function has 512 MiB, and neither function is in a VPC; no CORS and no outputs unless asked', () => {
+    const api = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('HTTP API') } }))[0];
+    expect(api.Properties.MemorySize).toBe(512);
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(Object.keys(template.findResources('AWS::EC2::SecurityGroup')).filter((id) => id.startsWith('OrchestratorFunctions'))).toEqual([]);
+    expect(Object.values(template.findResources('AWS::ApiGatewayV2::Api'))[0].Properties.CorsConfiguration).toBeUndefined();
+    expect(template.findOutputs('*')).toEqual({});
   });
 
   test('callers start it through the alias "live"', () => {
@@ -246,6 +258,13 @@ describe('knobs', () => {
     expect(controller.Environment.Variables.STATE_RETENTION_DAYS).toBe('60');
   });
 
+  test('API function memory', () => {
+    const { stack } = orchestratorStack({ apiMemoryMiB: 1536 });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('HTTP API'), MemorySize: 1536 });
+    t.hasResourceProperties('AWS::Lambda::Function', { DurableConfig: Match.anyValue(), MemorySize: 1024 });
+  });
+
   test('artifact versioning off and a later transition', () => {
     const { stack } = orchestratorStack({ artifactVersioning: false, artifactTransitionAfter: Duration.days(365) });
     const t = Template.fromStack(stack);
@@ -297,6 +316,212 @@ describe('knobs', () => {
     const t = Template.fromStack(stack);
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     t.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+});
+
+/** The controller and the API function of a template, in that order. */
+function functionsOf(t: Template): Array<[string, any]> {
+  const controller = Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { DurableConfig: Match.anyValue() } }));
+  const api = Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('HTTP API') } }));
+  expect([controller.length, api.length]).toEqual([1, 1]);
+  return [controller[0], api[0]];
+}
+
+describe('in a VPC', () => {
+  /** An orchestrator in a VPC of the stack (two AZs: public, private with egress, isolated). */
+  function inVpc(props: (vpc: ec2.Vpc, stack: Stack) => Partial<ConstructorParameters<typeof DurableOrchestrator>[2]> = () => ({})) {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      ],
+    });
+    const agents = ['researcher', 'analyst', 'writer'].map((n) => AgentTarget.lambdaFunction(n, testAgentFunction(stack, n)));
+    const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', { workflow: researchWorkflow(), agents, vpc, ...props(vpc, stack) });
+    return { app, stack, vpc, orchestrator };
+  }
+
+  test('both functions run in the private subnets with egress, with one shared security group: no inbound, HTTPS out only', () => {
+    const { stack } = inVpc();
+    const t = Template.fromStack(stack);
+    const groups = t.findResources('AWS::EC2::SecurityGroup');
+    expect(Object.keys(groups)).toEqual([expect.stringMatching(/^OrchestratorFunctionsSecurityGroup/)]);
+    const [groupId, group] = Object.entries(groups)[0];
+    expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+    expect(group.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
+    for (const [, fn] of functionsOf(t)) {
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: [{ Ref: expect.stringMatching(/^VpcappSubnet1/) }, { Ref: expect.stringMatching(/^VpcappSubnet2/) }],
+        SecurityGroupIds: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
+      });
+    }
+  });
+
+  test('each role may manage the network interfaces Lambda attaches (no logs:* on every log group), and its function waits for that', () => {
+    const { stack } = inVpc();
+    const t = Template.fromStack(stack);
+    const policies = t.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('VpcAccessPolicy') } });
+    expect(Object.keys(policies).sort()).toEqual([expect.stringMatching(/^OrchestratorApiVpcAccessPolicy/), expect.stringMatching(/^OrchestratorControllerVpcAccessPolicy/)]);
+    for (const [id, policy] of Object.entries(policies)) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([{
+        Effect: 'Allow',
+        Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        Resource: '*',
+      }]);
+      expect(policy.Properties.Roles).toHaveLength(1);
+      const role = policy.Properties.Roles[0].Ref as string;
+      const [fnId, fn] = Object.entries(t.findResources('AWS::Lambda::Function')).find(([, f]) => f.Properties.Role?.['Fn::GetAtt']?.[0] === role)!;
+      expect({ fnId, dependsOn: fn.DependsOn }).toEqual({ fnId, dependsOn: expect.arrayContaining([id]) });
+    }
+    // The AWS managed policy would add logs:CreateLogGroup and PutLogEvents on every log group.
+    for (const [, fn] of functionsOf(t)) {
+      const role = t.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]];
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('connections stand for both functions: a peer admits them, and they reach it', () => {
+    const { stack, vpc, orchestrator } = inVpc();
+    const database = new ec2.SecurityGroup(stack, 'Database', { vpc, allowAllOutbound: false });
+    new ec2.Connections({ securityGroups: [database], defaultPort: ec2.Port.tcp(5432) }).allowDefaultPortFrom(orchestrator);
+    orchestrator.connections.allowTo(ec2.Peer.ipv4('10.1.0.0/16'), ec2.Port.tcp(8443), 'a private agent endpoint');
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 5432,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Database'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OrchestratorFunctionsSecurityGroup'), 'GroupId'] },
+    });
+    const group = Object.values(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('Controller and API') } }))[0];
+    expect(group.Properties.SecurityGroupEgress).toEqual(expect.arrayContaining([expect.objectContaining({ CidrIp: '10.1.0.0/16', FromPort: 8443 })]));
+  });
+
+  test('given subnets and security groups are used as they are', () => {
+    const { stack } = inVpc((vpc, scope) => ({
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [new ec2.SecurityGroup(scope, 'Mine', { vpc })],
+    }));
+    const t = Template.fromStack(stack);
+    expect(Object.keys(t.findResources('AWS::EC2::SecurityGroup'))).toEqual([expect.stringMatching(/^Mine/)]);
+    for (const [, fn] of functionsOf(t)) {
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: [{ Ref: expect.stringMatching(/^VpcisolatedSubnet1/) }, { Ref: expect.stringMatching(/^VpcisolatedSubnet2/) }],
+        SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^Mine/), 'GroupId'] }],
+      });
+    }
+  });
+
+  test('outside a VPC, connections say why there are none', () => {
+    const { orchestrator } = orchestratorStack();
+    expect(() => orchestrator.connections).toThrow(/^DurableOrchestrator Test\/Orchestrator is not in a VPC, so its functions have no security groups to connect; give it vpc/);
+  });
+
+  test('cdk-nag: nothing unacknowledged, and the interface wildcard is acknowledged on its own policies with the reason', () => {
+    const { app, stack } = inVpc();
+    const findings = unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/Orchestrator'));
+    expect(findings).toEqual([]);
+    const t = Template.fromStack(stack);
+    for (const policy of Object.values(t.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('VpcAccessPolicy') } }))) {
+      expect(policy.Metadata.cdk_nag.rules_to_suppress).toEqual(expect.arrayContaining([
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.stringMatching(/network interfaces/) },
+      ]));
+    }
+  });
+
+  testIfInstalled('cfn-lint', 'the template passes cfn-lint', () => {
+    const { stack } = inVpc();
+    expect(cfnLint(Template.fromStack(stack).toJSON())).toEqual([]);
+  }, 120_000);
+});
+
+describe('CORS of its own API', () => {
+  test('the origins given, with the headers of a signed call and the methods of the routes when those are left unset', () => {
+    const { stack } = orchestratorStack({ cors: { allowOrigins: ['https://app.example.com'], maxAge: Duration.hours(1) } });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: ['https://app.example.com'],
+        AllowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'idempotency-key'],
+        AllowMethods: ['GET', 'POST'],
+        MaxAge: 3600,
+      },
+    });
+  });
+
+  test('headers and methods given are kept as they are', () => {
+    const { stack } = orchestratorStack({
+      cors: { allowOrigins: ['https://app.example.com'], allowHeaders: ['authorization'], allowMethods: [apigwv2.CorsHttpMethod.GET], allowCredentials: true },
+    });
+    const api = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Api'))[0];
+    expect(api.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: ['https://app.example.com'], AllowHeaders: ['authorization'], AllowMethods: ['GET'], AllowCredentials: true,
+    });
+  });
+});
+
+describe('addOutputs', () => {
+  test('none unless called; then the names a person needs after deploy, under readable logical ids, not exported', () => {
+    const { stack, orchestrator } = orchestratorStack();
+    const outputs = orchestrator.addOutputs();
+    const t = Template.fromStack(stack).toJSON().Outputs;
+    expect(outputs.map((o) => stack.resolve(o.logicalId))).toEqual([
+      'OrchestratorApiUrl', 'OrchestratorHttpApiId', 'OrchestratorArtifactBucketName', 'OrchestratorWorkflowTableName',
+      'OrchestratorEventBusName', 'OrchestratorControllerFunctionName', 'OrchestratorControllerAliasArn', 'OrchestratorApiFunctionName',
+      'OrchestratorControllerLogGroupName', 'OrchestratorApiLogGroupName', 'OrchestratorApiAccessLogGroupName',
+    ]);
+    const ref = (prefix: string) => ({ Ref: expect.stringMatching(new RegExp(`^${prefix}[0-9A-F]{8}$`)) });
+    expect(t).toEqual({
+      OrchestratorApiUrl: { Description: expect.stringMatching(/^Base URL of the workflow routes of Test\/Orchestrator/), Value: { 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorHttpApi/), 'ApiEndpoint'] } },
+      OrchestratorHttpApiId: { Description: expect.any(String), Value: ref('OrchestratorHttpApi') },
+      OrchestratorArtifactBucketName: { Description: expect.any(String), Value: ref('OrchestratorArtifactBucket') },
+      OrchestratorWorkflowTableName: { Description: expect.any(String), Value: ref('OrchestratorWorkflowTable') },
+      OrchestratorEventBusName: { Description: expect.any(String), Value: ref('OrchestratorEventBus') },
+      OrchestratorControllerFunctionName: { Description: expect.any(String), Value: ref('OrchestratorControllerFunction') },
+      OrchestratorControllerAliasArn: { Description: expect.any(String), Value: ref('OrchestratorControllerAlias') },
+      OrchestratorApiFunctionName: { Description: expect.any(String), Value: ref('OrchestratorApiFunction') },
+      OrchestratorControllerLogGroupName: { Description: expect.any(String), Value: ref('OrchestratorControllerLogs') },
+      OrchestratorApiLogGroupName: { Description: expect.any(String), Value: ref('OrchestratorApiLogs') },
+      OrchestratorApiAccessLogGroupName: { Description: expect.any(String), Value: ref('OrchestratorApiAccessLogs') },
+    });
+    for (const o of Object.values<any>(t)) expect(o.Description.length).toBeGreaterThan(20);
+  });
+
+  test('a prefix of your own, and exports named after a prefix', () => {
+    const { stack, orchestrator } = orchestratorStack({ apiAccessLogging: false });
+    orchestrator.addOutputs({ outputIdPrefix: 'Research', exportNamePrefix: 'research-prod' });
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
+    expect(Object.keys(outputs)).toHaveLength(10); // no access log group
+    expect(outputs.ResearchApiUrl.Export).toEqual({ Name: 'research-prod-ApiUrl' });
+    expect(outputs.ResearchWorkflowTableName.Export).toEqual({ Name: 'research-prod-WorkflowTableName' });
+  });
+
+  test('on a shared SecureApi the URL is the SecureApi\'s under the base path; two orchestrators do not collide', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const api = new SecureApi(stack, 'Api');
+    const agents = (p: string) => ['researcher', 'analyst', 'writer'].map((n) => AgentTarget.lambdaFunction(n, testAgentFunction(stack, `${p}${n}`)));
+    const research = new DurableOrchestrator(stack, 'Research', { workflow: researchWorkflow(), agents: agents('r'), api, apiBasePath: '/research' });
+    const reports = new DurableOrchestrator(stack, 'Reports', { workflow: researchWorkflow(), agents: agents('p'), api, apiBasePath: '/reports' });
+    research.addOutputs();
+    reports.addOutputs();
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
+    expect(Object.keys(outputs).filter((k) => k.startsWith('Research'))).toHaveLength(10);
+    expect(Object.keys(outputs).filter((k) => k.startsWith('Reports'))).toHaveLength(10);
+    expect(JSON.stringify(outputs.ResearchApiUrl.Value)).toMatch(/\/research"\]\]\}$/);
+    expect(outputs.ResearchHttpApiId.Value).toEqual(outputs.ReportsHttpApiId.Value);
+  });
+
+  test('called twice, or with a prefix CloudFormation cannot take, it says so', () => {
+    const { orchestrator } = orchestratorStack();
+    expect(() => orchestrator.addOutputs({ outputIdPrefix: 'research-1' }))
+      .toThrow(/^DurableOrchestrator.addOutputs: outputIdPrefix 'research-1' must be a literal of letters and digits starting with a letter/);
+    expect(() => orchestrator.addOutputs({ exportNamePrefix: 'research prod' })).toThrow(/exportNamePrefix 'research prod' may hold only letters, digits, '-' and ':'/);
+    orchestrator.addOutputs();
+    expect(() => orchestrator.addOutputs()).toThrow(/^DurableOrchestrator.addOutputs: the outputs of Test\/Orchestrator were already added; call addOutputs\(\) once/);
   });
 });
 
@@ -362,13 +587,21 @@ describe('validation', () => {
     ['artifact transition over 10 years', { artifactTransitionAfter: Duration.days(4000) }, /artifactTransitionAfter is 4000 days; it must be between 1 and 3650 days/],
     ['throttling rate zero', { apiThrottlingRateLimit: 0 }, /apiThrottlingRateLimit is 0; it must be from 1 to 10000 requests per second: set apiThrottlingRateLimit in that range/],
     ['throttling burst not whole', { apiThrottlingBurstLimit: 10.5 }, /apiThrottlingBurstLimit is 10.5; it must be a whole number from 1 to 5000 requests/],
+    ['API memory too small', { apiMemoryMiB: 64 }, /^DurableOrchestrator: apiMemoryMiB is 64; it must be a whole number from 128 to 10240: Lambda takes 128 to 10240 MiB$/],
+    ['API memory too large', { apiMemoryMiB: 20_000 }, /apiMemoryMiB is 20000; it must be a whole number from 128 to 10240/],
+    ['vpcSubnets without vpc', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } },
+      /^DurableOrchestrator: vpcSubnets places the functions in a VPC, but vpc is not given; pass vpc too, or leave them unset/],
+    ['CORS with any origin and credentials', { cors: { allowOrigins: ['*'], allowCredentials: true } },
+      /^DurableOrchestrator: cors.allowCredentials cannot be combined with allowOrigins \['\*'\]/],
+    ['CORS without origins', { cors: { allowMethods: [apigwv2.CorsHttpMethod.GET] } }, /^DurableOrchestrator: cors.allowOrigins is empty, so no browser could call the API; list the origins/],
   ])('%s', (_name, props, message) => {
     expect(make(props as any)).toThrow(message);
   });
 
   test('numbers given as tokens are left to deploy time', () => {
     const token = (n: number) => Lazy.number({ produce: () => n });
-    expect(make({ controllerMemoryMiB: token(64), apiThrottlingRateLimit: token(0), apiThrottlingBurstLimit: token(0) })).not.toThrow();
+    expect(make({ controllerMemoryMiB: token(64), apiMemoryMiB: token(64), apiThrottlingRateLimit: token(0), apiThrottlingBurstLimit: token(0) }))
+      .not.toThrow();
   });
 
   test('an agent the workflow uses but nobody passed is named, with the agents that were passed', () => {
@@ -400,6 +633,22 @@ describe('validation', () => {
     expect(() => new DurableOrchestrator(stack, 'Broken', {
       workflow: broken, agents: [AgentTarget.lambdaFunction('x', testAgentFunction(stack, 'X'))],
     })).toThrow(/workflow 'broken' is not valid:[\s\S]*'a'/);
+  });
+
+  test('security groups without a VPC, none at all, or a VPC without the default subnets', () => {
+    expect(() => standalone((scope) => ({ securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(scope, 'Sg', 'sg-12345678')] })))
+      .toThrow(/securityGroups places the functions in a VPC, but vpc is not given/);
+    expect(() => standalone((scope) => ({ vpc: new ec2.Vpc(scope, 'Vpc'), securityGroups: [] })))
+      .toThrow(/^DurableOrchestrator: securityGroups is empty; give at least one security group, or leave it unset/);
+    const isolated = (scope: Stack) => new ec2.Vpc(scope, 'Isolated', { subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    expect(() => standalone((scope) => ({ vpc: isolated(scope) })))
+      .toThrow(/^DurableOrchestrator: vpc Default\/Isolated has no private subnets with egress, where the functions go by default; .*vpcSubnets: \{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED \}/);
+    expect(() => standalone((scope) => ({ vpc: isolated(scope), vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }))).not.toThrow();
+  });
+
+  test('CORS on a shared SecureApi belongs to the SecureApi', () => {
+    expect(() => standalone((scope) => ({ api: new SecureApi(scope, 'Api'), cors: { allowOrigins: ['https://app.example.com'] } })))
+      .toThrow(/^DurableOrchestrator: cors configure the HTTP API the orchestrator creates; with api, the SecureApi logs, throttles and answers CORS for every route/);
   });
 
   test('artifactVersioning with your own bucket is a conflict', () => {

@@ -1,0 +1,210 @@
+/**
+ * Every assertion of every integration test app (`integ/integ.*.ts`), judged by integ-tests-alpha's
+ * own assertion handler (the code that judges it after a real deploy) against the answer of a
+ * deployment that works, which must pass, and the answer of one that does not, which must fail.
+ *
+ * The answers are in ANSWERS, per app and per assertion (by the readable key `integAssertions`
+ * gives it). An app added under integ/ is found by itself: its assertions fail this test, each
+ * named with what it expects, until their answers are added here. An answer for an assertion the
+ * app no longer makes fails it too.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { workflowIdFor } from '../../integ/integ-helpers';
+import { IntegAssertion, integAssertions, invokeResponse, judgeAssertion, synthIntegApp } from '../helpers/integ-app';
+
+/** The response an assertion's call gets, as integ-tests-alpha's provider hands it to the assertion. */
+type Response = Record<string, unknown>;
+
+/** What a call answers on a deployment that works, and on one that does not. */
+interface Answers {
+  readonly pass: Response;
+  readonly fail: Response;
+}
+
+/** The answers of one assertion: fixed, or made from the assertion (its request, its ids). */
+type Entry = Answers | ((assertion: IntegAssertion) => Answers);
+
+// ----- Responses, shaped as the provider hands them over -----------------------------------------
+
+/** A Lambda invoke whose function threw (the Invoke API still answers 200, with FunctionError). */
+function invokeError(errorType: string, errorMessage: string): Response {
+  return { ...invokeResponse({ errorType, errorMessage, trace: [] }), FunctionError: 'Unhandled' };
+}
+
+/** A Lambda invoke of a function that answers as an API Gateway (payload 2.0) integration. */
+function apiInvoke(statusCode: number, body: unknown): Response {
+  return invokeResponse({ statusCode, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(body) });
+}
+
+/** An HTTP call: the body is parsed when it is JSON, as the provider does. */
+function httpCall(status: number, body: unknown): Response {
+  return { ok: status < 400, status, statusText: HTTP_STATUS_TEXT[status] ?? '', headers: { 'content-type': ['application/json'] }, body };
+}
+const HTTP_STATUS_TEXT: Record<number, string> = { 200: 'OK', 202: 'Accepted', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+// ----- The orchestrator's API, as src/runtime/api.ts answers -------------------------------------
+
+/** The workflow a call names: in its path, or (a start) derived from its Idempotency-Key as the API does. */
+function workflowOf(a: IntegAssertion): string {
+  const text = JSON.stringify(a.request ?? a.parameters);
+  const inPath = /wf-[0-9a-f]{32}/.exec(text);
+  if (inPath) return inPath[0];
+  const key = a.request?.headers?.['idempotency-key'];
+  if (!key) throw new Error(`${a.key}: no workflow id in the request and no Idempotency-Key to derive one from`);
+  return workflowIdFor(key);
+}
+
+/** `POST /workflows`: accepted, suspended on the research step. */
+const started = (a: IntegAssertion): Answers => {
+  const id = workflowOf(a);
+  const base = a.request.rawPath.replace(/\/workflows$/, '');
+  return {
+    pass: apiInvoke(202, {
+      workflow_id: id,
+      status: 'PENDING',
+      awaiting: 'research_completion',
+      wait_kind: 'agent',
+      message: 'Workflow suspended awaiting research completion',
+      links: { self: `${base}/workflows/${id}` },
+    }),
+    fail: apiInvoke(403, { error: 'forbidden', message: 'the caller may not start workflows' }),
+  };
+};
+
+/** `GET /workflows/{id}` of a workflow in a given state. */
+function workflowView(id: string, status: string, awaiting: string | null, steps: Array<[string, string]>): Response {
+  return apiInvoke(200, {
+    workflow_id: id,
+    definition: 'research-report',
+    status,
+    awaiting,
+    wait_kind: awaiting === null ? null : awaiting === 'approval' ? 'approval' : 'agent',
+    created_at: '2025-01-01T00:00:00.000Z',
+    updated_at: '2025-01-01T00:05:00.000Z',
+    input: { topic: 'Impact of quantum computing on cryptography' },
+    cancel_requested: false,
+    steps: steps.map(([name, s]) => ({ name, type: name === 'approval' ? 'approval' : name === 'publish' ? 'publish' : 'agent', status: s, started_at: null, ended_at: null })),
+    result: status === 'SUCCEEDED' ? { report: `published/${id}/report.md` } : null,
+    error: null,
+  });
+}
+const AGENT_STEPS_DONE: Array<[string, string]> = [['research', 'SUCCEEDED'], ['analysis', 'SUCCEEDED'], ['writing', 'SUCCEEDED']];
+
+/** The poll that waits for the approval step: it passes there, and not while an agent still works. */
+const awaitingApproval = (a: IntegAssertion): Answers => ({
+  pass: workflowView(workflowOf(a), 'RUNNING', 'approval', [...AGENT_STEPS_DONE, ['approval', 'WAITING']]),
+  fail: workflowView(workflowOf(a), 'RUNNING', 'research_completion', [['research', 'WAITING']]),
+});
+
+/** The poll that waits for the end: it passes on SUCCEEDED, and not on FAILED. */
+const succeeded = (a: IntegAssertion): Answers => ({
+  pass: workflowView(workflowOf(a), 'SUCCEEDED', null, [...AGENT_STEPS_DONE, ['approval', 'SUCCEEDED'], ['publish', 'SUCCEEDED']]),
+  fail: workflowView(workflowOf(a), 'FAILED', null, [...AGENT_STEPS_DONE, ['approval', 'SUCCEEDED'], ['publish', 'FAILED']]),
+});
+
+/** `POST /workflows/{id}/approval`: approved, or refused because nothing waits for approval. */
+const approved = (a: IntegAssertion): Answers => ({
+  pass: apiInvoke(200, { workflow_id: workflowOf(a), step_name: 'approval', approved: true, message: 'Approved; the workflow continues' }),
+  fail: apiInvoke(409, { error: 'conflict', message: `workflow ${workflowOf(a)} is not waiting for approval (it is RUNNING, awaiting research_completion)` }),
+});
+
+/** The health route of a SecureApi, called without signing. */
+const HEALTH: Answers = { pass: httpCall(200, { status: 'ok' }), fail: httpCall(503, { message: 'Service Unavailable' }) };
+
+/** An unsigned call of an IAM-authorized route: refused, as it must be (an API that lets it through fails). */
+const UNSIGNED_REFUSED: Answers = {
+  pass: httpCall(403, { message: 'Forbidden' }),
+  fail: httpCall(202, { workflow_id: 'wf-00000000000000000000000000000000', status: 'PENDING' }),
+};
+
+/**
+ * The answers of every assertion of every app, by app file and assertion key. A new app (or a new
+ * assertion) adds its entry here; the test names what is missing. An answer is the response the
+ * assertion's call gets, as the provider hands it to the assertion: a Lambda invoke's `Payload` is
+ * JSON text (`invokeResponse`, `apiInvoke`), an HTTP call's body is parsed when it is JSON
+ * (`httpCall`), an SDK call's response is the SDK's with blobs as text; with `assertAtPath` it is
+ * the value at that path (see `IntegAssertion.actualPath`).
+ */
+const ANSWERS: Record<string, Record<string, Entry>> = {
+  'integ.bundled-handler.ts': {
+    'Lambda.invoke HealthFunction': {
+      pass: apiInvoke(200, { status: 'ok' }),
+      fail: invokeError('Runtime.ImportModuleError', 'Error: Cannot find module \'index\''),
+    },
+  },
+  'integ.data-tier.ts': {
+    'Lambda.invoke Probe': {
+      pass: invokeResponse({ postgres: 1, redis: 'PONG' }),
+      fail: invokeError('Error', 'connect ETIMEDOUT 10.0.3.12:5432'),
+    },
+  },
+  'integ.secure-api.ts': {
+    'HTTP GET /health': HEALTH,
+    'HTTP GET /hello': { pass: httpCall(403, { message: 'Forbidden' }), fail: httpCall(200, { message: 'hello from lambda' }) },
+    'Lambda.invoke Probe {"path":"/hello"}': {
+      pass: invokeResponse({ status: 200, body: { message: 'hello from lambda' } }),
+      fail: invokeResponse({ status: 403, body: { message: 'Forbidden' } }),
+    },
+    'Lambda.invoke Probe {"path":"/web/"}': {
+      pass: invokeResponse({ status: 200, body: '<html><body>secure-api-integ-web</body></html>\n' }),
+      fail: invokeResponse({ status: 503, body: '<html><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>\n' }),
+    },
+  },
+  'integ.durable-orchestrator.ts': {
+    'Lambda.invoke OrchestratorApiFunction POST /workflows': started,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #1': awaitingApproval,
+    'Lambda.invoke OrchestratorApiFunction POST /workflows/{workflowId}/approval': approved,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #2': succeeded,
+    'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': {
+      pass: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'text/markdown', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
+      fail: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'binary/octet-stream', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
+    },
+  },
+  'integ.agent-platform.ts': {
+    'HTTP GET /health': HEALTH,
+    'HTTP POST /research/workflows': UNSIGNED_REFUSED,
+    'Lambda.invoke ResearchApiFunction POST /research/workflows': started,
+    'Lambda.invoke ResearchApiFunction GET /research/workflows/{workflowId}': awaitingApproval,
+  },
+};
+
+const INTEG_DIR = path.join(__dirname, '..', '..', 'integ');
+const APPS = fs.readdirSync(INTEG_DIR).filter((f) => /^integ\..+\.ts$/.test(f)).sort();
+const SUCCESS = { assertion: JSON.stringify({ status: 'success' }) };
+
+test('the apps are found, and every app in the table is still there', () => {
+  expect(APPS.length).toBeGreaterThan(0);
+  expect(Object.keys(ANSWERS).filter((app) => !APPS.includes(app))).toEqual([]);
+});
+
+describe.each(APPS)('%s', (app) => {
+  let outdir: string | undefined;
+  let found: IntegAssertion[] = [];
+  beforeAll(() => {
+    outdir = synthIntegApp(path.join('integ', app));
+    found = integAssertions(outdir);
+  }, 180_000);
+  afterAll(() => outdir && fs.rmSync(outdir, { recursive: true, force: true }));
+
+  const answers = ANSWERS[app] ?? {};
+
+  test('it has assertions, each has its answers in the table, and the table has none it does not make', () => {
+    expect(found.length).toBeGreaterThan(0);
+    const keys = found.map((a) => a.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    const missing = found.filter((a) => !(a.key in answers)).map((a) => `'${a.key}' (in ${a.file}) expects ${a.expected}`);
+    expect({ app, missingAnswers: missing }).toEqual({ app, missingAnswers: [] });
+    expect({ app, staleAnswers: Object.keys(answers).filter((k) => !keys.includes(k)) }).toEqual({ app, staleAnswers: [] });
+  });
+
+  test('each assertion passes on a working answer and fails on a failing one (integ-tests-alpha\'s AssertionHandler)', async () => {
+    const judged: Array<{ key: string; pass: unknown; fail: boolean | undefined }> = [];
+    for (const a of found.filter((x) => x.key in answers)) {
+      const entry = answers[a.key];
+      const { pass, fail } = typeof entry === 'function' ? entry(a) : entry;
+      judged.push({ key: a.key, pass: await judgeAssertion(a.expected, pass), fail: (await judgeAssertion(a.expected, fail)).failed });
+    }
+    expect(judged).toEqual(judged.map((j) => ({ key: j.key, pass: SUCCESS, fail: true })));
+  });
+});
