@@ -51,6 +51,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: ['integ/**/*.ts', 'bench/**/*.ts', 'agents/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
+    // integ-runner stages assets (copies of agents/ among them) into the snapshots: not sources.
+    exclude: ['node_modules', 'integ/*.snapshot'],
     compilerOptions: {},
   },
 
@@ -73,6 +75,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/credential-provider-node@3.972.97', // agents: the SDK's default credential chain for signed callbacks
     '@aws-sdk/client-bedrock-runtime@3.1162.0', // agents: Amazon Bedrock Converse
     '@aws-sdk/client-secrets-manager@3.1162.0', // data tier: reading connection secrets (bundled)
+    // ContainerAgent image builds: the custom resource that starts and watches the CodeBuild build. 3.1149.0 is the
+    // newest release of this client (AWS publishes a client only when it changes); Lambda's own SDK runs it.
+    '@aws-sdk/client-codebuild@3.1149.0',
     'pg@8.23.1', // data tier: PostgreSQL client of the integ probe and the loopback tests
     '@types/pg@8.23.1',
     'redis@6.3.1', // data tier: Redis client of the integ probe and the loopback tests
@@ -112,6 +117,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // One project for every linted file: tsconfig.dev.json covers src, test, integ and bench.
     projectService: false,
     tsconfigPath: './tsconfig.dev.json',
+    // The assets integ-runner stages into the snapshots (copies of agents/ among them) are not sources.
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'integ/*.snapshot/'],
   },
   gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/'],
   npmignoreEnabled: true,

@@ -1,10 +1,12 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
+import { AgentImageBuildOptions, checkImageBuildOptions, ImageBuild, imageSourceAsset } from './image-build';
 import { checkRange } from '../private/checks';
 
 /** CPU architecture of an agent's image and compute. */
@@ -46,6 +48,20 @@ export interface AgentRepositoryOptions {
    * @default Duration.days(7)
    */
   readonly untaggedImageExpiry?: Duration;
+  /**
+   * A KMS key to encrypt the repository's images with (KMS encryption). ECR decrypts the images
+   * it serves through the grant it creates on the key, so the roles that pull need no key
+   * permission; the key's policy must let the deploying principal create that grant (a key's
+   * default policy, which trusts the account's IAM policies, does with a CDK deploy role).
+   * @default - AES-256 (S3-managed keys)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to the repository when it leaves the stack. `RemovalPolicy.DESTROY` deletes it
+   * with its images (for test and preview stacks); `RETAIN` keeps it, images included.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** What an image resolves to for the agent's compute. @internal */
@@ -54,6 +70,8 @@ export interface BoundAgentImage {
   readonly lambda?: lambda.DockerImageCode;
   readonly repository?: ecr.Repository;
   readonly description: string;
+  /** What the function or task definition must wait for (the build of the image), if anything. */
+  readonly dependable?: IDependable;
 }
 
 /**
@@ -89,6 +107,19 @@ export abstract class AgentImage {
    */
   public static fromNewRepository(tag: string, options: AgentRepositoryOptions = {}): AgentImage {
     return new NewRepositoryImage(tag, options);
+  }
+
+  /**
+   * An image built from a directory with a Dockerfile by AWS CodeBuild at deploy time, for the
+   * agent's architecture, and pushed to a repository the agent creates for it (as
+   * `fromNewRepository` does: scan on push, immutable tags, lifecycle rules; the agent's
+   * `repository`). The directory is uploaded as a zip: neither synth nor the deploying machine
+   * needs Docker. The tag is the hash of the directory and the build options, so a change gives a
+   * new image; the function or task definition is created once the image is there, and a failed
+   * build fails the deployment, naming the build and its logs.
+   */
+  public static fromDirectoryIntoNewRepository(directory: string, options: AgentImageBuildOptions = {}): AgentImage {
+    return new DirectoryIntoRepositoryImage(directory, options);
   }
 
   /** @internal */
@@ -161,7 +192,11 @@ class NewRepositoryImage extends AgentImage {
     const repository = new ecr.Repository(scope, 'Repository', {
       imageScanOnPush: true,
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
-      encryption: ecr.RepositoryEncryption.AES_256,
+      encryption: this.options.encryptionKey ? ecr.RepositoryEncryption.KMS : ecr.RepositoryEncryption.AES_256,
+      encryptionKey: this.options.encryptionKey,
+      removalPolicy: this.options.removalPolicy ?? RemovalPolicy.RETAIN,
+      // A repository that still holds images cannot be deleted: empty it first when it is destroyed.
+      emptyOnDelete: this.options.removalPolicy === RemovalPolicy.DESTROY ? true : undefined,
       lifecycleRules: [
         { description: 'Remove untagged images', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: this.options.untaggedImageExpiry ?? Duration.days(7), rulePriority: 1 },
         { description: 'Keep the newest tagged images', tagStatus: ecr.TagStatus.ANY, maxImageCount: this.options.maxImageCount ?? 20, rulePriority: 2 },
@@ -173,5 +208,31 @@ class NewRepositoryImage extends AgentImage {
       repository,
       description: `new repository, tag ${this.tag}`,
     };
+  }
+}
+
+class DirectoryIntoRepositoryImage extends AgentImage {
+  constructor(private readonly directory: string, private readonly options: AgentImageBuildOptions) {
+    super();
+    checkRange('AgentImage.fromDirectoryIntoNewRepository', 'maxImageCount', options.maxImageCount, {
+      min: 1, max: 10_000, fix: 'an ECR lifecycle rule keeps 1 to 10000 images; set maxImageCount in that range',
+    });
+    checkImageBuildOptions(directory, options);
+  }
+
+  public _bind(scope: Construct, architecture: AgentArchitecture): BoundAgentImage {
+    const source = imageSourceAsset(scope, 'ImageSource', this.directory, this.options, platformOf(architecture).platform);
+    const tag = source.assetHash;
+    // The repository exactly as fromNewRepository makes it, with the image bound to this tag.
+    const bound = new NewRepositoryImage(tag, this.options)._bind(scope);
+    const build = new ImageBuild(scope, 'ImageBuild', {
+      source,
+      repository: bound.repository!,
+      tag,
+      arm64: architecture === AgentArchitecture.ARM64,
+      options: this.options,
+      encryptionKey: this.options.encryptionKey,
+    });
+    return { ...bound, description: `built by AWS CodeBuild from ${this.directory}`, dependable: build.resource };
   }
 }

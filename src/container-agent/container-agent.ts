@@ -1,17 +1,21 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { AgentCompute, AgentComputeKind } from './agent-compute';
+import { AgentCompute, AgentComputeKind, LambdaAgentOptions } from './agent-compute';
 import { AgentArchitecture, AgentImage } from './agent-image';
+import { AgentModel } from './agent-model';
 import { ENVELOPE_ENV } from '../contract/agents';
 import { LIMITS } from '../contract/definition';
 import { AgentDispatch, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
-import { grantScoped } from '../private/grants';
+import { flattenReference, grantScoped } from '../private/grants';
 import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeFindings } from '../private/nag';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
@@ -37,6 +41,15 @@ export interface ContainerAgentProps {
    * @default - none
    */
   readonly environment?: { [name: string]: string };
+  /**
+   * The models the agent may call. Each is granted to the agent (exactly that model or inference
+   * profile, or read of that endpoint's key secret), and the first one is the agent's model at
+   * run time: its settings go into the environment (`AGENT_MODEL_PROVIDER`, then
+   * `BEDROCK_MODEL_ID`, or `OPENAI_BASE_URL`, `OPENAI_MODEL` and `OPENAI_API_KEY_SECRET_ARN`),
+   * each variable unless `environment` (or a secret of the same name) sets it.
+   * @default - none: the agent may call no model (the reference agents then answer offline)
+   */
+  readonly models?: AgentModel[];
   /**
    * Retention of the agent's logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -71,8 +84,22 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
   public readonly cluster?: ecs.ICluster;
   /** The function; absent for Fargate agents. */
   public readonly function?: lambda.DockerImageFunction;
-  /** The repository; present only with `AgentImage.fromNewRepository`. */
+  /** The repository; present only with `AgentImage.fromNewRepository` or `fromDirectoryIntoNewRepository`. */
   public readonly repository?: ecr.Repository;
+  /**
+   * The image the agent runs: a token for an image in ECR (a repository or the CDK's asset
+   * repository, resolved at deploy), the image name for one in another registry.
+   */
+  public readonly imageUri: string;
+  /**
+   * The alias `live` the agent is invoked through; present only for a Lambda agent with
+   * `provisionedConcurrentExecutions`.
+   */
+  public readonly alias?: lambda.Alias;
+  /** The function URL; present only for a Lambda agent with `functionUrl`. */
+  public readonly functionUrl?: lambda.FunctionUrl;
+  /** The schedules that invoke the agent (Lambda agents with `schedules`); empty otherwise. */
+  public readonly schedules: scheduler.Schedule[] = [];
   /** The local command, if any. */
   public readonly localCommand?: string[];
 
@@ -91,11 +118,20 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     }
     for (const name of Object.keys(props.environment ?? {})) {
       if (name === ENVELOPE_ENV) throw new Error(`ContainerAgent: environment must not set ${ENVELOPE_ENV}; the orchestrator sets it per task`);
+      if (name === SECRETS_ENV) throw new Error(`ContainerAgent: environment must not set ${SECRETS_ENV}; it lists the secrets the agent reads at start, set from compute's secrets and models`);
     }
     this.agentName = props.agentName;
     this.localCommand = props.localCommand;
     const compute = props.compute ?? AgentCompute.fargate();
     const architecture = props.architecture ?? AgentArchitecture.ARM64;
+    const lambdaSecrets = compute._lambda?.secrets ?? {};
+    for (const name of Object.keys(lambdaSecrets)) {
+      for (const clash of [name, `${name}_SECRET_ARN`]) {
+        if (clash in (props.environment ?? {})) {
+          throw new Error(`ContainerAgent: environment sets ${clash}, and the Lambda secret '${name}' sets it too; give ${name} either as a secret or in environment, not both`);
+        }
+      }
+    }
     this.computeKind = compute.kind;
     const image = props.image._bind(this, architecture);
     this.repository = image.repository;
@@ -103,7 +139,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const environment = { AGENT_NAME: props.agentName, ...props.environment };
+    const environment = agentEnvironment(props, { ...compute._fargate?.secrets, ...lambdaSecrets }, lambdaSecrets);
 
     if (compute.kind === AgentComputeKind.LAMBDA) {
       const options = compute._lambda ?? {};
@@ -115,6 +151,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `Agent ${props.agentName} (Lambda)`,
       });
+      const tracing = options.tracing ?? lambda.Tracing.ACTIVE;
       const fn = new lambda.DockerImageFunction(this, 'Function', {
         code: image.lambda,
         architecture: architecture === AgentArchitecture.ARM64 ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
@@ -124,7 +161,8 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
         role,
         logGroup: this.logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
-        tracing: lambda.Tracing.ACTIVE,
+        tracing,
+        reservedConcurrentExecutions: options.reservedConcurrentExecutions,
         vpc: options.vpc,
         vpcSubnets: options.vpc ? options.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
         description: `Agent ${props.agentName}: ${image.description}`,
@@ -134,11 +172,33 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       if (options.vpc) {
         role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
       }
+      for (const secret of Object.values(lambdaSecrets)) secret.grantRead(role);
+      if (options.provisionedConcurrentExecutions !== undefined) {
+        // Provisioned concurrency lives on a version; everything that invokes the agent uses this alias.
+        this.alias = new lambda.Alias(this, 'Live', {
+          aliasName: 'live',
+          version: fn.currentVersion,
+          provisionedConcurrentExecutions: options.provisionedConcurrentExecutions,
+          retryAttempts: 0, // asynchronous invoke settings are per qualifier: the alias needs its own
+        });
+      }
+      const target: lambda.IFunction = this.alias ?? fn;
+      if (options.functionUrl) {
+        const authType = options.functionUrl.authType ?? lambda.FunctionUrlAuthType.AWS_IAM;
+        this.functionUrl = target.addFunctionUrl({ authType, cors: options.functionUrl.cors });
+        if (authType === lambda.FunctionUrlAuthType.NONE) {
+          Annotations.of(this).addWarningV2('cdk-durable-agents:publicFunctionUrl',
+            `The function URL of agent ${props.agentName} has auth type NONE: anyone who learns the URL can run the agent. ` +
+            'Use FunctionUrlAuthType.AWS_IAM (the default) unless the agent checks every request itself.');
+        }
+      }
+      this.addSchedules(target, options.schedules ?? []);
+      if (image.dependable) fn.node.addDependency(image.dependable); // the image is built during the deployment
       this.function = fn;
       this.grantPrincipal = role;
       this._connections = options.vpc ? fn.connections : undefined;
       acknowledgeFindings(this, [
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes support no resource-level permissions.' },
+        ...(tracing === lambda.Tracing.DISABLED ? [] : [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace writes support no resource-level permissions.' }]),
         { id: 'Serverless-LambdaDLQ', reason: 'A failed task is reported to the workflow (or times out there) and retried by its retry policy; a DLQ would hold nothing to act on.' },
         { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'The workflow is the failure destination: a task that fails or never reports ends its step by timeout and the step\'s retry policy.' },
         { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', reason: 'The AWS managed policy is the supported way to let a function attach network interfaces in a VPC.' },
@@ -181,13 +241,25 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       })];
       this._connections = new ec2.Connections({ securityGroups: this.securityGroups });
       this.cluster = cluster;
+      if (image.dependable) taskDefinition.node.addDependency(image.dependable); // the image is built during the deployment
       this.taskDefinition = taskDefinition;
       this.grantPrincipal = taskRole;
-      acknowledgeFindings(this, [
-        { id: 'AwsSolutions-ECS2', reason: 'Only non-secret settings (the agent name and the user\'s plain environment) are environment variables; secrets go through `secrets`.' },
-      ]);
+      const plainEnvironment = 'Only non-secret settings (the agent name, its model\'s id or endpoint, the ARNs of secrets it reads at start, ' +
+        'and the user\'s plain environment) are environment variables; secret values go through `secrets` or are read from Secrets Manager at start.';
+      acknowledgeFindings(this, [{ id: 'AwsSolutions-ECS2', reason: plainEnvironment }]);
       acknowledgeImagePullToken(taskDefinition);
     }
+    this.imageUri = this.function ? imageUriOf(this.function) : this.taskDefinition!.defaultContainer!.imageName;
+    for (const model of props.models ?? []) this.grantModelAccess(model);
+  }
+
+  /**
+   * Grants the agent the right to call `model` (exactly that model or inference profile, or
+   * read of that endpoint's key secret). It does not make it the agent's model: that is the
+   * first of `models`.
+   */
+  public grantModelAccess(model: AgentModel): iam.Grant {
+    return model._grant(this, this.grantPrincipal);
   }
 
   /** The agent's network connections; only for Fargate agents and Lambda agents in a VPC. */
@@ -201,8 +273,10 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
   public bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch {
     checkSameEnvironment(this, scope);
     if (this.function) {
-      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] });
-      return AgentDispatch.lambdaFunction({ functionArn: this.function.functionArn, runtimePrincipal: this, localCommand: this.localCommand });
+      // With provisioned concurrency the agent runs on its alias, where the environments are kept ready.
+      const functionArn = (this.alias ?? this.function).functionArn;
+      grantScoped(dispatcher, { actions: ['lambda:InvokeFunction'], resources: [functionArn] });
+      return AgentDispatch.lambdaFunction({ functionArn, runtimePrincipal: this, localCommand: this.localCommand });
     }
     grantRunTask(dispatcher, this.cluster!, this.taskDefinition!);
     return AgentDispatch.ecsTask({
@@ -216,7 +290,72 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     });
   }
 
+  /** EventBridge Scheduler schedules that invoke `target`, with one role they assume. */
+  private addSchedules(target: lambda.IFunction, schedules: LambdaAgentScheduleList): void {
+    if (schedules.length === 0) return;
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'ScheduleRole', {
+      description: `Schedules of agent ${this.agentName}: invoke its function`,
+      // Only EventBridge Scheduler of this account, for schedules of the default group.
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+          },
+        },
+      }),
+    });
+    schedules.forEach((s, i) => {
+      this.schedules.push(new scheduler.Schedule(this, `Schedule${i}`, {
+        schedule: s.schedule,
+        description: s.description,
+        enabled: s.enabled,
+        target: new schedulerTargets.LambdaInvoke(target, { input: s.input, role }),
+      }));
+    });
+    if (target === this.alias) return;
+    // grantInvoke on an unqualified function covers its versions and aliases too (`<arn>:*`).
+    const fnArn = flattenReference(stack.resolve(target.functionArn));
+    acknowledgeFindings(role, [{
+      id: `AwsSolutions-IAM5[Resource::${fnArn}:*]`,
+      reason: 'lambda:InvokeFunction on this one function and its qualifiers (versions and aliases), the grant Lambda targets of EventBridge Scheduler get.',
+    }]);
+  }
+}
 
+type LambdaAgentScheduleList = NonNullable<LambdaAgentOptions['schedules']>;
+
+/** The environment variable that lists the secrets an agent reads at start (`<name>_SECRET_ARN` each). */
+const SECRETS_ENV = 'AGENT_SECRETS';
+
+/**
+ * The agent's environment: its name, the first model's settings, the ARNs of the secrets it reads
+ * at start, and the user's environment, which wins over the model's settings variable by variable.
+ *
+ * @param userSecrets names the user gives secrets for (a model's key secret does not override them)
+ * @param lambdaSecrets the Lambda agent's secrets, read at start through their ARNs
+ */
+function agentEnvironment(props: ContainerAgentProps, userSecrets: { [name: string]: unknown },
+  lambdaSecrets: { [name: string]: secretsmanager.ISecret }): { [name: string]: string } {
+  const user = props.environment ?? {};
+  const taken = (name: string) => name in user || name in userSecrets;
+  const first = props.models?.[0];
+  const modelEnv = Object.fromEntries(Object.entries(first?._environment() ?? {}).filter(([name]) => !taken(name)));
+  const readAtStart: { [name: string]: secretsmanager.ISecret } = { ...lambdaSecrets };
+  for (const [name, secret] of Object.entries(first?._secrets() ?? {})) {
+    if (!taken(name) && !(`${name}_SECRET_ARN` in user)) readAtStart[name] = secret;
+  }
+  const secretEnv: { [name: string]: string } = {};
+  for (const [name, secret] of Object.entries(readAtStart)) secretEnv[`${name}_SECRET_ARN`] = secret.secretArn;
+  if (Object.keys(readAtStart).length > 0) secretEnv[SECRETS_ENV] = Object.keys(readAtStart).join(',');
+  return { AGENT_NAME: props.agentName, ...modelEnv, ...secretEnv, ...user };
+}
+
+/** The image URI a container image function was given. */
+function imageUriOf(fn: lambda.DockerImageFunction): string {
+  const code = (fn.node.defaultChild as lambda.CfnFunction).code as lambda.CfnFunction.CodeProperty;
+  return code.imageUri!;
 }
 
 /** An orchestrator starts agents in its own account and region only (RunTask and Invoke are regional). */

@@ -1,3 +1,5 @@
 export * from './agent-compute';
 export * from './agent-image';
+export * from './agent-model';
 export * from './container-agent';
+export type { AgentImageBuildOptions } from './image-build';

@@ -83,6 +83,15 @@ const cases = {
     const writer = new lib.ContainerAgent(stack, 'W', { agentName: 'writer', image: lib.AgentImage.fromNewRepository('v1') });
     new lib.DurableOrchestrator(stack, 'O', { workflow: workflow(), agents: [researcher, analyst, writer] });
   },
+  'ContainerAgent (image built by CodeBuild into its own repository)': (stack) => {
+    const fs = require('fs');
+    const dir = fs.mkdtempSync(require('path').join(require('os').tmpdir(), 'compat-agent-'));
+    fs.writeFileSync(require('path').join(dir, 'Dockerfile'), 'FROM public.ecr.aws/docker/library/node:22-alpine');
+    new lib.ContainerAgent(stack, 'B', {
+      agentName: 'builder', image: lib.AgentImage.fromDirectoryIntoNewRepository(dir), compute: lib.AgentCompute.lambdaFunction(),
+    });
+    new lib.ContainerAgent(stack, 'F', { agentName: 'fargate', image: lib.AgentImage.fromDirectoryIntoNewRepository(dir) });
+  },
   'DataTier (ephemeral, with a container and a function)': (stack) => {
     const data = new lib.DataTier(stack, 'D');
     const task = new ecs.FargateTaskDefinition(stack, 'Task');

@@ -9,6 +9,7 @@ import { ENVELOPE_ENV, EnvelopeError, parseEnvelope, salvageCallback, TaskEnvelo
 import { runLambdaRuntime } from './lambda-runtime';
 import { createLogger, Logger } from './log';
 import { ModelError, ModelProvider, ModelResponse, OFFLINE_MODEL, providerFromEnv } from './model';
+import { resolveSecrets, SecretReader } from './secrets';
 
 /** The inputs of a task as an agent sees them. */
 export interface AgentInputs {
@@ -78,6 +79,8 @@ export interface RunOptions {
   readonly logger?: Logger;
   /** Retries of the report and heartbeats. */
   readonly delivery?: DeliveryOptions;
+  /** Reads the secrets `AGENT_SECRETS` lists. @default GetSecretValue of AWS Secrets Manager */
+  readonly readSecret?: SecretReader;
 }
 
 export interface RunResult {
@@ -107,6 +110,9 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
   let report: Report;
   let artifacts: Record<string, string> | undefined;
   try {
+    // The secrets the agent was given (e.g. its model's API key) become variables before anything reads them.
+    const secrets = await resolveSecrets(options.env ?? process.env, options.readSecret);
+    if (secrets.length > 0) logger.info('secrets read', { names: secrets });
     const store = artifactStoreFor(envelope);
     const inputs = await readInputs(envelope, store.read.bind(store), logger);
     const prompt = spec.buildPrompt(inputs);
@@ -216,7 +222,7 @@ function safeMessage(message: string): string {
   return text.length > 4000 ? `${text.slice(0, 3997)}...` : text;
 }
 
-/** The answer of a Lambda agent. */
+/** The answer of a Lambda agent to a task. */
 export interface HandlerResult {
   readonly status: 'succeeded' | 'failed';
   readonly report: Delivery['outcome'];
@@ -224,17 +230,95 @@ export interface HandlerResult {
 }
 
 /**
- * A Lambda handler (the event is the envelope). It throws only when the report could not be
- * delivered, so that Lambda's retries of an asynchronous invoke may try again; a refused
- * report (4xx) would be refused again and is not thrown.
+ * The event of a health check: `{"health_check": true}`. A scheduled invocation (to keep an agent
+ * warm, or to watch it), a deploy's assertion or a person can send it; the agent runs no task,
+ * calls no model and answers {@link HealthResult}.
  */
-export function lambdaHandler(spec: AgentSpec, options: RunOptions = {}): (event: unknown) => Promise<HandlerResult> {
-  return async (event) => {
+export const HEALTH_CHECK_EVENT = Object.freeze({ health_check: true });
+
+/** The answer to a health check. */
+export interface HealthResult {
+  /** `ok`, or `misconfigured` when the model settings are wrong (`message` says how). */
+  readonly status: 'ok' | 'misconfigured';
+  readonly agent: string;
+  /** The model provider the agent would call: `offline`, `bedrock` or `openai`. */
+  readonly model_provider?: string;
+  readonly message?: string;
+}
+
+/** A Lambda function URL's answer (payload format 2.0). */
+export interface FunctionUrlResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+function isHealthCheck(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as Record<string, unknown>).health_check === true;
+}
+
+/** A function URL request (payload 2.0): it has `requestContext.http.method` and `rawPath`. */
+function urlRequest(event: unknown): { method: string; body?: string } | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const e = event as { rawPath?: unknown; requestContext?: { http?: { method?: unknown } }; body?: unknown; isBase64Encoded?: unknown };
+  const method = e.requestContext?.http?.method;
+  if (typeof method !== 'string' || typeof e.rawPath !== 'string') return undefined;
+  const body = typeof e.body === 'string' ? (e.isBase64Encoded === true ? Buffer.from(e.body, 'base64').toString('utf-8') : e.body) : undefined;
+  return { method: method.toUpperCase(), body };
+}
+
+function health(spec: AgentSpec, options: RunOptions): HealthResult {
+  try {
+    const provider = options.provider ?? providerFromEnv(options.env ?? process.env);
+    return { status: 'ok', agent: spec.name, model_provider: provider.name };
+  } catch (e) {
+    return { status: 'misconfigured', agent: spec.name, message: (e as Error).message };
+  }
+}
+
+function httpAnswer(statusCode: number, body: unknown): FunctionUrlResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** What a Lambda agent answers: a task's outcome, a health check, or a function URL's response. */
+export type LambdaAnswer = HandlerResult | HealthResult | FunctionUrlResult;
+
+/**
+ * A Lambda handler. Its event is one of:
+ * - a task envelope (the orchestrator's asynchronous invoke): runs the task and reports it. It
+ *   throws only when the report could not be delivered, so that Lambda's retries of an
+ *   asynchronous invoke may try again; a refused report (4xx) would be refused again and is not
+ *   thrown;
+ * - {@link HEALTH_CHECK_EVENT}: answers {@link HealthResult} and runs nothing;
+ * - a function URL request: `GET` is a health check, `POST` carries a task envelope as its body
+ *   (answered `200` when the report was accepted or refused, `502` when it could not be
+ *   delivered), any other method is `405`.
+ */
+export function lambdaHandler(spec: AgentSpec, options: RunOptions = {}): (event: unknown) => Promise<LambdaAnswer> {
+  const runTask = async (event: unknown): Promise<HandlerResult> => {
     const result = await runAgent(spec, event, options);
     if (result.delivery.outcome === 'undelivered') {
       throw new Error(`the ${spec.name} agent could not deliver its report: ${result.delivery.message}`);
     }
     return { status: result.status, report: result.delivery.outcome, report_status: result.delivery.status };
+  };
+  return async (event) => {
+    if (isHealthCheck(event)) return health(spec, options);
+    const request = urlRequest(event);
+    if (!request) return runTask(event);
+    if (request.method === 'GET') return httpAnswer(200, health(spec, options));
+    if (request.method !== 'POST') return httpAnswer(405, { message: `${request.method} is not served: GET is a health check, POST takes a task envelope` });
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(request.body ?? '');
+    } catch {
+      return httpAnswer(400, { message: 'the body must be a task envelope (JSON)' });
+    }
+    try {
+      return httpAnswer(200, await runTask(envelope));
+    } catch (e) {
+      return httpAnswer(502, { message: (e as Error).message });
+    }
   };
 }
 

@@ -6,4 +6,5 @@ export * from './envelope';
 export * from './lambda-runtime';
 export * from './log';
 export * from './model';
+export * from './secrets';
 export * from './sigv4';

@@ -2,11 +2,11 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  AgentSpec, createLogger, CredentialResolver, InputError, lambdaHandler, ModelError, ModelProvider, ModelRequest, OFFLINE_NOTICE,
+  AgentSpec, createLogger, CredentialResolver, HEALTH_CHECK_EVENT, InputError, lambdaHandler, ModelError, ModelProvider, ModelRequest, OFFLINE_NOTICE,
   requiredText, runAgent, runAsProcess, runLambdaRuntime,
 } from '../src';
 import { envelope, memoryLogger, TOKEN } from './fixtures';
-import { callbackServer, closeAllServers, TestServer } from './servers';
+import { callbackServer, closeAllServers, openAIServer, TestServer } from './servers';
 
 // A failed test may leave its servers open: close them, so that jest can exit.
 afterAll(closeAllServers);
@@ -137,6 +137,35 @@ describe('runAgent', () => {
     ]);
   });
 
+  test('reads the model key from its secret before the model call, and never logs it', async () => {
+    const llm = await openAIServer();
+    try {
+      const env: NodeJS.ProcessEnv = {
+        AGENT_MODEL_PROVIDER: 'openai',
+        OPENAI_BASE_URL: `${llm.url}/v1`,
+        OPENAI_MODEL: 'test-model',
+        AGENT_SECRETS: 'OPENAI_API_KEY',
+        OPENAI_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:llm-AbCdEf',
+      };
+      const asked: string[] = [];
+      const result = await runAgent(spec, task(), { ...options(), env, readSecret: async (arn) => { asked.push(arn); return 'sk-from-secret'; } });
+      expect(result.status).toBe('succeeded');
+      expect(asked).toEqual([env.OPENAI_API_KEY_SECRET_ARN]);
+      expect(llm.requests[0].headers.authorization).toBe('Bearer sk-from-secret');
+      expect(log.lines.find((l) => l.message === 'secrets read')).toMatchObject({ names: ['OPENAI_API_KEY'] });
+      expect(JSON.stringify(log.lines)).not.toContain('sk-from-secret');
+    } finally {
+      await llm.close();
+    }
+  });
+
+  test('reports a secret it cannot read as failed, before any work', async () => {
+    const env = { AGENT_SECRETS: 'OPENAI_API_KEY', OPENAI_API_KEY_SECRET_ARN: 'arn:gone' };
+    const result = await runAgent(spec, task(), { ...options(), env, readSecret: async () => { throw new Error('AccessDenied'); } });
+    expect(result.status).toBe('failed');
+    expect(reports()).toEqual([{ status: 'failed', error: { code: 'AgentError', message: 'could not read OPENAI_API_KEY from the secret arn:gone: Error: AccessDenied' } }]);
+  });
+
   test('reports a write failure as ArtifactError, any other failure as AgentError', async () => {
     await fsp.writeFile(path.join(dir, 'agents'), 'a file where a folder should be');
     await runAgent(spec, task(), options());
@@ -182,6 +211,43 @@ describe('lambdaHandler and runAsProcess', () => {
     const down = await callbackServer([503]);
     const env = envelope(down.url, { deadline: new Date(Date.now() + 1200).toISOString() });
     await expect(handler({ ...env, artifacts: { ...env.artifacts, local_dir: dir } })).rejects.toThrow(/^the researcher agent could not deliver its report: scripted 503/);
+    await down.close();
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  test('a health check runs nothing and names the model provider, or what is misconfigured', async () => {
+    const handler = lambdaHandler(spec, { ...quiet, env: { AGENT_MODEL_PROVIDER: 'offline' } });
+    await expect(handler(HEALTH_CHECK_EVENT)).resolves.toEqual({ status: 'ok', agent: 'researcher', model_provider: 'offline' });
+    const broken = lambdaHandler(spec, { ...quiet, env: { AGENT_MODEL_PROVIDER: 'openai' } });
+    await expect(broken({ health_check: true })).resolves.toEqual({
+      status: 'misconfigured', agent: 'researcher', message: expect.stringMatching(/OPENAI_BASE_URL is required/),
+    });
+  });
+
+  test('a function URL request: GET is a health check, POST carries an envelope, other methods are refused', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'agent-'));
+    const handler = lambdaHandler(spec, { ...quiet, env: {} });
+    const request = (method: string, body?: string, isBase64Encoded = false) =>
+      ({ version: '2.0', rawPath: '/', requestContext: { http: { method } }, ...(body === undefined ? {} : { body }), isBase64Encoded });
+    const answer = async (event: unknown) => {
+      const res = await handler(event) as { statusCode: number; body: string };
+      return { statusCode: res.statusCode, body: JSON.parse(res.body) };
+    };
+    expect(await answer(request('GET'))).toEqual({ statusCode: 200, body: { status: 'ok', agent: 'researcher', model_provider: 'offline' } });
+    expect(await answer(request('DELETE'))).toEqual({ statusCode: 405, body: { message: expect.stringMatching(/^DELETE is not served/) } });
+    expect(await answer(request('POST', '{not json'))).toEqual({ statusCode: 400, body: { message: 'the body must be a task envelope (JSON)' } });
+
+    const server = await callbackServer([200]);
+    const env = envelope(server.url);
+    const body = Buffer.from(JSON.stringify({ ...env, artifacts: { ...env.artifacts, local_dir: dir } })).toString('base64');
+    expect(await answer(request('POST', body, true))).toEqual({ statusCode: 200, body: { status: 'succeeded', report: 'accepted', report_status: 200 } });
+    expect(server.requests).toHaveLength(1);
+    await server.close();
+
+    const down = await callbackServer([503]);
+    const late = envelope(down.url, { deadline: new Date(Date.now() + 1200).toISOString() });
+    expect(await answer(request('POST', JSON.stringify({ ...late, artifacts: { ...late.artifacts, local_dir: dir } }))))
+      .toEqual({ statusCode: 502, body: { message: expect.stringMatching(/^the researcher agent could not deliver its report/) } });
     await down.close();
     await fsp.rm(dir, { recursive: true, force: true });
   });
