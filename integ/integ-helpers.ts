@@ -1,11 +1,12 @@
 /** Helpers of the integration tests (not themselves tests: integ-runner only runs integ.*.ts). */
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { AgentTarget, IDispatchableAgent } from '../src/durable-orchestrator';
+import { acknowledgeCdkProviders, acknowledgeFindings, NagFinding } from '../src/private/nag';
 import { ReferenceWorkflows, WorkflowAgent, WorkflowDefinition } from '../src/workflow';
 
 /** Bundles a test agent from integ/agents into integ/.build/<name>, returning the folder. */
@@ -39,6 +40,7 @@ export function echoResearchTeam(scope: Construct): { workflow: WorkflowDefiniti
     timeout: Duration.seconds(30),
     description: 'Test agent: writes one artifact and reports success at once',
   });
+  acknowledgeFixture(echo, 'the echo agent, which plays the three agents and answers at once');
   const names = ['researcher', 'analyst', 'writer'] as const;
   return {
     workflow: ReferenceWorkflows.researchReport({
@@ -67,4 +69,41 @@ export function apiEvent(method: string, rawPath: string, body?: unknown, header
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     isBase64Encoded: false,
   });
+}
+
+/** The basic-execution managed policy cdk-nag names in its IAM4 finding. */
+const BASIC_EXECUTION = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+
+/**
+ * Acknowledges, with reasons written into the template, what cdk-nag finds on a test fixture
+ * function of an integration test (a stand-in agent, a probe): it exists only in the test stack,
+ * with lambda.Function's defaults, and is no part of what the library deploys.
+ */
+export function acknowledgeFixture(fixture: Construct, what: string): void {
+  const reason = `Test fixture of an integration test (${what}): it exists only in the test stack, runs for the test's few ` +
+    'invocations, and keeps lambda.Function\'s defaults; it is no part of what the library deploys.';
+  acknowledgeFindings(fixture, ['AwsSolutions-L1', 'Serverless-LambdaTracing', 'Serverless-LambdaLatestVersion', 'Serverless-LambdaDefaultMemorySize',
+    'Serverless-LambdaDefaultTimeout', 'Serverless-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination', BASIC_EXECUTION,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]']
+    .map((id): NagFinding => ({ id, reason })));
+}
+
+/**
+ * Acknowledges, with reasons written into the templates, what cdk-nag finds on the scaffolding of
+ * an integration test: integ-tests-alpha's assertion providers (their Lambda functions, roles and
+ * waiter state machines, in the assertion stack: `assertionStacks`, or every `DeployAssert` stack
+ * of the app) and the AWS CDK's own custom-resource providers in every stack. Call it last, just
+ * before `app.synth()`: it marks the resources that exist then.
+ */
+export function acknowledgeTestScaffolding(app: App, ...assertionStacks: Stack[]): void {
+  const stacks = app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+  for (const stack of stacks) acknowledgeCdkProviders(stack);
+  const reason = 'integ-tests-alpha\'s assertion provider: it runs the test\'s assertions (AWS calls, Lambda invokes, their waiters) ' +
+    'only while the integration test runs, in the assertion stack, with the runtime, role and settings integ-tests-alpha gives it.';
+  const asserting = assertionStacks.length > 0 ? assertionStacks : stacks.filter((s) => s.node.id === 'DeployAssert');
+  for (const stack of asserting) {
+    acknowledgeFindings(stack, ['AwsSolutions-L1', 'Serverless-LambdaTracing', 'Serverless-LambdaLatestVersion', 'Serverless-LambdaDefaultMemorySize',
+      'Serverless-LambdaDefaultTimeout', 'Serverless-LambdaDLQ', 'Serverless-LambdaStarPermissions', BASIC_EXECUTION, 'AwsSolutions-IAM5[Resource::*]',
+      'Serverless-StepFunctionStateMachineXray', 'AwsSolutions-SF1', 'AwsSolutions-SF2'].map((id): NagFinding => ({ id, reason })));
+  }
 }

@@ -18,7 +18,7 @@
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { agentPlatform } from './agent-platform-app';
-import { apiEvent, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiEvent, workflowIdFor } from './integ-helpers';
 
 const app = new App();
 const { stack, api, research } = agentPlatform(app, 'cdkda-agent-platform');
@@ -53,4 +53,5 @@ awaitingApproval.expect(ExpectedResult.objectLike({
 
 health.next(unsigned).next(start).next(awaitingApproval);
 
+acknowledgeTestScaffolding(app, assertions);
 app.synth();

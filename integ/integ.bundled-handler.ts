@@ -6,6 +6,7 @@
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Stack } from 'aws-cdk-lib';
+import { acknowledgeTestScaffolding } from './integ-helpers';
 import { HealthCheck } from '../src/private/health-check';
 
 const app = new App();
@@ -27,4 +28,5 @@ integ.assertions
     Payload: Match.serializedJson(Match.objectLike({ statusCode: 200, body: Match.serializedJson({ status: 'ok' }) })),
   }));
 
+acknowledgeTestScaffolding(app);
 app.synth();

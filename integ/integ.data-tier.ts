@@ -9,7 +9,7 @@
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { bundleTestAgent } from './integ-helpers';
+import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent } from './integ-helpers';
 import { DataTierProfile, DataTier } from '../src/data-tier';
 
 const app = new App();
@@ -37,6 +37,7 @@ const probe = new lambda.Function(stack, 'Probe', {
     NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
   },
 });
+acknowledgeFixture(probe, 'a probe that connects to PostgreSQL and Redis with the settings the data tier hands over');
 dataTier.bindToFunction(probe);
 
 const integ = new IntegTest(app, 'DataTier', { testCases: [stack], regions: ['us-east-1'] });
@@ -47,4 +48,5 @@ integ.assertions.invokeFunction({ functionName: probe.functionName })
   .expect(ExpectedResult.objectLike({ StatusCode: 200, Payload: Match.serializedJson({ postgres: 1, redis: 'PONG' }) }))
   .waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(30) });
 
+acknowledgeTestScaffolding(app);
 app.synth();

@@ -8,7 +8,7 @@
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { apiEvent, echoResearchTeam, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiEvent, echoResearchTeam, workflowIdFor } from './integ-helpers';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 
 const app = new App();
@@ -61,4 +61,5 @@ report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
 
 start.next(awaitingApproval).next(approve).next(succeeded).next(report);
 
+acknowledgeTestScaffolding(app);
 app.synth();

@@ -14,7 +14,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { bundleTestAgent } from './integ-helpers';
+import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent } from './integ-helpers';
 import { SecureApi } from '../src/secure-api';
 
 /** What nginx serves under /web/, and what the assertion looks for. */
@@ -35,6 +35,7 @@ const hello = new lambda.Function(stack, 'Hello', {
     'body: JSON.stringify({ message: "hello from lambda" }) });'),
   description: 'SecureApi integ: answers GET /hello',
 });
+acknowledgeFixture(hello, 'the Lambda route\'s handler, which answers hello');
 api.addLambdaRoute('Hello', { path: '/hello', methods: [apigwv2.HttpMethod.GET], handler: hello });
 
 // nginx (multi-arch, ARM64 here) serving /web/ (its index.html, from /usr/share/nginx/html/web/)
@@ -66,6 +67,7 @@ const probe = new lambda.Function(stack, 'Probe', {
   environment: { API_URL: api.url },
   description: 'SecureApi integ: makes SigV4-signed calls to the API',
 });
+acknowledgeFixture(probe, 'a probe that calls the API from inside the VPC with a signed request');
 api.grantInvoke(probe);
 
 // The assertions live in a stack of the same environment, so they can name the probe.
@@ -100,4 +102,5 @@ signedWeb.expect(ExpectedResult.objectLike({
 
 health.next(unsigned).next(signedHello).next(signedWeb);
 
+acknowledgeTestScaffolding(app, assertions);
 app.synth();

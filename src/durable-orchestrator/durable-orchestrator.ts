@@ -25,7 +25,7 @@ import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/t
 import { BundledFunction } from '../private/bundled-function';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
-import { acknowledgeFindings } from '../private/nag';
+import { acknowledgeCdkProviders, acknowledgeFindings } from '../private/nag';
 import { addStackOutputs, OutputSpec } from '../private/outputs';
 import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
@@ -773,6 +773,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
       removalPolicy,
       autoDeleteObjects,
     });
+    acknowledgeCdkProviders(bucket);
     (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
       destinationBucketName: accessLogs.bucketName,
       logFilePrefix: 'artifacts/',

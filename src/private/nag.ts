@@ -77,6 +77,10 @@ export function acknowledgeFindings(scope: IConstruct, findings: NagFinding[], l
  */
 const RULE_RESOURCE_TYPES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^AwsSolutions-IAM[45]\b/, ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group']],
+  [/^Serverless-LambdaAsyncFailureDestination$/, ['AWS::Lambda::Function', 'AWS::Lambda::EventInvokeConfig']],
+  [/^Serverless-LambdaStarPermissions$/, ['AWS::IAM::Role']],
+  [/^Serverless-LambdaFunctionUrlAuth$/, ['AWS::Lambda::Url']],
+  [/^Serverless-LambdaFunctionPublicAccessProhibited$/, ['AWS::Lambda::Permission']],
   [/^(AwsSolutions-L1|Serverless-Lambda|HIPAA\.Security-Lambda|NIST\.800-53\.R[45]-Lambda|PCI\.DSS\.321-Lambda)/, ['AWS::Lambda::Function']],
   [/^AwsSolutions-ECS2$/, ['AWS::ECS::TaskDefinition']],
   [/^AwsSolutions-S1$/, ['AWS::S3::Bucket']],
@@ -89,4 +93,38 @@ const RULE_RESOURCE_TYPES: ReadonlyArray<readonly [RegExp, readonly string[]]> =
 function canFlag(ruleId: string, resourceType: string): boolean {
   const entry = RULE_RESOURCE_TYPES.find(([pattern]) => pattern.test(ruleId));
   return entry === undefined || entry[1].includes(resourceType);
+}
+
+/**
+ * The AWS CDK's own deploy-time custom-resource providers, by their id in the stack (each is
+ * created once per stack, the first time a construct needs it), and what each does.
+ */
+const CDK_PROVIDERS: ReadonlyArray<readonly [string, string]> = [
+  ['Custom::S3AutoDeleteObjectsCustomResourceProvider', 'empties a bucket when the stack deletes it (removalPolicy DESTROY)'],
+  ['Custom::VpcRestrictDefaultSGCustomResourceProvider', 'removes the rules of a VPC\'s default security group'],
+];
+
+/**
+ * Acknowledges, in the template, what cdk-nag finds on the AWS CDK's own custom-resource
+ * providers in `scope`'s stack (an in-app cdk-nag run does not see them, being plain
+ * `CfnResource`s; a run over the synthesized template does). Call it after the construct that
+ * pulls a provider in; a provider the stack does not have is skipped.
+ */
+export function acknowledgeCdkProviders(scope: IConstruct): void {
+  const stack = cdk.Stack.of(scope);
+  for (const [id, what] of CDK_PROVIDERS) {
+    const provider = stack.node.tryFindChild(id);
+    if (!provider) continue;
+    const reason = `The AWS CDK's own custom-resource provider (${id.replace(/^Custom::|CustomResourceProvider$/g, '')}: it ${what}). ` +
+      'CloudFormation invokes it only while deploying; its runtime, role and settings are set by aws-cdk-lib and move with it.';
+    acknowledgeFindings(provider, [
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason },
+      { id: 'AwsSolutions-L1', reason },
+      { id: 'Serverless-LambdaDLQ', reason },
+      { id: 'Serverless-LambdaLatestVersion', reason },
+      { id: 'Serverless-LambdaTracing', reason },
+      { id: 'Serverless-LambdaDefaultMemorySize', reason },
+      { id: 'Serverless-LambdaDefaultTimeout', reason },
+    ]);
+  }
 }

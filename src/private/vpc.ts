@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeCdkProviders } from './nag';
 
 /** Properties of {@link flowLoggedVpc}. */
 export interface FlowLoggedVpcProps {
@@ -25,6 +26,7 @@ export function flowLoggedVpc(scope: Construct, props: FlowLoggedVpcProps): ec2.
       removalPolicy: RemovalPolicy.DESTROY,
     })),
   });
+  acknowledgeCdkProviders(vpc);
   return vpc;
 }
 

@@ -23,7 +23,7 @@ import { SecureApiServiceParts } from './service-parts';
 import { checkRange } from '../private/checks';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
-import { acknowledgeFindings } from '../private/nag';
+import { acknowledgeCdkProviders, acknowledgeFindings } from '../private/nag';
 import { addStackOutputs } from '../private/outputs';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
@@ -747,6 +747,7 @@ export class SecureApi extends SecureApiBase {
         autoDeleteObjects: this.removalPolicy === RemovalPolicy.DESTROY,
       });
       loadBalancer.logAccessLogs(accessLogBucket, 'alb');
+      acknowledgeCdkProviders(accessLogBucket);
       acknowledgeFindings(accessLogBucket, [{
         id: 'AwsSolutions-S1',
         reason: 'This bucket only receives the load balancer\'s access logs from the ELB log delivery service; its own server access ' +

@@ -161,6 +161,27 @@ const ANSWERS: Record<string, Record<string, Entry>> = {
       fail: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'binary/octet-stream', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
     },
   },
+  'integ.seed-000-orchestration.ts': {
+    'Lambda.invoke OrchestratorApiFunction POST /workflows': started,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #1': awaitingApproval,
+    'Lambda.invoke OrchestratorApiFunction POST /workflows/{workflowId}/approval': approved,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #2': succeeded,
+    'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': {
+      pass: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'text/markdown', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
+      fail: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'binary/octet-stream', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
+    },
+  },
+  'integ.seed-001-agent-modules.ts': {
+    'Lambda.invoke ResearcherLive {"health_check":true}': {
+      pass: invokeResponse({ status: 'ok', agent: 'researcher', model_provider: 'bedrock' }),
+      fail: invokeResponse({ status: 'misconfigured', agent: 'researcher', message: 'BEDROCK_MODEL_ID is required with AGENT_MODEL_PROVIDER=bedrock' }),
+    },
+    'Lambda.invoke OrchestratorApiFunction POST /workflows': started,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId}': (a) => ({
+      pass: workflowView(workflowOf(a), 'SUCCEEDED', null, [['research', 'SUCCEEDED'], ['analysis', 'SUCCEEDED']]),
+      fail: workflowView(workflowOf(a), 'FAILED', null, [['research', 'SUCCEEDED'], ['analysis', 'FAILED']]),
+    }),
+  },
   'integ.agent-platform.ts': {
     'HTTP GET /health': HEALTH,
     'HTTP POST /research/workflows': UNSIGNED_REFUSED,

@@ -1,0 +1,152 @@
+/**
+ * Integration test: seed 000 ("Terraform configuration for serverless durable agent
+ * orchestration") rebuilt with the constructs, item by item.
+ *
+ * - the research workflow: researcher, analyst and writer as three `ContainerAgent`s on ECS
+ *   Fargate (ARM64/Graviton), each built by CodeBuild from `agents/Dockerfile` into its own ECR
+ *   repository (scan on push, lifecycle rules) — the seed's "Docker build automation", without
+ *   Docker on the deploying machine;
+ * - Bedrock access granted to exactly the reference model (the kit's default, through its global
+ *   inference profile), nothing else;
+ * - the orchestrator with the seed's variables: controller memory 1024 MiB and timeout 15 min,
+ *   callback (API) memory 256 MiB, approval timeout 24 h, log retention 7 days, state retention 14
+ *   days, a versioned artifact bucket moving to Infrequent Access after 90 days, X-Ray on;
+ * - the seed's outputs: the API endpoint, the bucket, the table, the function and log group names
+ *   and each agent's repository URI.
+ *
+ * The assertions start a workflow as seed 000's quick start does and expect the seed's answer
+ * (`awaiting: "research_completion"`), wait until it waits for approval, approve it, wait until it
+ * succeeds, and read the published report. Deploying it needs Bedrock access to the model in
+ * us-east-1 (the agents call it for real) and takes about 15 minutes (three image builds).
+ */
+import * as path from 'path';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { acknowledgeTestScaffolding, apiEvent, workflowIdFor } from './integ-helpers';
+import { AgentCompute, AgentImage, AgentModel, ContainerAgent } from '../src/container-agent';
+import { DurableOrchestrator } from '../src/durable-orchestrator';
+import { ReferenceWorkflows } from '../src/workflow';
+
+/** The model the reference agents call by default (agents/kit), through its global inference profile. */
+export const REFERENCE_MODEL = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const REPOSITORY_ROOT = path.join(__dirname, '..');
+
+const app = new App();
+const stack = new Stack(app, 'cdkda-seed-000');
+
+// One network and one cluster for the three agents: private subnets, one NAT gateway, flow logs.
+const vpc = new ec2.Vpc(stack, 'Network', {
+  maxAzs: 2,
+  natGateways: 1,
+  subnetConfiguration: [
+    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+    { name: 'agents', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+  ],
+  flowLogs: {
+    all: {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(stack, 'FlowLogs', {
+        retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY,
+      })),
+    },
+  },
+});
+const cluster = new ecs.Cluster(stack, 'Agents', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+
+const model = AgentModel.bedrockInferenceProfile(REFERENCE_MODEL);
+const agent = (name: 'researcher' | 'analyst' | 'writer', id: string) => new ContainerAgent(stack, id, {
+  agentName: name,
+  // The reference agents' one Dockerfile, built from the repository root into the agent's own repository.
+  image: AgentImage.fromDirectoryIntoNewRepository(REPOSITORY_ROOT, {
+    file: 'agents/Dockerfile',
+    buildArgs: { AGENT: name },
+    maxImageCount: 10,
+    removalPolicy: RemovalPolicy.DESTROY, // a test stack: nothing stays behind
+    buildLogRetention: logs.RetentionDays.ONE_WEEK,
+  }),
+  compute: AgentCompute.fargate({ cluster, cpu: 512, memoryLimitMiB: 1024 }),
+  models: [model],
+  logRetention: logs.RetentionDays.ONE_WEEK,
+});
+const researcher = agent('researcher', 'Researcher');
+const analyst = agent('analyst', 'Analyst');
+const writer = agent('writer', 'Writer');
+
+const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', {
+  workflow: ReferenceWorkflows.researchReport({ researcher, analyst, writer, approvalTimeout: Duration.hours(24) }),
+  agents: [researcher, analyst, writer],
+  controllerMemoryMiB: 1024,
+  controllerTimeout: Duration.minutes(15),
+  apiMemoryMiB: 256,
+  stateRetention: Duration.days(14),
+  artifactVersioning: true,
+  artifactTransitionAfter: Duration.days(90),
+  tracing: true,
+  logRetention: logs.RetentionDays.ONE_WEEK,
+  removalPolicy: RemovalPolicy.DESTROY,
+});
+orchestrator.addOutputs({ outputIdPrefix: 'Seed' });
+for (const a of [researcher, analyst, writer]) {
+  new CfnOutput(stack, `${a.node.id}RepositoryUri`, {
+    value: a.repository!.repositoryUri,
+    description: `ECR repository of the ${a.agentName} agent (seed 000's ecr_repository_urls.${a.agentName})`,
+  });
+}
+
+const integ = new IntegTest(app, 'Seed000', { testCases: [stack], regions: ['us-east-1'] });
+
+const KEY = 'integ-seed-000-1';
+const WORKFLOW_ID = workflowIdFor(KEY);
+const api = orchestrator.apiFunction.functionName;
+// Fargate tasks start in about a minute each, and the model writes three documents.
+const poll = { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) };
+const body = (pattern: Record<string, unknown>) => Match.serializedJson(Match.objectLike(pattern));
+
+// Seed 000's quick start, and its answer word for word.
+const start = integ.assertions.invokeFunction({
+  functionName: api,
+  payload: apiEvent('POST', '/workflows', {
+    topic: 'Impact of quantum computing on cryptography',
+    parameters: { depth: 'comprehensive', sources: ['academic', 'industry'] },
+  }, { 'idempotency-key': KEY }),
+});
+start.expect(ExpectedResult.objectLike({
+  Payload: body({
+    statusCode: 202,
+    body: body({
+      status: 'PENDING',
+      workflow_id: WORKFLOW_ID,
+      awaiting: 'research_completion',
+      message: 'Workflow suspended awaiting research completion',
+    }),
+  }),
+}));
+
+const awaitingApproval = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
+awaitingApproval.expect(ExpectedResult.objectLike({
+  Payload: body({ statusCode: 200, body: body({ workflow_id: WORKFLOW_ID, status: 'RUNNING', awaiting: 'approval' }) }),
+})).waitForAssertions(poll);
+
+const approve = integ.assertions.invokeFunction({
+  functionName: api,
+  payload: apiEvent('POST', `/workflows/${WORKFLOW_ID}/approval`, { approved: true, comment: 'seed 000 integration test' }),
+});
+approve.expect(ExpectedResult.objectLike({ Payload: body({ statusCode: 200 }) }));
+
+const succeeded = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
+succeeded.expect(ExpectedResult.objectLike({
+  Payload: body({ statusCode: 200, body: body({ workflow_id: WORKFLOW_ID, status: 'SUCCEEDED' }) }),
+})).waitForAssertions(poll);
+
+const report = integ.assertions.awsApiCall('S3', 'getObject', {
+  Bucket: orchestrator.artifactBucket.bucketName,
+  Key: `published/${WORKFLOW_ID}/report.md`,
+});
+report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
+
+start.next(awaitingApproval).next(approve).next(succeeded).next(report);
+
+acknowledgeTestScaffolding(app);
+app.synth();
