@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -126,6 +127,15 @@ export abstract class AgentImage {
   public abstract _bind(scope: Construct, architecture: AgentArchitecture): BoundAgentImage;
 }
 
+/**
+ * A directory as the template shows it: relative to where the app runs (an absolute path would
+ * make the template, and the function's version, differ from one machine to the next).
+ */
+function displayPath(directory: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(directory)).split(path.sep).join('/');
+  return relative === '' ? '.' : relative.startsWith('..') ? path.basename(path.resolve(directory)) : relative;
+}
+
 function platformOf(architecture: AgentArchitecture): ecrAssets.Platform {
   return architecture === AgentArchitecture.ARM64 ? ecrAssets.Platform.LINUX_ARM64 : ecrAssets.Platform.LINUX_AMD64;
 }
@@ -145,7 +155,7 @@ class DirectoryImage extends AgentImage {
     return {
       ecs: ecs.ContainerImage.fromAsset(this.directory, props),
       lambda: lambda.DockerImageCode.fromImageAsset(this.directory, props),
-      description: `built from ${this.directory}`,
+      description: `built from ${displayPath(this.directory)}`,
     };
   }
 }
@@ -233,6 +243,6 @@ class DirectoryIntoRepositoryImage extends AgentImage {
       options: this.options,
       encryptionKey: this.options.encryptionKey,
     });
-    return { ...bound, description: `built by AWS CodeBuild from ${this.directory}`, dependable: build.resource };
+    return { ...bound, description: `built by AWS CodeBuild from ${displayPath(this.directory)}`, dependable: build.resource };
   }
 }
