@@ -74,7 +74,7 @@ export async function deployToMoto(moto: MotoServer, assemblyDir: string, stackN
   const templateBucket = [...buckets][0] ?? `cdk-hnb659fds-assets-${ACCOUNT}-${REGION}`;
   if (!buckets.has(templateBucket)) await s3.send(new CreateBucketCommand({ Bucket: templateBucket }));
   const original = JSON.parse(fs.readFileSync(path.join(assemblyDir, `${stackName}.template.json`), 'utf-8'));
-  const { template, skipped } = withoutUnsupported(original, motoCloudFormationTypes());
+  const { template, skipped } = withoutUnsupported(namedForMoto(original, stackName), motoCloudFormationTypes());
   await s3.send(new PutObjectCommand({ Bucket: templateBucket, Key: templateKey, Body: JSON.stringify(template) }));
 
   await cfn.send(new CreateStackCommand({
@@ -95,6 +95,25 @@ export async function deployToMoto(moto: MotoServer, assemblyDir: string, stackN
     }
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * moto's CloudFormation generates names CloudFormation would not: an unnamed ECR repository gets
+ * its logical id (upper case, which ECR refuses), an unnamed state machine a name over Step
+ * Functions' 80 characters. Give those the kind of name CloudFormation generates: the stack and
+ * logical id, lower case for a repository, cut to 80 characters for a state machine.
+ */
+function namedForMoto(template: any, stackName: string): any {
+  const copy = JSON.parse(JSON.stringify(template));
+  for (const [id, resource] of Object.entries<any>(copy.Resources ?? {})) {
+    if (resource.Type === 'AWS::ECR::Repository' && !resource.Properties?.RepositoryName) {
+      resource.Properties = { ...resource.Properties, RepositoryName: `${stackName}-${id}`.toLowerCase() };
+    }
+    if (resource.Type === 'AWS::StepFunctions::StateMachine' && !resource.Properties?.StateMachineName) {
+      resource.Properties = { ...resource.Properties, StateMachineName: `${stackName}-${id}`.slice(-80) };
+    }
+  }
+  return copy;
 }
 
 /** Zips a directory's contents (as the CDK CLI does for a zip asset), with Python's zipfile. */

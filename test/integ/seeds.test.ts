@@ -7,6 +7,8 @@
  */
 import * as fs from 'fs';
 import { lintIntegTemplates, synthIntegApp, templateResources } from '../helpers/integ-app';
+import { describeWithMoto } from '../helpers/moto';
+import { deploymentSummary, deployToMoto } from '../helpers/moto-deploy';
 import { testIfInstalled } from '../helpers/tools';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -63,6 +65,18 @@ describe('integ.seed-000-orchestration', () => {
     ]));
   });
 
+
+  describeWithMoto('deployed to moto_server', (moto) => {
+    test('CREATE_COMPLETE for every resource moto implements; the rest is named', async () => {
+      const deployment = await deployToMoto(moto(), outdir(), 'cdkda-seed-000', 240_000);
+      expect({ status: deployment.status, failures: deployment.failures }).toEqual({ status: 'CREATE_COMPLETE', failures: [] });
+      process.stdout.write(deploymentSummary('cdkda-seed-000', deployment));
+      const created = new Set(deployment.resources.map((r) => r.ResourceType));
+      for (const type of ['AWS::ECR::Repository', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Cluster', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Lambda::Function']) expect({ type, skipped: deployment.skipped[type] }).toEqual({ type, skipped: undefined });
+      for (const type of ['AWS::ECR::Repository', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Cluster', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Lambda::Function']) expect(created).toContain(type);
+    }, 300_000);
+  });
+
   testIfInstalled('cfn-lint', 'its templates pass cfn-lint', () => {
     for (const result of lintIntegTemplates(outdir())) expect(result).toEqual({ file: result.file, findings: [] });
   }, 120_000);
@@ -103,6 +117,18 @@ describe('integ.seed-001-agent-modules', () => {
     expect(statementsGranting(r, 'lambda:InvokeFunction').length).toBeGreaterThan(0);
     const template = JSON.parse(fs.readFileSync(`${outdir()}/cdkda-seed-001.template.json`, 'utf-8'));
     expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['ResearcherImageUri', 'AnalystImageUri', 'ResearcherFunctionUrl']));
+  });
+
+
+  describeWithMoto('deployed to moto_server', (moto) => {
+    test('CREATE_COMPLETE for every resource moto implements; the rest is named', async () => {
+      const deployment = await deployToMoto(moto(), outdir(), 'cdkda-seed-001', 240_000);
+      expect({ status: deployment.status, failures: deployment.failures }).toEqual({ status: 'CREATE_COMPLETE', failures: [] });
+      process.stdout.write(deploymentSummary('cdkda-seed-001', deployment));
+      const created = new Set(deployment.resources.map((r) => r.ResourceType));
+      for (const type of ['AWS::ECR::Repository', 'AWS::KMS::Key', 'AWS::ECS::TaskDefinition', 'AWS::Lambda::Function']) expect({ type, skipped: deployment.skipped[type] }).toEqual({ type, skipped: undefined });
+      for (const type of ['AWS::ECR::Repository', 'AWS::KMS::Key', 'AWS::ECS::TaskDefinition', 'AWS::Lambda::Function']) expect(created).toContain(type);
+    }, 300_000);
   });
 
   testIfInstalled('cfn-lint', 'its templates pass cfn-lint', () => {
