@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { AgentImageBuildOptions, checkImageBuildOptions, ImageBuild, imageSourceAsset } from './image-build';
 import { checkRange } from '../private/checks';
+import { removalPolicyOf } from '../private/throwaway';
 
 /** CPU architecture of an agent's image and compute. */
 export enum AgentArchitecture {
@@ -60,7 +61,7 @@ export interface AgentRepositoryOptions {
   /**
    * What happens to the repository when it leaves the stack. `RemovalPolicy.DESTROY` deletes it
    * with its images (for test and preview stacks); `RETAIN` keeps it, images included.
-   * @default RemovalPolicy.RETAIN
+   * @default - RemovalPolicy.RETAIN; DESTROY under the throwaway switch (`Throwaway.enable(scope)`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -199,14 +200,15 @@ class NewRepositoryImage extends AgentImage {
   }
 
   public _bind(scope: Construct): BoundAgentImage {
+    const removalPolicy = removalPolicyOf(scope, this.options.removalPolicy, RemovalPolicy.RETAIN);
     const repository = new ecr.Repository(scope, 'Repository', {
       imageScanOnPush: true,
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
       encryption: this.options.encryptionKey ? ecr.RepositoryEncryption.KMS : ecr.RepositoryEncryption.AES_256,
       encryptionKey: this.options.encryptionKey,
-      removalPolicy: this.options.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
       // A repository that still holds images cannot be deleted: empty it first when it is destroyed.
-      emptyOnDelete: this.options.removalPolicy === RemovalPolicy.DESTROY ? true : undefined,
+      emptyOnDelete: removalPolicy === RemovalPolicy.DESTROY ? true : undefined,
       lifecycleRules: [
         { description: 'Remove untagged images', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: this.options.untaggedImageExpiry ?? Duration.days(7), rulePriority: 1 },
         { description: 'Keep the newest tagged images', tagStatus: ecr.TagStatus.ANY, maxImageCount: this.options.maxImageCount ?? 20, rulePriority: 2 },

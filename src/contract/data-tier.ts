@@ -35,6 +35,14 @@ export const DATA_TIER_ENV = {
   databaseSecretArn: 'DATABASE_SECRET_ARN',
   /** ARN of the Redis AUTH token secret (Lambda style). */
   redisAuthSecretArn: 'REDIS_AUTH_SECRET_ARN',
+  /**
+   * `postgresql://user:password@host:port/database?sslmode=require`: never set by the construct
+   * (a URL holding the password would be a second secret); built at container start by the
+   * wrapper of `DataTier.connectionUrlCommand`, or in the app by a runtime helper.
+   */
+  databaseUrl: 'DATABASE_URL',
+  /** `rediss://:token@host:port`, built where `DATABASE_URL` is. */
+  redisUrl: 'REDIS_URL',
 } as const;
 
 /** The libpq SSL mode the data tier hands to consumers: the server rejects plaintext. */

@@ -27,6 +27,7 @@ import { checkDurationRange, checkRange } from '../private/checks';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
 import { acknowledgeCdkProviders, acknowledgeFindings } from '../private/nag';
 import { addStackOutputs, OutputSpec } from '../private/outputs';
+import { removalPolicyOf } from '../private/throwaway';
 import { ApiAuthorization, SecureApi } from '../secure-api';
 import { WorkflowDefinition } from '../workflow';
 
@@ -214,8 +215,9 @@ export interface DurableOrchestratorProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 
   /**
-   * What happens to the table and the new bucket when the stack deletes them.
-   * @default RemovalPolicy.RETAIN
+   * What happens to the table and the new bucket when the stack deletes them (with DESTROY the
+   * bucket is emptied first).
+   * @default - RemovalPolicy.RETAIN; DESTROY under the throwaway switch (`Throwaway.enable(scope)`)
    */
   readonly removalPolicy?: RemovalPolicy;
 
@@ -296,7 +298,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     validateProps(props);
     this.apiBasePath = apiBasePathOf(props.apiBasePath);
     this.workflowName = props.workflow.workflowName;
-    const settings = resolveSettings(props);
+    const settings = resolveSettings(this, props);
 
     this.table = this.createTable(props, settings);
     this.artifactBucket = props.artifactBucket ?? this.createBucket(props, settings.removalPolicy);
@@ -873,9 +875,9 @@ interface Settings {
   readonly stateRetentionDays: number;
 }
 
-function resolveSettings(props: DurableOrchestratorProps): Settings {
+function resolveSettings(scope: Construct, props: DurableOrchestratorProps): Settings {
   return {
-    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    removalPolicy: removalPolicyOf(scope, props.removalPolicy, RemovalPolicy.RETAIN),
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
     tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
     stateRetentionDays: (props.stateRetention ?? Duration.days(14)).toDays(),

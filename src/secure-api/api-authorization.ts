@@ -87,8 +87,9 @@ export class ApiAuthorization {
 
   /**
    * No authorization: anyone may call the route. Allowed only on a route (`addLambdaRoute`,
-   * `addService`), never as the API's default; every such route is named in the synth output
-   * and acknowledged for cdk-nag with the reason that the app asked for it.
+   * `addService`, or one of a service's `routes`), never as the API's default; every such route
+   * is named in the synth output and acknowledged for cdk-nag with the reason that the app asked
+   * for it.
    */
   public static none(): ApiAuthorization {
     return new ApiAuthorization(ApiAuthorizationType.NONE, 'none', () => new apigwv2.HttpNoneAuthorizer());

@@ -1,3 +1,4 @@
 export * from './api-authorization';
 export * from './secure-api';
 export * from './secure-api-service';
+export * from './service-capacity';

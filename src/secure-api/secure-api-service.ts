@@ -1,15 +1,41 @@
+import { Duration } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuthorization } from './api-authorization';
+import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
+import { AgentImage } from '../container-agent/agent-image';
 
-/** Options of a Fargate service of a `SecureApi`, routed or internal. */
+/**
+ * Options of a Fargate service of a `SecureApi`, routed or internal. Give exactly one of `image`
+ * and `imageSource`.
+ */
 export interface SecureApiInternalServiceOptions {
-  /** The container image, e.g. `ecs.ContainerImage.fromRegistry('public.ecr.aws/...')` or `fromAsset(dir)`. */
-  readonly image: ecs.ContainerImage;
+  /**
+   * The container image as ECS takes it, e.g. `ecs.ContainerImage.fromRegistry('public.ecr.aws/...')`
+   * or `fromEcrRepository(repo, tag)`. An image built from a directory should come from
+   * `imageSource` instead, which builds it for the service's `cpuArchitecture`.
+   * @default - none: give `image` or `imageSource`
+   */
+  readonly image?: ecs.ContainerImage;
+
+  /**
+   * Where the image comes from, as for a `ContainerAgent` (the same `AgentImage` sources, built
+   * for the service's `cpuArchitecture`): `AgentImage.fromDirectory(dir)` (built by the CDK at
+   * deploy, pushed to the CDK's asset repository); `AgentImage.fromNewRepository(tag, options)` (a
+   * repository of the service's own that your pipeline pushes to: scan on push, immutable tags,
+   * lifecycle rules, optional KMS key, removal policy); `AgentImage.fromDirectoryIntoNewRepository(dir, options)`
+   * (built by AWS CodeBuild during the deployment, no Docker needed, into such a repository of
+   * the service's own); or `fromEcrRepository` / `fromRegistry`. The service's `repository` and
+   * `imageUri` tell where it is.
+   * @default - none: give `image` or `imageSource`
+   */
+  readonly imageSource?: AgentImage;
 
   /**
    * The port the container listens on.
@@ -96,6 +122,65 @@ export interface SecureApiInternalServiceOptions {
    * @default - the construct id, lower-cased, with characters other than letters, digits and `-` dropped
    */
   readonly discoveryName?: string;
+
+  /**
+   * A container health check: ECS runs `command` in the container every `interval` and replaces
+   * a task whose check fails `retries` times in a row (after `startPeriod`); a deployment whose
+   * new tasks never turn healthy is rolled back by the circuit breaker. The command runs inside
+   * the image, so it must use what the image has: `['CMD', '/app/healthcheck']` (a program of the
+   * image, run directly) or `['CMD-SHELL', 'curl -fsS http://localhost:8080/health || exit 1']`
+   * (an image with a shell and curl). Interval 5 to 300 seconds (default 30), timeout 2 to 120
+   * seconds and at most the interval (default 5), retries 1 to 10 (default 3), start period 0 to
+   * 300 seconds (default none).
+   *
+   * There is no default command, as what the image can run is not known here. A routed service
+   * is still checked by the load balancer on `healthCheckPath`; an internal service has no load
+   * balancer, so without this nothing checks it but the exit of its process (a synth warning
+   * says so).
+   * @default - no container health check
+   */
+  readonly healthCheck?: ecs.HealthCheck;
+
+  /**
+   * Where the tasks run: regular Fargate, or Fargate Spot with an on-demand base
+   * (`ServiceCapacity.spot({ onDemandBase: 1 })`).
+   * @default ServiceCapacity.onDemand()
+   */
+  readonly capacity?: ServiceCapacity;
+}
+
+/**
+ * A route of a routed service with methods or authorization of its own (`routes` of
+ * {@link SecureApiServiceOptions}), e.g. one anonymous `POST /chat` in a service that the API
+ * otherwise authorizes with IAM.
+ */
+export interface SecureApiServiceRouteOptions {
+  /**
+   * The route's path: the service's `pathPrefix` or a path under it (the load balancer forwards
+   * only those to the service), e.g. `/chat` or `/chat/{sessionId}`.
+   */
+  readonly path: string;
+
+  /**
+   * The methods of the route (one route each). `ANY` on `pathPrefix` or on
+   * `<pathPrefix>/{proxy+}` changes the service's own route there instead of adding one.
+   * @default [apigwv2.HttpMethod.ANY]
+   */
+  readonly methods?: apigwv2.HttpMethod[];
+
+  /**
+   * How the route authorizes callers. `ApiAuthorization.none()` makes it anonymous: it is named
+   * in the synth output and acknowledged for cdk-nag, as an anonymous Lambda route is; the WAF on
+   * the load balancer and the stage's throttling still apply to it.
+   * @default - the service's authorization
+   */
+  readonly authorization?: ApiAuthorization;
+
+  /**
+   * OAuth scopes a JWT must hold (JWT authorization only).
+   * @default - the service's `authorizationScopes` when the route keeps the service's authorization; none when it sets its own
+   */
+  readonly authorizationScopes?: string[];
 }
 
 /** Options of a Fargate service that the `SecureApi` routes to (`addService`). */
@@ -132,6 +217,24 @@ export interface SecureApiServiceOptions extends SecureApiInternalServiceOptions
    * @default - none
    */
   readonly authorizationScopes?: string[];
+
+  /**
+   * Routes of the service with methods or authorization of their own, each under `pathPrefix`.
+   * API Gateway picks the route that names the request's method before an `ANY` route of the same
+   * path, and an exact path before `{proxy+}`: with `pathPrefix: '/chat'` and
+   * `routes: [{ path: '/chat', methods: [apigwv2.HttpMethod.POST], authorization: ApiAuthorization.none() }]`,
+   * `POST /chat` is anonymous while every other method and path under `/chat` keeps the service's
+   * authorization.
+   * @default - none: `ANY <pathPrefix>` and `ANY <pathPrefix>/{proxy+}` with the service's authorization
+   */
+  readonly routes?: SecureApiServiceRouteOptions[];
+
+  /**
+   * How long after a task starts ECS ignores failed health checks of the load balancer (and of
+   * the container, with `healthCheck`) before it replaces the task: time for the app to start.
+   * @default Duration.seconds(60)
+   */
+  readonly healthCheckGracePeriod?: Duration;
 }
 
 /**
@@ -169,6 +272,16 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
   public readonly connections: ec2.Connections;
   /** The task role (starts empty: grant it what the container calls). */
   public readonly grantPrincipal: iam.IPrincipal;
+  /**
+   * The service's own image repository; present only with `imageSource`
+   * `AgentImage.fromNewRepository` or `AgentImage.fromDirectoryIntoNewRepository`.
+   */
+  public readonly repository?: ecr.Repository;
+  /**
+   * The image the service runs: a token for an image in ECR (its repository or the CDK's asset
+   * repository, resolved at deploy), the image name for one in another registry.
+   */
+  public readonly imageUri: string;
 
   private constructor(props: SecureApiServiceParts) {
     this.serviceId = props.serviceId;
@@ -182,6 +295,8 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
     this.discoveryName = props.discoveryName;
     this.connections = props.service.connections;
     this.grantPrincipal = props.taskDefinition.taskRole;
+    this.repository = props.repository;
+    this.imageUri = props.imageUri;
   }
 
   /** `<name>.<namespace>:<port>`, where other services reach an internal service; absent for routed services. */

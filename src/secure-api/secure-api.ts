@@ -18,13 +18,16 @@ import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { ImportedSecureApi } from './imported-secure-api';
 import { PATH } from './routes';
 import { ISecureApi, SecureApiAttributes, SecureApiBase } from './secure-api-base';
-import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions } from './secure-api-service';
+import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions, SecureApiServiceRouteOptions } from './secure-api-service';
+import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
-import { checkRange } from '../private/checks';
+import { AgentArchitecture } from '../container-agent/agent-image';
+import { checkDurationRange, checkRange } from '../private/checks';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
 import { acknowledgeCdkProviders, acknowledgeFindings } from '../private/nag';
 import { addStackOutputs } from '../private/outputs';
+import { removalPolicyOf } from '../private/throwaway';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
 // The interface, the attributes of an import and the base class that holds the grants and metrics.
@@ -171,7 +174,7 @@ export interface SecureApiProps {
   /**
    * What happens to the access log group and the load balancer's log bucket when the stack
    * deletes them. With `DESTROY` the bucket's objects are deleted too.
-   * @default RemovalPolicy.RETAIN
+   * @default - RemovalPolicy.RETAIN; DESTROY under the throwaway switch (`Throwaway.enable(scope)`)
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -317,7 +320,7 @@ export class SecureApi extends SecureApiBase {
     this.props = props;
     this.authorization = props.authorization ?? ApiAuthorization.iam();
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.removalPolicy = removalPolicyOf(this, props.removalPolicy, RemovalPolicy.RETAIN);
     this.healthPath = props.healthCheckPath ?? '/health';
     this._vpc = props.vpc ?? props.cluster?.vpc;
     this._cluster = props.cluster;
@@ -463,6 +466,11 @@ export class SecureApi extends SecureApiBase {
    * VPC link and WAF web ACL.
    */
   public addService(id: string, options: SecureApiServiceOptions): SecureApiService {
+    const what = `SecureApi.addService('${id}')`;
+    checkServiceOptions(what, options);
+    checkDurationRange(what, 'healthCheckGracePeriod', options.healthCheckGracePeriod, {
+      min: Duration.seconds(0), max: Duration.seconds(2_147_483_647), subject: 'ECS\'s grace period',
+    });
     const prefix = options.pathPrefix;
     if (!Token.isUnresolved(prefix)) {
       if (!PREFIX.test(prefix)) {
@@ -475,10 +483,12 @@ export class SecureApi extends SecureApiBase {
     if (!Token.isUnresolved(healthCheckPath) && !/^\/[\x21-\x7e]*$/.test(healthCheckPath)) {
       throw new Error(`SecureApi.addService('${id}'): healthCheckPath '${healthCheckPath}' must start with '/' and hold no spaces`);
     }
-    checkRange(`SecureApi.addService('${id}')`, 'requestsPerTarget', options.requestsPerTarget, { min: 1, max: 1_000_000 });
+    checkRange(what, 'requestsPerTarget', options.requestsPerTarget, { min: 1, max: 1_000_000 });
+    const authorization = options.authorization ?? this.authorization;
+    const routes = serviceRoutes(what, id, prefix, authorization, options);
     const edge = this.edge();
     const scope = new Construct(this, id);
-    const parts = this.createFargateService(scope, id, options);
+    const parts = this.createFargateService(scope, id, options, undefined, options.healthCheckGracePeriod ?? Duration.seconds(60));
 
     this.rulePriority += 10;
     const targetGroup = edge.listener.addTargets(`${id}Targets`, {
@@ -509,11 +519,10 @@ export class SecureApi extends SecureApiBase {
       parameterMapping: new apigwv2.ParameterMapping()
         .overwriteHeader(CLIENT_IP_HEADER, apigwv2.MappingValue.contextVariable('identity.sourceIp')),
     });
-    const authorization = options.authorization ?? this.authorization;
-    // The prefix was checked above; its two routes are the service's own.
-    this.addRoute(id, prefix, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes, { checkOverlap: false });
-    this.addRoute(`${id}Proxy`, `${prefix}/{proxy+}`, [apigwv2.HttpMethod.ANY], integration, authorization, options.authorizationScopes,
-      { checkOverlap: false });
+    // The prefix and the paths of `routes` (all under it) were checked above: these routes are the service's own.
+    for (const r of routes) {
+      this.addRoute(r.id, r.path, r.methods, integration, r.authorization, r.authorizationScopes, { checkOverlap: false });
+    }
 
     const service = SecureApiService._create({ ...parts, serviceId: id, targetGroup, pathPrefix: prefix });
     this._services.push(service);
@@ -526,6 +535,7 @@ export class SecureApi extends SecureApiBase {
    * engine). Its tasks admit nothing until you allow it: `service.connections.allowFrom(...)`.
    */
   public addInternalService(id: string, options: SecureApiInternalServiceOptions): SecureApiService {
+    checkServiceOptions(`SecureApi.addInternalService('${id}')`, options);
     const name = options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '');
     if (!Token.isUnresolved(name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
       throw new Error(`SecureApi.addInternalService('${id}'): discoveryName '${name}' must be a DNS label ` +
@@ -542,6 +552,13 @@ export class SecureApi extends SecureApiBase {
       dnsRecordType: servicediscovery.DnsRecordType.A,
       dnsTtl: Duration.seconds(10),
     });
+    if (!options.healthCheck) {
+      Annotations.of(scope).addWarningV2('cdk-durable-agents:secureApiInternalServiceWithoutHealthCheck',
+        `Internal service '${id}' has no healthCheck: it has no load balancer, so nothing checks that its tasks answer; ECS replaces a ` +
+        'task only when its process exits, and a deployment that starts but never serves is not rolled back. Give healthCheck: ' +
+        '{ command: [...] } with a command the image can run (e.g. [\'CMD\', \'/app/healthcheck\'] or [\'CMD-SHELL\', \'grpc_health_probe ' +
+        '-addr=localhost:50051\']), or acknowledge this warning where the process exiting is check enough.');
+    }
     const service = SecureApiService._create({ ...parts, serviceId: id, discoveryName: `${name}.${namespace.namespaceName}` });
     this._services.push(service);
     return service;
@@ -810,7 +827,7 @@ export class SecureApi extends SecureApiBase {
   }
 
   private createFargateService(scope: Construct, id: string, options: SecureApiInternalServiceOptions,
-    cloudMapOptions?: ecs.CloudMapOptions): FargateParts {
+    cloudMapOptions?: ecs.CloudMapOptions, healthCheckGracePeriod?: Duration): FargateParts {
     const method = `${cloudMapOptions ? 'addInternalService' : 'addService'}('${id}')`;
     const what = `SecureApi.${method}`;
     const desiredCount = options.desiredCount ?? 2;
@@ -837,6 +854,10 @@ export class SecureApi extends SecureApiBase {
     }
     const { cluster } = this.network();
     const arch = options.cpuArchitecture ?? ecs.CpuArchitecture.ARM64;
+    // An image source builds (or pulls) for the service's architecture, as it does for an agent's.
+    const source = options.imageSource?._bind(scope, agentArchitectureOf(what, arch));
+    const capacity = options.capacity ?? ServiceCapacity.onDemand();
+    if (capacity._strategies) this.useFargateSpot(scope, what, cluster);
     const containerName = 'app';
     const logGroup = new logs.LogGroup(scope, 'Logs', {
       retention: options.logRetention ?? this.logRetention,
@@ -848,8 +869,9 @@ export class SecureApi extends SecureApiBase {
       runtimePlatform: { cpuArchitecture: arch, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     const readonlyRoot = options.readonlyRootFilesystem ?? true;
+    if (source?.dependable) taskDefinition.node.addDependency(source.dependable); // the image is built during the deployment
     const container = taskDefinition.addContainer(containerName, {
-      image: options.image,
+      image: source?.ecs ?? options.image!,
       command: options.command,
       environment: options.environment,
       secrets: options.secrets,
@@ -857,6 +879,7 @@ export class SecureApi extends SecureApiBase {
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: id }),
       readonlyRootFilesystem: readonlyRoot,
       essential: true,
+      healthCheck: options.healthCheck,
     });
     if (readonlyRoot) {
       taskDefinition.addVolume({ name: 'tmp' });
@@ -879,7 +902,11 @@ export class SecureApi extends SecureApiBase {
       maxHealthyPercent: 200,
       enableExecuteCommand: false,
       cloudMapOptions,
+      capacityProviderStrategies: capacity._strategies,
+      healthCheckGracePeriod,
     });
+    // The capacity providers are associated with the cluster at synth; the service must wait for that association.
+    if (capacity._strategies && ecs.Cluster.isCluster(cluster)) service.node.addDependency(cluster);
     let scaling: ecs.ScalableTaskCount | undefined;
     if (Token.isUnresolved(maxCapacity) || Token.isUnresolved(minCapacity) || maxCapacity > minCapacity) {
       scaling = service.autoScaleTaskCount({ minCapacity, maxCapacity });
@@ -893,7 +920,20 @@ export class SecureApi extends SecureApiBase {
           '(Secrets Manager or SSM), which the container reads at start.',
       }]);
     }
-    return { service, taskDefinition, containerName, containerPort, logGroup, scaling };
+    return {
+      service, taskDefinition, containerName, containerPort, logGroup, scaling, repository: source?.repository, imageUri: container.imageName,
+    };
+  }
+
+  /** Gives the cluster the Fargate capacity providers (or says it cannot, for an imported cluster). */
+  private useFargateSpot(scope: Construct, what: string, cluster: ecs.ICluster): void {
+    if (ecs.Cluster.isCluster(cluster)) {
+      cluster.enableFargateCapacityProviders();
+      return;
+    }
+    Annotations.of(scope).addWarningV2('cdk-durable-agents:secureApiSpotOnImportedCluster',
+      `${what} runs on Fargate Spot in a cluster that is not defined in this app, whose capacity providers it cannot set: the cluster ` +
+      'must have the FARGATE and FARGATE_SPOT capacity providers (aws ecs put-cluster-capacity-providers), or the service fails to deploy.');
   }
 
 }
@@ -976,4 +1016,127 @@ function validateProps(props: SecureApiProps): void {
   if (tls !== undefined && !Token.isUnresolved(tls) && !/^(\*\.)?[a-z0-9.-]+$/.test(tls)) {
     throw new Error(`SecureApi: loadBalancerTls.serverName '${tls}' must be a DNS name the certificate covers`);
   }
+}
+
+/** Throws unless a service's options name its image once, and its health check can work. Run before anything is created. */
+function checkServiceOptions(what: string, options: SecureApiInternalServiceOptions): void {
+  if ((options.image === undefined) === (options.imageSource === undefined)) {
+    throw new Error(`${what}: give exactly one of image (an ecs.ContainerImage) and imageSource (an AgentImage: from a directory, ` +
+      `a new repository, or built by CodeBuild into the service's own repository); got ${options.image ? 'both' : 'neither'}`);
+  }
+  const hc = options.healthCheck;
+  if (!hc) return;
+  const command = hc.command ?? [];
+  const example = 'e.g. [\'CMD\', \'/app/healthcheck\'] or [\'CMD-SHELL\', \'curl -fsS http://localhost:8080/health || exit 1\']';
+  if (command.length === 0) {
+    throw new Error(`${what}: healthCheck.command is empty; give the command ECS runs in the container, ${example}`);
+  }
+  if (command.length === 1 && (command[0] === 'CMD' || command[0] === 'CMD-SHELL')) {
+    throw new Error(`${what}: healthCheck.command is ['${command[0]}'] with nothing to run; put the command after it, ${example}`);
+  }
+  const interval = hc.interval ?? Duration.seconds(30);
+  const timeout = hc.timeout ?? Duration.seconds(5);
+  checkDurationRange(what, 'healthCheck.interval', hc.interval, { min: Duration.seconds(5), max: Duration.seconds(300), subject: 'ECS\'s interval' });
+  checkDurationRange(what, 'healthCheck.timeout', hc.timeout, { min: Duration.seconds(2), max: Duration.seconds(120), subject: 'ECS\'s timeout' });
+  checkDurationRange(what, 'healthCheck.startPeriod', hc.startPeriod, { min: Duration.seconds(0), max: Duration.seconds(300), subject: 'ECS\'s start period' });
+  checkRange(what, 'healthCheck.retries', hc.retries, { min: 1, max: 10 });
+  if (!interval.isUnresolved() && !timeout.isUnresolved() && timeout.toSeconds() > interval.toSeconds()) {
+    throw new Error(`${what}: healthCheck.timeout (${timeout.toHumanString()}) is longer than healthCheck.interval ` +
+      `(${interval.toHumanString()}${hc.interval ? '' : ', the default'}); a check must end before the next starts: shorten the timeout or lengthen the interval`);
+  }
+}
+
+/** The architecture an image source builds for, from the service's CPU architecture. */
+function agentArchitectureOf(what: string, arch: ecs.CpuArchitecture): AgentArchitecture {
+  switch (arch._cpuArchitecture) {
+    case ecs.CpuArchitecture.ARM64._cpuArchitecture: return AgentArchitecture.ARM64;
+    case ecs.CpuArchitecture.X86_64._cpuArchitecture: return AgentArchitecture.X86_64;
+    default:
+      throw new Error(`${what}: cpuArchitecture is ${arch._cpuArchitecture}; an imageSource builds for ecs.CpuArchitecture.ARM64 or X86_64: ` +
+        'use one of them');
+  }
+}
+
+/** One route of a routed service, as `addRoute` takes it. */
+interface ServiceRoute {
+  readonly id: string;
+  readonly path: string;
+  readonly methods: apigwv2.HttpMethod[];
+  readonly authorization: ApiAuthorization;
+  readonly authorizationScopes?: string[];
+}
+
+/**
+ * The routes of a routed service: `ANY <prefix>` and `ANY <prefix>/{proxy+}` (which a route of
+ * `routes` for `ANY` on the same path changes), then each other method and path of `routes`.
+ * Throws, naming the route, for a path outside the prefix, a repeated method and path, or scopes
+ * without JWT.
+ */
+function serviceRoutes(what: string, id: string, prefix: string, serviceAuthorization: ApiAuthorization,
+  options: SecureApiServiceOptions): ServiceRoute[] {
+  const given = options.routes ?? [];
+  if (given.length > 0 && Token.isUnresolved(prefix)) {
+    throw new Error(`${what}: routes need a pathPrefix known at synth, to check that each route is under it`);
+  }
+  const seen = new Map<string, number>();
+  const chosen = new Map<string, { route: SecureApiServiceRouteOptions; index: number }>();
+  given.forEach((route, index) => {
+    const at = `routes[${index}]`;
+    const path = route.path;
+    if (Token.isUnresolved(path)) throw new Error(`${what}: ${at}.path is a token; give the path at synth`);
+    if (!PATH.test(path) || (path.includes('+}') && path.indexOf('+}') !== path.length - 2)) {
+      throw new Error(`${what}: ${at}.path '${path}' is not a route path: segments of letters, digits, - _ . ~ or parameters like ` +
+        '{id}, a greedy {name+} only last, no trailing \'/\'');
+    }
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) {
+      throw new Error(`${what}: ${at}.path '${path}' is not under pathPrefix '${prefix}'; the load balancer forwards only the ` +
+        `prefix's paths to the service: give '${prefix}' or a path under it`);
+    }
+    const methods = route.methods ?? [apigwv2.HttpMethod.ANY];
+    if (methods.length === 0) throw new Error(`${what}: ${at} has no methods; leave methods unset for ANY`);
+    const authorization = route.authorization ?? serviceAuthorization;
+    const scopes = route.authorization ? route.authorizationScopes : route.authorizationScopes ?? options.authorizationScopes;
+    if (route.authorizationScopes && authorization.authorizationType !== ApiAuthorizationType.JWT) {
+      throw new Error(`${what}: ${at} sets authorizationScopes, which only JWT authorization checks; its authorization is ${authorization.description}`);
+    }
+    for (const method of methods) {
+      const key = `${method} ${path}`;
+      const earlier = seen.get(key);
+      if (earlier !== undefined) {
+        throw new Error(`${what}: ${at} repeats '${key}' of routes[${earlier}]; give each method and path once`);
+      }
+      seen.set(key, index);
+      chosen.set(key, { route: { ...route, authorization, authorizationScopes: scopes }, index });
+    }
+  });
+  const own = (routeId: string, path: string): ServiceRoute => {
+    const r = chosen.get(`ANY ${path}`)?.route;
+    chosen.delete(`ANY ${path}`);
+    return {
+      id: routeId,
+      path,
+      methods: [apigwv2.HttpMethod.ANY],
+      authorization: r?.authorization ?? serviceAuthorization,
+      authorizationScopes: r ? r.authorizationScopes : options.authorizationScopes,
+    };
+  };
+  // The ids of the service's own two routes stay as they were: a route whose authorization changes is updated in place.
+  const result = [own(id, prefix), own(`${id}Proxy`, `${prefix}/{proxy+}`)];
+  // One call per route of `routes`, with the methods no other route took; its id is the path's (a path holds no ':').
+  const byRoute = new Map<number, { route: SecureApiServiceRouteOptions; methods: apigwv2.HttpMethod[] }>();
+  for (const [key, { route, index }] of chosen) {
+    const entry = byRoute.get(index) ?? { route, methods: [] };
+    entry.methods.push(key.split(' ')[0] as apigwv2.HttpMethod);
+    byRoute.set(index, entry);
+  }
+  for (const { route, methods } of byRoute.values()) {
+    result.push({
+      id: `${id}Route${route.path.replace(/\//g, ':')}`,
+      path: route.path,
+      methods,
+      authorization: route.authorization!,
+      authorizationScopes: route.authorizationScopes,
+    });
+  }
+  return result;
 }

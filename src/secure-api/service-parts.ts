@@ -1,3 +1,4 @@
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,4 +14,6 @@ export interface SecureApiServiceParts {
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly pathPrefix?: string;
   readonly discoveryName?: string;
+  readonly repository?: ecr.Repository;
+  readonly imageUri: string;
 }

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DatabaseKind, DataTier, DataTierProfile, DataTierProps, EphemeralDataTier } from '../../src/data-tier';
 import { connectionSettingsFromEnvironment } from '../../src/data-tier/runtime/connection-urls';
+import { Throwaway } from '../../src/throwaway';
 import { cfnLint } from '../helpers/cfn-lint';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
@@ -563,6 +564,47 @@ describe('what the construct hands over is what the runtime helper reads', () =>
     const settings = await connectionSettingsFromEnvironment(env);
     expect(settings.databaseUrl).toBe(`postgresql://app_admin:${encodeURIComponent(PASSWORD)}@pghost.resolved:5432/app?sslmode=require`);
     expect(settings.redisUrl).toBe('rediss://:redis-token@redis_host.resolved:6379');
+  });
+});
+
+describe('under the throwaway switch (Throwaway.enable)', () => {
+  function thrownAway(props: DataTierProps = {}) {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    Throwaway.enable(stack);
+    new DataTier(stack, 'DataTier', props);
+    return Template.fromStack(stack);
+  }
+
+  test('the ephemeral profile is unchanged: it is destroyed with the stack already', () => {
+    expect(thrownAway().toJSON()).toEqual(tier().template.toJSON());
+  });
+
+  test('the production profile without deletion protection is destroyed: no final snapshots, and the secrets go too', () => {
+    const template = thrownAway({ profile: DataTierProfile.production(), deletionProtection: false });
+    template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: Match.objectLike({ DeletionProtection: false }) });
+    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Delete' });
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets.map((r) => r.DeletionPolicy)).toEqual(['Delete', 'Delete']);
+    const kept = Object.values(template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>).filter((r) => r.DeletionPolicy && r.DeletionPolicy !== 'Delete');
+    expect(kept).toEqual([]);
+  });
+
+  test('a removalPolicy prop wins over the switch', () => {
+    const template = thrownAway({ profile: DataTierProfile.production(), removalPolicy: RemovalPolicy.SNAPSHOT });
+    template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', Properties: Match.objectLike({ DeletionProtection: true }) });
+    expect(Object.values(template.findResources('AWS::SecretsManager::Secret')).map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+  });
+
+  test('deletion protection that the switch would contradict is refused, from the profile or from a prop', () => {
+    expect(() => thrownAway({ profile: DataTierProfile.production() })).toThrow(
+      /^DataTier: the throwaway switch \(cdk-durable-agents:throwaway\) is on, so removalPolicy defaults to DESTROY, but deletionProtection is true \(the production profile's default\)/);
+    expect(() => thrownAway({ deletionProtection: true })).toThrow(/deletionProtection is true \(given as a prop\).*Set deletionProtection: false/);
+  });
+
+  test('backups in the ephemeral profile still need a removalPolicy that keeps the data', () => {
+    expect(() => thrownAway({ backupRetention: Duration.days(3) })).toThrow(/backupRetention is 3 days in the ephemeral profile/);
+    expect(() => thrownAway({ backupRetention: Duration.days(3), removalPolicy: RemovalPolicy.SNAPSHOT })).not.toThrow();
   });
 });
 

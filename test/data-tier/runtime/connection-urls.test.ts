@@ -137,8 +137,8 @@ describe('connectionSettingsFromEnvironment', () => {
 
   test('the variable names are the documented ones (libpq\'s for PostgreSQL; the README table)', () => {
     expect(Object.values(DATA_TIER_ENV).sort()).toEqual([
-      'DATABASE_SECRET_ARN', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGSSLROOTCERT', 'PGUSER',
-      'REDIS_AUTH_SECRET_ARN', 'REDIS_AUTH_TOKEN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_TLS',
+      'DATABASE_SECRET_ARN', 'DATABASE_URL', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGSSLROOTCERT', 'PGUSER',
+      'REDIS_AUTH_SECRET_ARN', 'REDIS_AUTH_TOKEN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_TLS', 'REDIS_URL',
     ]);
   });
 });
