@@ -3,7 +3,7 @@
  * without its assertions: the four constructs composed into the "agent team on ECS" of seed 002
  * (and the ephemeral test stack of seed 003), in one stack.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
@@ -52,6 +52,8 @@ export function agentPlatform(scope: Construct, id: string): AgentPlatform {
     desiredCount: 1,
     readonlyRootFilesystem: false,
     command: nginxWithHealth(50051),
+    // An internal service has no load balancer to check it: its container checks itself.
+    healthCheck: { command: ['CMD-SHELL', 'wget -qO- http://127.0.0.1:50051/health || exit 1'], startPeriod: Duration.seconds(15) },
   });
   engine.connections.allowFrom(web, ec2.Port.tcp(50051), 'the web service calls the workflow engine');
 

@@ -12,7 +12,7 @@ export const CI_APT_PACKAGES = ['postgresql', 'redis-server', 'openssl'];
 /**
  * The steps that install what the tests need (shared/DESIGN.md, "CI requires its tools"), for
  * every workflow that runs the tests (the build and the release workflows), after the dependency
- * install and before the build: Python with the pinned moto and cfn-lint, PostgreSQL and Redis
+ * install and before the build: Python with the pinned moto, cfn-lint and the seed-003 app's drivers, PostgreSQL and Redis
  * from apt, then `.ci/check-tools`, which fails the job when one is still missing (the tests
  * would fail on it too: under CI=true a missing tool fails instead of skipping).
  */
@@ -24,7 +24,7 @@ export function ciToolSteps(): github.workflows.JobStep[] {
       with: { 'python-version': CI_PYTHON_VERSION },
     },
     {
-      name: 'Install moto and cfn-lint (pinned)',
+      name: 'Install moto, cfn-lint and the Python drivers (pinned)',
       run: `python -m pip install -r ${CI_REQUIREMENTS}`,
     },
     {
