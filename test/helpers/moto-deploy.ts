@@ -102,6 +102,11 @@ export async function deployToMoto(moto: MotoServer, assemblyDir: string, stackN
  * its logical id (upper case, which ECR refuses), an unnamed state machine a name over Step
  * Functions' 80 characters. Give those the kind of name CloudFormation generates: the stack and
  * logical id, lower case for a repository, cut to 80 characters for a state machine.
+ *
+ * And moto's `Ref` of an `AWS::RDS::DBParameterGroup` is the group object rather than its name,
+ * on which its `AWS::RDS::DBInstance` fails (an AttributeError, answered as a 500 that the SDK
+ * retries into "stack already exists"): the instance is created with RDS's default parameter
+ * group there. The group itself is still created, and its parameters are the template's concern.
  */
 function namedForMoto(template: any, stackName: string): any {
   const copy = JSON.parse(JSON.stringify(template));
@@ -111,6 +116,9 @@ function namedForMoto(template: any, stackName: string): any {
     }
     if (resource.Type === 'AWS::StepFunctions::StateMachine' && !resource.Properties?.StateMachineName) {
       resource.Properties = { ...resource.Properties, StateMachineName: `${stackName}-${id}`.slice(-80) };
+    }
+    if (resource.Type === 'AWS::RDS::DBInstance' && resource.Properties?.DBParameterGroupName?.Ref !== undefined) {
+      delete resource.Properties.DBParameterGroupName;
     }
   }
   return copy;

@@ -188,6 +188,42 @@ const ANSWERS: Record<string, Record<string, Entry>> = {
     'Lambda.invoke ResearchApiFunction POST /research/workflows': started,
     'Lambda.invoke ResearchApiFunction GET /research/workflows/{workflowId}': awaitingApproval,
   },
+  'integ.seed-002-agent-team.ts': {
+    // integ/services/team-api/server.js: 200 when every part answered, else 503 naming the failing part.
+    'HTTP GET /team/probe': {
+      pass: httpCall(403, { message: 'Forbidden' }),
+      fail: httpCall(200, { postgres: 'ok', redis: 'ok', engine: 'ok' }),
+    },
+    'Lambda.invoke Probe {"path":"/team/probe"}': {
+      pass: invokeResponse({ status: 200, body: { postgres: 'ok', redis: 'ok', engine: 'ok' } }),
+      fail: invokeResponse({ status: 503, body: { postgres: 'ok', redis: 'ok', engine: 'error: fetch failed: getaddrinfo ENOTFOUND engine.internal' } }),
+    },
+  },
+  'integ.seed-003-sales-agent.ts': {
+    // integ/services/sales/app.py, as it answers through the API (anonymous health and chat routes).
+    'HTTP GET /sales/health': {
+      pass: httpCall(200, { status: 'ok' }),
+      fail: httpCall(503, { message: 'Service Unavailable' }),
+    },
+    'HTTP POST /sales/chat': {
+      pass: httpCall(200, {
+        reply: 'Hola! Thanks for your message; a sales advisor will follow up on it. (model: none: OPENAI_API_KEY still holds its placeholder)',
+        session_id: 'integ-seed-003',
+        message_id: 'integ-seed-003-1',
+        messages_stored: 1,
+        messages_counted: 1,
+        duplicate: false,
+        secrets: { OPENAI_API_KEY: 'placeholder', TWILIO_AUTH_TOKEN: 'placeholder' },
+      }),
+      // The app's answer when PostgreSQL cannot be reached (a security group that does not admit the service).
+      fail: httpCall(503, { error: 'unavailable', message: 'PostgreSQL cannot be reached right now; try again' }),
+    },
+    // The conversation history keeps the API's IAM authorization: an unsigned call is refused.
+    'HTTP GET /sales/conversations/integ-seed-003': {
+      pass: httpCall(403, { message: 'Forbidden' }),
+      fail: httpCall(200, { session_id: 'integ-seed-003', messages: [] }),
+    },
+  },
 };
 
 const INTEG_DIR = path.join(__dirname, '..', '..', 'integ');
