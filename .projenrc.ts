@@ -120,9 +120,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The assets integ-runner stages into the snapshots (copies of agents/ among them) are not sources.
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'integ/*.snapshot/'],
   },
-  gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/'],
+  gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/', '__pycache__/', '/node_modules'],
   npmignoreEnabled: true,
-  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/rosetta/', '/agents/*/test/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
 
   // GitHub. The workflows that run the tests install the tools they need first (projenrc/ci-tools.ts).
   buildWorkflowOptions: { preBuildSteps: ciToolSteps() },

@@ -27,6 +27,7 @@ User, password, token and database name are percent-encoded (every byte but lett
 
 import json
 import os
+import re
 import sys
 import urllib.parse
 
@@ -84,8 +85,9 @@ def _required(value, name):
 
 
 def _port(text, name):
-    text = str(text).strip()
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    text = str(text)
+    # As the container wrapper: ASCII digits, no leading zero, no spaces.
+    if not re.fullmatch(r"[1-9][0-9]{0,4}", text) or int(text) > 65535:
         raise DataTierSettingsError("%s must be a port number (1-65535), got %r" % (name, text))
     return int(text)
 
@@ -161,7 +163,11 @@ def database_url(env=None, read_secret=None):
     database = _required(pick(PG_DATABASE, "dbname"), PG_DATABASE)
     user = _required(pick(PG_USER, "username"), with_arn % (PG_USER, DATABASE_SECRET_ARN))
     password = _required(pick(PG_PASSWORD, "password"), with_arn % (PG_PASSWORD, DATABASE_SECRET_ARN))
-    query = "sslmode=" + _enc(env.get(PG_SSL_MODE) or DEFAULT_SSL_MODE)
+    mode = env.get(PG_SSL_MODE) or DEFAULT_SSL_MODE
+    # With a CA bundle, 'require' becomes 'verify-full': libpq checks the certificate and host name only then.
+    if env.get(PG_SSL_ROOT_CERT) and mode == "require":
+        mode = "verify-full"
+    query = "sslmode=" + _enc(mode)
     if env.get(PG_SSL_ROOT_CERT):
         query += "&sslrootcert=" + _enc(env[PG_SSL_ROOT_CERT])
     return "postgresql://%s:%s@%s/%s?%s" % (_enc(user), _enc(password), _host_port(host, port), _enc(database), query)

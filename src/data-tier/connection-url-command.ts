@@ -25,7 +25,8 @@ const HINT = 'is not set: give the container the data tier settings with dataTie
 export const CONNECTION_URL_SCRIPT = [
   'set -eu',
   // enc VALUE: percent-encode every byte but A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved).
-  'enc() { s=$1; o=; while [ -n "$s" ]; do r=${s#?}; c=${s%"$r"}; s=$r; ' +
+  // LC_ALL=C (inside the $(...) that calls it): bash with a UTF-8 locale would step by character, not byte.
+  'enc() { LC_ALL=C; s=$1; o=; while [ -n "$s" ]; do r=${s#?}; c=${s%"$r"}; s=$r; ' +
     'case $c in [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-]) o=$o$c;; *) o=$o$(printf %%%02X "\'$c");; esac; done; printf %s "$o"; }',
   // hp HOST PORT: host:port, an IPv6 literal in brackets.
   'hp() { case $1 in *:*) printf \'[%s]:%s\' "$1" "$2";; *) printf %s:%s "$1" "$2";; esac; }',
@@ -36,7 +37,9 @@ export const CONNECTION_URL_SCRIPT = [
   `pp=\${${E.pgPort}:-5432}; port ${E.pgPort} "$pp"`,
   `rp=\${${E.redisPort}:-6379}; port ${E.redisPort} "$rp"`,
   `case \${${E.redisTls}:-true} in true) rs=rediss;; false) rs=redis;; *) echo "${CONNECTION_URL_WRAPPER_NAME}: ${E.redisTls} must be true or false, got '$${E.redisTls}'" >&2; exit 64;; esac`,
-  `q="sslmode=$(enc "\${${E.pgSslMode}:-${DATA_TIER_PG_SSL_MODE}}")"`,
+  // With a CA bundle (PGSSLROOTCERT), 'require' becomes 'verify-full': libpq checks the certificate and host name only then.
+  `m=\${${E.pgSslMode}:-${DATA_TIER_PG_SSL_MODE}}; [ -z "\${${E.pgSslRootCert}:-}" ] || [ "$m" != require ] || m=verify-full`,
+  'q="sslmode=$(enc "$m")"',
   `[ -z "\${${E.pgSslRootCert}:-}" ] || q="$q&sslrootcert=$(enc "$${E.pgSslRootCert}")"`,
   `ra=; [ -z "\${${E.redisAuthToken}:-}" ] || ra=":$(enc "$${E.redisAuthToken}")@"`,
   `${E.databaseUrl}="postgresql://$(enc "$${E.pgUser}"):$(enc "$${E.pgPassword}")@$(hp "$${E.pgHost}" "$pp")/$(enc "$${E.pgDatabase}")?$q"`,

@@ -117,6 +117,25 @@ describe('the wrapper, run as synthesized', () => {
     expect(out.stdout.split('\n').slice(0, 2)).toEqual([node.databaseUrl, node.redisUrl]);
   });
 
+  test('with a CA bundle, sslmode require becomes verify-full (libpq checks the certificate only then), in the wrapper and both helpers', async () => {
+    const e = { ...env, PGSSLROOTCERT: '/app/rds-global-bundle.pem' };
+    const out = run(bound.command, e);
+    const [db] = out.stdout.split('\n');
+    expect(db).toMatch(/\?sslmode=verify-full&sslrootcert=%2Fapp%2Frds-global-bundle.pem$/);
+    expect((await connectionSettingsFromEnvironment(e)).databaseUrl).toBe(db);
+    if (findOnPath('python3')) expect(pythonUrls(e)[0]).toBe(db);
+    // Without a bundle there is nothing to verify against: require stays require.
+    expect(run(bound.command, env).stdout.split('\n')[0]).toMatch(/\?sslmode=require$/);
+  });
+
+  testIfInstalled('bash', 'bash with a UTF-8 locale percent-encodes a non-ASCII password byte by byte, as the helpers do', () => {
+    const e = { ...env, PGPASSWORD: 'caf\u00e9\u20ac', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+    const out = run(bound.command, e, findOnPath('bash')!, ['--posix']);
+    expect(out.status).toBe(0);
+    expect(new URL(out.stdout.split('\n')[0]).password).toBe('caf%C3%A9%E2%82%AC');
+    if (findOnPath('python3')) expect(out.stdout.trimEnd().split('\n')).toEqual(pythonUrls(e));
+  });
+
   test('the app gets its arguments unchanged and its process is the wrapper\'s (exec)', () => {
     const probe = boundContainer(['/usr/bin/env', 'sh', '-c', 'printf "%s|" "$@"', 'app', 'a b', '"q"', '$HOME', '*']);
     const out = run(probe.command, env);

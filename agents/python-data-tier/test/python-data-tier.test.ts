@@ -9,7 +9,7 @@ import { findOnPath, testIfInstalled } from '../../../test/helpers/tools';
 
 testIfInstalled('python3', 'the Python data tier helper passes its unittest suite', () => {
   const dir = path.join(__dirname, '..');
-  const result = spawnSync(findOnPath('python3')!, ['-m', 'unittest', 'discover', '-s', dir, '-v'], { encoding: 'utf-8', timeout: 50_000 });
+  const result = spawnSync(findOnPath('python3')!, ['-B', '-m', 'unittest', 'discover', '-s', dir, '-v'], { encoding: 'utf-8', timeout: 50_000 });
   // unittest prints its summary on stderr: "Ran N tests" then "OK" or "FAILED (...)".
   const summary = result.stderr.split('\n').slice(-6).join('\n');
   expect({ status: result.status, summary }).toEqual({ status: 0, summary: expect.stringMatching(/Ran (\d+) tests? in [\d.]+s\n\nOK/) });

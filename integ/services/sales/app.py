@@ -148,8 +148,11 @@ def chat(request):
             (stored,) = cur.fetchone()
     finally:
         conn.close()
-    counter = "sales:session:%s:messages" % request["session_id"]
-    counted = CACHE.incr(counter) if inserted else int(CACHE.get(counter) or 0)
+    # A set of message ids, added to on every request: a retry after a failure here counts the
+    # message once, whether or not the row was inserted by the earlier attempt.
+    counter = "sales:session:%s:message-ids" % request["session_id"]
+    CACHE.sadd(counter, request["message_id"])
+    counted = CACHE.scard(counter)
     secrets = {name: secret_state(name) for name in APP_SECRETS}
     model = "none: OPENAI_API_KEY still holds its placeholder" if secrets["OPENAI_API_KEY"] == "placeholder" else "configured"
     return {

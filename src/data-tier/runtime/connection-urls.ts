@@ -68,7 +68,9 @@ export function databaseUrl(settings: DatabaseConnectionSettings): string {
   requireText('database', settings.database);
   requireText('username', settings.username);
   const query: string[] = [];
-  if (settings.sslMode) query.push(`sslmode=${encodeURIComponent(settings.sslMode)}`);
+  // With a CA bundle, 'require' becomes 'verify-full': libpq checks the certificate and host name only then.
+  const sslMode = settings.sslRootCertPath && settings.sslMode === 'require' ? 'verify-full' : settings.sslMode;
+  if (sslMode) query.push(`sslmode=${encodeURIComponent(sslMode)}`);
   if (settings.sslRootCertPath) query.push(`sslrootcert=${encodeURIComponent(settings.sslRootCertPath)}`);
   const auth = `${encodeURIComponent(settings.username)}:${encodeURIComponent(settings.password)}`;
   return `postgresql://${auth}@${hostPort(settings.host, settings.port)}/${encodeURIComponent(settings.database)}` +

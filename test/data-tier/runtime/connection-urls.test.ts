@@ -100,11 +100,11 @@ describe('connectionSettingsFromEnvironment', () => {
     expect(s.database.port).toBe(5432);
   });
 
-  test('PGSSLROOTCERT goes into the URL; defaults: sslmode require, ports 5432 and 6379, TLS on', async () => {
+  test('PGSSLROOTCERT goes into the URL and makes sslmode require verify-full; defaults: ports 5432 and 6379, TLS on', async () => {
     const s = await connectionSettingsFromEnvironment({
       PGHOST: 'h', PGDATABASE: 'd', PGUSER: 'u', PGPASSWORD: 'p', REDIS_HOST: 'r', PGSSLROOTCERT: '/ca.pem',
     });
-    expect(s.databaseUrl).toBe('postgresql://u:p@h:5432/d?sslmode=require&sslrootcert=%2Fca.pem');
+    expect(s.databaseUrl).toBe('postgresql://u:p@h:5432/d?sslmode=verify-full&sslrootcert=%2Fca.pem');
     expect(s.redisUrl).toBe('rediss://r:6379');
   });
 
