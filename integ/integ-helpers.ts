@@ -1,11 +1,12 @@
 /** Helpers of the integration tests (not themselves tests: integ-runner only runs integ.*.ts). */
 import { createHash } from 'crypto';
 import * as path from 'path';
+import { ExpectedResult, IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
-import { AgentTarget, IDispatchableAgent } from '../src/durable-orchestrator';
+import { AgentTarget, DurableOrchestrator, IDispatchableAgent } from '../src/durable-orchestrator';
 import { acknowledgeCdkProviders, acknowledgeFindings, NagFinding } from '../src/private/nag';
 import { ReferenceWorkflows, WorkflowAgent, WorkflowDefinition } from '../src/workflow';
 
@@ -106,4 +107,46 @@ export function acknowledgeTestScaffolding(app: App, ...assertionStacks: Stack[]
       'Serverless-LambdaDefaultTimeout', 'Serverless-LambdaDLQ', 'Serverless-LambdaStarPermissions', BASIC_EXECUTION, 'AwsSolutions-IAM5[Resource::*]',
       'Serverless-StepFunctionStateMachineXray', 'AwsSolutions-SF1', 'AwsSolutions-SF2'].map((id): NagFinding => ({ id, reason })));
   }
+}
+
+/**
+ * What an assertion expects of a direct invoke of an orchestrator's API function: the invoke's
+ * `Payload` and the `body` inside it are both JSON text, matched as JSON (so that a step's
+ * `"status":"SUCCEEDED"` in the body of a FAILED workflow cannot pass for the workflow's own).
+ */
+export function apiAnswer(statusCode: number, body?: Record<string, unknown>): ExpectedResult {
+  return ExpectedResult.objectLike({
+    Payload: Match.serializedJson(Match.objectLike({ statusCode, ...(body ? { body: Match.serializedJson(Match.objectLike(body)) } : {}) })),
+  });
+}
+
+/** Options of {@link approveAndReadReport}. */
+export interface ApproveAndReadReportOptions {
+  /** The API's base path (a SecureApi's route prefix). @default '' */
+  readonly basePath?: string;
+  /** How long and how often to poll for the approval and for the end. */
+  readonly poll: { readonly totalTimeout: Duration; readonly interval: Duration };
+  /** The approver's comment. */
+  readonly comment: string;
+}
+
+/**
+ * The reference research workflow from its approval to its published report, as assertions:
+ * wait until it waits for approval, approve it, wait until it succeeds, read the report. Chain
+ * the start of the workflow to `first`, and anything after to `last`.
+ */
+export function approveAndReadReport(integ: IntegTest, orchestrator: DurableOrchestrator, workflowId: string,
+  options: ApproveAndReadReportOptions): { first: IApiCall; last: IApiCall } {
+  const functionName = orchestrator.apiFunction.functionName;
+  const route = `${options.basePath ?? ''}/workflows/${workflowId}`;
+  const awaitingApproval = integ.assertions.invokeFunction({ functionName, payload: apiEvent('GET', route) });
+  awaitingApproval.expect(apiAnswer(200, { workflow_id: workflowId, status: 'RUNNING', awaiting: 'approval' })).waitForAssertions(options.poll);
+  const approve = integ.assertions.invokeFunction({ functionName, payload: apiEvent('POST', `${route}/approval`, { approved: true, comment: options.comment }) });
+  approve.expect(apiAnswer(200));
+  const succeeded = integ.assertions.invokeFunction({ functionName, payload: apiEvent('GET', route) });
+  succeeded.expect(apiAnswer(200, { workflow_id: workflowId, status: 'SUCCEEDED' })).waitForAssertions(options.poll);
+  const report = integ.assertions.awsApiCall('S3', 'getObject', { Bucket: orchestrator.artifactBucket.bucketName, Key: `published/${workflowId}/report.md` });
+  report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
+  awaitingApproval.next(approve).next(succeeded).next(report);
+  return { first: awaitingApproval, last: report };
 }

@@ -6,9 +6,9 @@
  * handler, wait until it waits for approval, approve it, wait until it succeeds, and read the
  * published report from the artifact bucket.
  */
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { acknowledgeTestScaffolding, apiEvent, echoResearchTeam, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, echoResearchTeam, workflowIdFor } from './integ-helpers';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 
 const app = new App();
@@ -31,35 +31,9 @@ const start = integ.assertions.invokeFunction({
   payload: apiEvent('POST', '/workflows', { topic: 'Impact of quantum computing on cryptography', parameters: { depth: 'brief' } },
     { 'idempotency-key': KEY }),
 });
-start.expect(ExpectedResult.objectLike({
-  Payload: Match.serializedJson(Match.objectLike({ statusCode: 202, body: Match.serializedJson(Match.objectLike({ workflow_id: WORKFLOW_ID })) })),
-}));
+start.expect(apiAnswer(202, { workflow_id: WORKFLOW_ID }));
 
-const awaitingApproval = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-awaitingApproval.expect(ExpectedResult.objectLike({
-  Payload: Match.serializedJson(Match.objectLike({ statusCode: 200, body: Match.serializedJson(Match.objectLike({ status: 'RUNNING', awaiting: 'approval' })) })),
-}))
-  .waitForAssertions(poll);
-
-const approve = integ.assertions.invokeFunction({
-  functionName: api,
-  payload: apiEvent('POST', `/workflows/${WORKFLOW_ID}/approval`, { approved: true, comment: 'integration test' }),
-});
-approve.expect(ExpectedResult.objectLike({ Payload: Match.serializedJson(Match.objectLike({ statusCode: 200 })) }));
-
-const succeeded = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-succeeded.expect(ExpectedResult.objectLike({
-  Payload: Match.serializedJson(Match.objectLike({ statusCode: 200, body: Match.serializedJson(Match.objectLike({ status: 'SUCCEEDED' })) })),
-}))
-  .waitForAssertions(poll);
-
-const report = integ.assertions.awsApiCall('S3', 'getObject', {
-  Bucket: orchestrator.artifactBucket.bucketName,
-  Key: `published/${WORKFLOW_ID}/report.md`,
-});
-report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
-
-start.next(awaitingApproval).next(approve).next(succeeded).next(report);
+start.next(approveAndReadReport(integ, orchestrator, WORKFLOW_ID, { poll, comment: 'integration test' }).first);
 
 acknowledgeTestScaffolding(app);
 app.synth();

@@ -20,14 +20,14 @@
  * us-east-1 (the agents call it for real) and takes about 15 minutes (three image builds).
  */
 import * as path from 'path';
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { acknowledgeTestScaffolding, apiEvent, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, workflowIdFor } from './integ-helpers';
 import { AgentCompute, AgentImage, AgentModel, ContainerAgent } from '../src/container-agent';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
+import { flowLoggedVpc, publicAndPrivateSubnets } from '../src/private/vpc';
 import { ReferenceWorkflows } from '../src/workflow';
 
 /** The model the reference agents call by default (agents/kit), through its global inference profile. */
@@ -38,21 +38,7 @@ const app = new App();
 const stack = new Stack(app, 'cdkda-seed-000');
 
 // One network and one cluster for the three agents: private subnets, one NAT gateway, flow logs.
-const vpc = new ec2.Vpc(stack, 'Network', {
-  maxAzs: 2,
-  natGateways: 1,
-  subnetConfiguration: [
-    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-    { name: 'agents', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-  ],
-  flowLogs: {
-    all: {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(stack, 'FlowLogs', {
-        retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY,
-      })),
-    },
-  },
-});
+const vpc = flowLoggedVpc(stack, { subnetConfiguration: publicAndPrivateSubnets('agents'), natGateways: 1, flowLogRetention: logs.RetentionDays.ONE_WEEK });
 const cluster = new ecs.Cluster(stack, 'Agents', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
 
 const model = AgentModel.bedrockInferenceProfile(REFERENCE_MODEL);
@@ -102,7 +88,6 @@ const WORKFLOW_ID = workflowIdFor(KEY);
 const api = orchestrator.apiFunction.functionName;
 // Fargate tasks start in about a minute each, and the model writes three documents.
 const poll = { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) };
-const body = (pattern: Record<string, unknown>) => Match.serializedJson(Match.objectLike(pattern));
 
 // Seed 000's quick start, and its answer word for word.
 const start = integ.assertions.invokeFunction({
@@ -112,41 +97,14 @@ const start = integ.assertions.invokeFunction({
     parameters: { depth: 'comprehensive', sources: ['academic', 'industry'] },
   }, { 'idempotency-key': KEY }),
 });
-start.expect(ExpectedResult.objectLike({
-  Payload: body({
-    statusCode: 202,
-    body: body({
-      status: 'PENDING',
-      workflow_id: WORKFLOW_ID,
-      awaiting: 'research_completion',
-      message: 'Workflow suspended awaiting research completion',
-    }),
-  }),
+start.expect(apiAnswer(202, {
+  status: 'PENDING',
+  workflow_id: WORKFLOW_ID,
+  awaiting: 'research_completion',
+  message: 'Workflow suspended awaiting research completion',
 }));
 
-const awaitingApproval = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-awaitingApproval.expect(ExpectedResult.objectLike({
-  Payload: body({ statusCode: 200, body: body({ workflow_id: WORKFLOW_ID, status: 'RUNNING', awaiting: 'approval' }) }),
-})).waitForAssertions(poll);
-
-const approve = integ.assertions.invokeFunction({
-  functionName: api,
-  payload: apiEvent('POST', `/workflows/${WORKFLOW_ID}/approval`, { approved: true, comment: 'seed 000 integration test' }),
-});
-approve.expect(ExpectedResult.objectLike({ Payload: body({ statusCode: 200 }) }));
-
-const succeeded = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-succeeded.expect(ExpectedResult.objectLike({
-  Payload: body({ statusCode: 200, body: body({ workflow_id: WORKFLOW_ID, status: 'SUCCEEDED' }) }),
-})).waitForAssertions(poll);
-
-const report = integ.assertions.awsApiCall('S3', 'getObject', {
-  Bucket: orchestrator.artifactBucket.bucketName,
-  Key: `published/${WORKFLOW_ID}/report.md`,
-});
-report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
-
-start.next(awaitingApproval).next(approve).next(succeeded).next(report);
+start.next(approveAndReadReport(integ, orchestrator, WORKFLOW_ID, { poll, comment: 'seed 000 integration test' }).first);
 
 acknowledgeTestScaffolding(app);
 app.synth();

@@ -19,16 +19,16 @@
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { acknowledgeTestScaffolding, apiEvent, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, workflowIdFor } from './integ-helpers';
 import { AgentArchitecture, AgentCompute, AgentImage, AgentModel, ContainerAgent } from '../src/container-agent';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 import { acknowledgeFindings } from '../src/private/nag';
+import { flowLoggedVpc, publicAndPrivateSubnets } from '../src/private/vpc';
 import { AgentStep, StepInput, WorkflowDefinition } from '../src/workflow';
 
 const REPOSITORY_ROOT = path.join(__dirname, '..');
@@ -38,21 +38,7 @@ const MODEL = 'amazon.nova-micro-v1:0';
 const app = new App();
 const stack = new Stack(app, 'cdkda-seed-001');
 
-const vpc = new ec2.Vpc(stack, 'Network', {
-  maxAzs: 2,
-  natGateways: 1,
-  subnetConfiguration: [
-    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-    { name: 'agents', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-  ],
-  flowLogs: {
-    all: {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(stack, 'FlowLogs', {
-        retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY,
-      })),
-    },
-  },
-});
+const vpc = flowLoggedVpc(stack, { subnetConfiguration: publicAndPrivateSubnets('agents'), natGateways: 1, flowLogRetention: logs.RetentionDays.ONE_WEEK });
 const cluster = new ecs.Cluster(stack, 'Agents', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
 
 // The seed's "Enable Encryption: use KMS for ECR repositories".
@@ -155,20 +141,15 @@ health.expect(ExpectedResult.objectLike({
 const KEY = 'integ-seed-001-1';
 const WORKFLOW_ID = workflowIdFor(KEY);
 const api = orchestrator.apiFunction.functionName;
-const body = (pattern: Record<string, unknown>) => Match.serializedJson(Match.objectLike(pattern));
 
 const start = integ.assertions.invokeFunction({
   functionName: api,
   payload: apiEvent('POST', '/workflows', { topic: 'Graviton for container workloads' }, { 'idempotency-key': KEY }),
 });
-start.expect(ExpectedResult.objectLike({
-  Payload: body({ statusCode: 202, body: body({ workflow_id: WORKFLOW_ID, awaiting: 'research_completion' }) }),
-}));
+start.expect(apiAnswer(202, { workflow_id: WORKFLOW_ID, awaiting: 'research_completion' }));
 
 const succeeded = integ.assertions.invokeFunction({ functionName: api, payload: apiEvent('GET', `/workflows/${WORKFLOW_ID}`) });
-succeeded.expect(ExpectedResult.objectLike({
-  Payload: body({ statusCode: 200, body: body({ workflow_id: WORKFLOW_ID, status: 'SUCCEEDED' }) }),
-})).waitForAssertions({ totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) });
+succeeded.expect(apiAnswer(200, { workflow_id: WORKFLOW_ID, status: 'SUCCEEDED' })).waitForAssertions({ totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) });
 
 health.next(start).next(succeeded);
 

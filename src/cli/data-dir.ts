@@ -42,7 +42,8 @@ export function lockDataDir(dataDir: string): () => void {
   throw new CliError(`cannot lock data folder ${dataDir}: remove ${lock} if no local server runs`);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (one of another user's exists too: signalling it is refused with EPERM). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

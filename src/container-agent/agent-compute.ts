@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AGENT_SECRETS_ENV, ENVELOPE_ENV } from '../contract/agents';
 import { checkDurationRange, checkRange } from '../private/checks';
 
 /** Options for {@link AgentCompute.fargate}. */
@@ -228,7 +229,7 @@ function checkLambdaConcurrency(reserved: number | undefined, provisioned: numbe
 }
 
 /** Names the construct or the agent kit set themselves. */
-const RESERVED_NAMES = ['TASK_ENVELOPE', 'AGENT_NAME', 'AGENT_SECRETS', '_HANDLER', '_X_AMZN_TRACE_ID'];
+const RESERVED_NAMES = [ENVELOPE_ENV, 'AGENT_NAME', AGENT_SECRETS_ENV, '_HANDLER', '_X_AMZN_TRACE_ID'];
 
 /** A secret's environment variable name: the kit sets `<name>` and the construct `<name>_SECRET_ARN`. */
 function checkSecretName(name: string): void {

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { AgentCompute, AgentComputeKind, LambdaAgentOptions } from './agent-compute';
 import { AgentArchitecture, AgentImage } from './agent-image';
 import { AgentModel } from './agent-model';
-import { ENVELOPE_ENV } from '../contract/agents';
+import { AGENT_SECRETS_ENV, ENVELOPE_ENV, secretArnEnv } from '../contract/agents';
 import { LIMITS } from '../contract/definition';
 import { AgentDispatch, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
 import { flattenReference, grantScoped } from '../private/grants';
@@ -118,7 +118,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     }
     for (const name of Object.keys(props.environment ?? {})) {
       if (name === ENVELOPE_ENV) throw new Error(`ContainerAgent: environment must not set ${ENVELOPE_ENV}; the orchestrator sets it per task`);
-      if (name === SECRETS_ENV) throw new Error(`ContainerAgent: environment must not set ${SECRETS_ENV}; it lists the secrets the agent reads at start, set from compute's secrets and models`);
+      if (name === AGENT_SECRETS_ENV) throw new Error(`ContainerAgent: environment must not set ${AGENT_SECRETS_ENV}; it lists the secrets the agent reads at start, set from compute's secrets and models`);
     }
     this.agentName = props.agentName;
     this.localCommand = props.localCommand;
@@ -126,7 +126,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     const architecture = props.architecture ?? AgentArchitecture.ARM64;
     const lambdaSecrets = compute._lambda?.secrets ?? {};
     for (const name of Object.keys(lambdaSecrets)) {
-      for (const clash of [name, `${name}_SECRET_ARN`]) {
+      for (const clash of [name, secretArnEnv(name)]) {
         if (clash in (props.environment ?? {})) {
           throw new Error(`ContainerAgent: environment sets ${clash}, and the Lambda secret '${name}' sets it too; give ${name} either as a secret or in environment, not both`);
         }
@@ -326,8 +326,6 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
 
 type LambdaAgentScheduleList = NonNullable<LambdaAgentOptions['schedules']>;
 
-/** The environment variable that lists the secrets an agent reads at start (`<name>_SECRET_ARN` each). */
-const SECRETS_ENV = 'AGENT_SECRETS';
 
 /**
  * The agent's environment: its name, the first model's settings, the ARNs of the secrets it reads
@@ -344,11 +342,11 @@ function agentEnvironment(props: ContainerAgentProps, userSecrets: { [name: stri
   const modelEnv = Object.fromEntries(Object.entries(first?._environment() ?? {}).filter(([name]) => !taken(name)));
   const readAtStart: { [name: string]: secretsmanager.ISecret } = { ...lambdaSecrets };
   for (const [name, secret] of Object.entries(first?._secrets() ?? {})) {
-    if (!taken(name) && !(`${name}_SECRET_ARN` in user)) readAtStart[name] = secret;
+    if (!taken(name) && !(secretArnEnv(name) in user)) readAtStart[name] = secret;
   }
   const secretEnv: { [name: string]: string } = {};
-  for (const [name, secret] of Object.entries(readAtStart)) secretEnv[`${name}_SECRET_ARN`] = secret.secretArn;
-  if (Object.keys(readAtStart).length > 0) secretEnv[SECRETS_ENV] = Object.keys(readAtStart).join(',');
+  for (const [name, secret] of Object.entries(readAtStart)) secretEnv[secretArnEnv(name)] = secret.secretArn;
+  if (Object.keys(readAtStart).length > 0) secretEnv[AGENT_SECRETS_ENV] = Object.keys(readAtStart).join(',');
   return { AGENT_NAME: props.agentName, ...modelEnv, ...secretEnv, ...user };
 }
 

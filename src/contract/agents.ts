@@ -31,3 +31,16 @@ export type AgentTarget =
 
 /** Name of the environment variable that carries the task envelope (JSON) to a container or process. */
 export const ENVELOPE_ENV = 'TASK_ENVELOPE';
+
+/**
+ * The variable that lists (comma-separated) the secrets an agent reads at start: for each name
+ * `<name>`, the secret whose ARN is in `<name>_SECRET_ARN` (see {@link secretArnEnv}) becomes
+ * `<name>`. The agent kit keeps its own copy of these names (agents/kit/src/secrets.ts: an image
+ * build sees only agents/); a test checks that they agree.
+ */
+export const AGENT_SECRETS_ENV = 'AGENT_SECRETS';
+
+/** The variable that carries the ARN of the secret an agent reads into `name` at start. */
+export function secretArnEnv(name: string): string {
+  return `${name}_SECRET_ARN`;
+}

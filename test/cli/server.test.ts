@@ -3,6 +3,7 @@ import * as nodeHttp from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd, waitUntil } from './helpers';
+import { isAlive } from '../../src/cli/data-dir';
 import { CliError } from '../../src/cli/errors';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
 import { seedStartAnswer } from '../runtime/fixtures';
@@ -225,7 +226,7 @@ describe('local server: endings other than success', () => {
       const done = await waitForEnd(server.url, id);
       expect(done.status).toBe('CANCELLED');
       expect((await http(server.url, 'POST', `/workflows/${id}/cancel`)).status).toBe(409);
-      await waitUntil(() => !alive(pid));
+      await waitUntil(() => !isAlive(pid));
     } finally {
       await server.close();
     }
@@ -375,14 +376,5 @@ async function agentPid(dataDir: string, workflowId: string): Promise<number> {
     return pid !== undefined;
   });
   return pid!;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { waitUntil } from './helpers';
+import { isAlive } from '../../src/cli/data-dir';
 import { SupervisedDispatcher, SupervisedDispatcherOptions } from '../../src/cli/supervision';
 import { EVENT_TYPES, TaskEnvelope } from '../../src/contract/status';
 import type { ApiHandler } from '../../src/runtime/api';
@@ -48,16 +49,6 @@ function supervised(script: string, state: CallbackRecord['state'] = 'PENDING', 
   return { dispatcher, requests, notes, output };
 }
 
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('SupervisedDispatcher', () => {
   test('an agent that exits before its report was accepted has its callback failed, with its token and last output', async () => {
     const { dispatcher, requests, notes, output } = supervised("console.log('working'); console.error('[[any text: nope'); process.exit(3)");
@@ -101,14 +92,14 @@ describe('SupervisedDispatcher', () => {
     try {
       dispatcher.onEvent({ type: EVENT_TYPES.workflowCancelled, workflowId: 'wf-1', detail: {}, time: new Date().toISOString() });
       other.dispatcher.onEvent({ type: EVENT_TYPES.workflowCancelled, workflowId: 'wf-1', detail: {}, time: new Date().toISOString() });
-      await waitUntil(() => !alive(pid));
-      expect(alive(otherPid)).toBe(true);
+      await waitUntil(() => !isAlive(pid));
+      expect(isAlive(otherPid)).toBe(true);
       await new Promise((r) => setTimeout(r, 100));
       expect(requests).toHaveLength(0);
     } finally {
       other.dispatcher.stopAll();
     }
-    await waitUntil(() => !alive(otherPid));
+    await waitUntil(() => !isAlive(otherPid));
     expect(other.requests).toHaveLength(0);
   });
 });

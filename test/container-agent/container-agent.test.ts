@@ -12,9 +12,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { SECRETS_ENV as KIT_SECRETS_ENV } from '../../agents/kit/src/secrets';
 import {
   AgentArchitecture, AgentCompute, AgentImage, AgentModel, AgentModelProvider, ContainerAgent, ContainerAgentProps,
 } from '../../src/container-agent';
+import { AGENT_SECRETS_ENV, secretArnEnv } from '../../src/contract/agents';
 import { DurableOrchestrator } from '../../src/durable-orchestrator';
 import { ReferenceWorkflows } from '../../src/workflow';
 import { unacknowledgedNagFindings } from '../helpers/nag';
@@ -587,5 +589,15 @@ describe('ECR encryption and the image URI', () => {
     const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'agents/writer');
     const agent = new ContainerAgent(stack, 'Writer', { agentName: 'writer', image: AgentImage.fromEcrRepository(repo, 'v2'), compute: AgentCompute.lambdaFunction() });
     expect(JSON.stringify(stack.resolve(agent.imageUri))).toContain('agents/writer:v2');
+  });
+});
+
+describe('the agent contract and the agent kit', () => {
+  test('agree on how secrets read at start are named (the kit keeps its own copy: an image build sees only agents/)', () => {
+    expect(KIT_SECRETS_ENV).toBe(AGENT_SECRETS_ENV);
+    const t = agentStack({ compute: AgentCompute.lambdaFunction({ secrets: { GITHUB_TOKEN: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'S', 'gh') } }) }).template();
+    const env = Object.values(t.findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    expect(env[AGENT_SECRETS_ENV]).toBe('GITHUB_TOKEN');
+    expect(Object.keys(env)).toContain(secretArnEnv('GITHUB_TOKEN'));
   });
 });

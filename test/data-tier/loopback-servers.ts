@@ -10,6 +10,8 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Client } from 'pg';
+import { createClient } from 'redis';
 import { freePort } from '../helpers/moto';
 import { findOnPath, postgresBinary } from '../helpers/tools';
 
@@ -169,4 +171,54 @@ export async function startRedis(
     }
     return spawn(findOnPath('redis-server')!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   }, isReady);
+}
+
+/**
+ * Runs `fn` with a node-postgres client of the loopback cluster's superuser (TLS, verified
+ * against the cluster's CA), in `database` and with `password` (the cluster's own unless a test
+ * rotated it), and closes the client.
+ */
+export async function asSuperuser<T>(
+  server: Pick<LoopbackServer, 'port' | 'caFile'>, fn: (c: Client) => Promise<T>,
+  options: { readonly database?: string; readonly password?: string } = {},
+): Promise<T> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user: AWKWARD_USER,
+    password: options.password ?? AWKWARD_PASSWORD,
+    database: options.database ?? 'postgres',
+    ssl: { ca: fs.readFileSync(server.caFile, 'utf-8') },
+    connectionTimeoutMillis: 5000,
+  });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A readiness probe for `startPostgres`: the superuser can log in over TLS. */
+export function postgresAnswers(port: number, caFile: string): Promise<boolean> {
+  return asSuperuser({ port, caFile }, async () => true).catch(() => false);
+}
+
+/** A readiness probe for `startRedis(authToken, true, ...)`: PING over TLS with the token answers PONG. */
+export function redisAnswers(authToken: string): (port: number, caFile: string) => Promise<boolean> {
+  return async (port, caFile) => {
+    const client = createClient({
+      url: `rediss://:${encodeURIComponent(authToken)}@127.0.0.1:${port}`,
+      socket: { connectTimeout: 5000, reconnectStrategy: false, tls: true, ca: fs.readFileSync(caFile, 'utf-8') },
+    });
+    client.on('error', () => undefined); // the awaited calls reject with it
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      if (client.isOpen) client.destroy();
+    }
+  };
 }

@@ -109,6 +109,12 @@ const approved = (a: IntegAssertion): Answers => ({
   fail: apiInvoke(409, { error: 'conflict', message: `workflow ${workflowOf(a)} is not waiting for approval (it is RUNNING, awaiting research_completion)` }),
 });
 
+/** The published report read from the artifact bucket: markdown, as the publish step stores it. */
+const PUBLISHED_REPORT: Answers = {
+  pass: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'text/markdown', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
+  fail: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'binary/octet-stream', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
+};
+
 /** The health route of a SecureApi, called without signing. */
 const HEALTH: Answers = { pass: httpCall(200, { status: 'ok' }), fail: httpCall(503, { message: 'Service Unavailable' }) };
 
@@ -156,20 +162,14 @@ const ANSWERS: Record<string, Record<string, Entry>> = {
     'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #1': awaitingApproval,
     'Lambda.invoke OrchestratorApiFunction POST /workflows/{workflowId}/approval': approved,
     'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #2': succeeded,
-    'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': {
-      pass: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'text/markdown', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
-      fail: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'binary/octet-stream', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
-    },
+    'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': PUBLISHED_REPORT,
   },
   'integ.seed-000-orchestration.ts': {
     'Lambda.invoke OrchestratorApiFunction POST /workflows': started,
     'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #1': awaitingApproval,
     'Lambda.invoke OrchestratorApiFunction POST /workflows/{workflowId}/approval': approved,
     'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #2': succeeded,
-    'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': {
-      pass: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'text/markdown', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
-      fail: { Body: '# Impact of quantum computing on cryptography\n', ContentType: 'binary/octet-stream', ContentLength: 46, ETag: '"0f343b0931126a20f133d67c2b018a3b"' },
-    },
+    'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': PUBLISHED_REPORT,
   },
   'integ.seed-001-agent-modules.ts': {
     'Lambda.invoke ResearcherLive {"health_check":true}': {

@@ -11,36 +11,16 @@
  * missing and how CI installs it.
  */
 import { ChildProcess, spawn } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
-import { Client } from 'pg';
-import { createClient } from 'redis';
 import { boundContainer, runtimeEnvironment } from '../data-tier/bound-container';
-import { AWKWARD_PASSWORD, AWKWARD_USER, LoopbackServer, POSTGRES_TOOLS, REDIS_TOOLS, startPostgres, startRedis } from '../data-tier/loopback-servers';
+import {
+  asSuperuser, AWKWARD_PASSWORD, AWKWARD_USER, LoopbackServer, POSTGRES_TOOLS, postgresAnswers, REDIS_TOOLS, redisAnswers, startPostgres, startRedis,
+} from '../data-tier/loopback-servers';
 import { freePort } from '../helpers/moto';
 import { describeIfInstalled } from '../helpers/tools';
 
 const SERVICES = path.join(__dirname, '..', '..', 'integ', 'services');
 const TOKEN = 'tok@en:with/odd?chars#and%more';
-
-/** A node-postgres client as the loopback server's superuser, in database `database`. */
-async function admin<T>(server: LoopbackServer, database: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({
-    host: '127.0.0.1',
-    port: server.port,
-    user: AWKWARD_USER,
-    password: AWKWARD_PASSWORD,
-    database,
-    ssl: { ca: fs.readFileSync(server.caFile, 'utf-8') },
-    connectionTimeoutMillis: 5000,
-  });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A service process and its output. */
 interface Service {
@@ -110,26 +90,9 @@ describeIfInstalled([...new Set([...POSTGRES_TOOLS, ...REDIS_TOOLS])], 'the seed
   }
 
   beforeAll(async () => {
-    const pgReady = async (port: number, caFile: string) =>
-      admin({ port, caFile, stop: async () => undefined }, 'postgres', async () => true).catch(() => false);
-    const redisReady = async (port: number, caFile: string) => {
-      const client = createClient({
-        url: `rediss://:${encodeURIComponent(TOKEN)}@127.0.0.1:${port}`,
-        socket: { connectTimeout: 5000, reconnectStrategy: false, tls: true, ca: fs.readFileSync(caFile, 'utf-8') },
-      });
-      client.on('error', () => undefined); // the awaited calls reject with it
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        if (client.isOpen) client.destroy();
-      }
-    };
-    [pg, redis] = await Promise.all([startPostgres(pgReady), startRedis(TOKEN, true, redisReady)]);
+    [pg, redis] = await Promise.all([startPostgres(postgresAnswers), startRedis(TOKEN, true, redisAnswers(TOKEN))]);
     // The database the data tier creates at launch.
-    await admin(pg, 'postgres', (c) => c.query('CREATE DATABASE app'));
+    await asSuperuser(pg, (c) => c.query('CREATE DATABASE app'));
     engine = await startService([process.execPath, path.join(SERVICES, 'engine', 'server.js')], { PATH: process.env.PATH ?? '/usr/bin:/bin' }, '/health');
   }, 90_000);
   afterAll(async () => {
@@ -148,7 +111,7 @@ describeIfInstalled([...new Set([...POSTGRES_TOOLS, ...REDIS_TOOLS])], 'the seed
     expect(await get(`${api.url}/team/probe`)).toEqual({ status: 200, body: { postgres: 'ok', redis: 'ok', engine: 'ok' } });
     expect(await get(`${api.url}/team/probe`)).toEqual({ status: 200, body: { postgres: 'ok', redis: 'ok', engine: 'ok' } });
     // The rows are there, written over TLS by the URL's user.
-    const rows = await admin(pg, 'app', (c) => c.query('SELECT count(*)::int AS n FROM team_probe'));
+    const rows = await asSuperuser(pg, (c) => c.query('SELECT count(*)::int AS n FROM team_probe'), { database: 'app' });
     expect(rows.rows[0].n).toBe(2);
     expect((await get(`${api.url}/team/elsewhere`)).status).toBe(404);
     const post = await fetch(`${api.url}/team/probe`, { method: 'POST' });

@@ -18,11 +18,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Client } from 'pg';
-import { createClient } from 'redis';
 import { findOnPath, describeIfInstalled, PYTHON_REQUIREMENTS, Tool } from '../../helpers/tools';
 import { boundContainer, runtimeEnvironment } from '../bound-container';
-import { AWKWARD_PASSWORD, AWKWARD_USER, LoopbackServer, POSTGRES_TOOLS, REDIS_TOOLS, startPostgres, startRedis } from '../loopback-servers';
+import {
+  asSuperuser, AWKWARD_PASSWORD, AWKWARD_USER, LoopbackServer, POSTGRES_TOOLS, postgresAnswers, REDIS_TOOLS, redisAnswers, startPostgres, startRedis,
+} from '../loopback-servers';
 
 const APP = path.join(__dirname, 'seed_003_app.py');
 const HELPER = path.join(__dirname, '..', '..', '..', 'agents', 'python-data-tier', 'data_tier_urls.py');
@@ -44,51 +44,15 @@ function pythonModule(module: string, pkg: string): Tool {
 
 const TOOLS = [...new Set([...POSTGRES_TOOLS, ...REDIS_TOOLS]), 'python3', pythonModule('psycopg2', 'psycopg2-binary'), pythonModule('redis', 'redis')];
 
-/** A node-postgres client as the servers' superuser, for setting up and rotating. */
-async function admin<T>(server: LoopbackServer, password: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({
-    host: '127.0.0.1',
-    port: server.port,
-    user: AWKWARD_USER,
-    password,
-    database: 'postgres',
-    ssl: { ca: fs.readFileSync(server.caFile, 'utf-8') },
-    connectionTimeoutMillis: 5000,
-  });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 describeIfInstalled(TOOLS, 'a seed-003-shaped Python app on the settings the data tier hands over', () => {
   let pg: LoopbackServer;
   let redis: LoopbackServer;
   let home: string;
 
   beforeAll(async () => {
-    const pgReady = async (port: number, caFile: string) =>
-      admin({ port, caFile, stop: async () => undefined }, AWKWARD_PASSWORD, async () => true).catch(() => false);
-    const redisReady = async (port: number, caFile: string) => {
-      const client = createClient({
-        url: `rediss://:${encodeURIComponent(TOKEN)}@127.0.0.1:${port}`,
-        socket: { connectTimeout: 5000, reconnectStrategy: false, tls: true, ca: fs.readFileSync(caFile, 'utf-8') },
-      });
-      client.on('error', () => undefined); // the awaited calls reject with it
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        if (client.isOpen) client.destroy();
-      }
-    };
-    [pg, redis] = await Promise.all([startPostgres(pgReady), startRedis(TOKEN, true, redisReady)]);
+    [pg, redis] = await Promise.all([startPostgres(postgresAnswers), startRedis(TOKEN, true, redisAnswers(TOKEN))]);
     // The database the data tier creates at launch ('app' unless databaseName says otherwise).
-    await admin(pg, AWKWARD_PASSWORD, (c) => c.query('CREATE DATABASE app'));
+    await asSuperuser(pg, (c) => c.query('CREATE DATABASE app'));
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-003-home-'));
   }, 90_000);
   afterAll(async () => {
@@ -152,7 +116,7 @@ describeIfInstalled(TOOLS, 'a seed-003-shaped Python app on the settings the dat
 
   test('rotation: a new task gets the new password and connects; a task still holding the old URL is refused', async () => {
     const python = findOnPath('python3')!;
-    await admin(pg, AWKWARD_PASSWORD, (c) => c.query(`ALTER ROLE CURRENT_USER PASSWORD '${ROTATED.replace(/'/g, "''")}'`));
+    await asSuperuser(pg, (c) => c.query(`ALTER ROLE CURRENT_USER PASSWORD '${ROTATED.replace(/'/g, "''")}'`));
     try {
       const after = containerEnvironment([python, APP, 'after-rotation'], ROTATED);
       const fresh = runApp(after.bound.command, after.env);
@@ -163,7 +127,7 @@ describeIfInstalled(TOOLS, 'a seed-003-shaped Python app on the settings the dat
       expect(stale.status).not.toBe(0);
       expect(stale.stderr).toMatch(/password authentication failed/);
     } finally {
-      await admin(pg, ROTATED, (c) => c.query(`ALTER ROLE CURRENT_USER PASSWORD '${AWKWARD_PASSWORD.replace(/'/g, "''")}'`));
+      await asSuperuser(pg, (c) => c.query(`ALTER ROLE CURRENT_USER PASSWORD '${AWKWARD_PASSWORD.replace(/'/g, "''")}'`), { password: ROTATED });
     }
   });
 
