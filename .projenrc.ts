@@ -145,7 +145,7 @@ project.eslint?.addOverride({
 // shares with the constructs never import construct code, and constructs never import the runtime;
 // they meet only in src/contract. The handlers and the CLI compose the two. A wrong import is a
 // lint error (test/lint/layers.test.ts shows it).
-const CONSTRUCT_DIRS = ['durable-orchestrator', 'container-agent', 'secure-api', 'data-tier', 'workflow', 'private'];
+const CONSTRUCT_DIRS = ['durable-orchestrator', 'container-agent', 'secure-api', 'data-tier', 'workflow', 'monitoring', 'private'];
 project.eslint?.addRules({
   'import/no-restricted-paths': ['error', {
     zones: [

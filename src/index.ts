@@ -8,3 +8,4 @@ export * from './container-agent';
 export * from './data-tier';
 export * from './secure-api';
 export * from './throwaway';
+export * from './monitoring';

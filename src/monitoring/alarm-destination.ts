@@ -1,0 +1,161 @@
+import { createHash } from 'crypto';
+import { Aspects, IAspect, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct, IConstruct } from 'constructs';
+import { acknowledgeFindings } from '../private/nag';
+
+/** Options of `AlarmDestination.email`. */
+export interface EmailAlarmDestinationOptions {
+  /**
+   * The key that encrypts the topic the destination creates. CloudWatch must be able to use it:
+   * give it a key policy statement allowing `cloudwatch.amazonaws.com` `kms:Decrypt` and
+   * `kms:GenerateDataKey*` (the key the destination creates has one).
+   *
+   * @default - a customer managed key with rotation, one per stack and address
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Where the alarms of a construct notify: an SNS topic of yours, or an email address (for which
+ * the destination creates an encrypted topic with the address subscribed, once per stack).
+ *
+ * Give it to a construct's `alarmActions` prop, or to every alarm under a scope (the library's and
+ * your own) with `destination.notifyAlarmsIn(stack)`.
+ */
+export abstract class AlarmDestination {
+  /**
+   * Alarms publish to `topic`. If the topic is encrypted with a customer managed key, the key
+   * policy must let `cloudwatch.amazonaws.com` use it (`kms:Decrypt`, `kms:GenerateDataKey*`);
+   * an AWS managed key (`alias/aws/sns`) cannot be used by CloudWatch alarms.
+   *
+   * @param topic the topic alarms publish to
+   */
+  public static topic(topic: sns.ITopic): AlarmDestination {
+    return new TopicDestination(topic);
+  }
+
+  /**
+   * Alarms publish to a topic the destination creates in the stack of the first alarm that uses it
+   * (one per stack and address), encrypted with a customer managed key and refusing requests
+   * without TLS, with `address` subscribed. AWS sends a confirmation email to the address; nothing
+   * is delivered until it is confirmed.
+   *
+   * @param address the email address to notify, e.g. `oncall@example.com`
+   */
+  public static email(address: string, options: EmailAlarmDestinationOptions = {}): AlarmDestination {
+    if (!Token.isUnresolved(address) && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) {
+      throw new Error(`AlarmDestination.email: '${address}' is not an email address; give one such as 'oncall@example.com', `
+        + 'or use AlarmDestination.topic(topic) for a topic of yours');
+    }
+    return new EmailDestination(address, options);
+  }
+
+  /**
+   * The topic alarms under `scope` publish to (created on first use for an email destination).
+   *
+   * @param scope a construct in the stack of the alarms
+   */
+  public abstract topicFor(scope: IConstruct): sns.ITopic;
+
+  /**
+   * Makes every CloudWatch alarm under `scope` notify this destination when it goes into ALARM:
+   * the alarms of this library's constructs and your own, created before or after this call.
+   * An alarm given this destination already (through a construct's `alarmActions`) is not given
+   * it twice.
+   *
+   * @param scope a stack, a stage or the app
+   */
+  public notifyAlarmsIn(scope: IConstruct): void {
+    Aspects.of(scope).add(new NotifyAlarms(this));
+  }
+
+  /**
+   * Adds this destination to `alarm`'s actions (once).
+   *
+   * @param alarm the alarm that notifies this destination
+   */
+  public addTo(alarm: cloudwatch.Alarm): void {
+    let given = DESTINATIONS_GIVEN.get(alarm);
+    if (!given) DESTINATIONS_GIVEN.set(alarm, given = new Set());
+    if (given.has(this)) return;
+    given.add(this);
+    alarm.addAlarmAction(new cwActions.SnsAction(this.topicFor(alarm)));
+  }
+}
+
+/** The destinations each alarm was given, so that an alarm is not given the same one twice. */
+const DESTINATIONS_GIVEN = new WeakMap<cloudwatch.Alarm, Set<AlarmDestination>>();
+
+class TopicDestination extends AlarmDestination {
+  constructor(private readonly topic: sns.ITopic) {
+    super();
+  }
+
+  public topicFor(_scope: IConstruct): sns.ITopic {
+    return this.topic;
+  }
+}
+
+let tokenDestinations = 0;
+
+class EmailDestination extends AlarmDestination {
+  private readonly topics = new Map<Stack, sns.ITopic>();
+
+  /** What names the topic's construct: the address, or (for a token) this destination. */
+  private readonly identity: string;
+
+  constructor(private readonly address: string, private readonly options: EmailAlarmDestinationOptions) {
+    super();
+    this.identity = Token.isUnresolved(address) ? `token-destination-${++tokenDestinations}` : address.toLowerCase();
+  }
+
+  public topicFor(scope: IConstruct): sns.ITopic {
+    const stack = Stack.of(scope);
+    const existing = this.topics.get(stack);
+    if (existing) return existing;
+    // One topic per stack and address; the id carries a hash of the address so that two
+    // destinations with different addresses do not collide.
+    const id = `AlarmEmail${createHash('sha256').update(this.identity).digest('hex').slice(0, 8)}`;
+    const holder = (stack.node.tryFindChild(id) as Construct | undefined) ?? new Construct(stack, id);
+    const reused = holder.node.tryFindChild('Topic') as sns.ITopic | undefined;
+    if (reused) {
+      this.topics.set(stack, reused);
+      return reused;
+    }
+    const key = this.options.encryptionKey ?? this.createKey(holder);
+    const topic = new sns.Topic(holder, 'Topic', { masterKey: key, enforceSSL: true, displayName: 'CloudWatch alarms' });
+    topic.addSubscription(new subscriptions.EmailSubscription(this.address));
+    acknowledgeFindings(holder, [{
+      id: 'Serverless-SNSRedrivePolicy',
+      reason: 'An email subscription of alarm notifications: a dead-letter queue would hold notifications nobody reads; the alarm state stays in CloudWatch and the alarm history keeps every transition.',
+    }]);
+    this.topics.set(stack, topic);
+    return topic;
+  }
+
+  private createKey(scope: Construct): kms.Key {
+    const key = new kms.Key(scope, 'Key', { enableKeyRotation: true, description: `Encrypts the alarm topic that emails ${this.address}` });
+    // CloudWatch publishes to the encrypted topic as itself: it needs the data key.
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }));
+    return key;
+  }
+}
+
+class NotifyAlarms implements IAspect {
+  constructor(private readonly destination: AlarmDestination) {}
+
+  public visit(node: IConstruct): void {
+    if (node instanceof cloudwatch.Alarm) this.destination.addTo(node);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './alarm-config';
+export * from './alarm-destination';

@@ -1,0 +1,106 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AlarmDestination } from '../../src/monitoring';
+import { AlarmSpec, createAlarms } from '../../src/private/alarms';
+import { unacknowledgedNagFindings } from '../helpers/nag';
+
+const metric = (period: Duration) => new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors', period });
+const SPECS: AlarmSpec[] = [
+  { key: 'errors', name: 'Errors', description: 'errors happened', metric, comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, enabled: true },
+  { key: 'saturation', name: 'Saturation', description: 'busy', metric, comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, threshold: 80, enabled: false, evaluationPeriods: 3 },
+];
+
+function stackWith(build: (scope: Construct) => void) {
+  const app = new App();
+  const stack = new Stack(app, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+  build(new Construct(stack, 'Owner'));
+  return { app, stack, template: () => Template.fromStack(stack) };
+}
+
+describe('createAlarms', () => {
+  test('creates the alarms enabled by default, named after the owner, with their defaults', () => {
+    const { template } = stackWith((owner) => createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS }));
+    template().resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template().hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: Match.stringLikeRegexp('^S-Owner-[0-9A-F]{8}-Errors$'),
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      Period: 300,
+      TreatMissingData: 'notBreaching',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('a config turns alarms on and off and overrides threshold, periods, period and name', () => {
+    const { template } = stackWith((owner) => createAlarms(owner, {
+      owner: 'Thing',
+      prop: 'alarms',
+      specs: SPECS,
+      configs: { errors: { enabled: false }, saturation: { enabled: true, threshold: 90, evaluationPeriods: 5, datapointsToAlarm: 4, period: Duration.minutes(1), alarmName: 'busy-owner' } },
+    }));
+    template().resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template().hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'busy-owner', Threshold: 90, EvaluationPeriods: 5, DatapointsToAlarm: 4, Period: 60 });
+  });
+
+  test.each([
+    [{ typo: { threshold: 1 } }, /alarms\.typo names no alarm; the alarms are errors, saturation/],
+    [{ errors: { evaluationPeriods: 0 } }, /alarms\.errors\.evaluationPeriods is 0/],
+    [{ errors: { evaluationPeriods: 2, datapointsToAlarm: 3 } }, /alarms\.errors\.datapointsToAlarm is 3; it must be a whole number from 1 to 2/],
+    [{ errors: { period: Duration.seconds(90) } }, /alarms\.errors\.period must be a whole number of minutes/],
+    [{ errors: { threshold: Number.NaN } }, /alarms\.errors\.threshold is NaN/],
+  ])('refuses %j', (configs, message) => {
+    expect(() => stackWith((owner) => createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, configs }))).toThrow(message);
+  });
+});
+
+describe('AlarmDestination', () => {
+  test('topic: every alarm of the construct acts on the topic', () => {
+    const { template } = stackWith((owner) => {
+      const topic = new sns.Topic(owner, 'Topic');
+      createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, configs: { saturation: { enabled: true } }, destination: AlarmDestination.topic(topic) });
+    });
+    const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OwnerTopic/) }]);
+  });
+
+  test('email: one encrypted, TLS-only topic per stack and address, subscribed; CloudWatch may use its key; cdk-nag clean', () => {
+    const destination = AlarmDestination.email('oncall@example.com');
+    const { app, template } = stackWith((owner) => {
+      createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, destination });
+      createAlarms(new Construct(owner, 'Other'), { owner: 'Thing', prop: 'alarms', specs: SPECS, destination: AlarmDestination.email('OnCall@example.com') });
+    });
+    template().resourceCountIs('AWS::SNS::Topic', 1);
+    template().resourceCountIs('AWS::KMS::Key', 1);
+    template().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    template().hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template().hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    template().hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    const topicRef = Object.keys(template().findResources('AWS::SNS::Topic'))[0];
+    for (const a of Object.values(template().findResources('AWS::CloudWatch::Alarm'))) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicRef }]);
+    expect(unacknowledgedNagFindings(app)).toEqual([]);
+  });
+
+  test('email refuses what is not an address', () => {
+    expect(() => AlarmDestination.email('oncall')).toThrow(/'oncall' is not an email address; give one such as 'oncall@example.com'/);
+  });
+
+  test('notifyAlarmsIn gives every alarm under the scope the destination once, the user\'s alarms too', () => {
+    const { template } = stackWith((owner) => {
+      const topic = new sns.Topic(owner, 'Topic');
+      const destination = AlarmDestination.topic(topic);
+      createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, destination });
+      new cloudwatch.Alarm(owner, 'Mine', { metric: metric(Duration.minutes(1)), threshold: 1, evaluationPeriods: 1 });
+      destination.notifyAlarmsIn(owner);
+    });
+    const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OwnerTopic/) }]);
+  });
+});
