@@ -1,10 +1,13 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmDestination } from '../../src/monitoring';
 import { AlarmSpec, createAlarms } from '../../src/private/alarms';
+import { logsKey } from '../../src/private/log-encryption';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 
 const metric = (period: Duration) => new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors', period });
@@ -102,5 +105,26 @@ describe('AlarmDestination', () => {
     const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(2);
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OwnerTopic/) }]);
+  });
+});
+
+describe('logsKey', () => {
+  test('lets CloudWatch Logs of the region use a key of the app, once, for log groups of its account and region', () => {
+    const { template } = stackWith((owner) => {
+      const key = new kms.Key(owner, 'Key');
+      new logs.LogGroup(owner, 'A', { encryptionKey: logsKey(key) });
+      new logs.LogGroup(owner, 'B', { encryptionKey: logsKey(key) });
+    });
+    const statements = Object.values(template().findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
+    const forLogs = statements.filter((s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'logs.eu-west-1.amazonaws.com');
+    expect(forLogs).toHaveLength(1);
+    expect(forLogs[0].Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']],
+    });
+    template().resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue() }, 2);
+  });
+
+  test('no key, no change', () => {
+    expect(logsKey(undefined)).toBeUndefined();
   });
 });
