@@ -12,9 +12,10 @@ import { acknowledgeFindings } from '../private/nag';
 /** Options of `AlarmDestination.email`. */
 export interface EmailAlarmDestinationOptions {
   /**
-   * The key that encrypts the topic the destination creates. CloudWatch must be able to use it:
-   * give it a key policy statement allowing `cloudwatch.amazonaws.com` `kms:Decrypt` and
-   * `kms:GenerateDataKey*` (the key the destination creates has one).
+   * The key that encrypts the topic the destination creates. CloudWatch must be able to use it: a
+   * key of the app (`new kms.Key`) gets the key policy statement allowing `cloudwatch.amazonaws.com`
+   * of its account `kms:Decrypt` and `kms:GenerateDataKey*`; an imported key's policy must already
+   * allow that.
    *
    * @default - a customer managed key with rotation, one per stack and address
    */
@@ -128,7 +129,10 @@ class EmailDestination extends AlarmDestination {
       this.topics.set(stack, reused);
       return reused;
     }
-    const key = this.options.encryptionKey ?? this.createKey(holder);
+    const key = allowCloudWatch(this.options.encryptionKey ?? new kms.Key(holder, 'Key', {
+      enableKeyRotation: true,
+      description: `Encrypts the alarm topic that emails ${this.address}`,
+    }));
     const topic = new sns.Topic(holder, 'Topic', { masterKey: key, enforceSSL: true, displayName: 'CloudWatch alarms' });
     topic.addSubscription(new subscriptions.EmailSubscription(this.address));
     acknowledgeFindings(holder, [{
@@ -138,18 +142,25 @@ class EmailDestination extends AlarmDestination {
     this.topics.set(stack, topic);
     return topic;
   }
+}
 
-  private createKey(scope: Construct): kms.Key {
-    const key = new kms.Key(scope, 'Key', { enableKeyRotation: true, description: `Encrypts the alarm topic that emails ${this.address}` });
-    // CloudWatch publishes to the encrypted topic as itself: it needs the data key.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
-    }));
-    return key;
-  }
+const keysAllowingCloudWatch = new WeakSet<kms.IKey>();
+
+/**
+ * CloudWatch publishes alarm notifications to an encrypted topic as itself: the key policy must let
+ * `cloudwatch.amazonaws.com` of the key's account use the key. Added once per key; a no-op on an
+ * imported key, whose policy the user sets (the option's docs say so).
+ */
+function allowCloudWatch(key: kms.IKey): kms.IKey {
+  if (keysAllowingCloudWatch.has(key)) return key;
+  keysAllowingCloudWatch.add(key);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(key).account } },
+  }), /* allowNoOp */ true);
+  return key;
 }
 
 class NotifyAlarms implements IAspect {

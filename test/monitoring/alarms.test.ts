@@ -128,3 +128,15 @@ describe('logsKey', () => {
     expect(logsKey(undefined)).toBeUndefined();
   });
 });
+
+test('email with a key of the app: the topic uses it and CloudWatch may use it', () => {
+  const { template } = stackWith((owner) => {
+    const key = new kms.Key(owner, 'Shared', { enableKeyRotation: true });
+    createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, destination: AlarmDestination.email('ops@example.com', { encryptionKey: key }) });
+  });
+  template().resourceCountIs('AWS::KMS::Key', 1);
+  template().hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OwnerShared'), 'Arn'] } });
+  template().hasResourceProperties('AWS::KMS::Key', {
+    KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
+  });
+});
