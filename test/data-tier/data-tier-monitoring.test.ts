@@ -314,7 +314,7 @@ describe('instance memory and max_connections', () => {
     expect(instanceMemoryBytes(type)).toBe(gib * 1024 ** 3);
     expect(estimatedMaxConnections(type)).toBe(connections);
     // Never above RDS's own formula on the nominal memory.
-    expect(connections).toBeLessThanOrEqual(Math.min(gib * 1024 ** 3 / 9531392, 5000));
+    expect(estimatedMaxConnections(type)!).toBeLessThanOrEqual(Math.min(instanceMemoryBytes(type)! / 9531392, 5000));
   });
 
   test('unknown classes and tokens have no estimate', () => {
