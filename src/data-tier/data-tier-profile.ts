@@ -32,7 +32,8 @@ export enum DatabaseKind {
  * | cacheReplicas | 0 (one node) | 1 (primary and one replica) |
  * | cacheAutomaticFailover / cacheMultiAz | false / false | true / true |
  * | cacheSnapshotRetention | 0 (no snapshots) | 7 days |
- * | natGateways (new VPC only) | 1 | 2 (one per AZ) |
+ * | natGateways (new VPC only) | 1 | 2 (one per AZ of the default two; `maxAzs` and `natGateways` props for three) |
+ * | alarmsByDefault | false (no alarm unless one is enabled) | true (every alarm of `DataTierAlarms` that applies) |
  */
 export class DataTierProfile {
   /**
@@ -60,6 +61,7 @@ export class DataTierProfile {
       cacheMultiAz: false,
       cacheSnapshotRetention: Duration.days(0),
       natGateways: 1,
+      alarmsByDefault: false,
     });
   }
 
@@ -82,6 +84,7 @@ export class DataTierProfile {
       cacheMultiAz: true,
       cacheSnapshotRetention: Duration.days(7),
       natGateways: 2,
+      alarmsByDefault: true,
     });
   }
 
@@ -119,8 +122,18 @@ export class DataTierProfile {
   public readonly cacheMultiAz: boolean;
   /** Ephemeral: 0 (no snapshots). Production: 7 days of daily snapshots. */
   public readonly cacheSnapshotRetention: Duration;
-  /** NAT gateways of a VPC the construct creates. Ephemeral: 1. Production: 2 (one per AZ). */
+  /**
+   * NAT gateways of a VPC the construct creates. Ephemeral: 1. Production: 2 (one per AZ of the
+   * default two AZs; with `maxAzs: 3` give `natGateways: 3` for one per AZ).
+   */
   public readonly natGateways: number;
+  /**
+   * Whether the alarms of `DataTierAlarms` are created when their config does not say (each
+   * config's `enabled` overrides it). Ephemeral: false (a throwaway tier pages nobody).
+   * Production: true (database CPU, connections, free storage, replica lag where there are
+   * readers; cache CPU, memory and evictions).
+   */
+  public readonly alarmsByDefault: boolean;
 
   private constructor(values: DataTierProfileValues) {
     this.name = values.name;
@@ -141,6 +154,7 @@ export class DataTierProfile {
     this.cacheMultiAz = values.cacheMultiAz;
     this.cacheSnapshotRetention = values.cacheSnapshotRetention;
     this.natGateways = values.natGateways;
+    this.alarmsByDefault = values.alarmsByDefault;
   }
 }
 
@@ -164,4 +178,5 @@ interface DataTierProfileValues {
   readonly cacheMultiAz: boolean;
   readonly cacheSnapshotRetention: Duration;
   readonly natGateways: number;
+  readonly alarmsByDefault: boolean;
 }

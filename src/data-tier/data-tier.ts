@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -11,7 +12,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { connectionUrlCommand } from './connection-url-command';
 import { DatabaseKind, DataTierProfile } from './data-tier-profile';
+import { estimatedMaxConnections } from './instance-memory';
 import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../contract/data-tier';
+import type { AlarmConfig } from '../monitoring/alarm-config';
+import type { AlarmDestination } from '../monitoring/alarm-destination';
+import { AlarmSpec, createAlarms } from '../private/alarms';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { acknowledgeFindings, NagFinding } from '../private/nag';
 import { addStackOutputs } from '../private/outputs';
@@ -29,10 +34,19 @@ export interface DataTierProps {
   readonly profile?: DataTierProfile;
   /**
    * The VPC to place the database and the cache in.
-   * @default - a new VPC over two AZs: public subnets (NAT gateways), private subnets with egress
-   * named `app` for consumers, and isolated subnets named `data` for the stores
+   * @default - a new VPC over two AZs (`maxAzs`): public subnets (NAT gateways), private subnets
+   * with egress named `app` for consumers, and isolated subnets named `data` for the stores
    */
   readonly vpc?: ec2.IVpc;
+  /**
+   * AZs of the VPC the construct creates: 2 or 3 (RDS needs two; Aurora's storage and a Redis
+   * replica or two gain nothing from more than three, while each AZ adds subnets and, with one
+   * NAT gateway per AZ, a NAT gateway's cost). Three AZs need a stack with an explicit
+   * environment (account and region): an environment-agnostic stack knows only two. Not allowed
+   * together with `vpc`.
+   * @default 2
+   */
+  readonly maxAzs?: number;
   /**
    * The subnets of the database and the cache; they must span at least two AZs (RDS requires it).
    * @default - with a new VPC its `data` subnets; with a given VPC its isolated subnets, or its
@@ -40,8 +54,9 @@ export interface DataTierProps {
    */
   readonly subnets?: ec2.SubnetSelection;
   /**
-   * NAT gateways of the VPC the construct creates (0 leaves out public and `app` subnets: the VPC
-   * then holds only the isolated `data` subnets). Not allowed together with `vpc`.
+   * NAT gateways of the VPC the construct creates, 0 to `maxAzs` (0 leaves out public and `app`
+   * subnets: the VPC then holds only the isolated `data` subnets; `maxAzs` gives one per AZ).
+   * Not allowed together with `vpc`.
    * @default - the profile's: 1 (ephemeral), 2 (production)
    */
   readonly natGateways?: number;
@@ -150,11 +165,97 @@ export interface DataTierProps {
    */
   readonly cacheEngineVersion?: string;
   /**
-   * A customer managed key for the database storage, Performance Insights, the cache and both
-   * secrets.
-   * @default - AWS managed keys
+   * A customer managed key for the database storage, Performance Insights, the cache, both
+   * secrets and the log group of the VPC flow logs when the construct creates the VPC. A key
+   * created in the app is given a key policy statement letting CloudWatch Logs of its account
+   * and region use it; an imported key's policy must already allow `logs.<region>.amazonaws.com`.
+   * The exported `postgresql` log (`exportDatabaseLogs`) goes to a log group RDS creates itself
+   * (`/aws/rds/instance/<id>/postgresql` or `/aws/rds/cluster/<id>/postgresql`), which this key
+   * does not encrypt.
+   * @default - AWS managed keys (and CloudWatch Logs' own encryption for the flow logs)
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * The alarms to create and their settings, one optional config per alarm (see
+   * `DataTierAlarms`). What a config leaves out takes the alarm's default; whether an alarm is
+   * created by default is the profile's `alarmsByDefault`.
+   * @default - the profile's: no alarm (ephemeral), every alarm that applies (production)
+   */
+  readonly alarms?: DataTierAlarms;
+  /**
+   * Where the alarms notify when they go into ALARM.
+   * @default - alarms notify nobody; see AlarmDestination.notifyAlarmsIn
+   */
+  readonly alarmActions?: AlarmDestination;
+}
+
+/**
+ * The alarms of a `DataTier`. Each member is the config of one alarm; an alarm is created when
+ * its `enabled` says so or, when it does not, when the profile's `alarmsByDefault` does (true in
+ * the production profile, false in the ephemeral one). Periods are 5 minutes unless a config
+ * says otherwise. Alarm names are `<unique name of the data tier>-<Alarm>`, e.g.
+ * `...-DatabaseCpu`.
+ */
+export interface DataTierAlarms {
+  /**
+   * Database CPU (`metricDatabaseCpu`: CPUUtilization, the instance's average, or the busiest
+   * Aurora instance's maximum) at or above 80 % for 3 periods.
+   * @default - threshold 80, 3 periods; on in the production profile, off in the ephemeral one
+   */
+  readonly databaseCpu?: AlarmConfig;
+  /**
+   * Database connections (`metricDatabaseConnections`: DatabaseConnections, maximum) at or
+   * above 80 % of PostgreSQL's default `max_connections` for the instance class, for 3 periods.
+   * The default is LEAST(DBInstanceClassMemory/9531392, 5000), with DBInstanceClassMemory
+   * estimated as the class's memory less the larger of 300 MiB and 10 % (it errs low): 63 for
+   * db.t4g.micro, 1297 for db.r7g.large. For a class whose memory the construct does not know
+   * (families other than T, M, R, X2g, X2i and z1d, or a token) the default threshold is 80 and
+   * a synth warning asks for a threshold. If you set max_connections in a parameter group, set
+   * the threshold too.
+   * @default - 80 % of the estimated max_connections, 3 periods; on in the production profile, off in the ephemeral one
+   */
+  readonly databaseConnections?: AlarmConfig;
+  /**
+   * Free database storage below a number of bytes. For an RDS instance: FreeStorageSpace
+   * (minimum) below 10 % of `allocatedStorage` for 3 periods, long enough for storage
+   * autoscaling (which acts when less than 10 % is free for 5 minutes) to have grown the volume
+   * first, so the alarm means autoscaling could not help (maximum reached, or within 6 hours of
+   * the last growth). For Aurora, whose cluster volume grows by itself: FreeLocalStorage
+   * (minimum over the instances: the local storage of temporary tables, sorts and logs) below
+   * 2 GiB for 1 period.
+   * @default - instance: 10 % of allocatedStorage, 3 periods; Aurora: 2 GiB (2147483648 bytes), 1 period; on in the production profile, off in the ephemeral one
+   */
+  readonly databaseFreeStorage?: AlarmConfig;
+  /**
+   * Aurora replica lag (`metricDatabaseReplicaLag`: AuroraReplicaLagMaximum, the most any
+   * reader lags behind the writer, in milliseconds) at or above 1000 ms for 3 periods (Aurora
+   * readers usually lag by well under 100 ms). Only where the database has readers: an Aurora
+   * cluster with `readers` of 1 or more. An RDS instance has no readers (its Multi-AZ standby
+   * is not readable and publishes no lag), so configuring this alarm there is refused, except
+   * with `enabled: false`.
+   * @default - threshold 1000 ms, 3 periods; on in the production profile (which has a reader), off in the ephemeral one
+   */
+  readonly databaseReplicaLag?: AlarmConfig;
+  /**
+   * Redis engine CPU (`metricCacheCpu`: EngineCPUUtilization, the busiest node) at or above
+   * 80 % for 3 periods. Redis runs commands on one thread, so the engine thread saturates long
+   * before the host's CPUUtilization does on nodes with several vCPUs.
+   * @default - threshold 80, 3 periods; on in the production profile, off in the ephemeral one
+   */
+  readonly cacheCpu?: AlarmConfig;
+  /**
+   * Redis memory (`metricCacheMemory`: DatabaseMemoryUsagePercentage, the fullest node) at or
+   * above 80 % for 3 periods: past it, Redis starts evicting keys.
+   * @default - threshold 80, 3 periods; on in the production profile, off in the ephemeral one
+   */
+  readonly cacheMemory?: AlarmConfig;
+  /**
+   * Redis evictions (`metricCacheEvictions`: Evictions, sum per period on the node that evicts
+   * most) at or above 100 per period for 3 periods: keys are dropped for lack of memory, so
+   * reads miss and anything stored only in Redis is lost.
+   * @default - threshold 100, 3 periods; on in the production profile, off in the ephemeral one
+   */
+  readonly cacheEvictions?: AlarmConfig;
 }
 
 /** Options of {@link DataTier.addOutputs}. */
@@ -173,6 +274,11 @@ export interface DataTierOutputsOptions {
    */
   readonly exportNamePrefix?: string;
 }
+
+/** AZs of a VPC the construct creates, unless maxAzs says otherwise. */
+const DEFAULT_MAX_AZS = 2;
+/** Aurora's databaseFreeStorage alarm: free local storage below 2 GiB. */
+const AURORA_FREE_LOCAL_STORAGE_THRESHOLD = Size.gibibytes(2);
 
 /** The PostgreSQL version both kinds run unless told otherwise. */
 const DEFAULT_POSTGRES_VERSION = '16.13';
@@ -254,6 +360,12 @@ export class DataTier extends Construct {
   public readonly databaseSecurityGroup: ec2.ISecurityGroup;
   /** The cache's security group (no ingress until a peer is admitted, no egress). */
   public readonly cacheSecurityGroup: ec2.ISecurityGroup;
+  /** Readers of the database: the Aurora cluster's readers, 0 for an RDS instance. */
+  public readonly databaseReaders: number;
+  /** Nodes of the Redis replication group: the primary and its replicas. */
+  public readonly cacheNodes: number;
+  /** The alarms created (see `DataTierAlarms`), in the order of its members. */
+  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: DataTierProps = {}) {
     super(scope, id);
@@ -264,7 +376,7 @@ export class DataTier extends Construct {
     const s = resolveSettings(this.profile, props, throwaway);
     validate(this.profile, props, s, aurora, throwaway);
 
-    this.vpc = props.vpc ?? this.createVpc(s.natGateways);
+    this.vpc = props.vpc ?? this.createVpc(s, props.encryptionKey);
     this.dataSubnets = this.vpc.selectSubnets(props.subnets ?? defaultSubnets(this.vpc, !props.vpc));
     this.validateSubnets(s.multiAz || s.cacheMultiAz, props);
 
@@ -284,8 +396,104 @@ export class DataTier extends Construct {
     this.cacheReplicationGroup = this.createCache(s, props.encryptionKey);
     this.cacheEndpointAddress = this.cacheReplicationGroup.attrPrimaryEndPointAddress;
     this.cachePort = CACHE_PORT;
+    this.databaseReaders = aurora ? s.readers : 0;
+    this.cacheNodes = 1 + s.cacheReplicas;
 
+    this.alarms = this.createAlarms(s, props);
     this.acknowledge(s, aurora);
+  }
+
+  /**
+   * CPUUtilization of the database (`AWS/RDS`, percent): for an RDS instance its average
+   * (dimension DBInstanceIdentifier); for Aurora the maximum over the writer and the readers
+   * (dimension DBClusterIdentifier), so the busiest instance shows.
+   *
+   * @param props options that override the defaults (statistic, period, label, ...)
+   */
+  public metricDatabaseCpu(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.databaseMetric('CPUUtilization', {
+      statistic: this.databaseCluster ? cloudwatch.Stats.MAXIMUM : cloudwatch.Stats.AVERAGE,
+      label: 'Database CPU (%)',
+      ...props,
+    });
+  }
+
+  /**
+   * DatabaseConnections of the database (`AWS/RDS`, count, maximum): connections in use on the
+   * instance, or on the Aurora instance with the most (dimension DBInstanceIdentifier or
+   * DBClusterIdentifier). Compare it with `max_connections`, which is per instance.
+   *
+   * @param props options that override the defaults (statistic, period, label, ...)
+   */
+  public metricDatabaseConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.databaseMetric('DatabaseConnections', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Database connections', ...props });
+  }
+
+  /**
+   * Free storage of the database (`AWS/RDS`, bytes, minimum). For an RDS instance
+   * FreeStorageSpace: what is left of its allocated storage (dimension DBInstanceIdentifier).
+   * For Aurora FreeLocalStorage: the local storage of the Aurora instance with the least left
+   * (dimension DBClusterIdentifier), used for temporary tables, sorts and logs; the cluster
+   * volume that holds the data grows by itself and has no free space to watch.
+   *
+   * @param props options that override the defaults (statistic, period, label, ...)
+   */
+  public metricDatabaseFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.databaseCluster
+      ? this.databaseMetric('FreeLocalStorage', { statistic: cloudwatch.Stats.MINIMUM, label: 'Database free local storage (bytes)', ...props })
+      : this.databaseMetric('FreeStorageSpace', { statistic: cloudwatch.Stats.MINIMUM, label: 'Database free storage (bytes)', ...props });
+  }
+
+  /**
+   * Replica lag of the Aurora readers (`AWS/RDS` AuroraReplicaLagMaximum, milliseconds,
+   * maximum; dimension DBClusterIdentifier): the most any reader lags behind the writer. It
+   * exists only where the database has readers (`databaseReaders` above 0); an RDS instance has
+   * none (its Multi-AZ standby is not readable and publishes no lag), and asking for the metric
+   * of a database without readers throws rather than return a metric that never has data.
+   *
+   * @param props options that override the defaults (statistic, period, label, ...)
+   */
+  public metricDatabaseReplicaLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (this.databaseReaders === 0) {
+      throw new Error(`${OWNER}.metricDatabaseReplicaLag: ${this.node.path} has no readers (${this.databaseCluster ? 'an Aurora cluster with readers: 0' : 'an RDS instance'}), ` +
+        'so there is no replica lag to measure; check databaseReaders first, or use DataTierProfile.production() (or readers: 1 or more) for readers');
+    }
+    return this.databaseMetric('AuroraReplicaLagMaximum', { statistic: cloudwatch.Stats.MAXIMUM, label: 'Aurora replica lag (ms)', ...props });
+  }
+
+  /**
+   * Redis engine CPU (`AWS/ElastiCache` EngineCPUUtilization, percent, average per node): the
+   * CPU of the thread that runs Redis commands. ElastiCache publishes it per node, with the
+   * dimension CacheClusterId of each member of the replication group (`<group id>-001`,
+   * `-002`, ...): with one node this is that node's metric; with replicas it is the highest of
+   * the nodes (a MAX math expression), so the primary shows wherever a failover moved it.
+   *
+   * @param props options of each node's metric (statistic, unit) and of the result (period, label, color)
+   */
+  public metricCacheCpu(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.cacheMetric('EngineCPUUtilization', { statistic: cloudwatch.Stats.AVERAGE, label: 'Redis engine CPU (%)', ...props });
+  }
+
+  /**
+   * Redis memory (`AWS/ElastiCache` DatabaseMemoryUsagePercentage, percent of `maxmemory`,
+   * average per node), per node (dimension CacheClusterId) as for `metricCacheCpu`: the
+   * fullest node's.
+   *
+   * @param props options of each node's metric (statistic, unit) and of the result (period, label, color)
+   */
+  public metricCacheMemory(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.cacheMetric('DatabaseMemoryUsagePercentage', { statistic: cloudwatch.Stats.AVERAGE, label: 'Redis memory used (%)', ...props });
+  }
+
+  /**
+   * Redis evictions (`AWS/ElastiCache` Evictions, keys evicted for lack of memory, sum per
+   * period), per node (dimension CacheClusterId) as for `metricCacheCpu`: the node that evicted
+   * most (evictions happen on the primary; replicas apply its deletions).
+   *
+   * @param props options of each node's metric (statistic, unit) and of the result (period, label, color)
+   */
+  public metricCacheEvictions(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.cacheMetric('Evictions', { statistic: cloudwatch.Stats.SUM, label: 'Redis evictions', ...props });
   }
 
   /**
@@ -400,16 +608,165 @@ export class DataTier extends Construct {
     ], options);
   }
 
-  /** A VPC over two AZs: public subnets for the NAT gateways, `app` for consumers, `data` for the stores. */
-  private createVpc(natGateways: number): ec2.Vpc {
-    const subnetConfiguration: ec2.SubnetConfiguration[] = natGateways > 0
+  /**
+   * A VPC over `maxAzs` AZs: public subnets for the NAT gateways, `app` for consumers, `data`
+   * for the stores; its flow log group encrypted with the data tier's key, if any.
+   */
+  private createVpc(s: ResolvedSettings, encryptionKey: kms.IKey | undefined): ec2.Vpc {
+    const subnetConfiguration: ec2.SubnetConfiguration[] = s.natGateways > 0
       ? [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
         { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
       ]
       : [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }];
-    return flowLoggedVpc(this, { subnetConfiguration, natGateways, flowLogRetention: logs.RetentionDays.ONE_MONTH });
+    const vpc = flowLoggedVpc(this, {
+      subnetConfiguration,
+      natGateways: s.natGateways,
+      maxAzs: s.maxAzs,
+      flowLogRetention: logs.RetentionDays.ONE_MONTH,
+      flowLogKey: encryptionKey,
+    });
+    if (vpc.availabilityZones.length < s.maxAzs) {
+      fail(`maxAzs is ${s.maxAzs}, but the stack knows only ${vpc.availabilityZones.length} AZs (${vpc.availabilityZones.join(', ')}): ` +
+        'an environment-agnostic stack knows two; give the stack an env (account and region) for three AZs, or leave maxAzs at 2');
+    }
+    return vpc;
+  }
+
+  /** A metric of the database in AWS/RDS: of the instance, or of the Aurora cluster. */
+  private databaseMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return (this.databaseCluster ?? this.databaseInstance)!.metric(metricName, props);
+  }
+
+  /**
+   * A Redis metric in AWS/ElastiCache. ElastiCache publishes per node only, with the dimension
+   * CacheClusterId of each member of the replication group (`<group id>-001`, `-002`, ...), not
+   * per replication group: one node's metric, or the highest of the nodes at each point.
+   */
+  private cacheMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    const groupId = this.cacheReplicationGroup.ref;
+    const nodes = Array.from({ length: this.cacheNodes }, (_, i) => new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: { CacheClusterId: `${groupId}-${String(i + 1).padStart(3, '0')}` },
+      ...props,
+      label: this.cacheNodes === 1 ? props.label : `${props.label ?? metricName} (node ${i + 1})`,
+    }));
+    if (nodes.length === 1) return nodes[0];
+    return new cloudwatch.MathExpression({
+      expression: `MAX([${nodes.map((_, i) => `node${i + 1}`).join(', ')}])`,
+      usingMetrics: Object.fromEntries(nodes.map((m, i) => [`node${i + 1}`, m])),
+      label: props.label ?? metricName,
+      period: props.period,
+      color: props.color,
+    });
+  }
+
+  /** The alarms of `DataTierAlarms` that apply to this configuration, with their defaults. */
+  private createAlarms(s: ResolvedSettings, props: DataTierProps): cloudwatch.Alarm[] {
+    const aurora = this.databaseCluster !== undefined;
+    const configs: { [key: string]: AlarmConfig | undefined } = { ...props.alarms };
+    const lag = configs.databaseReplicaLag;
+    if (this.databaseReaders === 0 && lag !== undefined) {
+      if (lag.enabled !== false) {
+        fail(`alarms.databaseReplicaLag is configured, but the database has no readers (${aurora ? 'an Aurora cluster with readers: 0' : 'an RDS instance; its Multi-AZ standby is not readable and publishes no lag'}): ` +
+          'there is no replica lag to alarm on; leave it out, or use DataTierProfile.production() (or readers: 1 or more)');
+      }
+      delete configs.databaseReplicaLag;
+    }
+    const on = s.alarmsByDefault;
+    const gte = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const specs: AlarmSpec[] = [
+      {
+        key: 'databaseCpu',
+        name: 'DatabaseCpu',
+        enabled: on,
+        evaluationPeriods: 3,
+        comparison: gte,
+        threshold: 80,
+        description: `CPU of the database of ${this.node.path} is at or above the threshold (percent)`,
+        metric: (period) => this.metricDatabaseCpu({ period }),
+      },
+      {
+        key: 'databaseConnections',
+        name: 'DatabaseConnections',
+        enabled: on,
+        evaluationPeriods: 3,
+        comparison: gte,
+        threshold: this.connectionsThreshold(s, configs.databaseConnections),
+        description: `Connections to the database of ${this.node.path} are at or above the threshold (about 80 % of max_connections by default)`,
+        metric: (period) => this.metricDatabaseConnections({ period }),
+      },
+      {
+        key: 'databaseFreeStorage',
+        name: 'DatabaseFreeStorage',
+        enabled: on,
+        evaluationPeriods: aurora ? 1 : 3,
+        comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: aurora ? AURORA_FREE_LOCAL_STORAGE_THRESHOLD.toBytes() : Math.floor(s.allocatedStorage!.toBytes() * 0.1),
+        description: aurora
+          ? `Free local storage of an Aurora instance of ${this.node.path} is below the threshold (bytes)`
+          : `Free storage of the database of ${this.node.path} is below the threshold (bytes), and storage autoscaling has not grown it`,
+        metric: (period) => this.metricDatabaseFreeStorage({ period }),
+      },
+      ...(this.databaseReaders > 0 ? [{
+        key: 'databaseReplicaLag',
+        name: 'DatabaseReplicaLag',
+        enabled: on,
+        evaluationPeriods: 3,
+        comparison: gte,
+        threshold: 1000,
+        description: `An Aurora reader of ${this.node.path} lags behind the writer by the threshold or more (milliseconds)`,
+        metric: (period: Duration) => this.metricDatabaseReplicaLag({ period }),
+      }] : []),
+      {
+        key: 'cacheCpu',
+        name: 'CacheCpu',
+        enabled: on,
+        evaluationPeriods: 3,
+        comparison: gte,
+        threshold: 80,
+        description: `Redis engine CPU of ${this.node.path} is at or above the threshold on a node (percent)`,
+        metric: (period) => this.metricCacheCpu({ period }),
+      },
+      {
+        key: 'cacheMemory',
+        name: 'CacheMemory',
+        enabled: on,
+        evaluationPeriods: 3,
+        comparison: gte,
+        threshold: 80,
+        description: `Redis memory of ${this.node.path} is at or above the threshold on a node (percent of maxmemory)`,
+        metric: (period) => this.metricCacheMemory({ period }),
+      },
+      {
+        key: 'cacheEvictions',
+        name: 'CacheEvictions',
+        enabled: on,
+        evaluationPeriods: 3,
+        comparison: gte,
+        threshold: 100,
+        description: `Redis of ${this.node.path} evicts keys for lack of memory (evictions per period on a node)`,
+        metric: (period) => this.metricCacheEvictions({ period }),
+      },
+    ];
+    return createAlarms(this, { owner: OWNER, prop: 'alarms', specs, configs, destination: props.alarmActions });
+  }
+
+  /**
+   * 80 % of PostgreSQL's default max_connections for the instance class (estimated, erring low);
+   * 80 and a warning when the class's memory is unknown and the alarm has no threshold of its own.
+   */
+  private connectionsThreshold(s: ResolvedSettings, config: AlarmConfig | undefined): number {
+    const max = estimatedMaxConnections(s.databaseInstanceType);
+    if (max !== undefined) return Math.floor(max * 0.8);
+    if (config?.threshold === undefined && (config?.enabled ?? s.alarmsByDefault)) {
+      Annotations.of(this).addWarningV2('cdk-durable-agents:dataTierConnectionsThreshold',
+        `The databaseConnections alarm defaults to 80 connections because the memory of ${s.databaseInstanceType.toString()} is not known to DataTier ` +
+        '(PostgreSQL allows LEAST(DBInstanceClassMemory/9531392, 5000)); give alarms.databaseConnections.threshold (about 80 % of max_connections)');
+    }
+    return 80;
   }
 
   /** A security group of one store: no ingress until a peer is admitted, no egress. */
@@ -631,6 +988,7 @@ export class EphemeralDataTier extends DataTier {
 
 /** Every setting after profile defaults and props are merged. */
 interface ResolvedSettings extends Omit<DataTierProfile, 'name' | 'databaseKind'> {
+  readonly maxAzs: number;
   readonly databaseName: string;
   readonly databaseUsername: string;
   readonly postgresVersion?: string;
@@ -640,6 +998,8 @@ interface ResolvedSettings extends Omit<DataTierProfile, 'name' | 'databaseKind'
 function resolveSettings(p: DataTierProfile, props: DataTierProps, throwaway: boolean): ResolvedSettings {
   return {
     natGateways: props.natGateways ?? p.natGateways,
+    maxAzs: props.maxAzs ?? DEFAULT_MAX_AZS,
+    alarmsByDefault: p.alarmsByDefault,
     databaseName: props.databaseName ?? 'app',
     databaseUsername: props.databaseUsername ?? 'app_admin',
     postgresVersion: props.postgresVersion,
@@ -693,6 +1053,7 @@ function validate(p: DataTierProfile, props: DataTierProps, s: ResolvedSettings,
   // would have to add 1 to) cannot be deploy-time tokens: fail rather than silently make none.
   const counts: Array<[string, number | undefined, string]> = [
     ['natGateways', props.natGateways, 'which subnets and how many NAT gateways the VPC gets'],
+    ['maxAzs', props.maxAzs, 'how many AZs of subnets the VPC gets'],
     ['readers', props.readers, 'how many Aurora reader instances are created'],
     ['cacheReplicas', props.cacheReplicas, 'NumCacheClusters (1 + cacheReplicas), a sum CloudFormation cannot compute'],
   ];
@@ -704,7 +1065,15 @@ function validate(p: DataTierProfile, props: DataTierProps, s: ResolvedSettings,
   if (props.natGateways !== undefined && props.vpc) {
     fail(`natGateways (${props.natGateways}) applies only to a VPC the construct creates, but vpc was given; leave natGateways out and configure NAT on your VPC`);
   }
-  checkRange(OWNER, 'natGateways', s.natGateways, { min: 0, max: 2, fix: 'the VPC spans two AZs, and one NAT gateway per AZ is the most that helps' });
+  if (props.maxAzs !== undefined && props.vpc) {
+    fail(`maxAzs (${props.maxAzs}) applies only to a VPC the construct creates, but vpc was given; leave maxAzs out and select subnets of your VPC with subnets`);
+  }
+  checkRange(OWNER, 'maxAzs', s.maxAzs, { min: 2, max: 3, fix: 'RDS needs two AZs, and beyond three more AZs add subnets and NAT gateways but no availability to Aurora or Redis' });
+  checkRange(OWNER, 'natGateways', s.natGateways, {
+    min: 0,
+    max: s.maxAzs,
+    fix: `the VPC spans ${s.maxAzs} AZs (maxAzs), and one NAT gateway per AZ is the most that helps` + (s.maxAzs < 3 ? '; give maxAzs: 3 for a third' : ''),
+  });
   if (known(s.databaseName) && !NAME.test(s.databaseName)) {
     fail(`databaseName '${s.databaseName}' must start with a letter and hold only letters, digits and _ (at most 63 characters)`);
   }

@@ -615,7 +615,7 @@ describe('validation', () => {
   });
 
   test('natGateways out of range', () => {
-    expect(() => tier({ natGateways: 3 })).toThrow(/natGateways is 3; it must be a whole number from 0 to 2: the VPC spans two AZs/);
+    expect(() => tier({ natGateways: 3 })).toThrow(/natGateways is 3; it must be a whole number from 0 to 2: the VPC spans 2 AZs \(maxAzs\), .*give maxAzs: 3 for a third/);
     expect(() => tier({ natGateways: 1.5 })).toThrow(/natGateways is 1.5; it must be a whole number from 0 to 2/);
   });
 
