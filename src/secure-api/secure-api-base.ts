@@ -28,14 +28,29 @@ export interface ISecureApi extends IConstruct {
    */
   grantInvoke(grantee: iam.IGrantable, route?: string): iam.Grant;
 
-  /** Requests answered with 4xx, per period (sum). */
+  /** Requests the API answered with 4xx (`AWS/ApiGateway` `4xx` of the API; sum unless `statistic` says otherwise). */
+  metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Requests the API answered with 5xx (`AWS/ApiGateway` `5xx` of the API; sum unless `statistic` says otherwise). */
+  metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * Time from request to response, in milliseconds (`AWS/ApiGateway` `Latency` of the API;
+   * average unless `statistic` says otherwise, e.g. `'p99'`).
+   */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * Requests answered with 4xx, per period (sum).
+   * @deprecated use metricClientErrors
+   */
   metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 
-  /** Requests answered with 5xx, per period (sum). */
+  /**
+   * Requests answered with 5xx, per period (sum).
+   * @deprecated use metricServerErrors
+   */
   metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-
-  /** Time from request to response, in milliseconds (average unless `statistic` says otherwise). */
-  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
 /**
@@ -107,19 +122,44 @@ export abstract class SecureApiBase extends Construct implements ISecureApi {
     });
   }
 
-  /** Requests answered with 4xx, per period (sum). */
-  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /**
+   * Requests the API answered with 4xx (`AWS/ApiGateway` `4xx` of the API, all routes of its
+   * `$default` stage; sum unless `statistic` says otherwise).
+   */
+  public metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.httpApi.metricClientError(props);
   }
 
-  /** Requests answered with 5xx, per period (sum). */
-  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /**
+   * Requests the API answered with 5xx (`AWS/ApiGateway` `5xx` of the API, all routes of its
+   * `$default` stage; sum unless `statistic` says otherwise).
+   */
+  public metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.httpApi.metricServerError(props);
   }
 
-  /** Time from request to response, in milliseconds (average unless `statistic` says otherwise). */
+  /**
+   * Time from request to response, in milliseconds (`AWS/ApiGateway` `Latency` of the API;
+   * average unless `statistic` says otherwise, e.g. `'p99'`).
+   */
   public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.httpApi.metricLatency(props);
+  }
+
+  /**
+   * Requests answered with 4xx, per period (sum).
+   * @deprecated use metricClientErrors
+   */
+  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricClientErrors(props);
+  }
+
+  /**
+   * Requests answered with 5xx, per period (sum).
+   * @deprecated use metricServerErrors
+   */
+  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricServerErrors(props);
   }
 
   /**

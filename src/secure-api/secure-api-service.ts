@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,6 +8,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuthorization } from './api-authorization';
+import { ServiceAlarms } from './secure-api-alarms';
 import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
 import { AgentImage } from '../container-agent/agent-image';
@@ -147,6 +149,15 @@ export interface SecureApiInternalServiceOptions {
    * @default ServiceCapacity.onDemand()
    */
   readonly capacity?: ServiceCapacity;
+
+  /**
+   * The service's alarms: CPU, memory and running tasks for every service, and for a routed
+   * service its target group's unhealthy tasks, response time and 5xx. Each member overrides one
+   * alarm's defaults (see `ServiceAlarms`); they notify the API's `alarmActions`. An internal
+   * service refuses the target group's alarms (it has no load balancer).
+   * @default - the defaults of each alarm in `ServiceAlarms`
+   */
+  readonly alarms?: ServiceAlarms;
 }
 
 /**
@@ -282,6 +293,11 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
    * repository, resolved at deploy), the image name for one in another registry.
    */
   public readonly imageUri: string;
+  /**
+   * The alarms of the service that were created (see the `alarms` option and `ServiceAlarms`),
+   * notifying the API's `alarmActions`.
+   */
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   private constructor(props: SecureApiServiceParts) {
     this.serviceId = props.serviceId;
@@ -302,5 +318,72 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
   /** `<name>.<namespace>:<port>`, where other services reach an internal service; absent for routed services. */
   public get endpoint(): string | undefined {
     return this.discoveryName ? `${this.discoveryName}:${this.containerPort}` : undefined;
+  }
+
+  /**
+   * The service's CPU utilization (`AWS/ECS` `CPUUtilization`, percent of the tasks' CPU;
+   * average unless `statistic` says otherwise).
+   */
+  public metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricCpuUtilization(props);
+  }
+
+  /**
+   * The service's memory utilization (`AWS/ECS` `MemoryUtilization`, percent of the tasks'
+   * memory; average unless `statistic` says otherwise).
+   */
+  public metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricMemoryUtilization(props);
+  }
+
+  /**
+   * Tasks of the service in the RUNNING state (`ECS/ContainerInsights` `RunningTaskCount`;
+   * average unless `statistic` says otherwise). Container Insights must be on for the cluster:
+   * the cluster a `SecureApi` creates has it on.
+   */
+  public metricRunningTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      dimensionsMap: { ClusterName: this.service.cluster.clusterName, ServiceName: this.service.serviceName },
+      statistic: cloudwatch.Stats.AVERAGE,
+      ...props,
+    });
+  }
+
+  /**
+   * Tasks the load balancer holds unhealthy (`UnHealthyHostCount` of the target group; maximum
+   * unless `statistic` says otherwise). Routed services only: an internal service has no load
+   * balancer, and the call throws.
+   */
+  public metricUnhealthyHosts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroupFor('metricUnhealthyHosts').metrics.unhealthyHostCount({ ...props, statistic: props?.statistic ?? cloudwatch.Stats.MAXIMUM });
+  }
+
+  /**
+   * Time the tasks take to answer the load balancer, in seconds (`TargetResponseTime` of the
+   * target group; average unless `statistic` says otherwise). Routed services only: the call
+   * throws for an internal service.
+   */
+  public metricTargetResponseTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroupFor('metricTargetResponseTime').metrics.targetResponseTime(props);
+  }
+
+  /**
+   * Responses with 5xx from the service's tasks (`HTTPCode_Target_5XX_Count` of the target
+   * group; sum unless `statistic` says otherwise). Routed services only: the call throws for an
+   * internal service.
+   */
+  public metricTarget5xx(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.targetGroupFor('metricTarget5xx').metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, props);
+  }
+
+  private targetGroupFor(method: string): elbv2.ApplicationTargetGroup {
+    if (!this.targetGroup) {
+      throw new Error(`SecureApiService.${method}: service '${this.serviceId}' is internal (addInternalService): it has no load balancer ` +
+        'and no target group to measure. Use metricCpuUtilization, metricMemoryUtilization or metricRunningTasks, or add the service ' +
+        'with addService to route it through the load balancer');
+    }
+    return this.targetGroup;
   }
 }

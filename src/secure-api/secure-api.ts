@@ -3,9 +3,11 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpAlbIntegration, HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -17,14 +19,18 @@ import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization, ApiAuthorizationType } from './api-authorization';
 import { ImportedSecureApi } from './imported-secure-api';
 import { PATH } from './routes';
+import { SecureApiAlarms, ServiceAlarms } from './secure-api-alarms';
 import { ISecureApi, SecureApiAttributes, SecureApiBase } from './secure-api-base';
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions, SecureApiServiceRouteOptions } from './secure-api-service';
 import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
 import { AgentArchitecture } from '../container-agent/agent-image';
+import { AlarmDestination } from '../monitoring/alarm-destination';
+import { AlarmSpec, createAlarms } from '../private/alarms';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { HealthCheck } from '../private/health-check';
 import { acknowledgeImagePullToken } from '../private/image-pull';
+import { logsKey } from '../private/log-encryption';
 import { acknowledgeCdkProviders, acknowledgeFindings } from '../private/nag';
 import { addStackOutputs } from '../private/outputs';
 import { removalPolicyOf } from '../private/throwaway';
@@ -32,6 +38,8 @@ import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
 // The interface, the attributes of an import and the base class that holds the grants and metrics.
 export * from './secure-api-base';
+// The alarms of the API and of its services.
+export * from './secure-api-alarms';
 
 /** A custom domain of a `SecureApi`. */
 export interface SecureApiDomainProps {
@@ -177,6 +185,32 @@ export interface SecureApiProps {
    * @default - RemovalPolicy.RETAIN; DESTROY under the throwaway switch (`Throwaway.enable(scope)`)
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The alarms of the API: 5xx answers (on), 4xx answers and p99 latency (off), and once the
+   * first service is added the load balancer's own 5xx answers (on). Each member overrides one
+   * alarm's defaults (see `SecureApiAlarms`). The alarms of each service are set with the
+   * service's own `alarms` option.
+   * @default - the defaults of each alarm in `SecureApiAlarms`
+   */
+  readonly alarms?: SecureApiAlarms;
+
+  /**
+   * Where the alarms of the API and of its services notify: `AlarmDestination.topic(topic)` or
+   * `AlarmDestination.email(address)`.
+   * @default - alarms notify nobody; see AlarmDestination.notifyAlarmsIn
+   */
+  readonly alarmActions?: AlarmDestination;
+
+  /**
+   * A customer managed key that encrypts the log groups the API creates: the access log group
+   * (not a given `accessLogGroup`), the health function's, each service's and the flow logs of a
+   * VPC the API creates. A key of this app gets a key policy statement letting CloudWatch Logs of
+   * its account and region use it; the policy of an imported key must already allow
+   * `logs.<region>.amazonaws.com` to use it.
+   * @default - the log groups are encrypted with keys CloudWatch Logs owns
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** Options of {@link SecureApi.addOutputs}. */
@@ -299,6 +333,12 @@ export class SecureApi extends SecureApiBase {
   public readonly authorization: ApiAuthorization;
   /** The custom domain; absent without `domain`. */
   public readonly domainName?: apigwv2.DomainName;
+  /**
+   * The alarms of the API that were created (see `alarms` and `SecureApiAlarms`): those of the
+   * HTTP API, and the load balancer's once the first service is added. Each service's alarms are
+   * the service's `alarms`.
+   */
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   private readonly props: SecureApiProps;
   private readonly logRetention: logs.RetentionDays;
@@ -334,6 +374,7 @@ export class SecureApi extends SecureApiBase {
     this.accessLogGroup = props.accessLogGroup ?? new logs.LogGroup(this, 'AccessLogs', {
       retention: this.logRetention,
       removalPolicy: this.removalPolicy,
+      encryptionKey: logsKey(props.logEncryptionKey),
     });
     if (props.domain) {
       this.domainName = new apigwv2.DomainName(this, 'DomainName', {
@@ -363,6 +404,7 @@ export class SecureApi extends SecureApiBase {
 
     // The only anonymous route of the API, unless a route asks for ApiAuthorization.none().
     const health = new HealthCheck(this, 'Health', { logRetention: this.logRetention });
+    this.encryptLogGroup(health.logGroup);
     this.healthFunction = health.function;
     const [healthRoute] = this.addRoute('AnonymousHealth', this.healthPath, [apigwv2.HttpMethod.GET],
       new HttpLambdaIntegration('HealthIntegration', this.healthFunction), ApiAuthorization.none(), undefined, { health: true });
@@ -371,6 +413,15 @@ export class SecureApi extends SecureApiBase {
       reason: `GET ${this.healthPath} is the API's health check: it is anonymous on purpose, answers a constant {"status":"ok"} ` +
         'from a function that reads and writes nothing, and is throttled with the stage.',
     }]);
+
+    this.alarms.push(...createAlarms(this, {
+      owner: 'SecureApi',
+      prop: 'alarms',
+      specs: this.apiAlarmSpecs(),
+      // The load balancer's alarm is created with the load balancer (edge()); every other key is checked here.
+      configs: { ...props.alarms, loadBalancer5xx: undefined },
+      destination: props.alarmActions,
+    }));
 
     Aspects.of(this).add(new UnusedEdgeSettings(this, props));
   }
@@ -420,9 +471,23 @@ export class SecureApi extends SecureApiBase {
     return this._namespace;
   }
 
-  /** The services added so far (routed and internal). */
+  /** The services added so far (routed and internal), in the order they were added. */
   public get services(): SecureApiService[] {
     return [...this._services];
+  }
+
+  /**
+   * Responses the load balancer generated itself with 5xx (`HTTPCode_ELB_5XX_Count`: no healthy
+   * target, a target that closed the connection or timed out; sum unless `statistic` says
+   * otherwise). The load balancer exists once `addService` is called: before that the call
+   * throws.
+   */
+  public metricLoadBalancer5xx(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this._edge) {
+      throw new Error(`SecureApi.metricLoadBalancer5xx: ${this.node.path} has no load balancer yet; it is created by the first ` +
+        'addService() call (internal services have none). Call addService() before asking for the load balancer\'s metrics');
+    }
+    return this._edge.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, props);
   }
 
   /**
@@ -525,6 +590,7 @@ export class SecureApi extends SecureApiBase {
     }
 
     const service = SecureApiService._create({ ...parts, serviceId: id, targetGroup, pathPrefix: prefix });
+    this.addServiceAlarms(scope, what, service, options, parts.minCapacity);
     this._services.push(service);
     return service;
   }
@@ -536,6 +602,12 @@ export class SecureApi extends SecureApiBase {
    */
   public addInternalService(id: string, options: SecureApiInternalServiceOptions): SecureApiService {
     checkServiceOptions(`SecureApi.addInternalService('${id}')`, options);
+    for (const key of LOAD_BALANCER_SERVICE_ALARMS) {
+      if (options.alarms?.[key] !== undefined) {
+        throw new Error(`SecureApi.addInternalService('${id}'): alarms.${key} watches the service's target group on the load balancer, ` +
+          'and an internal service has none; remove it (or add the service with addService to route it through the load balancer)');
+      }
+    }
     const name = options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '');
     if (!Token.isUnresolved(name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
       throw new Error(`SecureApi.addInternalService('${id}'): discoveryName '${name}' must be a DNS label ` +
@@ -560,6 +632,7 @@ export class SecureApi extends SecureApiBase {
         '-addr=localhost:50051\']), or acknowledge this warning where the process exiting is check enough.');
     }
     const service = SecureApiService._create({ ...parts, serviceId: id, discoveryName: `${name}.${namespace.namespaceName}` });
+    this.addServiceAlarms(scope, `SecureApi.addInternalService('${id}')`, service, options, parts.minCapacity);
     this._services.push(service);
     return service;
   }
@@ -682,9 +755,153 @@ export class SecureApi extends SecureApiBase {
     }
   }
 
+  /** The alarms of the HTTP API (the load balancer's is created with it, in edge()). */
+  private apiAlarmSpecs(): AlarmSpec[] {
+    const ge = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const api = this.node.path;
+    return [
+      {
+        key: 'serverErrors',
+        name: 'ServerErrors',
+        description: `The HTTP API of ${api} answered 5xx (a route's integration failed or timed out)`,
+        metric: (period) => this.metricServerErrors({ period }),
+        comparison: ge,
+        threshold: 1,
+        enabled: true,
+      },
+      {
+        key: 'clientErrors',
+        name: 'ClientErrors',
+        description: `The HTTP API of ${api} answered many 4xx (refused callers, throttling or bad requests)`,
+        metric: (period) => this.metricClientErrors({ period }),
+        comparison: ge,
+        threshold: 50,
+        enabled: false,
+      },
+      {
+        key: 'latency',
+        name: 'Latency',
+        description: `The 99th percentile of the latency of the HTTP API of ${api} is high (milliseconds)`,
+        metric: (period) => this.metricLatency({ period, statistic: cloudwatch.Stats.p(99) }),
+        comparison: ge,
+        threshold: 3000,
+        enabled: false,
+        evaluationPeriods: 3,
+      },
+    ];
+  }
+
+  /** Creates the alarms of a service (under its scope), notifying the API's alarmActions. */
+  private addServiceAlarms(scope: Construct, what: string, service: SecureApiService, options: SecureApiInternalServiceOptions,
+    minCapacity: number): void {
+    const ge = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const target = options.targetCpuUtilizationPercent;
+    const cpuThreshold = target === undefined || Token.isUnresolved(target) ? 80 : Math.max(80, Math.min(target + 10, 100));
+    // Below the floor autoscaling keeps; with no floor (minCapacity 0) nothing is expected to run.
+    const floorKnown = !Token.isUnresolved(minCapacity);
+    const specs: AlarmSpec[] = [
+      {
+        key: 'cpuUtilization',
+        name: 'CpuUtilization',
+        description: `The tasks of service ${scope.node.path} use most of their CPU (percent, average)`,
+        metric: (period) => service.metricCpuUtilization({ period }),
+        comparison: ge,
+        threshold: cpuThreshold,
+        enabled: true,
+        evaluationPeriods: 3,
+      },
+      {
+        key: 'memoryUtilization',
+        name: 'MemoryUtilization',
+        description: `The tasks of service ${scope.node.path} use most of their memory (percent, average)`,
+        metric: (period) => service.metricMemoryUtilization({ period }),
+        comparison: ge,
+        threshold: 80,
+        enabled: true,
+        evaluationPeriods: 3,
+      },
+      {
+        key: 'runningTasks',
+        name: 'RunningTasks',
+        description: `Service ${scope.node.path} ran fewer tasks than the fewest autoscaling keeps, for every period evaluated ` +
+          '(tasks cannot be placed, Spot capacity is short, or tasks stop as they start)',
+        metric: (period) => service.metricRunningTasks({ period, statistic: cloudwatch.Stats.MINIMUM }),
+        comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: floorKnown ? minCapacity : 1,
+        enabled: !floorKnown || minCapacity > 0,
+        evaluationPeriods: 3,
+      },
+    ];
+    if (service.targetGroup) {
+      specs.push(
+        {
+          key: 'unhealthyHosts',
+          name: 'UnhealthyHosts',
+          description: `The load balancer holds tasks of service ${scope.node.path} unhealthy (they fail its health check)`,
+          metric: (period) => service.metricUnhealthyHosts({ period }),
+          comparison: ge,
+          threshold: 1,
+          enabled: true,
+          evaluationPeriods: 2,
+        },
+        {
+          key: 'targetResponseTime',
+          name: 'TargetResponseTime',
+          description: `The 99th percentile of the time the tasks of service ${scope.node.path} take to answer the load balancer is high (seconds)`,
+          metric: (period) => service.metricTargetResponseTime({ period, statistic: cloudwatch.Stats.p(99) }),
+          comparison: ge,
+          threshold: 2,
+          enabled: false,
+          evaluationPeriods: 3,
+        },
+        {
+          key: 'target5xx',
+          name: 'Target5xx',
+          description: `The tasks of service ${scope.node.path} answered 5xx`,
+          metric: (period) => service.metricTarget5xx({ period }),
+          comparison: ge,
+          threshold: 1,
+          enabled: true,
+        },
+      );
+    }
+    const alarms = createAlarms(scope, { owner: what, prop: 'alarms', specs, configs: { ...options.alarms }, destination: this.props.alarmActions });
+    service.alarms.push(...alarms);
+    if (alarms.some((a) => a.node.id === 'RunningTasksAlarm')) this.checkContainerInsights(scope, what);
+  }
+
+  /** Warns when the runningTasks alarm watches a cluster without (or not known to have) Container Insights. */
+  private checkContainerInsights(scope: Construct, what: string): void {
+    const cluster = this._cluster!;
+    const cfn = ecs.Cluster.isCluster(cluster) ? cluster.node.defaultChild as ecs.CfnCluster : undefined;
+    const settings = cfn?.clusterSettings;
+    const insights = Array.isArray(settings)
+      ? settings.find((x): x is ecs.CfnCluster.ClusterSettingsProperty => !Token.isUnresolved(x) && (x as ecs.CfnCluster.ClusterSettingsProperty).name === 'containerInsights')?.value
+      : undefined;
+    if (insights === ecs.ContainerInsights.ENABLED || insights === ecs.ContainerInsights.ENHANCED) return;
+    const known = cfn ? 'does not have Container Insights on' : 'is not defined in this app, so whether it has Container Insights on cannot be known';
+    Annotations.of(scope).addWarningV2('cdk-durable-agents:secureApiRunningTasksWithoutContainerInsights',
+      `${what}: the cluster ${known}. The runningTasks alarm watches ECS/ContainerInsights RunningTaskCount, which only Container ` +
+      'Insights publishes: without it the alarm gets no data and never fires. Turn Container Insights on for the cluster ' +
+      '(containerInsightsV2: ecs.ContainerInsights.ENABLED), or set alarms: { runningTasks: { enabled: false } }');
+  }
+
+  /**
+   * Encrypts a log group the API creates through a shared helper that takes no key (the health
+   * function's, the VPC's flow logs) with `logEncryptionKey`.
+   */
+  private encryptLogGroup(logGroup: logs.LogGroup): void {
+    const key = logsKey(this.props.logEncryptionKey);
+    if (key) (logGroup.node.defaultChild as logs.CfnLogGroup).kmsKeyId = key.keyArn;
+  }
+
   private network(): { vpc: ec2.IVpc; cluster: ecs.ICluster } {
     // Two AZs, public subnets for the NAT gateway, private subnets for the services, flow logs.
-    if (!this._vpc) this._vpc = flowLoggedVpc(this, { subnetConfiguration: publicAndPrivateSubnets('services'), natGateways: 1, flowLogRetention: this.logRetention });
+    if (!this._vpc) {
+      this._vpc = flowLoggedVpc(this, { subnetConfiguration: publicAndPrivateSubnets('services'), natGateways: 1, flowLogRetention: this.logRetention });
+      const flowLogs = this.node.tryFindChild('FlowLogGroup');
+      if (flowLogs instanceof logs.LogGroup) this.encryptLogGroup(flowLogs);
+    }
     if (!this._cluster) {
       this._cluster = new ecs.Cluster(this, 'Cluster', { vpc: this._vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     }
@@ -781,6 +998,21 @@ export class SecureApi extends SecureApiBase {
       });
     }
     this._edge = { loadBalancer, listener, vpcLink, webAcl, accessLogBucket };
+    this.alarms.push(...createAlarms(this, {
+      owner: 'SecureApi',
+      prop: 'alarms',
+      specs: [{
+        key: 'loadBalancer5xx',
+        name: 'LoadBalancer5xx',
+        description: `The internal load balancer of ${this.node.path} answered 5xx itself (no healthy target, or a target that failed or timed out)`,
+        metric: (period) => this.metricLoadBalancer5xx({ period }),
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        enabled: true,
+      }],
+      configs: { loadBalancer5xx: this.props.alarms?.loadBalancer5xx },
+      destination: this.props.alarmActions,
+    }));
     return this._edge;
   }
 
@@ -862,6 +1094,7 @@ export class SecureApi extends SecureApiBase {
     const logGroup = new logs.LogGroup(scope, 'Logs', {
       retention: options.logRetention ?? this.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: logsKey(this.props.logEncryptionKey),
     });
     const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
       cpu,
@@ -921,7 +1154,15 @@ export class SecureApi extends SecureApiBase {
       }]);
     }
     return {
-      service, taskDefinition, containerName, containerPort, logGroup, scaling, repository: source?.repository, imageUri: container.imageName,
+      service,
+      taskDefinition,
+      containerName,
+      containerPort,
+      logGroup,
+      scaling,
+      repository: source?.repository,
+      imageUri: container.imageName,
+      minCapacity,
     };
   }
 
@@ -941,7 +1182,12 @@ export class SecureApi extends SecureApiBase {
 /** What `createFargateService` built: the parts of a service, and its autoscaling when it scales. */
 interface FargateParts extends Omit<SecureApiServiceParts, 'serviceId' | 'targetGroup' | 'pathPrefix' | 'discoveryName'> {
   readonly scaling?: ecs.ScalableTaskCount;
+  /** The fewest tasks autoscaling keeps (the desired count when the service does not scale). */
+  readonly minCapacity: number;
 }
+
+/** The alarms of a service that watch its target group: routed services only. */
+const LOAD_BALANCER_SERVICE_ALARMS: (keyof ServiceAlarms)[] = ['unhealthyHosts', 'targetResponseTime', 'target5xx'];
 
 /** HTTP API access log fields (JSON, one object per request). */
 const ACCESS_LOG_FIELDS = {
@@ -968,7 +1214,8 @@ class UnusedEdgeSettings implements IAspect {
 
   public visit(node: IConstruct): void {
     if (node !== this.api || this.api.loadBalancer) return;
-    const unused = (['loadBalancerTls', 'waf', 'wafRateLimit', 'loadBalancerAccessLogs'] as const).filter((k) => this.props[k] !== undefined);
+    const unused: string[] = (['loadBalancerTls', 'waf', 'wafRateLimit', 'loadBalancerAccessLogs'] as const).filter((k) => this.props[k] !== undefined);
+    if (this.props.alarms?.loadBalancer5xx !== undefined) unused.push('alarms.loadBalancer5xx');
     if (unused.length > 0) {
       Annotations.of(this.api).addWarningV2('cdk-durable-agents:secureApiUnusedEdgeSettings',
         `${unused.join(', ')} configure the load balancer, which exists only once addService() is called; addService() was never called ` +

@@ -112,10 +112,11 @@ describe('metrics of an import', () => {
       namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: m.statistic, period: m.period.toSeconds(),
     });
     const metrics: Array<(a: ISecureApi) => cloudwatch.Metric> = [
-      (a) => a.metricClientError(), (a) => a.metricServerError(), (a) => a.metricLatency(),
+      (a) => a.metricClientErrors(), (a) => a.metricServerErrors(), (a) => a.metricLatency(),
+      (a) => a.metricClientError(), (a) => a.metricServerError(),
     ];
     for (const metric of metrics) expect(shape(metric(imported))).toEqual(shape(metric(api)));
-    expect(shape(imported.metricServerError())).toMatchObject({ namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: expect.anything() } });
+    expect(shape(imported.metricServerErrors())).toMatchObject({ namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: expect.anything() } });
   });
 });
 

@@ -63,8 +63,8 @@ describe('SecureApi defaults (no services)', () => {
   });
 
   test('metrics for 4xx, 5xx and latency of this API', () => {
-    expect(api.metricClientError().metricName).toBe('4xx');
-    expect(api.metricServerError().metricName).toBe('5xx');
+    expect(api.metricClientErrors().metricName).toBe('4xx');
+    expect(api.metricServerErrors().metricName).toBe('5xx');
     const latency = api.metricLatency({ statistic: 'p99', period: Duration.minutes(1) });
     expect(latency.metricName).toBe('Latency');
     expect(latency.statistic).toBe('p99');
