@@ -888,7 +888,7 @@ export class SecureApi extends SecureApiBase {
 
   /**
    * Encrypts a log group the API creates through a shared helper that takes no key (the health
-   * function's, the VPC's flow logs) with `logEncryptionKey`.
+   * function's) with `logEncryptionKey`.
    */
   private encryptLogGroup(logGroup: logs.LogGroup): void {
     const key = logsKey(this.props.logEncryptionKey);
@@ -898,9 +898,12 @@ export class SecureApi extends SecureApiBase {
   private network(): { vpc: ec2.IVpc; cluster: ecs.ICluster } {
     // Two AZs, public subnets for the NAT gateway, private subnets for the services, flow logs.
     if (!this._vpc) {
-      this._vpc = flowLoggedVpc(this, { subnetConfiguration: publicAndPrivateSubnets('services'), natGateways: 1, flowLogRetention: this.logRetention });
-      const flowLogs = this.node.tryFindChild('FlowLogGroup');
-      if (flowLogs instanceof logs.LogGroup) this.encryptLogGroup(flowLogs);
+      this._vpc = flowLoggedVpc(this, {
+        subnetConfiguration: publicAndPrivateSubnets('services'),
+        natGateways: 1,
+        flowLogRetention: this.logRetention,
+        flowLogKey: this.props.logEncryptionKey,
+      });
     }
     if (!this._cluster) {
       this._cluster = new ecs.Cluster(this, 'Cluster', { vpc: this._vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
