@@ -129,3 +129,13 @@ export const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 
 /** Header that makes `POST /workflows` idempotent. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * The one key of the event a schedule of `DurableOrchestrator.addSchedule` invokes the API
+ * function with: `{ "scheduled_start": { "schedule": "<name>", "scheduled_time": "<ISO time>",
+ * "input": { ... } } }`. The API starts the workflow once per schedule and scheduled time.
+ */
+export const SCHEDULED_START_KEY = 'scheduled_start';
+
+/** Names of schedules (the `schedule` of a scheduled start): EventBridge Scheduler's name characters. */
+export const SCHEDULE_NAME_PATTERN = /^[0-9A-Za-z_.-]{1,64}$/;

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { APPROVE_ROUTES, CALLBACK_ROUTES, CONTROLLER_SERVICE, READ_ROUTES, RouteSpec, START_ROUTES } from './api-routes';
-import { METRIC_NAMESPACE, METRICS } from '../contract/status';
+import { EVENT_SOURCE, EVENT_TYPES, METRIC_NAMESPACE, METRICS } from '../contract/status';
 import { grantScoped } from '../private/grants';
 
 /**
@@ -82,6 +82,37 @@ export interface IDurableOrchestrator extends IConstruct {
 
   /** How long steps take, in milliseconds (average unless `statistic` says otherwise). */
   metricStepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * A rule on `eventBus` matching every event of this orchestrator: source `cdk-durable-agents`,
+   * each of its seven detail-types, and `detail.workflow` this orchestrator's `workflowName`.
+   * `options.eventPattern` is merged in (as with the `onEvent` methods of aws-cdk-lib), and
+   * `options.target`, when given, is added to the rule.
+   *
+   * An import needs `eventBus` in its attributes.
+   */
+  onWorkflowEvent(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /** A rule matching this orchestrator's `Workflow Started` events (see onWorkflowEvent). */
+  onWorkflowStarted(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /** A rule matching this orchestrator's `Workflow Completed` events: workflows that ended SUCCEEDED (see onWorkflowEvent). */
+  onWorkflowCompleted(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /**
+   * A rule matching this orchestrator's `Workflow Failed` events: workflows that ended FAILED,
+   * REJECTED or TIMED_OUT, `detail.status` telling which (see onWorkflowEvent).
+   */
+  onWorkflowFailed(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /** A rule matching this orchestrator's `Workflow Cancelled` events (see onWorkflowEvent). */
+  onWorkflowCancelled(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /** A rule matching this orchestrator's `Workflow Approval Requested` events: a person is asked to decide (see onWorkflowEvent). */
+  onApprovalRequested(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /** A rule matching this orchestrator's `Workflow Step Completed` events, whatever the step's status (see onWorkflowEvent). */
+  onStepCompleted(id: string, options?: events.OnEventOptions): events.Rule;
 }
 
 /**
@@ -196,6 +227,69 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
   /** How long steps take, in milliseconds (average unless `statistic` says otherwise). */
   public metricStepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.runtimeMetric(METRICS.stepDuration, { statistic: cloudwatch.Stats.AVERAGE, ...props });
+  }
+
+  /**
+   * A rule on `eventBus` matching every event of this orchestrator: source `cdk-durable-agents`,
+   * each of its seven detail-types, and `detail.workflow` this orchestrator's `workflowName`
+   * (several orchestrators may share one bus). `options.eventPattern` is merged in (as with the
+   * `onEvent` methods of aws-cdk-lib), and `options.target`, when given, is added to the rule.
+   *
+   * An import needs `eventBus` in its attributes.
+   *
+   * @param id the construct id of the rule, in this orchestrator's scope
+   * @param options the target, rule name, description and more of the event pattern
+   */
+  public onWorkflowEvent(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, Object.values(EVENT_TYPES));
+  }
+
+  /** A rule matching this orchestrator's `Workflow Started` events (see onWorkflowEvent). */
+  public onWorkflowStarted(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.workflowStarted]);
+  }
+
+  /** A rule matching this orchestrator's `Workflow Completed` events: workflows that ended SUCCEEDED (see onWorkflowEvent). */
+  public onWorkflowCompleted(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.workflowCompleted]);
+  }
+
+  /**
+   * A rule matching this orchestrator's `Workflow Failed` events: workflows that ended FAILED,
+   * REJECTED or TIMED_OUT, `detail.status` telling which (see onWorkflowEvent).
+   */
+  public onWorkflowFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.workflowFailed]);
+  }
+
+  /** A rule matching this orchestrator's `Workflow Cancelled` events (see onWorkflowEvent). */
+  public onWorkflowCancelled(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.workflowCancelled]);
+  }
+
+  /** A rule matching this orchestrator's `Workflow Approval Requested` events: a person is asked to decide (see onWorkflowEvent). */
+  public onApprovalRequested(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.approvalRequested]);
+  }
+
+  /** A rule matching this orchestrator's `Workflow Step Completed` events, whatever the step's status (see onWorkflowEvent). */
+  public onStepCompleted(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.stepCompleted]);
+  }
+
+  /** A rule on the bus, pre-filtered on the runtime's source, `detailTypes` and this workflow; the user's pattern merged in. */
+  private workflowEventRule(id: string, options: events.OnEventOptions, detailTypes: string[]): events.Rule {
+    const eventBus = this.eventBus;
+    const rule = new events.Rule(this, id, {
+      eventBus,
+      description: options.description,
+      ruleName: options.ruleName,
+      eventPattern: options.eventPattern,
+      crossStackScope: options.crossStackScope,
+    });
+    rule.addEventPattern({ source: [EVENT_SOURCE], detailType: detailTypes, detail: { workflow: [this.workflowName] } });
+    rule.addTarget(options.target);
+    return rule;
   }
 
   private runtimeMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {

@@ -12,6 +12,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { IDispatchableAgent } from './agent-target';
@@ -19,6 +21,8 @@ import { ALL_ROUTES } from './api-routes';
 import { DurableOrchestratorAttributes, DurableOrchestratorBase, IDurableOrchestrator } from './durable-orchestrator-base';
 import { ImportedDurableOrchestrator } from './imported-orchestrator';
 import { WorkflowConfigLayer } from './workflow-config-layer';
+import { WorkflowScheduleOptions } from './workflow-schedule';
+import { WorkflowSchedules } from './workflow-schedules';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, IDEMPOTENCY_HEADER, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
@@ -292,6 +296,10 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
   private readonly apiBaseUrl: string;
   /** The functions' network connections; absent outside a VPC. */
   private readonly _connections?: ec2.Connections;
+  /** The schedules that start workflows (`addSchedule`), in the order they were added. */
+  public readonly schedules: scheduler.Schedule[] = [];
+  /** The schedules' role and dead-letter queue; created by the first `addSchedule`. */
+  private scheduling?: WorkflowSchedules;
 
   constructor(scope: Construct, id: string, props: DurableOrchestratorProps) {
     super(scope, id);
@@ -360,6 +368,38 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
         'give it vpc (and optionally vpcSubnets and securityGroups)');
     }
     return this._connections;
+  }
+
+  /**
+   * Adds an EventBridge Scheduler schedule that starts the workflow with a fixed input. Each tick
+   * invokes the API function (the schedules' role may invoke that function and send to their
+   * dead-letter queue, nothing else) with
+   * `{ "scheduled_start": { "schedule": id, "scheduled_time": <the tick's scheduled time>, "input": {...} } }`;
+   * the function checks the input as `POST /workflows` does and starts one workflow per schedule
+   * and scheduled time: a tick delivered twice answers the workflow it started.
+   *
+   * The first schedule also creates the dead-letter queue the schedules share
+   * (`scheduleDeadLetterQueue`: encrypted, with `encryptionKey` when given, TLS only, 14 days):
+   * ticks Scheduler could not deliver, and ticks the function refused or could not start after
+   * Lambda's two retries, land there.
+   *
+   * @param id the schedule's construct id and its name in each tick (1 to 64 letters, digits, _, . and -)
+   * @param options when, the input, and how undelivered ticks are retried
+   * @returns the schedule (also in `schedules`)
+   */
+  public addSchedule(id: string, options: WorkflowScheduleOptions): scheduler.Schedule {
+    this.scheduling ??= new WorkflowSchedules(this, 'Schedules', { target: this.apiFunction, encryptionKey: this.table.encryptionKey });
+    const schedule = this.scheduling.add(`DurableOrchestrator.addSchedule('${id}')`, id, options);
+    this.schedules.push(schedule);
+    return schedule;
+  }
+
+  /**
+   * The dead-letter queue of the schedules: ticks that started no workflow. Absent until the
+   * first `addSchedule`.
+   */
+  public get scheduleDeadLetterQueue(): sqs.IQueue | undefined {
+    return this.scheduling?.deadLetterQueue;
   }
 
   /**

@@ -1,2 +1,3 @@
 export * from './agent-target';
 export * from './durable-orchestrator';
+export * from './workflow-schedule';

@@ -10,14 +10,14 @@ import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN }
 import { cancellationError } from './outcome';
 import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import { newRecord } from './records';
-import { checkApprovalBody, checkCallbackBody, checkListQuery, Checked } from './request-schemas';
+import { checkApprovalBody, checkCallbackBody, checkListQuery, checkScheduledStartEvent, Checked, ScheduledStartEvent } from './request-schemas';
 import type { Telemetry } from './telemetry';
 import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
 import { getPath, requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
 import { allSteps, StepDocument, WorkflowDefinitionDocument } from '../contract/definition';
 import { displayPath, ROUTES, RouteOperation, routePattern } from '../contract/routes';
-import { Awaiting, awaitingOf, awaitingWords, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, suspendedMessage, waitKindOf } from '../contract/status';
+import { Awaiting, awaitingOf, awaitingWords, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, SCHEDULED_START_KEY, suspendedMessage, waitKindOf, WorkflowStatus } from '../contract/status';
 import { ENV, normalizeBasePath } from '../contract/table';
 
 export interface ApiOptions {
@@ -87,6 +87,56 @@ interface Request {
 export function createApi(options: ApiOptions): ApiHandler {
   const api = new Api(options);
   return (event) => api.handle(event);
+}
+
+export type { ScheduledStartEvent };
+
+/** What the API function answers a schedule's tick with (Scheduler invokes it asynchronously and reads nothing; tests and logs do). */
+export interface ScheduledStartResult {
+  readonly workflow_id: string;
+  readonly status: WorkflowStatus;
+  readonly schedule: string;
+  readonly scheduled_time: string;
+  /** Present when this tick had already started the workflow. */
+  readonly idempotent_replay?: true;
+}
+
+/** A tick of a schedule that is refused: its event or input is wrong, so retrying it cannot help. Nothing was started. */
+export class ScheduledStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduledStartError';
+  }
+}
+
+/**
+ * The idempotency key of one tick of a schedule. It holds spaces, which an `Idempotency-Key`
+ * header may not: no HTTP request can take (or pre-empt) the workflow of a tick.
+ */
+export function scheduledStartKey(schedule: string, scheduledTime: string): string {
+  return `scheduled-start ${schedule} ${scheduledTime}`;
+}
+
+/** The handler of the API function: the HTTP API's requests and schedules' ticks. */
+export type ApiFunctionHandler =
+  (event: APIGatewayProxyEventV2 | ScheduledStartEvent) => Promise<APIGatewayProxyStructuredResultV2 | ScheduledStartResult>;
+
+/**
+ * Creates the API function's handler: an event with the key `scheduled_start` is a schedule's
+ * tick (`Api.scheduledStart`); an API Gateway request (it has a `requestContext`) goes to the
+ * routes; anything else is refused with an error that names both shapes.
+ */
+export function createApiFunctionHandler(options: ApiOptions): ApiFunctionHandler {
+  const api = new Api(options);
+  return async (event) => {
+    const e = event as unknown;
+    if (typeof e === 'object' && e !== null && !Array.isArray(e)) {
+      if (Object.prototype.hasOwnProperty.call(e, SCHEDULED_START_KEY)) return api.scheduledStart(e);
+      if (typeof (e as { requestContext?: unknown }).requestContext === 'object') return api.handle(e as APIGatewayProxyEventV2);
+    }
+    throw new ScheduledStartError('the API function takes an API Gateway HTTP API request (payload format 2.0) or a scheduled start '
+      + `({ "${SCHEDULED_START_KEY}": { "schedule": ..., "scheduled_time": ..., "input": {...} } }); this event is neither, and nothing was started`);
+  };
 }
 
 class Api {
@@ -160,46 +210,14 @@ class Api {
       throw badRequest('header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
     }
     const input = jsonObjectBody(req.event, 'the workflow input, e.g. {"topic": "...", "parameters": {"depth": "comprehensive"}}');
-    if (nestedDeeperThan(input, MAX_JSON_DEPTH)) {
-      throw badRequest(`the workflow input is nested deeper than ${MAX_JSON_DEPTH} levels (the depth limit); flatten it, or put it in the artifact store and pass its key`);
-    }
-    if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
-      throw badRequest(`the workflow input is larger than ${MAX_INPUT_BYTES / 1024} KB; put large content in the artifact store and pass its key`);
-    }
-    for (const { path, step } of this.required) {
-      const value = getPath(input, path);
-      if (value === undefined || value === null) {
-        throw badRequest(`field '${path}' is required: step '${step}' reads it`);
-      }
-      if (typeof value === 'string' && value.trim() === '') {
-        throw badRequest(`field '${path}' must not be empty: step '${step}' reads it`);
-      }
-    }
-
-    const { store, durable } = this.options.ports;
-    const workflowId = newWorkflowId(key);
-    const now = new Date().toISOString();
-    const record = newRecord(workflowId, this.options.definition.name, input, now, this.retentionDays, key);
-    const { created, workflow } = await store.createWorkflow(record);
-    // Key order is not part of a JSON object's meaning: compare canonical texts.
-    if (!created && key !== undefined && canonicalJson(workflow.input) !== canonicalJson(input)) {
-      throw conflict(`Idempotency-Key '${key}' was already used for workflow ${workflow.workflowId} with a different input; use a new key for a new workflow`);
-    }
-    if (created || workflow.status === 'PENDING') {
-      // A repeat of a request whose start did not go through drives the start again (idempotent).
-      try {
-        await durable.start(workflow.workflowId, workflow.input);
-      } catch (e) {
-        this.options.telemetry.error('could not start the durable execution', { workflow_id: workflow.workflowId, error: String(e) });
-        if (key === undefined) {
-          await store.updateWorkflow(workflow.workflowId, { status: 'FAILED', error: { code: 'START_FAILED', message: 'the workflow could not be started' } }, ['PENDING']);
-          throw new HttpError(503, 'start_failed', 'the workflow could not be started; retry the request (send an Idempotency-Key header to make retries safe)');
-        }
-        throw new HttpError(503, 'start_failed', `the workflow could not be started yet; retry with the same Idempotency-Key '${key}'`);
-      }
-    }
+    this.checkInput(input);
+    const { created, current } = await this.begin(input, key, {
+      conflict: (id) => `Idempotency-Key '${key}' was already used for workflow ${id} with a different input; use a new key for a new workflow`,
+      startFailed: key === undefined
+        ? 'the workflow could not be started; retry the request (send an Idempotency-Key header to make retries safe)'
+        : `the workflow could not be started yet; retry with the same Idempotency-Key '${key}'`,
+    });
     const first = this.options.definition.steps[0];
-    const current = created ? workflow : (await store.getWorkflow(workflow.workflowId)) ?? workflow;
     // A new workflow is answered with what its first step will wait on (seed 000's answer).
     const awaiting = created ? firstAwaiting(first) : awaitingView(current);
     let message: string;
@@ -218,6 +236,100 @@ class Api {
       ...(created ? {} : { idempotent_replay: true }),
       links: { self: `${this.basePath}/workflows/${current.workflowId}` },
     });
+  }
+
+  // A schedule's tick ---------------------------------------------------------------------------
+  /**
+   * Starts the workflow of one tick of a schedule (`{ "scheduled_start": {...} }`, sent by
+   * EventBridge Scheduler), with the checks of `POST /workflows`. The idempotency key is the
+   * schedule's name and the scheduled time, so a tick delivered twice starts one workflow and
+   * answers it again. A malformed event or input is refused with a `ScheduledStartError`, and
+   * nothing is written.
+   */
+  public async scheduledStart(event: unknown): Promise<ScheduledStartResult> {
+    const checked = checkScheduledStartEvent(event);
+    if (!checked.ok) throw new ScheduledStartError(`scheduled start refused, nothing was started: ${checked.message}`);
+    const { schedule, scheduled_time: scheduledTime, input } = checked.value.scheduled_start;
+    const what = `the tick of schedule '${schedule}' at ${scheduledTime}`;
+    try {
+      this.checkInput(input);
+    } catch (e) {
+      if (e instanceof HttpError) throw new ScheduledStartError(`scheduled start refused, nothing was started: ${what}: ${e.message}; fix the schedule's input`);
+      throw e;
+    }
+    const key = scheduledStartKey(schedule, scheduledTime);
+    let started: { created: boolean; current: WorkflowRecord };
+    try {
+      started = await this.begin({ ...input }, key, {
+        conflict: (id) => `${what} already started workflow ${id} with a different input; nothing new was started`,
+        startFailed: `${what}: the workflow could not be started yet; a retry of the same tick drives the same workflow`,
+      });
+    } catch (e) {
+      if (e instanceof HttpError && e.statusCode < 500) throw new ScheduledStartError(`scheduled start refused: ${e.message}`);
+      // A failed start is worth retrying (Lambda retries an asynchronous invocation): a plain error.
+      if (e instanceof HttpError) throw new Error(e.message);
+      throw e;
+    }
+    const { created, current } = started;
+    this.options.telemetry.info(created ? 'scheduled workflow started' : 'scheduled tick already started its workflow',
+      { workflow_id: current.workflowId, schedule, scheduled_time: scheduledTime });
+    return {
+      workflow_id: current.workflowId,
+      status: current.status,
+      schedule,
+      scheduled_time: scheduledTime,
+      ...(created ? {} : { idempotent_replay: true }),
+    };
+  }
+
+  /** The checks every workflow input passes, from a request or a schedule (a 400 when one fails). */
+  private checkInput(input: Record<string, unknown>): void {
+    if (nestedDeeperThan(input, MAX_JSON_DEPTH)) {
+      throw badRequest(`the workflow input is nested deeper than ${MAX_JSON_DEPTH} levels (the depth limit); flatten it, or put it in the artifact store and pass its key`);
+    }
+    if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
+      throw badRequest(`the workflow input is larger than ${MAX_INPUT_BYTES / 1024} KB; put large content in the artifact store and pass its key`);
+    }
+    for (const { path, step } of this.required) {
+      const value = getPath(input, path);
+      if (value === undefined || value === null) {
+        throw badRequest(`field '${path}' is required: step '${step}' reads it`);
+      }
+      if (typeof value === 'string' && value.trim() === '') {
+        throw badRequest(`field '${path}' must not be empty: step '${step}' reads it`);
+      }
+    }
+  }
+
+  /**
+   * Creates the workflow's record (or finds the one of the same idempotency key) and starts its
+   * durable execution unless it has started: a repeat whose start did not go through drives the
+   * start again.
+   */
+  private async begin(input: Record<string, unknown>, key: string | undefined,
+    messages: { conflict: (workflowId: string) => string; startFailed: string }): Promise<{ created: boolean; current: WorkflowRecord }> {
+    const { store, durable } = this.options.ports;
+    const workflowId = newWorkflowId(key);
+    const now = new Date().toISOString();
+    const record = newRecord(workflowId, this.options.definition.name, input, now, this.retentionDays, key);
+    const { created, workflow } = await store.createWorkflow(record);
+    // Key order is not part of a JSON object's meaning: compare canonical texts.
+    if (!created && key !== undefined && canonicalJson(workflow.input) !== canonicalJson(input)) {
+      throw conflict(messages.conflict(workflow.workflowId));
+    }
+    if (created || workflow.status === 'PENDING') {
+      try {
+        await durable.start(workflow.workflowId, workflow.input);
+      } catch (e) {
+        this.options.telemetry.error('could not start the durable execution', { workflow_id: workflow.workflowId, error: String(e) });
+        if (key === undefined) {
+          await store.updateWorkflow(workflow.workflowId, { status: 'FAILED', error: { code: 'START_FAILED', message: 'the workflow could not be started' } }, ['PENDING']);
+        }
+        throw new HttpError(503, 'start_failed', messages.startFailed);
+      }
+    }
+    const current = created ? workflow : (await store.getWorkflow(workflow.workflowId)) ?? workflow;
+    return { created, current };
   }
 
   // GET /workflows ----------------------------------------------------------------------------

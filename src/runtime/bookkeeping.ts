@@ -337,13 +337,17 @@ export class WorkflowBookkeeping {
     return (await this.store.pendingCallbacks(run.workflowId)).filter((cb) => steps.has(cb.stepName));
   }
 
-  /** An event of `type`; its detail carries the `event_type` the log lines carry (snake case). */
+  /**
+   * An event of `type`; its detail carries the `event_type` the log lines carry (snake case) and
+   * `workflow`, the definition's name, so rules of one orchestrator match only its events when
+   * several share a bus.
+   */
   private event(type: EventType, run: RunIdentity, stepName: string | undefined, detail: Record<string, unknown>) {
     return {
       type,
       workflowId: run.workflowId,
       ...(stepName ? { stepName } : {}),
-      detail: { event_type: LOG_EVENT_TYPES[type], ...detail },
+      detail: { event_type: LOG_EVENT_TYPES[type], workflow: this.options.definitionName, ...detail },
       time: new Date().toISOString(),
     };
   }

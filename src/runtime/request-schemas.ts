@@ -6,7 +6,7 @@
  * and {@link describe} turns them into one message that names each field and what is expected.
  * Objects are strict: an unknown field is refused, so a typo never passes unnoticed.
  */
-import { ALL_STATUSES, WorkflowStatus } from '../contract/status';
+import { ALL_STATUSES, SCHEDULE_NAME_PATTERN, WorkflowStatus } from '../contract/status';
 
 /** The outcome of checking a request part: its typed value, or the message of a 400 answer. */
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
@@ -33,6 +33,19 @@ export interface ListQuery {
   readonly next_token?: string;
 }
 
+/**
+ * The event a schedule sends the API function (`SCHEDULED_START_KEY`): which schedule, the time
+ * the tick was scheduled for (EventBridge Scheduler's `<aws.scheduler.scheduled-time>`), and the
+ * workflow input.
+ */
+export interface ScheduledStartEvent {
+  readonly scheduled_start: {
+    readonly schedule: string;
+    readonly scheduled_time: string;
+    readonly input: Readonly<Record<string, unknown>>;
+  };
+}
+
 /** Artifact names, as the callback body's `artifacts` keys. */
 const ARTIFACT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 /** Error codes an agent may report. */
@@ -40,6 +53,8 @@ const ERROR_CODE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 /** Page sizes `GET /workflows` accepts. */
 const MIN_LIST_LIMIT = 1;
 const MAX_LIST_LIMIT = 100;
+/** A scheduled time as EventBridge Scheduler writes `<aws.scheduler.scheduled-time>`. */
+const SCHEDULED_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 // ---------------------------------------------------------------------------------------------
 // Checks
@@ -253,6 +268,14 @@ const listQuery: Check<ListQuery> = strictObject({
   next_token: optional(string({ minLength: 1, maxLength: 2048 })),
 });
 
+const scheduledStartEvent: Check<ScheduledStartEvent> = strictObject({
+  scheduled_start: strictObject({
+    schedule: string({ pattern: { regex: SCHEDULE_NAME_PATTERN, message: '1 to 64 letters, digits, _, . and -' } }),
+    scheduled_time: string({ pattern: { regex: SCHEDULED_TIME_PATTERN, message: 'an ISO 8601 UTC time such as 2025-01-31T09:00:00Z' } }),
+    input: record(unknownValue()),
+  }),
+});
+
 /** Checks the body of an approval (a parsed JSON value). */
 export function checkApprovalBody(value: unknown): Checked<ApprovalBody> {
   return run(approvalBody, value, 'body');
@@ -268,7 +291,24 @@ export function checkListQuery(value: unknown): Checked<ListQuery> {
   return run(listQuery, value, 'query');
 }
 
-function run<T>(check: Check<T>, value: unknown, what: 'body' | 'query'): Checked<T> {
+/**
+ * Checks the event of a scheduled start (the whole Lambda event). The scheduled time must also
+ * be a real time (not 2025-02-30).
+ */
+export function checkScheduledStartEvent(value: unknown): Checked<ScheduledStartEvent> {
+  const checked = run(scheduledStartEvent, value, 'event');
+  if (checked.ok) {
+    const time = checked.value.scheduled_start.scheduled_time;
+    const parsed = Date.parse(time);
+    // Date.parse rolls 2025-02-30 over to March: a real time reads back the same.
+    if (Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 19) !== time.slice(0, 19)) {
+      return { ok: false, message: `field 'scheduled_start.scheduled_time': '${time}' is not a real time` };
+    }
+  }
+  return checked;
+}
+
+function run<T>(check: Check<T>, value: unknown, what: 'body' | 'query' | 'event'): Checked<T> {
   const issues: Issue[] = [];
   const checked = check(value, [], issues);
   return checked === INVALID || issues.length > 0
@@ -280,7 +320,7 @@ function run<T>(check: Check<T>, value: unknown, what: 'body' | 'query'): Checke
  * One message for all issues, '; '-separated: `field 'a.b': <what is expected>` (`parameter` in
  * a query), `unknown field 'x'`, `unknown fields 'x', 'y' in 'error'`.
  */
-function describe(issues: readonly Issue[], what: 'body' | 'query'): string {
+function describe(issues: readonly Issue[], what: 'body' | 'query' | 'event'): string {
   const noun = what === 'query' ? 'parameter' : 'field';
   return issues.map((issue) => {
     const name = issue.path.join('.');

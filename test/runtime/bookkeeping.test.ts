@@ -89,8 +89,20 @@ describe('log lines and events carry a snake-case event_type (seed 000\'s Logs I
     expect(telemetry.logs).toEqual([{ level: 'info', message: 'step SUCCEEDED', fields: { workflow_id: 'wf-1', step_name: 'research', event_type: 'step_completed' } }]);
     // The detail-type stays as documented; the detail carries the log's event_type.
     expect(events).toEqual([expect.objectContaining({
-      type: 'Workflow Step Completed', workflowId: 'wf-1', stepName: 'research', detail: { event_type: 'step_completed', step_type: 'agent', status: 'SUCCEEDED' },
+      type: 'Workflow Step Completed', workflowId: 'wf-1', stepName: 'research', detail: { event_type: 'step_completed', workflow: 'report', step_type: 'agent', status: 'SUCCEEDED' },
     })]);
+  });
+
+  test('every event names its workflow definition in detail.workflow (several orchestrators may share one bus)', async () => {
+    const { store, events, bookkeeping } = recording();
+    await bookkeeping.workflowStarted(run);
+    await bookkeeping.stepStarted(run, step);
+    await bookkeeping.stepEnded(run, step, undefined, 'SUCCEEDED', {});
+    await bookkeeping.workflowEnded(run, 'SUCCEEDED', undefined, undefined);
+    await store.createWorkflow(newRecord('wf-2', 'report', {}, new Date().toISOString()));
+    await bookkeeping.workflowEnded({ workflowId: 'wf-2', input: {} }, 'FAILED', undefined, { code: 'X', message: 'boom' });
+    expect(events).toHaveLength(5);
+    for (const e of events) expect(e.detail.workflow).toBe('report');
   });
 
   test('every event of a workflow, in its log line and its detail', async () => {

@@ -1,9 +1,9 @@
 /**
- * The HTTP API and callback handler (API Gateway HTTP API, payload format 2.0);
- * see src/runtime/api.ts.
+ * The HTTP API and callback handler (API Gateway HTTP API, payload format 2.0), which also
+ * starts the workflows of schedules' ticks; see src/runtime/api.ts.
  */
 import { SERVICE_NAMES } from '../../contract/status';
-import { createApi } from '../../runtime/api';
+import { createApiFunctionHandler } from '../../runtime/api';
 import { apiPorts, configFromEnv } from '../../runtime/aws-runtime';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
 import { tracingCapture } from '../../runtime/tracing';
@@ -11,7 +11,7 @@ import { tracingCapture } from '../../runtime/tracing';
 const SERVICE = SERVICE_NAMES.api;
 const config = configFromEnv('api');
 
-export const handler = createApi({
+export const handler = createApiFunctionHandler({
   definition: config.definition,
   ports: apiPorts(config, tracingCapture()),
   telemetry: new PowertoolsTelemetry(SERVICE),
