@@ -76,6 +76,12 @@ export interface BoundAgentImage {
   readonly dependable?: IDependable;
 }
 
+/** What the agent tells its image when binding it. @internal */
+export interface AgentImageBindOptions {
+  /** Encrypts the log groups the image creates (those of its build). */
+  readonly logEncryptionKey?: kms.IKey;
+}
+
 /**
  * Where an agent's container image comes from.
  */
@@ -125,7 +131,7 @@ export abstract class AgentImage {
   }
 
   /** @internal */
-  public abstract _bind(scope: Construct, architecture: AgentArchitecture): BoundAgentImage;
+  public abstract _bind(scope: Construct, architecture: AgentArchitecture, options?: AgentImageBindOptions): BoundAgentImage;
 }
 
 /**
@@ -232,7 +238,7 @@ class DirectoryIntoRepositoryImage extends AgentImage {
     checkImageBuildOptions(directory, options);
   }
 
-  public _bind(scope: Construct, architecture: AgentArchitecture): BoundAgentImage {
+  public _bind(scope: Construct, architecture: AgentArchitecture, bind: AgentImageBindOptions = {}): BoundAgentImage {
     const source = imageSourceAsset(scope, 'ImageSource', this.directory, this.options, platformOf(architecture).platform);
     const tag = source.assetHash;
     // The repository exactly as fromNewRepository makes it, with the image bound to this tag.
@@ -244,6 +250,7 @@ class DirectoryIntoRepositoryImage extends AgentImage {
       arm64: architecture === AgentArchitecture.ARM64,
       options: this.options,
       encryptionKey: this.options.encryptionKey,
+      logEncryptionKey: bind.logEncryptionKey,
     });
     return { ...bound, description: `built by AWS CodeBuild from ${displayPath(this.directory)}`, dependable: build.resource };
   }

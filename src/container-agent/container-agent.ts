@@ -1,8 +1,10 @@
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -12,11 +14,15 @@ import { Construct } from 'constructs';
 import { AgentCompute, AgentComputeKind, LambdaAgentOptions } from './agent-compute';
 import { AgentArchitecture, AgentImage } from './agent-image';
 import { AgentModel } from './agent-model';
+import { ContainerAgentAlarms } from './container-agent-alarms';
 import { AGENT_SECRETS_ENV, ENVELOPE_ENV, secretArnEnv } from '../contract/agents';
 import { LIMITS } from '../contract/definition';
 import { AgentDispatch, grantRunTask, IDispatchableAgent } from '../durable-orchestrator/agent-target';
+import type { AlarmDestination } from '../monitoring/alarm-destination';
+import { createAlarms } from '../private/alarms';
 import { flattenReference, grantScoped } from '../private/grants';
 import { acknowledgeImagePullToken } from '../private/image-pull';
+import { logsKey } from '../private/log-encryption';
 import { acknowledgeFindings } from '../private/nag';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
@@ -61,6 +67,37 @@ export interface ContainerAgentProps {
    * @default - none: `cdk-durable-agents dev` must be told with `--agent name=command`
    */
   readonly localCommand?: string[];
+
+  /**
+   * A customer managed key for the agent's log group and, with
+   * `AgentImage.fromDirectoryIntoNewRepository`, the log group of its image builds. A key created
+   * in the app is given the key policy statement that lets CloudWatch Logs of its account and
+   * region use it; an imported key's policy must already allow `logs.<region>.amazonaws.com`.
+   * (The stack's shared image-build provider and the VPC a Fargate agent may create keep
+   * CloudWatch Logs' own encryption.)
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * The settings of a Lambda agent's alarms, by name (see `ContainerAgentAlarms`): change a
+   * threshold or the periods, or turn one off. Only for Lambda agents: a Fargate agent has no
+   * alarms of its own, since the orchestrator that starts its tasks counts every attempt that
+   * fails or times out (turn on the orchestrator's `alarms.agentTasksFailed`); giving it this is
+   * an error.
+   * @default - a Lambda agent alarms on errors and on throttles, each at threshold 1 over one
+   * period of 5 minutes; a Fargate agent has no alarms
+   */
+  readonly alarms?: ContainerAgentAlarms;
+
+  /**
+   * Where the agent's alarms notify when they go into ALARM: an SNS topic of yours
+   * (`AlarmDestination.topic(topic)`) or an email address (`AlarmDestination.email(address)`).
+   * A Fargate agent has no alarms, so there it notifies nothing (it is accepted, so that one
+   * destination can be given to every agent).
+   * @default - alarms notify nobody; see AlarmDestination.notifyAlarmsIn
+   */
+  readonly alarmActions?: AlarmDestination;
 }
 
 /**
@@ -102,6 +139,8 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
   public readonly schedules: scheduler.Schedule[] = [];
   /** The local command, if any. */
   public readonly localCommand?: string[];
+  /** The alarms created: a Lambda agent's (see `ContainerAgentAlarms`); empty for a Fargate agent. */
+  public readonly alarms: cloudwatch.Alarm[];
 
   private readonly _connections?: ec2.Connections;
   private readonly subnets?: ec2.SelectedSubnets;
@@ -133,11 +172,17 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       }
     }
     this.computeKind = compute.kind;
-    const image = props.image._bind(this, architecture);
+    if (compute.kind !== AgentComputeKind.LAMBDA && props.alarms !== undefined) {
+      throw new Error(`ContainerAgent '${props.agentName}': alarms configures the alarms of a Lambda agent (errors, throttles), and this agent ` +
+        'runs on Fargate, which has none of its own: the orchestrator counts its failed and timed-out tasks. Leave alarms unset and turn on ' +
+        'the orchestrator\'s alarms.agentTasksFailed (metric orchestrator.metricAgentTasksFailed())');
+    }
+    const image = props.image._bind(this, architecture, { logEncryptionKey: props.logEncryptionKey });
     this.repository = image.repository;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: logsKey(props.logEncryptionKey),
     });
     const environment = agentEnvironment(props, { ...compute._fargate?.secrets, ...lambdaSecrets }, lambdaSecrets);
 
@@ -251,6 +296,41 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
     }
     this.imageUri = this.function ? imageUriOf(this.function) : this.taskDefinition!.defaultContainer!.imageName;
     for (const model of props.models ?? []) this.grantModelAccess(model);
+    this.alarms = this.function ? this.createAlarms(props) : [];
+  }
+
+  /**
+   * Invocations of a Lambda agent that ended in an error (AWS/Lambda `Errors` of its function, or
+   * of its `live` alias when it has one; sum over 5 minutes unless `props` say otherwise).
+   *
+   * Only for Lambda agents: a Fargate agent's tasks are started by the orchestrator, which counts
+   * those that fail or time out (`orchestrator.metricAgentTasksFailed()`); calling this on a
+   * Fargate agent throws.
+   */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.invokedFunction('metricErrors').metricErrors({ period: Duration.minutes(5), ...props });
+  }
+
+  /**
+   * How long invocations of a Lambda agent take, in milliseconds (AWS/Lambda `Duration` of its
+   * function or `live` alias; average over 5 minutes unless `props` say otherwise).
+   *
+   * Only for Lambda agents: a Fargate agent's task durations are the orchestrator's
+   * (`orchestrator.metricAgentTaskDuration()`); calling this on a Fargate agent throws.
+   */
+  public metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.invokedFunction('metricDuration').metricDuration({ period: Duration.minutes(5), ...props });
+  }
+
+  /**
+   * Throttled invocations of a Lambda agent (AWS/Lambda `Throttles` of its function or `live`
+   * alias; sum over 5 minutes unless `props` say otherwise).
+   *
+   * Only for Lambda agents: calling this on a Fargate agent throws (the orchestrator counts a
+   * Fargate task that cannot be started as a failed attempt, `orchestrator.metricAgentTasksFailed()`).
+   */
+  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.invokedFunction('metricThrottles').metricThrottles({ period: Duration.minutes(5), ...props });
   }
 
   /**
@@ -287,6 +367,47 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       securityGroupIds: this.securityGroups.map((g) => g.securityGroupId),
       runtimePrincipal: this,
       localCommand: this.localCommand,
+    });
+  }
+
+  /** What the orchestrator invokes: the `live` alias when there is one, else the function. */
+  private invokedFunction(method: string): lambda.IFunction {
+    if (!this.function) {
+      const replacement = method === 'metricDuration' ? 'metricAgentTaskDuration' : 'metricAgentTasksFailed';
+      throw new Error(`ContainerAgent '${this.agentName}': ${method} is for Lambda agents, and this agent runs on Fargate; ` +
+        `its tasks are measured by the orchestrator that starts them: use orchestrator.${replacement}()`);
+    }
+    return this.alias ?? this.function;
+  }
+
+  /** A Lambda agent's alarms (ContainerAgentAlarms), built by the library's one alarm factory. */
+  private createAlarms(props: ContainerAgentProps): cloudwatch.Alarm[] {
+    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    return createAlarms(this, {
+      owner: `ContainerAgent '${this.agentName}'`,
+      prop: 'alarms',
+      specs: [
+        {
+          key: 'errors',
+          name: 'Errors',
+          description: `Invocations of agent '${this.agentName}' ended in an error`,
+          metric: (period) => this.metricErrors({ period }),
+          comparison: atLeast,
+          threshold: 1,
+          enabled: true,
+        },
+        {
+          key: 'throttles',
+          name: 'Throttles',
+          description: `Invocations of agent '${this.agentName}' were throttled`,
+          metric: (period) => this.metricThrottles({ period }),
+          comparison: atLeast,
+          threshold: 1,
+          enabled: true,
+        },
+      ],
+      configs: props.alarms ? { ...props.alarms } : undefined,
+      destination: props.alarmActions,
     });
   }
 

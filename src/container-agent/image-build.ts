@@ -15,6 +15,7 @@ import type { AgentRepositoryOptions } from './agent-image';
 import type { ImageBuildProperties } from './handlers/image-build.lambda';
 import { BundledFunction } from '../private/bundled-function';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped } from '../private/grants';
+import { logsKey } from '../private/log-encryption';
 import { acknowledgeFindings } from '../private/nag';
 
 /** Options for {@link AgentImage.fromDirectoryIntoNewRepository}. */
@@ -125,6 +126,8 @@ export interface ImageBuildProps {
   readonly options: AgentImageBuildOptions;
   /** Encrypts what CodeBuild writes (the key of the repository, when it has one). */
   readonly encryptionKey?: kms.IKey;
+  /** Encrypts the builds' log group (the agent's `logEncryptionKey`). */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -148,6 +151,7 @@ export class ImageBuild extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: options.buildLogRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: logsKey(props.logEncryptionKey),
     });
     const role = new iam.Role(this, 'Role', {
       // CodeBuild on behalf of this account only (confused deputy).

@@ -90,11 +90,25 @@ export const SERVICE_NAMES = {
   controller: 'durable-controller',
   api: 'durable-api',
 } as const;
+/**
+ * The runtime's metrics (namespace {@link METRIC_NAMESPACE}, dimensions `service` and `workflow`),
+ * all written by the controller from inside its durable steps.
+ */
 export const METRICS = {
+  /** Count: a workflow began running. */
   workflowsStarted: 'WorkflowsStarted',
+  /** Count: a workflow ended SUCCEEDED. */
   workflowsSucceeded: 'WorkflowsSucceeded',
+  /** Count: a workflow ended FAILED or TIMED_OUT. */
   workflowsFailed: 'WorkflowsFailed',
+  /** Milliseconds: a step, from its start to its end. */
   stepDuration: 'StepDuration',
+  /** Count: an approval step began waiting for a person's decision. */
+  approvalsRequested: 'ApprovalsRequested',
+  /** Count: an attempt of an agent step failed (the agent reported failure, or the task could not be dispatched) or timed out. */
+  agentTasksFailed: 'AgentTasksFailed',
+  /** Milliseconds: an attempt of an agent step, from its dispatch to the agent's report (success or failure); timed-out attempts are not measured. */
+  agentTaskDuration: 'AgentTaskDuration',
 } as const;
 
 /**

@@ -113,6 +113,24 @@ export interface IDurableOrchestrator extends IConstruct {
 
   /** A rule matching this orchestrator's `Workflow Step Completed` events, whatever the step's status (see onWorkflowEvent). */
   onStepCompleted(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /** Approval steps that began waiting for a person's decision, per period. */
+  metricApprovalsRequested(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * Attempts of agent steps that failed or timed out, per period: the agent reported failure, its
+   * task could not be dispatched, or no report came before the step's timeout (or a heartbeat was
+   * missed). Each attempt counts once, retried or not; the agents of every compute (Lambda,
+   * Fargate, a target of your own) are counted here.
+   */
+  metricAgentTasksFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * How long attempts of agent steps take, in milliseconds, from the dispatch of the task to the
+   * agent's report (success or failure), as the controller takes it (average unless `statistic`
+   * says otherwise). Attempts that time out are not measured: `metricAgentTasksFailed` counts them.
+   */
+  metricAgentTaskDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
 /**
@@ -290,6 +308,30 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
     rule.addEventPattern({ source: [EVENT_SOURCE], detailType: detailTypes, detail: { workflow: [this.workflowName] } });
     rule.addTarget(options.target);
     return rule;
+  }
+
+  /** Approval steps that began waiting for a person's decision, per period. */
+  public metricApprovalsRequested(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.approvalsRequested, props);
+  }
+
+  /**
+   * Attempts of agent steps that failed or timed out, per period: the agent reported failure, its
+   * task could not be dispatched, or no report came before the step's timeout (or a heartbeat was
+   * missed). Each attempt counts once, retried or not; the agents of every compute (Lambda,
+   * Fargate, a target of your own) are counted here.
+   */
+  public metricAgentTasksFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.agentTasksFailed, props);
+  }
+
+  /**
+   * How long attempts of agent steps take, in milliseconds, from the dispatch of the task to the
+   * agent's report (success or failure), as the controller takes it (average unless `statistic`
+   * says otherwise). Attempts that time out are not measured: `metricAgentTasksFailed` counts them.
+   */
+  public metricAgentTaskDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runtimeMetric(METRICS.agentTaskDuration, { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
 
   private runtimeMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {

@@ -20,15 +20,19 @@ import { IDispatchableAgent } from './agent-target';
 import { ALL_ROUTES } from './api-routes';
 import { DurableOrchestratorAttributes, DurableOrchestratorBase, IDurableOrchestrator } from './durable-orchestrator-base';
 import { ImportedDurableOrchestrator } from './imported-orchestrator';
+import { OrchestratorAlarms } from './orchestrator-alarms';
 import { WorkflowConfigLayer } from './workflow-config-layer';
 import { WorkflowScheduleOptions } from './workflow-schedule';
 import { WorkflowSchedules } from './workflow-schedules';
 import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, IDEMPOTENCY_HEADER, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
+import type { AlarmDestination } from '../monitoring/alarm-destination';
+import { AlarmSpec, createAlarms } from '../private/alarms';
 import { BundledFunction } from '../private/bundled-function';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { flattenReference, grantKeyEncryptDecrypt, grantScoped, stackLocalGrantee } from '../private/grants';
+import { logsKey } from '../private/log-encryption';
 import { acknowledgeCdkProviders, acknowledgeFindings } from '../private/nag';
 import { addStackOutputs, OutputSpec } from '../private/outputs';
 import { removalPolicyOf } from '../private/throwaway';
@@ -37,6 +41,7 @@ import { WorkflowDefinition } from '../workflow';
 
 // The interface, the attributes of an import and the base class that holds the grants and metrics.
 export * from './durable-orchestrator-base';
+export * from './orchestrator-alarms';
 
 /** Why the durable execution APIs are granted on `<controller ARN>:*`. */
 const DURABLE_EXECUTIONS_REASON = 'Durable executions are sub-resources of the controller\'s versions ' +
@@ -124,8 +129,13 @@ export interface DurableOrchestratorProps {
   readonly eventArchiveRetention?: Duration;
 
   /**
-   * A customer managed key for the table, the bucket and the event bus.
-   * @default - AWS managed encryption (DynamoDB and EventBridge) and S3-managed keys (SSE-S3)
+   * A customer managed key for the table, the bucket, the event bus and every log group the
+   * orchestrator creates (the controller's, the API function's and the API access logs). A key
+   * created in the app is given the key policy statement that lets CloudWatch Logs of its account
+   * and region use it; an imported key's policy must already allow `logs.<region>.amazonaws.com`
+   * (`kms:Encrypt*`, `kms:Decrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:Describe*`).
+   * @default - AWS managed encryption (DynamoDB and EventBridge), S3-managed keys (SSE-S3), and
+   * CloudWatch Logs' own encryption of the log groups
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -230,6 +240,22 @@ export interface DurableOrchestratorProps {
    * @default false
    */
   readonly dashboard?: boolean;
+
+  /**
+   * The settings of the orchestrator's alarms, by name: change a threshold or the periods, turn
+   * one off (`enabled: false`) or turn on one that is off by default (`agentTasksFailed`,
+   * `stepDuration`). A name that is not an alarm of the orchestrator is refused.
+   * @default - the six alarms on by default (workflowsFailed, controllerErrors, controllerThrottles,
+   * apiErrors, apiThrottles, api5xx), each at threshold 1 over one period of 5 minutes
+   */
+  readonly alarms?: OrchestratorAlarms;
+
+  /**
+   * Where the orchestrator's alarms notify when they go into ALARM: an SNS topic of yours
+   * (`AlarmDestination.topic(topic)`) or an email address (`AlarmDestination.email(address)`).
+   * @default - alarms notify nobody; see AlarmDestination.notifyAlarmsIn
+   */
+  readonly alarmActions?: AlarmDestination;
 }
 
 /**
@@ -280,8 +306,9 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
   /** The HTTP API that holds the routes: its own, or the `SecureApi`'s when `api` is given. */
   public readonly httpApi: apigwv2.HttpApi;
   /**
-   * Alarms on failed workflows, handler errors and throttles, and 5xx answers of the API (with
-   * `api`, of the whole `SecureApi`: its metrics do not tell the routes apart).
+   * The alarms created (see `OrchestratorAlarms`): by default on failed workflows, handler errors
+   * and throttles, and 5xx answers of the API (with `api`, of the whole `SecureApi`: its metrics
+   * do not tell the routes apart).
    */
   public readonly alarms: cloudwatch.Alarm[];
   /** The dashboard; absent unless `dashboard` is true. */
@@ -339,7 +366,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     this.grantController(controller.role);
     this.grantApiFunction();
 
-    this.alarms = this.createAlarms(props.api);
+    this.alarms = this.createAlarms(props);
     if (props.dashboard) this.dashboard = this.createDashboard();
     this.acknowledge(props);
   }
@@ -436,6 +463,22 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     return addStackOutputs(this, 'DurableOrchestrator.addOutputs', specs, options);
   }
 
+  /**
+   * Errors of the controller function (AWS/Lambda `Errors`, sum over 5 minutes unless `props` say
+   * otherwise).
+   */
+  public metricControllerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.controllerFunction.metricErrors({ period: Duration.minutes(5), ...props });
+  }
+
+  /**
+   * Errors of the API function, which serves every route and the agents' callbacks (AWS/Lambda
+   * `Errors`, sum over 5 minutes unless `props` say otherwise).
+   */
+  public metricApiErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiFunction.metricErrors({ period: Duration.minutes(5), ...props });
+  }
+
   /** The workflow table: workflow state and the status projection, with its two indexes. */
   private createTable(props: DurableOrchestratorProps, settings: Settings): dynamodb.Table {
     const s = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -491,6 +534,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
       memorySize: props.controllerMemoryMiB ?? 1024,
       timeout: props.controllerTimeout ?? Duration.minutes(15),
       logRetention: settings.logRetention,
+      logEncryptionKey: props.encryptionKey,
       tracing: settings.tracing,
       functionProps: {
         ...network,
@@ -521,6 +565,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
       memorySize: props.apiMemoryMiB ?? 512,
       timeout: Duration.seconds(29),
       logRetention: settings.logRetention,
+      logEncryptionKey: props.encryptionKey,
       tracing: settings.tracing,
       functionProps: { ...network, layers: [configLayer.layer] },
     });
@@ -618,7 +663,11 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
       corsPreflight: corsPreflightOf(props.cors),
     });
     const accessLogGroup = props.apiAccessLogging !== false
-      ? new logs.LogGroup(this, 'ApiAccessLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY })
+      ? new logs.LogGroup(this, 'ApiAccessLogs', {
+        retention: settings.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+        encryptionKey: logsKey(props.encryptionKey),
+      })
       : undefined;
     httpApi.addStage('DefaultStage', {
       stageName: '$default',
@@ -836,28 +885,37 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     return bucket;
   }
 
-  private createAlarms(sharedApi: SecureApi | undefined): cloudwatch.Alarm[] {
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => new cloudwatch.Alarm(this, id, {
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
-    });
-    const period = { period: Duration.minutes(5) };
-    return [
-      alarm('WorkflowsFailedAlarm', this.metricWorkflowsFailed(), `Workflows of '${this.workflowName}' failed or timed out`),
-      alarm('ControllerErrorsAlarm', this.controllerFunction.metricErrors(period), 'The durable controller raised errors'),
-      alarm('ControllerThrottlesAlarm', this.controllerFunction.metricThrottles(period), 'The durable controller was throttled'),
-      alarm('ApiErrorsAlarm', this.apiFunction.metricErrors(period), 'The API handler raised errors'),
-      alarm('ApiThrottlesAlarm', this.apiFunction.metricThrottles(period), 'The API handler was throttled'),
+  /** The named alarms (OrchestratorAlarms), built by the library's one alarm factory. */
+  private createAlarms(props: DurableOrchestratorProps): cloudwatch.Alarm[] {
+    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const sharedApi = props.api;
+    const spec = (key: keyof OrchestratorAlarms, name: string, description: string, metric: (period: Duration) => cloudwatch.IMetric,
+      more: Partial<AlarmSpec> = {}): AlarmSpec => ({ key, name, description, metric, comparison: atLeast, threshold: 1, enabled: true, ...more });
+    const specs: AlarmSpec[] = [
+      spec('workflowsFailed', 'WorkflowsFailed', `Workflows of '${this.workflowName}' failed or timed out`,
+        (period) => this.metricWorkflowsFailed({ period })),
+      spec('controllerErrors', 'ControllerErrors', 'The durable controller raised errors', (period) => this.controllerFunction.metricErrors({ period })),
+      spec('controllerThrottles', 'ControllerThrottles', 'The durable controller was throttled', (period) => this.controllerFunction.metricThrottles({ period })),
+      spec('apiErrors', 'ApiErrors', 'The API handler raised errors', (period) => this.apiFunction.metricErrors({ period })),
+      spec('apiThrottles', 'ApiThrottles', 'The API handler was throttled', (period) => this.apiFunction.metricThrottles({ period })),
       // HTTP API metrics have no per-route dimension (without paid detailed metrics): on a shared
       // SecureApi this alarm counts the 5xx answers of every route, the other routes' too.
-      alarm('Api5xxAlarm', this.httpApi.metricServerError(period), sharedApi
+      spec('api5xx', 'Api5xx', sharedApi
         ? `The shared SecureApi ${sharedApi.node.path} answered 5xx on one of its routes (this orchestrator's or another's)`
-        : 'The HTTP API answered 5xx'),
+        : 'The HTTP API answered 5xx', (period) => this.httpApi.metricServerError({ period })),
+      spec('agentTasksFailed', 'AgentTasksFailed', `Attempts of agent steps of '${this.workflowName}' failed or timed out`,
+        (period) => this.metricAgentTasksFailed({ period }), { enabled: false }),
+      spec('stepDuration', 'StepDuration', `The p99 duration of steps of '${this.workflowName}' is above the threshold (milliseconds)`,
+        (period) => this.metricStepDuration({ period, statistic: cloudwatch.Stats.p(99) }),
+        { enabled: false, threshold: Duration.minutes(15).toMilliseconds(), comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD }),
     ];
+    return createAlarms(this, {
+      owner: 'DurableOrchestrator',
+      prop: 'alarms',
+      specs,
+      configs: props.alarms ? { ...props.alarms } : undefined,
+      destination: props.alarmActions,
+    });
   }
 
   private createDashboard(): cloudwatch.Dashboard {
@@ -866,9 +924,14 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
       new cloudwatch.GraphWidget({
         title: 'Workflows',
         left: [this.metricWorkflowsStarted(), this.metricWorkflowsSucceeded(), this.metricWorkflowsFailed()],
+        right: [this.metricApprovalsRequested()],
         width: 12,
       }),
       new cloudwatch.GraphWidget({ title: 'Step duration (ms)', left: [this.metricStepDuration()], width: 12 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Agent tasks: failed or timed-out attempts', left: [this.metricAgentTasksFailed()], width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Agent task duration (ms)', left: [this.metricAgentTaskDuration()], width: 12 }),
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -883,8 +946,8 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
         right: [this.httpApi.metricLatency()],
         width: 12,
       }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
     );
+    if (this.alarms.length > 0) dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
     return dashboard;
   }
 

@@ -2,9 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { logsKey } from './log-encryption';
 import { acknowledgeFindings, NagFinding } from './nag';
 
 /** Folder that holds the handlers bundled at library build time (`npx projen bundle`). */
@@ -41,6 +43,12 @@ export interface BundledFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * A customer managed key for the function's log group (its key policy is given the statement
+   * that lets CloudWatch Logs use it, see `logsKey`).
+   * @default - the log group is encrypted by CloudWatch Logs' own keys
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /** @default lambda.Tracing.ACTIVE */
   readonly tracing?: lambda.Tracing;
   /** Extra properties for the function (e.g. `durableConfig`). @default - none */
@@ -63,6 +71,7 @@ export class BundledFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey: logsKey(props.logEncryptionKey),
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -82,6 +82,14 @@ export interface TimerCallback extends CallbackBase {
   readonly attempt: number;
 }
 
+/** How an attempt of an agent step ended, for its metrics. */
+export interface AgentAttemptEnd {
+  /** `failed`: the agent reported failure, or the task could not be dispatched. */
+  readonly outcome: 'succeeded' | 'failed' | 'timed_out';
+  /** When the task was handed to the agent (absent when the dispatch itself failed). */
+  readonly dispatchedAt?: string;
+}
+
 /** A registered callback: our id, when it was made and its deadline (ISO times). */
 export interface RegisteredCallback {
   readonly callbackId: string;
@@ -223,12 +231,29 @@ export class WorkflowBookkeeping {
   /** Announces that a person's decision is asked for. */
   public async approvalRequested(run: RunIdentity, step: StepDocument, prompt: string, deadline: string): Promise<void> {
     await this.events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt, deadline }));
+    this.telemetry.metric(METRICS.approvalsRequested, 'Count', 1, this.options.definitionName);
     this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: LOG_EVENT_TYPES[EVENT_TYPES.approvalRequested] });
   }
 
   /** Logs a task handed to an agent. */
   public taskDispatched(run: RunIdentity, step: AgentStepDocument, attempt: number, handle: string, callbackId: string): void {
     this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
+  }
+
+  /**
+   * The metrics of an attempt of an agent step that has ended: `AgentTasksFailed` unless it
+   * succeeded, and `AgentTaskDuration` (from its dispatch to now, when the controller takes the
+   * agent's report) unless it timed out or was never dispatched. Called from the durable step that
+   * first acts on the attempt's outcome, so a replay does not count it again (the attempt's
+   * failure is logged by `attemptFailed`, or with the step's end).
+   */
+  public agentAttemptEnded(end: AgentAttemptEnd): void {
+    const definition = this.options.definitionName;
+    if (end.outcome !== 'succeeded') this.telemetry.metric(METRICS.agentTasksFailed, 'Count', 1, definition);
+    if (end.outcome !== 'timed_out' && end.dispatchedAt !== undefined) {
+      const elapsed = Math.max(0, Date.now() - Date.parse(end.dispatchedAt));
+      if (Number.isFinite(elapsed)) this.telemetry.metric(METRICS.agentTaskDuration, 'Milliseconds', elapsed, definition);
+    }
   }
 
   /** Records a failed attempt of an agent step that will be retried after `delaySeconds`. */

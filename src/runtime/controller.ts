@@ -30,7 +30,7 @@
  * are rewritten and events sent again (events are at least once, as for any retried step).
  */
 import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
-import { StepExtra, WorkflowBookkeeping } from './bookkeeping';
+import { AgentAttemptEnd, StepExtra, WorkflowBookkeeping } from './bookkeeping';
 import { newCallbackToken } from './ids';
 import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
@@ -189,6 +189,19 @@ interface OwedCompletion {
   readonly startedAt: string | undefined;
   readonly status: StepStatus;
   readonly extra: StepExtra;
+  /** For an agent step: how its last attempt ended (its metrics are written with the completion). */
+  readonly agentAttempt?: AgentAttemptEnd;
+}
+
+/** Why an attempt of an agent step failed, and when its task was dispatched (if it was). */
+interface AttemptFailure {
+  readonly timedOut: boolean;
+  readonly message: string;
+  readonly dispatchedAt?: string;
+}
+
+function attemptEndOf(failure: AttemptFailure): AgentAttemptEnd {
+  return { outcome: failure.timedOut ? 'timed_out' : 'failed', ...(failure.dispatchedAt ? { dispatchedAt: failure.dispatchedAt } : {}) };
 }
 
 /** Creates the durable handler (wrap it with `withDurableExecution` in Lambda). */
@@ -283,13 +296,15 @@ class Interpreter {
       await this.failUnresolved(ctx, step, run, e);
     }
     const maxAttempts = Math.max(1, step.retry.maxAttempts);
-    let failure: { timedOut: boolean; message: string } | undefined;
+    let failure: AttemptFailure | undefined;
     // When the step started: set by the step that dispatched attempt 1 (or, if that failed, by the
     // one that recorded the failure), so it is the same on every replay.
     let startedAt: string | undefined;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let report: AgentReport | undefined;
+      // When this attempt's task was handed over: from the dispatch step's result, so replays agree.
+      let dispatchedAt: string | undefined;
       const name = OPERATION.agentReport(step.name, attempt);
       try {
         const [reported, durableCallbackId] = await ctx.createCallback(name, {
@@ -300,17 +315,24 @@ class Interpreter {
         const dispatched = await this.runStep(ctx, run, OPERATION.agentDispatch(step.name, attempt),
           async () => this.dispatchAgent(run, step, attempt, input, durableCallbackId, since), { retryStrategy: SUBMITTER_RETRY }, true);
         startedAt = dispatched.startedAt;
+        dispatchedAt = dispatched.dispatchedAt;
         report = parseReport(await reported);
       } catch (e) {
         if (run.abandoned()) throw new BranchAbandonedError(step.name);
         const trusted = await this.cancellationConfirmed(ctx, name, run, e);
         if (trusted) throw e;
-        failure = { timedOut: isTimeout(e), message: describeAgentFailure(e) };
+        failure = { timedOut: isTimeout(e), message: describeAgentFailure(e), ...(dispatchedAt ? { dispatchedAt } : {}) };
       }
       if (report) {
         const output = { artifacts: report.artifacts, output: report.output };
         run.outputs[step.name] = output;
-        run.owed = { step, startedAt, status: 'SUCCEEDED', extra: { attempts: attempt, output } };
+        run.owed = {
+          step,
+          startedAt,
+          status: 'SUCCEEDED',
+          extra: { attempts: attempt, output },
+          agentAttempt: { outcome: 'succeeded', ...(dispatchedAt ? { dispatchedAt } : {}) },
+        };
         return;
       }
       if (attempt < maxAttempts) {
@@ -321,7 +343,9 @@ class Interpreter {
     const code = failure!.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED';
     const message = `step '${step.name}' (agent '${step.agent}') ${failure!.timedOut ? 'timed out' : 'failed'} after ${maxAttempts} attempt(s): ${failure!.message}`;
     const since = startedAt;
+    const lastAttempt = attemptEndOf(failure!);
     await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
+      this.books.agentAttemptEnded(lastAttempt);
       await this.books.stepEnded(run, step, since, status, { attempts: maxAttempts, error: { code, message } });
     }, BOOKKEEPING);
     throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
@@ -340,13 +364,14 @@ class Interpreter {
    * records the failed attempt, which the step needs with either (`<step>/attempt-<n>/failed`).
    */
   private async backoff(ctx: DurableContext, step: AgentStepDocument, run: Run, attempt: number, maxAttempts: number,
-    failure: { timedOut: boolean; message: string }, startedAt: string | undefined): Promise<string> {
+    failure: AttemptFailure, startedAt: string | undefined): Promise<string> {
     const delay = backoffSeconds(step, attempt);
     const name = OPERATION.backoff(step.name, attempt);
     const [elapsed, durableCallbackId] = delay > 0
       ? await ctx.createCallback(name, { timeout: { seconds: delay } })
       : [undefined, undefined];
     const since = await this.runStep(ctx, run, OPERATION.attemptFailed(step.name, attempt), async () => {
+      this.books.agentAttemptEnded(attemptEndOf(failure));
       const started = startedAt ?? await this.books.recordedStart(run, step);
       await this.books.attemptFailed(run, step, attempt, started, {
         code: failure.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED',
@@ -377,7 +402,10 @@ class Interpreter {
     config: StepConfig<T>, setsAwaiting = false): Promise<T> {
     const owed = run.owed;
     const value = await ctx.step(name, async () => {
-      if (owed) await this.books.stepEnded(run, owed.step, owed.startedAt, owed.status, owed.extra, !setsAwaiting);
+      if (owed) {
+        if (owed.agentAttempt) this.books.agentAttemptEnded(owed.agentAttempt);
+        await this.books.stepEnded(run, owed.step, owed.startedAt, owed.status, owed.extra, !setsAwaiting);
+      }
       return fn();
     }, config);
     if (run.owed === owed) run.owed = undefined;
@@ -618,7 +646,7 @@ class Interpreter {
    * the step starts: `startedAt` is then undefined and the start time is made (and returned) here.
    */
   private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
-    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string }> {
+    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string; dispatchedAt?: string }> {
     const { dispatcher, artifacts } = this.ports;
     const started = startedAt ?? new Date().toISOString();
     // The timer of the pause before this attempt has run out: close its record.
@@ -633,6 +661,7 @@ class Interpreter {
       token,
       artifactPrefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
     });
+    let dispatchedAt: string | undefined;
     await this.closeOnFailure(callbackId, async () => {
       // Checked after registering, so a cancel request either sees this callback or is seen here.
       if (await this.books.cancelRequested(run)) {
@@ -660,9 +689,10 @@ class Interpreter {
         ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
       };
       const { handle } = await dispatcher.dispatch(step.agent, envelope);
+      dispatchedAt = new Date().toISOString();
       this.books.taskDispatched(run, step, attempt, handle, callbackId);
     });
-    return { startedAt: started };
+    return { startedAt: started, ...(dispatchedAt ? { dispatchedAt } : {}) };
   }
 
   /** Registers the approval's callback and asks for the decision: where the approval step starts. */

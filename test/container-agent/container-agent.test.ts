@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,12 +13,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { SECRETS_ENV as KIT_SECRETS_ENV } from '../../agents/kit/src/secrets';
 import {
   AgentArchitecture, AgentCompute, AgentImage, AgentModel, AgentModelProvider, ContainerAgent, ContainerAgentProps,
 } from '../../src/container-agent';
 import { AGENT_SECRETS_ENV, secretArnEnv } from '../../src/contract/agents';
 import { DurableOrchestrator } from '../../src/durable-orchestrator';
+import { AlarmDestination } from '../../src/monitoring';
 import { ReferenceWorkflows } from '../../src/workflow';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 import { maskedTemplate } from '../helpers/snapshot';
@@ -599,5 +602,119 @@ describe('the agent contract and the agent kit', () => {
     const env = Object.values(t.findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
     expect(env[AGENT_SECRETS_ENV]).toBe('GITHUB_TOKEN');
     expect(Object.keys(env)).toContain(secretArnEnv('GITHUB_TOKEN'));
+  });
+});
+
+describe('alarms, metrics and log encryption', () => {
+  const alarmsOf = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
+
+  test('a Lambda agent alarms on errors and throttles by default (threshold 1, 5 minutes), without actions', () => {
+    const { stack, agent, template } = agentStack({ compute: AgentCompute.lambdaFunction() });
+    expect(agent.alarms.map((a) => a.node.id)).toEqual(['ErrorsAlarm', 'ThrottlesAlarm']);
+    const alarms = alarmsOf(template());
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    const fnRef = { Ref: stack.getLogicalId(agent.function!.node.defaultChild as lambda.CfnFunction) };
+    for (const a of alarms) {
+      expect(a.Properties).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        Statistic: 'Sum',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        Period: 300,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'FunctionName', Value: fnRef }],
+      });
+      expect(a.Properties.AlarmName).toMatch(/^Test-Researcher-[0-9A-F]{8}-(Errors|Throttles)$/);
+      expect(a.Properties.AlarmActions).toBeUndefined();
+    }
+  });
+
+  test('overrides and disabling; actions on a topic', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const topic = new sns.Topic(stack, 'Oncall', { enforceSSL: true });
+    const agent = new ContainerAgent(stack, 'Researcher', {
+      agentName: 'researcher',
+      image: AgentImage.fromDirectory(dockerDir),
+      compute: AgentCompute.lambdaFunction(),
+      alarms: { errors: { threshold: 3, evaluationPeriods: 2, period: Duration.minutes(1) }, throttles: { enabled: false } },
+      alarmActions: AlarmDestination.topic(topic),
+    });
+    expect(agent.alarms.map((a) => a.node.id)).toEqual(['ErrorsAlarm']);
+    const [alarm] = alarmsOf(Template.fromStack(stack));
+    expect(alarm.Properties).toMatchObject({ MetricName: 'Errors', Threshold: 3, EvaluationPeriods: 2, Period: 60, AlarmActions: [{ Ref: expect.stringMatching(/^Oncall/) }] });
+    expect(() => new ContainerAgent(stack, 'Typo', {
+      agentName: 'typo', image: AgentImage.fromDirectory(dockerDir), compute: AgentCompute.lambdaFunction(), alarms: { duration: {} } as any,
+    })).toThrow(/ContainerAgent 'typo': alarms\.duration names no alarm; the alarms are errors, throttles/);
+  });
+
+  test('an email destination: the alarms act on one encrypted topic; cdk-nag clean', () => {
+    const { app, template } = agentStack({ compute: AgentCompute.lambdaFunction(), alarmActions: AlarmDestination.email('oncall@example.com') });
+    const t = template();
+    t.resourceCountIs('AWS::SNS::Topic', 1);
+    const topicId = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
+    for (const a of alarmsOf(t)) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    expect(unacknowledgedNagFindings(app)).toEqual([]);
+  });
+
+  test('with provisioned concurrency, the metrics and alarms are the live alias\'s', () => {
+    const { stack, agent, template } = agentStack({ compute: AgentCompute.lambdaFunction({ provisionedConcurrentExecutions: 1 }) });
+    const dims = stack.resolve(agent.metricErrors().dimensions);
+    expect(Object.keys(dims).sort()).toEqual(['FunctionName', 'Resource']);
+    expect(JSON.stringify(dims.Resource)).toContain(':live');
+    for (const a of alarmsOf(template())) expect(a.Properties.Dimensions.map((d: any) => d.Name).sort()).toEqual(['FunctionName', 'Resource']);
+  });
+
+  test('metricErrors, metricDuration, metricThrottles of a Lambda agent', () => {
+    const { agent } = agentStack({ compute: AgentCompute.lambdaFunction() });
+    const shape = (m: cloudwatch.Metric) => [m.namespace, m.metricName, m.statistic, m.period.toMinutes()];
+    expect([agent.metricErrors(), agent.metricThrottles(), agent.metricDuration()].map(shape)).toEqual([
+      ['AWS/Lambda', 'Errors', 'Sum', 5], ['AWS/Lambda', 'Throttles', 'Sum', 5], ['AWS/Lambda', 'Duration', 'Average', 5],
+    ]);
+    expect(agent.metricDuration({ statistic: 'p99', period: Duration.minutes(1) }).statistic).toBe('p99');
+  });
+
+  test('a Fargate agent has no alarms; its metrics and alarms config point to the orchestrator', () => {
+    const { agent, template } = agentStack({ alarmActions: AlarmDestination.email('oncall@example.com') });
+    expect(agent.alarms).toEqual([]);
+    template().resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    template().resourceCountIs('AWS::SNS::Topic', 0);
+    expect(() => agent.metricErrors()).toThrow("ContainerAgent 'researcher': metricErrors is for Lambda agents, and this agent runs on Fargate; " +
+      'its tasks are measured by the orchestrator that starts them: use orchestrator.metricAgentTasksFailed()');
+    expect(() => agent.metricThrottles()).toThrow(/metricThrottles is for Lambda agents.*orchestrator\.metricAgentTasksFailed\(\)/);
+    expect(() => agent.metricDuration()).toThrow(/metricDuration is for Lambda agents.*orchestrator\.metricAgentTaskDuration\(\)/);
+    expect(() => agentStack({ alarms: { errors: { threshold: 2 } } }))
+      .toThrow(/ContainerAgent 'researcher': alarms configures the alarms of a Lambda agent \(errors, throttles\), and this agent runs on Fargate.*alarms\.agentTasksFailed/);
+  });
+
+  test('logEncryptionKey encrypts the agent\'s log group and lets CloudWatch Logs use the key', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new ContainerAgent(stack, 'Researcher', { agentName: 'researcher', image: AgentImage.fromDirectory(dockerDir), compute: AgentCompute.lambdaFunction(), logEncryptionKey: key });
+    const t = Template.fromStack(stack);
+    const keyId = stack.getLogicalId(key.node.defaultChild as kms.CfnKey);
+    const agentLogs = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => id.startsWith('ResearcherLogs'));
+    expect(agentLogs).toHaveLength(1);
+    expect(agentLogs[0][1].Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const statements = t.findResources('AWS::KMS::Key')[keyId].Properties.KeyPolicy.Statement;
+    expect(statements.filter((s: any) => JSON.stringify(s.Principal).includes('logs.'))).toHaveLength(1);
+    expect(unacknowledgedNagFindings(app)).toEqual([]);
+  });
+
+  test('with an image build, its log group is encrypted too; without a key nothing is', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new ContainerAgent(stack, 'Researcher', {
+      agentName: 'researcher', image: AgentImage.fromDirectoryIntoNewRepository(dockerDir), compute: AgentCompute.lambdaFunction(), logEncryptionKey: key,
+    });
+    const groups = Template.fromStack(stack).findResources('AWS::Logs::LogGroup');
+    const encrypted = Object.keys(groups).filter((id) => groups[id].Properties.KmsKeyId).map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort();
+    expect(encrypted).toEqual(['ResearcherImageBuildLogs', 'ResearcherLogs']);
+
+    const { template } = agentStack({ compute: AgentCompute.lambdaFunction() });
+    for (const g of Object.values(template().findResources('AWS::Logs::LogGroup'))) expect(g.Properties.KmsKeyId).toBeUndefined();
   });
 });

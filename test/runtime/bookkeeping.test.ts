@@ -146,3 +146,34 @@ describe('log lines and events carry a snake-case event_type (seed 000\'s Logs I
     expect((await store.getWorkflow(run.workflowId))!.awaiting).toBe('approval');
   });
 });
+
+describe('metrics of approvals and agent attempts (dimension: the workflow definition)', () => {
+  function recording() {
+    const telemetry = new RecordingTelemetry();
+    const store = new LocalWorkflowStore();
+    const bookkeeping = new WorkflowBookkeeping({ store, events: { publish: async () => undefined }, telemetry, definitionName: 'report' });
+    return { telemetry, bookkeeping };
+  }
+
+  test('an approval request counts ApprovalsRequested', async () => {
+    const { telemetry, bookkeeping } = recording();
+    await bookkeeping.approvalRequested(run, { type: 'approval', name: 'review', prompt: 'ok?', timeoutSeconds: 60, onTimeout: 'REJECT', onReject: 'END' }, 'ok?', 'later');
+    expect(telemetry.metrics).toEqual([{ name: 'ApprovalsRequested', value: 1, definition: 'report' }]);
+  });
+
+  test('a succeeded attempt is timed from its dispatch; a failed one is timed and counted; a timed-out one is only counted', () => {
+    const { telemetry, bookkeeping } = recording();
+    const dispatchedAt = new Date(Date.now() - 1500).toISOString();
+    bookkeeping.agentAttemptEnded({ outcome: 'succeeded', dispatchedAt });
+    bookkeeping.agentAttemptEnded({ outcome: 'failed', dispatchedAt });
+    bookkeeping.agentAttemptEnded({ outcome: 'timed_out', dispatchedAt });
+    // A dispatch that itself failed: counted, not timed.
+    bookkeeping.agentAttemptEnded({ outcome: 'failed' });
+    expect(telemetry.metrics.map((m) => m.name)).toEqual(['AgentTaskDuration', 'AgentTasksFailed', 'AgentTaskDuration', 'AgentTasksFailed', 'AgentTasksFailed']);
+    for (const m of telemetry.metrics) expect(m.definition).toBe('report');
+    for (const m of telemetry.metrics.filter((x) => x.name === 'AgentTaskDuration')) {
+      expect(m.value).toBeGreaterThanOrEqual(1500);
+      expect(m.value).toBeLessThan(60_000);
+    }
+  });
+});

@@ -111,6 +111,12 @@ describe('the reference research workflow, end to end', () => {
     expect(types.filter((t) => t === 'Workflow Approval Requested:approval')).toHaveLength(1);
     expect(types.filter((t) => t === 'Workflow Step Completed:writing')).toHaveLength(1);
     expect(types[types.length - 1]).toBe('Workflow Completed');
+
+    // Metrics: one approval asked for, three agent attempts timed, none failed.
+    const metrics = (name: string) => rt.telemetry.metrics.filter((m) => m.name === name);
+    expect(metrics('ApprovalsRequested')).toEqual([{ name: 'ApprovalsRequested', value: 1, definition: 'research-report' }]);
+    expect(metrics('AgentTaskDuration')).toHaveLength(3);
+    expect(metrics('AgentTasksFailed')).toEqual([]);
   });
 });
 
@@ -237,6 +243,11 @@ describe('durable operations (each one is billed)', () => {
   });
 });
 
+/** The metrics named `name` the runtime recorded. */
+function metricsOf(rt: TestRuntime, name: string) {
+  return rt.telemetry.metrics.filter((m) => m.name === name);
+}
+
 describe('agent failures', () => {
   test('a failing agent is retried with backoff, then the workflow fails naming the step and the error', async () => {
     const def = definition([agentStep('research', 'researcher', { retry: { maxAttempts: 3, initialDelaySeconds: 1, backoffRate: 1, maxDelaySeconds: 1 } })]);
@@ -250,6 +261,9 @@ describe('agent failures', () => {
     expect(done.error.message).toContain('model quota exceeded');
     expect(rt.agents.dispatchesOf('research').map((d) => d.attempt)).toEqual([1, 2, 3]);
     expect(done.steps[0]).toMatchObject({ name: 'research', status: 'FAILED', attempts: 3 });
+    // Each failed attempt is counted once and timed from its dispatch to its failure report.
+    expect(metricsOf(rt, 'AgentTasksFailed')).toEqual(Array(3).fill({ name: 'AgentTasksFailed', value: 1, definition: 'test' }));
+    expect(metricsOf(rt, 'AgentTaskDuration')).toHaveLength(3);
   });
 
   test('an agent that never reports times out: TIMED_OUT after its attempts', async () => {
@@ -260,6 +274,9 @@ describe('agent failures', () => {
     expect(done.status).toBe('TIMED_OUT');
     expect(done.error.code).toBe('AGENT_TIMED_OUT');
     expect(done.steps[0].status).toBe('TIMED_OUT');
+    // A timed-out attempt is a failed one; it has no report to time.
+    expect(metricsOf(rt, 'AgentTasksFailed')).toHaveLength(1);
+    expect(metricsOf(rt, 'AgentTaskDuration')).toEqual([]);
   });
 
   test('a flaky agent succeeds on its second attempt', async () => {
@@ -272,6 +289,19 @@ describe('agent failures', () => {
     const done = await rt.finished(id);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.steps[0]).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    expect(metricsOf(rt, 'AgentTasksFailed')).toHaveLength(1);
+    expect(metricsOf(rt, 'AgentTaskDuration')).toHaveLength(2);
+  });
+
+  test('AgentTaskDuration runs from the dispatch to the agent\'s report', async () => {
+    const rt = runtime(definition([agentStep('research', 'researcher')]), { researcher: succeeds(['research'], 300) });
+    const id = await rt.start({});
+    expect((await rt.finished(id)).status).toBe('SUCCEEDED');
+    const [duration] = metricsOf(rt, 'AgentTaskDuration');
+    expect(duration.value).toBeGreaterThanOrEqual(290);
+    expect(duration.value).toBeLessThan(10_000);
+    // The step's duration covers the attempt's.
+    expect(metricsOf(rt, 'StepDuration')[0].value).toBeGreaterThanOrEqual(duration.value);
   });
 
   test('an unknown agent fails the step with a message naming the agent', async () => {
@@ -280,6 +310,9 @@ describe('agent failures', () => {
     const done = await rt.finished(id);
     expect(done.status).toBe('FAILED');
     expect(done.error.message).toContain("unknown agent 'nobody'");
+    // An attempt that could not be dispatched failed, and has nothing to time.
+    expect(metricsOf(rt, 'AgentTasksFailed')).toHaveLength(1);
+    expect(metricsOf(rt, 'AgentTaskDuration')).toEqual([]);
   });
 
 });
@@ -386,6 +419,8 @@ describe('cancellation', () => {
       status: 'CANCELLED',
       error: { code: 'WORKFLOW_ENDED', message: "the workflow ended CANCELLED before step 'research' finished" },
     })]);
+    // A cancelled task is no failure of the agent's.
+    expect(metricsOf(rt, 'AgentTasksFailed')).toEqual([]);
   });
 });
 
