@@ -252,7 +252,12 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       const options = compute._fargate ?? {};
       const cluster = options.cluster ?? new ecs.Cluster(this, 'Cluster', {
         // A VPC of its own for a small setup; pass a cluster (or a VPC) to share one between agents.
-        vpc: options.vpc ?? flowLoggedVpc(this, { subnetConfiguration: publicAndPrivateSubnets('agents'), natGateways: 1, flowLogRetention: logs.RetentionDays.ONE_MONTH }),
+        vpc: options.vpc ?? flowLoggedVpc(this, {
+          subnetConfiguration: publicAndPrivateSubnets('agents'),
+          natGateways: 1,
+          flowLogRetention: logs.RetentionDays.ONE_MONTH,
+          flowLogKey: props.logEncryptionKey,
+        }),
         containerInsightsV2: ecs.ContainerInsights.ENABLED,
       });
       const taskRole = new iam.Role(this, 'TaskRole', {

@@ -654,9 +654,11 @@ export class DataTier extends Construct {
       label: this.cacheNodes === 1 ? props.label : `${props.label ?? metricName} (node ${i + 1})`,
     }));
     if (nodes.length === 1) return nodes[0];
+    // Ids unique per metric, so that several of these expressions can share a graph.
+    const id = (i: number) => `${metricName.toLowerCase()}_node${i + 1}`;
     return new cloudwatch.MathExpression({
-      expression: `MAX([${nodes.map((_, i) => `node${i + 1}`).join(', ')}])`,
-      usingMetrics: Object.fromEntries(nodes.map((m, i) => [`node${i + 1}`, m])),
+      expression: `MAX([${nodes.map((_, i) => id(i)).join(', ')}])`,
+      usingMetrics: Object.fromEntries(nodes.map((m, i) => [id(i), m])),
       label: props.label ?? metricName,
       period: props.period,
       color: props.color,

@@ -1,3 +1,4 @@
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
@@ -7,6 +8,8 @@ import { acknowledgeFindings } from './nag';
 export interface HealthCheckProps {
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** @default - the log group is encrypted by CloudWatch Logs' own key */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -20,6 +23,7 @@ export class HealthCheck extends BundledFunction {
       description: 'Answers {"status":"ok"} for health checks; reads and writes nothing',
       memorySize: 128,
       logRetention: props.logRetention,
+      logEncryptionKey: props.logEncryptionKey,
     });
     acknowledgeFindings(this, [
       {

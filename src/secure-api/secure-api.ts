@@ -403,8 +403,7 @@ export class SecureApi extends SecureApiBase {
     }
 
     // The only anonymous route of the API, unless a route asks for ApiAuthorization.none().
-    const health = new HealthCheck(this, 'Health', { logRetention: this.logRetention });
-    this.encryptLogGroup(health.logGroup);
+    const health = new HealthCheck(this, 'Health', { logRetention: this.logRetention, logEncryptionKey: props.logEncryptionKey });
     this.healthFunction = health.function;
     const [healthRoute] = this.addRoute('AnonymousHealth', this.healthPath, [apigwv2.HttpMethod.GET],
       new HttpLambdaIntegration('HealthIntegration', this.healthFunction), ApiAuthorization.none(), undefined, { health: true });
@@ -884,15 +883,6 @@ export class SecureApi extends SecureApiBase {
       `${what}: the cluster ${known}. The runningTasks alarm watches ECS/ContainerInsights RunningTaskCount, which only Container ` +
       'Insights publishes: without it the alarm gets no data and never fires. Turn Container Insights on for the cluster ' +
       '(containerInsightsV2: ecs.ContainerInsights.ENABLED), or set alarms: { runningTasks: { enabled: false } }');
-  }
-
-  /**
-   * Encrypts a log group the API creates through a shared helper that takes no key (the health
-   * function's) with `logEncryptionKey`.
-   */
-  private encryptLogGroup(logGroup: logs.LogGroup): void {
-    const key = logsKey(this.props.logEncryptionKey);
-    if (key) (logGroup.node.defaultChild as logs.CfnLogGroup).kmsKeyId = key.keyArn;
   }
 
   private network(): { vpc: ec2.IVpc; cluster: ecs.ICluster } {

@@ -89,10 +89,10 @@ describe('metrics', () => {
     const metric = dataTier.metricCacheMemory({ period: Duration.minutes(1), label: 'memory' });
     expect(metric).toBeInstanceOf(cloudwatch.MathExpression);
     const expression = metric as cloudwatch.MathExpression;
-    expect(expression.expression).toBe('MAX([node1, node2, node3])');
+    expect(expression.expression).toBe('MAX([databasememoryusagepercentage_node1, databasememoryusagepercentage_node2, databasememoryusagepercentage_node3])');
     expect(expression.period.toMinutes()).toBe(1);
     const group = stack.getLogicalId(dataTier.cacheReplicationGroup);
-    expect(Object.entries(expression.usingMetrics).map(([id, m]) => [id, rendered(stack, m)])).toEqual(['001', '002', '003'].map((n, i) => [`node${i + 1}`, {
+    expect(Object.entries(expression.usingMetrics).map(([id, m]) => [id, rendered(stack, m)])).toEqual(['001', '002', '003'].map((n, i) => [`databasememoryusagepercentage_node${i + 1}`, {
       namespace: 'AWS/ElastiCache',
       metricName: 'DatabaseMemoryUsagePercentage',
       statistic: 'Average',
