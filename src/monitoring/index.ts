@@ -1,2 +1,3 @@
 export * from './alarm-config';
 export * from './alarm-destination';
+export * from './api-canary';
