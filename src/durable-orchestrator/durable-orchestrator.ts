@@ -28,6 +28,7 @@ import { agentPrefix, ARTIFACT_ROOTS } from '../contract/artifacts';
 import { EVENT_SOURCE, IDEMPOTENCY_HEADER, METRIC_NAMESPACE } from '../contract/status';
 import { ENV, LOCAL_METADATA_KEY, normalizeBasePath, TABLE } from '../contract/table';
 import type { AlarmDestination } from '../monitoring/alarm-destination';
+import { ApiCanary } from '../monitoring/api-canary';
 import { AlarmSpec, createAlarms } from '../private/alarms';
 import { BundledFunction } from '../private/bundled-function';
 import { checkDurationRange, checkRange } from '../private/checks';
@@ -242,6 +243,16 @@ export interface DurableOrchestratorProps {
   readonly dashboard?: boolean;
 
   /**
+   * Whether to add a CloudWatch Synthetics canary that makes a signed workflow-status call
+   * (`GET <apiUrl>/workflows?limit=1`, SigV4 with the canary's role, granted the read routes) every
+   * 5 minutes, with an alarm when it fails that notifies `alarmActions`; its artifacts bucket is
+   * encrypted with `encryptionKey` when given. For other settings use
+   * `ApiCanary.forWorkflowStatus(scope, id, orchestrator, options)`.
+   * @default false
+   */
+  readonly statusCanary?: boolean;
+
+  /**
    * The settings of the orchestrator's alarms, by name: change a threshold or the periods, turn
    * one off (`enabled: false`) or turn on one that is off by default (`agentTasksFailed`,
    * `stepDuration`). A name that is not an alarm of the orchestrator is refused.
@@ -311,6 +322,8 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
    * do not tell the routes apart).
    */
   public readonly alarms: cloudwatch.Alarm[];
+  /** The canary that makes a signed workflow-status call; absent unless `statusCanary` is true. */
+  public readonly statusCanary?: ApiCanary;
   /** The dashboard; absent unless `dashboard` is true. */
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The API access log group; absent when `apiAccessLogging` is false or with `api` (see its `accessLogGroup`). */
@@ -367,6 +380,14 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     this.grantApiFunction();
 
     this.alarms = this.createAlarms(props);
+    if (props.statusCanary) {
+      this.statusCanary = ApiCanary.forWorkflowStatus(this, 'StatusCanary', this, {
+        alarmActions: props.alarmActions,
+        artifactsEncryptionKey: props.encryptionKey,
+        removalPolicy: props.removalPolicy,
+      });
+      this.alarms.push(...this.statusCanary.alarms);
+    }
     if (props.dashboard) this.dashboard = this.createDashboard();
     this.acknowledge(props);
   }

@@ -26,6 +26,7 @@ import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
 import { AgentArchitecture } from '../container-agent/agent-image';
 import { AlarmDestination } from '../monitoring/alarm-destination';
+import { ApiCanary } from '../monitoring/api-canary';
 import { AlarmSpec, createAlarms } from '../private/alarms';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { HealthCheck } from '../private/health-check';
@@ -180,8 +181,8 @@ export interface SecureApiProps {
   readonly cloudMapNamespaceName?: string;
 
   /**
-   * What happens to the access log group and the load balancer's log bucket when the stack
-   * deletes them. With `DESTROY` the bucket's objects are deleted too.
+   * What happens to the access log group, the load balancer's log bucket and the health canary's
+   * artifacts bucket when the stack deletes them. With `DESTROY` the buckets' objects are deleted too.
    * @default - RemovalPolicy.RETAIN; DESTROY under the throwaway switch (`Throwaway.enable(scope)`)
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -211,6 +212,14 @@ export interface SecureApiProps {
    * @default - the log groups are encrypted with keys CloudWatch Logs owns
    */
   readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Whether to add a CloudWatch Synthetics canary that calls the API's health route
+   * (`GET <url><healthCheckPath>`, unsigned) every 5 minutes, with an alarm when it fails that
+   * notifies `alarmActions`. For other settings use `ApiCanary.forHealthRoute(scope, id, api, options)`.
+   * @default false
+   */
+  readonly healthCanary?: boolean;
 }
 
 /** Options of {@link SecureApi.addOutputs}. */
@@ -339,6 +348,8 @@ export class SecureApi extends SecureApiBase {
    * the service's `alarms`.
    */
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The canary that calls the health route; absent unless `healthCanary` is true. */
+  public readonly healthCanary?: ApiCanary;
 
   private readonly props: SecureApiProps;
   private readonly logRetention: logs.RetentionDays;
@@ -421,6 +432,15 @@ export class SecureApi extends SecureApiBase {
       configs: { ...props.alarms, loadBalancer5xx: undefined },
       destination: props.alarmActions,
     }));
+
+    if (props.healthCanary) {
+      this.healthCanary = ApiCanary.forHealthRoute(this, 'HealthCanary', this, {
+        path: this.healthPath,
+        alarmActions: props.alarmActions,
+        removalPolicy: props.removalPolicy,
+      });
+      this.alarms.push(...this.healthCanary.alarms);
+    }
 
     Aspects.of(this).add(new UnusedEdgeSettings(this, props));
   }
