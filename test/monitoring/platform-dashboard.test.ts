@@ -128,7 +128,8 @@ describe('canaries as options of SecureApi and DurableOrchestrator', () => {
     template.resourceCountIs('AWS::Synthetics::Canary', 2);
     expect(api.healthCanary).toBeDefined();
     expect(orchestrator.statusCanary).toBeDefined();
-    const envOf = (c: ApiCanary) => (template.toJSON().Resources[stack.getLogicalId(c.canary.node.defaultChild as never)].Properties.RunConfig.EnvironmentVariables);
+    const envOf = (c: ApiCanary) =>
+      template.toJSON().Resources[stack.getLogicalId(c.canary.node.defaultChild as never)].Properties.RunConfig.EnvironmentVariables;
     expect(envOf(api.healthCanary!)).toMatchObject({ API_CANARY_PATH: '/ping', API_CANARY_SIGNED: 'false' });
     expect(envOf(orchestrator.statusCanary!)).toMatchObject({ API_CANARY_PATH: '/workflows?limit=1', API_CANARY_SIGNED: 'true' });
     const topicRef = stack.getLogicalId(topic.node.defaultChild as never);
