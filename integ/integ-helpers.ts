@@ -2,11 +2,13 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { ExpectedResult, IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { AgentTarget, DurableOrchestrator, IDispatchableAgent } from '../src/durable-orchestrator';
+import { AlarmDestination } from '../src/monitoring';
 import { acknowledgeCdkProviders, acknowledgeFindings, NagFinding } from '../src/private/nag';
 import { ReferenceWorkflows, WorkflowAgent, WorkflowDefinition } from '../src/workflow';
 
@@ -149,4 +151,20 @@ export function approveAndReadReport(integ: IntegTest, orchestrator: DurableOrch
   report.expect(ExpectedResult.objectLike({ ContentType: 'text/markdown' }));
   awaitingApproval.next(approve).next(succeeded).next(report);
   return { first: awaitingApproval, last: report };
+}
+
+/**
+ * The alarm destination of a test stack: every alarm in it (the constructs' and the app's) emails
+ * the on-call address through one topic encrypted with a key of the stack, deleted with it.
+ */
+export function notifyOnCall(stack: Stack): AlarmDestination {
+  const key = new kms.Key(stack, 'AlarmTopicKey', {
+    enableKeyRotation: true,
+    description: 'Encrypts the alarm topic of the test stack',
+    removalPolicy: RemovalPolicy.DESTROY,
+    pendingWindow: Duration.days(7),
+  });
+  const oncall = AlarmDestination.email('oncall@example.com', { encryptionKey: key });
+  oncall.notifyAlarmsIn(stack);
+  return oncall;
 }

@@ -18,10 +18,11 @@
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { agentPlatform } from './agent-platform-app';
-import { acknowledgeTestScaffolding, apiEvent, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiEvent, notifyOnCall, workflowIdFor } from './integ-helpers';
 
 const app = new App();
 const { stack, api, research } = agentPlatform(app, 'cdkda-agent-platform');
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 const assertions = new Stack(app, 'cdkda-agent-platform-assertions', { env: { region: 'us-east-1' } });
 const integ = new IntegTest(app, 'AgentPlatform', { testCases: [stack], regions: ['us-east-1'], assertionStack: assertions });

@@ -8,11 +8,12 @@
  */
 import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, echoResearchTeam, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, echoResearchTeam, notifyOnCall, workflowIdFor } from './integ-helpers';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 
 const app = new App();
 const stack = new Stack(app, 'cdkda-durable-orchestrator');
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 const orchestrator = new DurableOrchestrator(stack, 'Orchestrator', { ...echoResearchTeam(stack), removalPolicy: RemovalPolicy.DESTROY });
 

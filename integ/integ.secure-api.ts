@@ -14,7 +14,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent } from './integ-helpers';
+import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent, notifyOnCall } from './integ-helpers';
 import { SecureApi } from '../src/secure-api';
 
 /** What nginx serves under /web/, and what the assertion looks for. */
@@ -23,6 +23,7 @@ const PAGE_MARKER = 'secure-api-integ-web';
 const app = new App();
 // The load balancer's access logs need the region at synth (the log delivery principal).
 const stack = new Stack(app, 'cdkda-secure-api', { env: { region: 'us-east-1' } });
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 const api = new SecureApi(stack, 'Api', { removalPolicy: RemovalPolicy.DESTROY });
 

@@ -24,7 +24,7 @@ import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, notifyOnCall, workflowIdFor } from './integ-helpers';
 import { AgentCompute, AgentImage, AgentModel, ContainerAgent } from '../src/container-agent';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../src/private/vpc';
@@ -36,6 +36,7 @@ const REPOSITORY_ROOT = path.join(__dirname, '..');
 
 const app = new App();
 const stack = new Stack(app, 'cdkda-seed-000');
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 // One network and one cluster for the three agents: private subnets, one NAT gateway, flow logs.
 const vpc = flowLoggedVpc(stack, { subnetConfiguration: publicAndPrivateSubnets('agents'), natGateways: 1, flowLogRetention: logs.RetentionDays.ONE_WEEK });

@@ -24,7 +24,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { acknowledgeTestScaffolding, apiAnswer, apiEvent, workflowIdFor } from './integ-helpers';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, notifyOnCall, workflowIdFor } from './integ-helpers';
 import { AgentArchitecture, AgentCompute, AgentImage, AgentModel, ContainerAgent } from '../src/container-agent';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 import { acknowledgeFindings } from '../src/private/nag';
@@ -37,6 +37,7 @@ const MODEL = 'amazon.nova-micro-v1:0';
 
 const app = new App();
 const stack = new Stack(app, 'cdkda-seed-001');
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 const vpc = flowLoggedVpc(stack, { subnetConfiguration: publicAndPrivateSubnets('agents'), natGateways: 1, flowLogRetention: logs.RetentionDays.ONE_WEEK });
 const cluster = new ecs.Cluster(stack, 'Agents', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });

@@ -44,7 +44,7 @@ import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent } from './integ-helpers';
+import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent, notifyOnCall } from './integ-helpers';
 import { AgentImage } from '../src/container-agent';
 import { DataTier } from '../src/data-tier';
 import { SecureApi, ServiceCapacity } from '../src/secure-api';
@@ -58,6 +58,7 @@ const app = new App();
 // The load balancer's access logs need the region at synth (the log delivery principal).
 const stack = new Stack(app, 'cdkda-seed-002', { env: { region: 'us-east-1' } });
 Throwaway.enable(stack);
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 const data = new DataTier(stack, 'Data');
 const api = new SecureApi(stack, 'Api', { vpc: data.vpc });

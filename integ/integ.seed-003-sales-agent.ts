@@ -49,7 +49,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { acknowledgeTestScaffolding } from './integ-helpers';
+import { acknowledgeTestScaffolding, notifyOnCall } from './integ-helpers';
 import { AgentImage } from '../src/container-agent';
 import { DataTier } from '../src/data-tier';
 import { acknowledgeFindings } from '../src/private/nag';
@@ -66,6 +66,7 @@ const app = new App();
 // The load balancer's access logs need the region at synth (the log delivery principal).
 const stack = new Stack(app, 'cdkda-seed-003', { env: { region: 'us-east-1' } });
 Throwaway.enable(stack); // apply-test-destroy: nothing stays behind
+notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
 // PostgreSQL 15 and Redis 7 in the tier's own VPC (private subnets, one NAT gateway, flow logs).
 const data = new DataTier(stack, 'Data', {

@@ -238,7 +238,9 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
         }
       }
       this.addSchedules(target, options.schedules ?? []);
-      if (image.dependable) fn.node.addDependency(image.dependable); // the image is built during the deployment
+      // The image is built during the deployment: the function waits for it (its role need not: a
+      // key policy naming the role must not wait on a build whose logs the key encrypts).
+      if (image.dependable) fn.node.defaultChild!.node.addDependency(image.dependable);
       this.function = fn;
       this.grantPrincipal = role;
       this._connections = options.vpc ? fn.connections : undefined;
@@ -291,7 +293,8 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       })];
       this._connections = new ec2.Connections({ securityGroups: this.securityGroups });
       this.cluster = cluster;
-      if (image.dependable) taskDefinition.node.addDependency(image.dependable); // the image is built during the deployment
+      // The image is built during the deployment: the task definition waits for it (not its roles, see above).
+      if (image.dependable) taskDefinition.node.defaultChild!.node.addDependency(image.dependable);
       this.taskDefinition = taskDefinition;
       this.grantPrincipal = taskRole;
       const plainEnvironment = 'Only non-secret settings (the agent name, its model\'s id or endpoint, the ARNs of secrets it reads at start, ' +

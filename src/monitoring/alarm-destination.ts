@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Aspects, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { Aspects, Duration, IAspect, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeFindings } from '../private/nag';
+import { isThrowaway, removalPolicyOf } from '../private/throwaway';
 
 /** Options of `AlarmDestination.email`. */
 export interface EmailAlarmDestinationOptions {
@@ -17,7 +18,8 @@ export interface EmailAlarmDestinationOptions {
    * of its account `kms:Decrypt` and `kms:GenerateDataKey*`; an imported key's policy must already
    * allow that.
    *
-   * @default - a customer managed key with rotation, one per stack and address
+   * @default - a customer managed key with rotation, one per stack and address (retained when the
+   * stack is deleted, unless the throwaway switch is on: `Throwaway.enable(stack)`)
    */
   readonly encryptionKey?: kms.IKey;
 }
@@ -132,6 +134,9 @@ class EmailDestination extends AlarmDestination {
     const key = allowCloudWatch(this.options.encryptionKey ?? new kms.Key(holder, 'Key', {
       enableKeyRotation: true,
       description: `Encrypts the alarm topic that emails ${this.address}`,
+      // Kept by default, as CDK keeps keys; a throwaway stack (Throwaway.enable) deletes it.
+      removalPolicy: removalPolicyOf(stack, undefined, RemovalPolicy.RETAIN),
+      pendingWindow: isThrowaway(stack) ? Duration.days(7) : undefined,
     }));
     const topic = new sns.Topic(holder, 'Topic', { masterKey: key, enforceSSL: true, displayName: 'CloudWatch alarms' });
     topic.addSubscription(new subscriptions.EmailSubscription(this.address));

@@ -1100,7 +1100,7 @@ export class SecureApi extends SecureApiBase {
     const { cluster } = this.network();
     const arch = options.cpuArchitecture ?? ecs.CpuArchitecture.ARM64;
     // An image source builds (or pulls) for the service's architecture, as it does for an agent's.
-    const source = options.imageSource?._bind(scope, agentArchitectureOf(what, arch));
+    const source = options.imageSource?._bind(scope, agentArchitectureOf(what, arch), { logEncryptionKey: this.props.logEncryptionKey });
     const capacity = options.capacity ?? ServiceCapacity.onDemand();
     if (capacity._strategies) this.useFargateSpot(scope, what, cluster);
     const containerName = 'app';
@@ -1115,7 +1115,9 @@ export class SecureApi extends SecureApiBase {
       runtimePlatform: { cpuArchitecture: arch, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     const readonlyRoot = options.readonlyRootFilesystem ?? true;
-    if (source?.dependable) taskDefinition.node.addDependency(source.dependable); // the image is built during the deployment
+    // The image is built during the deployment: the task definition waits for it, not its roles (a key
+    // policy naming the execution role must not wait on a build whose logs the key encrypts).
+    if (source?.dependable) taskDefinition.node.defaultChild!.node.addDependency(source.dependable);
     const container = taskDefinition.addContainer(containerName, {
       image: source?.ecs ?? options.image!,
       command: options.command,

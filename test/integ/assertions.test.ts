@@ -41,7 +41,7 @@ function apiInvoke(statusCode: number, body: unknown): Response {
 function httpCall(status: number, body: unknown): Response {
   return { ok: status < 400, status, statusText: HTTP_STATUS_TEXT[status] ?? '', headers: { 'content-type': ['application/json'] }, body };
 }
-const HTTP_STATUS_TEXT: Record<number, string> = { 200: 'OK', 202: 'Accepted', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const HTTP_STATUS_TEXT: Record<number, string> = { 200: 'OK', 202: 'Accepted', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 // ----- The orchestrator's API, as src/runtime/api.ts answers -------------------------------------
 
@@ -222,6 +222,62 @@ const ANSWERS: Record<string, Record<string, Entry>> = {
     'HTTP GET /sales/conversations/integ-seed-003': {
       pass: httpCall(403, { message: 'Forbidden' }),
       fail: httpCall(200, { session_id: 'integ-seed-003', messages: [] }),
+    },
+  },
+  'integ.seed-004-production.ts': {
+    'HTTP GET /health': HEALTH,
+    // The core API's routes take a Cognito token (JWT): without one, API Gateway answers 401.
+    'HTTP GET /team/health': { pass: httpCall(401, { message: 'Unauthorized' }), fail: httpCall(200, { status: 'ok' }) },
+    'Lambda.invoke ResearchApiFunction POST /research/workflows #1': started,
+    'Lambda.invoke ResearchApiFunction GET /research/workflows/{workflowId} #1': awaitingApproval,
+    'Lambda.invoke ResearchApiFunction POST /research/workflows/{workflowId}/approval #1': approved,
+    'Lambda.invoke ResearchApiFunction GET /research/workflows/{workflowId} #2': succeeded,
+    'S3.getObject Bucket=ResearchArtifactBucket Key=published/{workflowId}/report.md': PUBLISHED_REPORT,
+    'Lambda.invoke ResearchApiFunction POST /research/workflows #2': started,
+    'Lambda.invoke ResearchApiFunction GET /research/workflows/{workflowId} #3': awaitingApproval,
+    'Lambda.invoke ResearchApiFunction POST /research/workflows/{workflowId}/approval #2': (a) => ({
+      pass: apiInvoke(200, { workflow_id: workflowOf(a), step_name: 'approval', approved: false, message: 'Rejected; the workflow follows its rejection rule' }),
+      fail: apiInvoke(200, { workflow_id: workflowOf(a), step_name: 'approval', approved: true, message: 'Approved; the workflow continues' }),
+    }),
+    // The rejected workflow's event, as EventBridge delivers it to the queue (the whole event as the body).
+    'SQS.receiveMessage QueueUrl=FailedWorkflows MaxNumberOfMessages=10 WaitTimeSeconds=10': (a) => {
+      const id = /wf-[0-9a-f]{32}/.exec(a.expected)![0];
+      const message = (detailType: string, status: string) => ({
+        MessageId: '5fea7756-0ea4-451a-a703-a558b933e274',
+        ReceiptHandle: 'AQEB...',
+        MD5OfBody: '0f343b0931126a20f133d67c2b018a3b',
+        Body: JSON.stringify({
+          'version': '0',
+          'id': '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+          'detail-type': detailType,
+          'source': 'cdk-durable-agents',
+          'account': '123456789012',
+          'time': '2026-01-05T06:10:00Z',
+          'region': 'us-east-1',
+          'resources': [],
+          'detail': { event_type: detailType === 'Workflow Failed' ? 'workflow_failed' : 'workflow_completed', status, workflow_id: id, workflow: 'research-report' },
+        }),
+      });
+      return { pass: { Messages: [message('Workflow Failed', 'REJECTED')] }, fail: { Messages: [message('Workflow Completed', 'SUCCEEDED')] } };
+    },
+    'Lambda.invoke ResearchApiFunction {"scheduled_start":{"schedule":"DailyReview","scheduled_time":"2026-01-05T06:00:00Z","input":{"topic":"Daily review of blocked work items","parameters":{"depth":"brief"}}}} #1': {
+      pass: invokeResponse({ workflow_id: workflowIdFor('scheduled-start DailyReview 2026-01-05T06:00:00Z'), status: 'PENDING', schedule: 'DailyReview', scheduled_time: '2026-01-05T06:00:00Z' }),
+      fail: invokeError('ScheduledStartError', 'scheduled start refused, nothing was started: the tick of schedule \'DailyReview\' at 2026-01-05T06:00:00Z: the topic is missing'),
+    },
+    'Lambda.invoke ResearchApiFunction {"scheduled_start":{"schedule":"DailyReview","scheduled_time":"2026-01-05T06:00:00Z","input":{"topic":"Daily review of blocked work items","parameters":{"depth":"brief"}}}} #2': {
+      pass: invokeResponse({
+        workflow_id: workflowIdFor('scheduled-start DailyReview 2026-01-05T06:00:00Z'),
+        status: 'RUNNING',
+        schedule: 'DailyReview',
+        scheduled_time: '2026-01-05T06:00:00Z',
+        idempotent_replay: true,
+      }),
+      // A second tick that started a second workflow (no idempotency) must not pass.
+      fail: invokeResponse({ workflow_id: 'wf-00000000000000000000000000000001', status: 'PENDING', schedule: 'DailyReview', scheduled_time: '2026-01-05T06:00:00Z' }),
+    },
+    'Synthetics.getCanaryRuns Name=ApiHealthCanary MaxResults=5': {
+      pass: { CanaryRuns: [{ Id: 'run-1', Name: 'cdkdaapihealth', Status: { State: 'PASSED', StateReason: '', StateReasonCode: '' } }] },
+      fail: { CanaryRuns: [{ Id: 'run-1', Name: 'cdkdaapihealth', Status: { State: 'FAILED', StateReason: 'expected status 200, got 503' } }] },
     },
   },
 };

@@ -372,3 +372,111 @@ describe('integ.seed-003-sales-agent', () => {
     for (const result of linted) expect(result).toEqual({ file: result.file, findings: [] });
   }, 120_000);
 });
+
+describe('integ.seed-004-production', () => {
+  let dir: string | undefined;
+  const outdir = () => (dir ??= synthIntegApp('integ/integ.seed-004-production.ts'));
+  type Template = { Resources: Record<string, Resource & { DeletionPolicy?: string }>; Outputs: Record<string, unknown> };
+  let parsed: Template | undefined;
+  const template = (): Template => (parsed ??= JSON.parse(fs.readFileSync(`${outdir()}/cdkda-seed-004.template.json`, 'utf-8')) as Template);
+  const entries = (type: string) => Object.entries(template().Resources).filter(([, r]) => r.Type === type);
+  const only = (type: string) => {
+    const found = entries(type);
+    expect({ type, count: found.length }).toEqual({ type, count: 1 });
+    return found[0];
+  };
+  afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('one customer managed key, with rotation, for the data, the logs, the events, the queues and the alarm topic', () => {
+    const [keyId, key] = only('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const byKey = (r: Resource) => JSON.stringify(r.Properties).includes(`"${keyId}"`);
+    for (const type of ['AWS::RDS::DBCluster', 'AWS::ElastiCache::ReplicationGroup', 'AWS::DynamoDB::Table', 'AWS::Events::EventBus', 'AWS::SNS::Topic']) {
+      for (const [id, r] of entries(type)) expect({ id, byKey: byKey(r) }).toEqual({ id, byKey: true });
+    }
+    for (const [id, r] of entries('AWS::SQS::Queue')) expect({ id, byKey: byKey(r) }).toEqual({ id, byKey: true });
+    // Every log group the app and the constructs create (not those of CDK's own providers).
+    const logGroups = entries('AWS::Logs::LogGroup').filter(([id]) => !/ImageBuildProvider|AWS679f53fac002430cb0da5b7982bd2287/.test(id));
+    expect(logGroups.length).toBeGreaterThan(5);
+    for (const [id, r] of logGroups) expect({ id, kms: r.Properties.KmsKeyId }).toEqual({ id, kms: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    const services = key.Properties.KeyPolicy.Statement.map((s: any) => s.Principal?.Service).filter(Boolean);
+    expect(services).toEqual(expect.arrayContaining(['cloudwatch.amazonaws.com', 'logs.us-east-1.amazonaws.com']));
+  });
+
+  test('the network: three AZs, a NAT gateway in each, flow logs', () => {
+    expect(entries('AWS::EC2::NatGateway')).toHaveLength(3);
+    const azs = new Set(entries('AWS::EC2::Subnet').map(([, s]) => JSON.stringify(s.Properties.AvailabilityZone)));
+    expect(azs.size).toBe(3);
+    expect(entries('AWS::EC2::FlowLog').length).toBeGreaterThan(0);
+  });
+
+  test('Aurora PostgreSQL Multi-AZ (a writer and a reader) and Redis with a replica and automatic failover', () => {
+    const [, cluster] = only('AWS::RDS::DBCluster');
+    expect(cluster.Properties).toMatchObject({ Engine: 'aurora-postgresql', StorageEncrypted: true, BackupRetentionPeriod: 7 });
+    expect(entries('AWS::RDS::DBInstance')).toHaveLength(2);
+    const [, cache] = only('AWS::ElastiCache::ReplicationGroup');
+    expect(cache.Properties).toMatchObject({ NumCacheClusters: 2, AutomaticFailoverEnabled: true, MultiAZEnabled: true, TransitEncryptionEnabled: true });
+  });
+
+  test('an SNS topic with an email subscription that every alarm of the stack acts on', () => {
+    const [topicId, topic] = only('AWS::SNS::Topic');
+    expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    const [, subscription] = only('AWS::SNS::Subscription');
+    expect(subscription.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } });
+    const alarms = entries('AWS::CloudWatch::Alarm');
+    // The constructs' (services, load balancer, API, database, cache, workflows, agents, canaries) and the app's own.
+    expect(alarms.length).toBeGreaterThan(20);
+    for (const [id, alarm] of alarms) expect({ id, actions: alarm.Properties.AlarmActions }).toEqual({ id, actions: [{ Ref: topicId }] });
+    // A metric with a label renders as a one-metric expression (Metrics); a math expression names its metrics there too.
+    const metrics = alarms.flatMap(([, a]) => a.Properties.MetricName ?? a.Properties.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName).filter(Boolean));
+    expect(metrics).toEqual(expect.arrayContaining([
+      'WorkflowsFailed', 'AgentTasksFailed', 'CPUUtilization', 'MemoryUtilization', 'HTTPCode_ELB_5XX_Count', 'UnHealthyHostCount', 'DatabaseConnections',
+      'FreeLocalStorage', 'AuroraReplicaLagMaximum', 'EngineCPUUtilization', 'DatabaseMemoryUsagePercentage', 'Evictions', 'SuccessPercent',
+      'ApproximateAgeOfOldestMessage',
+    ]));
+  });
+
+  test('a dashboard built from the stack\'s constructs, and canaries for the health route and a signed status call', () => {
+    const [, dashboard] = only('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const title of ['Workflows: research-report', 'API: cdkda-seed-004/Api', 'Service CoreApi', 'Service Engine', 'Data: cdkda-seed-004/Data', 'Synthetic checks']) {
+      expect(body).toContain(title);
+    }
+    const canaries = entries('AWS::Synthetics::Canary').map(([, c]) => c.Properties.RunConfig.EnvironmentVariables);
+    expect(canaries).toEqual(expect.arrayContaining([
+      expect.objectContaining({ API_CANARY_PATH: '/health', API_CANARY_SIGNED: 'false' }),
+      expect.objectContaining({ API_CANARY_PATH: '/workflows?limit=1', API_CANARY_SIGNED: 'true' }),
+    ]));
+  });
+
+  test('failed workflows of this orchestrator routed to an encrypted queue with a dead-letter queue', () => {
+    const [, rule] = only('AWS::Events::Rule');
+    expect(rule.Properties.EventPattern).toEqual({ 'source': ['cdk-durable-agents'], 'detail-type': ['Workflow Failed'], 'detail': { workflow: ['research-report'] } });
+    const [target] = rule.Properties.Targets;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FailedWorkflows[0-9A-F]{8}$/), 'Arn'] });
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FailedWorkflowsDlq/), 'Arn'] });
+    const queue = entries('AWS::SQS::Queue').find(([id]) => /^FailedWorkflows[0-9A-F]{8}$/.test(id))![1];
+    expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FailedWorkflowsDlq/), 'Arn'] });
+  });
+
+  test('a daily schedule that starts a workflow through the API function, with its own role and dead-letter queue', () => {
+    const [, schedule] = only('AWS::Scheduler::Schedule');
+    expect(schedule.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({
+      scheduled_start: { schedule: 'DailyReview', scheduled_time: '<aws.scheduler.scheduled-time>', input: { topic: 'Daily review of blocked work items', parameters: { depth: 'brief' } } },
+    });
+    expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ResearchApiFunction/), 'Arn'] });
+    expect(schedule.Properties.Target.DeadLetterConfig).toBeDefined();
+  });
+
+  test('a test stack: nothing is retained or snapshotted', () => {
+    const kept = Object.entries(template().Resources).filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete');
+    expect(kept.map(([id, r]) => `${id} ${r.DeletionPolicy}`)).toEqual([]);
+  });
+
+  testIfInstalled('cfn-lint', 'its templates pass cfn-lint', () => {
+    const linted = lintIntegTemplates(outdir());
+    expect(linted.map((r) => r.file)).toEqual(['cdkda-seed-004-assertions.template.json', 'cdkda-seed-004.template.json']);
+    for (const result of linted) expect(result).toEqual({ file: result.file, findings: [] });
+  }, 120_000);
+});

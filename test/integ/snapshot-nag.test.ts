@@ -35,3 +35,11 @@ test.each(TEMPLATES)('%s: no unacknowledged cdk-nag finding', (file) => {
   }
   expect(unacknowledgedNagFindings(app).map((f) => `${f.rule} ${f.path.replace(/^Snapshot\/Template\//, '')}`)).toEqual([]);
 }, 120_000);
+
+// Every integ app gives its alarms a destination (integ-helpers' notifyOnCall, or its own): an
+// alarm in a snapshot that notifies nobody is a regression.
+test.each(TEMPLATES)('%s: every alarm has an action', (file) => {
+  const resources = Object.entries(JSON.parse(fs.readFileSync(path.join(INTEG_DIR, file), 'utf-8')).Resources ?? {}) as Array<[string, { Type: string; Properties: { AlarmActions?: unknown[] } }]>;
+  const silent = resources.filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && !(r.Properties.AlarmActions?.length)).map(([id]) => id);
+  expect(silent).toEqual([]);
+});

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmDestination } from '../../src/monitoring';
+import { Throwaway } from '../../src/throwaway';
 import { AlarmSpec, createAlarms } from '../../src/private/alarms';
 import { logsKey } from '../../src/private/log-encryption';
 import { unacknowledgedNagFindings } from '../helpers/nag';
@@ -139,4 +140,12 @@ test('email with a key of the app: the topic uses it and CloudWatch may use it',
   template().hasResourceProperties('AWS::KMS::Key', {
     KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
   });
+});
+
+test('email under the throwaway switch: the key it creates is deleted with the stack', () => {
+  const app = new App();
+  const stack = new Stack(app, 'T');
+  Throwaway.enable(stack);
+  createAlarms(new Construct(stack, 'Owner'), { owner: 'Thing', prop: 'alarms', specs: SPECS, destination: AlarmDestination.email('ops@example.com') });
+  Template.fromStack(stack).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ PendingWindowInDays: 7 }) });
 });
