@@ -269,7 +269,9 @@ const scheduledId = workflowIdFor(`scheduled-start ${TICK.schedule} ${TICK.sched
 const firstTick = tick();
 firstTick.expect(ExpectedResult.objectLike({ Payload: Match.serializedJson(Match.objectLike({ workflow_id: scheduledId, schedule: 'DailyReview' })) }));
 const secondTick = tick();
-secondTick.expect(ExpectedResult.objectLike({ Payload: Match.serializedJson(Match.objectLike({ workflow_id: scheduledId, idempotent_replay: true })) }));
+secondTick.expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson(Match.objectLike({ workflow_id: scheduledId, idempotent_replay: true })),
+}));
 
 // The health canary has run and passed (its first run starts when the stack is complete).
 const canaryRun = integ.assertions.awsApiCall('Synthetics', 'getCanaryRuns', { Name: api.healthCanary!.canary.canaryName, MaxResults: 5 });

@@ -415,7 +415,9 @@ describe('integ.seed-004-production', () => {
     expect(cluster.Properties).toMatchObject({ Engine: 'aurora-postgresql', StorageEncrypted: true, BackupRetentionPeriod: 7 });
     expect(entries('AWS::RDS::DBInstance')).toHaveLength(2);
     const [, cache] = only('AWS::ElastiCache::ReplicationGroup');
-    expect(cache.Properties).toMatchObject({ NumCacheClusters: 2, AutomaticFailoverEnabled: true, MultiAZEnabled: true, TransitEncryptionEnabled: true });
+    expect(cache.Properties).toMatchObject({
+      NumCacheClusters: 2, AutomaticFailoverEnabled: true, MultiAZEnabled: true, TransitEncryptionEnabled: true,
+    });
   });
 
   test('an SNS topic with an email subscription that every alarm of the stack acts on', () => {
@@ -428,7 +430,8 @@ describe('integ.seed-004-production', () => {
     expect(alarms.length).toBeGreaterThan(20);
     for (const [id, alarm] of alarms) expect({ id, actions: alarm.Properties.AlarmActions }).toEqual({ id, actions: [{ Ref: topicId }] });
     // A metric with a label renders as a one-metric expression (Metrics); a math expression names its metrics there too.
-    const metrics = alarms.flatMap(([, a]) => a.Properties.MetricName ?? a.Properties.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName).filter(Boolean));
+    const metrics = alarms.flatMap(([, a]) => a.Properties.MetricName
+      ?? a.Properties.Metrics.map((m: any) => m.MetricStat?.Metric.MetricName).filter(Boolean));
     expect(metrics).toEqual(expect.arrayContaining([
       'WorkflowsFailed', 'AgentTasksFailed', 'CPUUtilization', 'MemoryUtilization', 'HTTPCode_ELB_5XX_Count', 'UnHealthyHostCount', 'DatabaseConnections',
       'FreeLocalStorage', 'AuroraReplicaLagMaximum', 'EngineCPUUtilization', 'DatabaseMemoryUsagePercentage', 'Evictions', 'SuccessPercent',
