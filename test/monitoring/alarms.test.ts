@@ -6,9 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmDestination } from '../../src/monitoring';
-import { Throwaway } from '../../src/throwaway';
 import { AlarmSpec, createAlarms } from '../../src/private/alarms';
 import { logsKey } from '../../src/private/log-encryption';
+import { Throwaway } from '../../src/throwaway';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 
 const metric = (period: Duration) => new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors', period });
