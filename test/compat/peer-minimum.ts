@@ -113,6 +113,20 @@ const cases = {
     engine.connections.allowFrom(web, cdk.aws_ec2.Port.tcp(8080));
     new lib.DurableOrchestrator(stack, 'O', { workflow: workflow(), agents: agents(stack), api, apiBasePath: '/research' });
   },
+  'Monitoring (alarms to an email topic, canaries, dashboard, event routing, a schedule, 3 AZs)': (stack) => {
+    const key = new cdk.aws_kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const oncall = lib.AlarmDestination.email('oncall@example.com', { encryptionKey: key });
+    const data = new lib.DataTier(stack, 'D', { profile: lib.DataTierProfile.production(), maxAzs: 3, natGateways: 3, encryptionKey: key, alarmActions: oncall });
+    const api = new lib.SecureApi(stack, 'Api', { vpc: data.vpc, logEncryptionKey: key, alarmActions: oncall, healthCanary: true });
+    api.addService('Web', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable-alpine'), pathPrefix: '/web' });
+    const o = new lib.DurableOrchestrator(stack, 'O', {
+      workflow: workflow(), agents: agents(stack), api, apiBasePath: '/research', encryptionKey: key, alarmActions: oncall, statusCanary: true,
+    });
+    o.onWorkflowFailed('Failed', { target: new cdk.aws_events_targets.SqsQueue(new cdk.aws_sqs.Queue(stack, 'Q', { enforceSSL: true })) });
+    o.addSchedule('Daily', { schedule: cdk.aws_scheduler.ScheduleExpression.cron({ hour: '6', minute: '0' }), input: JSON.stringify({ topic: 'daily' }) });
+    oncall.notifyAlarmsIn(stack);
+    new lib.PlatformDashboard(stack, 'Dashboard');
+  },
 };
 
 const version = require('aws-cdk-lib/package.json').version;
