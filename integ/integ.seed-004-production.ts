@@ -10,7 +10,7 @@
  *   (workflow table, artifacts, event bus, function and access logs, schedules, its canary's
  *   artifacts), the API's log groups, the event queues and the alarm topic;
  * - the seed's network: three AZs with one NAT gateway each and flow logs. The stack is
- *   environment-agnostic (the test runs in whichever account deploys it), and such a stack knows
+ *   account-agnostic (the test runs in whichever account deploys it), and such a stack knows
  *   only two AZs, so the VPC takes the region's first three from `Fn::GetAZs` (us-east-1, the
  *   test's region, has six) and is given to the data tier; in an app whose stack has `env`,
  *   `DataTier`'s `maxAzs: 3` and `natGateways: 3` build the same network;
@@ -277,6 +277,11 @@ secondTick.expect(ExpectedResult.objectLike({
 const canaryRun = integ.assertions.awsApiCall('Synthetics', 'getCanaryRuns', { Name: api.healthCanary!.canary.canaryName, MaxResults: 5 });
 canaryRun.expect(ExpectedResult.objectLike({ CanaryRuns: Match.arrayWith([Match.objectLike({ Status: Match.objectLike({ State: 'PASSED' }) })]) }))
   .waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(60) });
+
+// The queue and the artifact bucket are encrypted with the platform key: the assertions read them.
+for (const call of [queued, report.last]) {
+  call.provider.addToRolePolicy({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [key.keyArn] });
+}
 
 health.next(noToken).next(start).next(report.first);
 report.last.next(startRejected).next(waitingToReject).next(reject).next(queued).next(firstTick).next(secondTick).next(canaryRun);

@@ -73,8 +73,8 @@ export interface ContainerAgentProps {
    * `AgentImage.fromDirectoryIntoNewRepository`, the log group of its image builds. A key created
    * in the app is given the key policy statement that lets CloudWatch Logs of its account and
    * region use it; an imported key's policy must already allow `logs.<region>.amazonaws.com`.
-   * (The stack's shared image-build provider and the VPC a Fargate agent may create keep
-   * CloudWatch Logs' own encryption.)
+   * The flow log group of the VPC a Fargate agent creates (without `vpc` or `cluster`) is encrypted
+   * with it too; the stack's shared image-build provider keeps CloudWatch Logs' own encryption.
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;

@@ -32,7 +32,7 @@ export enum DatabaseKind {
  * | cacheReplicas | 0 (one node) | 1 (primary and one replica) |
  * | cacheAutomaticFailover / cacheMultiAz | false / false | true / true |
  * | cacheSnapshotRetention | 0 (no snapshots) | 7 days |
- * | natGateways (new VPC only) | 1 | 2 (one per AZ of the default two; `maxAzs` and `natGateways` props for three) |
+ * | natGateways (new VPC only) | 1 | one per AZ: 2 over the default two AZs, 3 with `maxAzs: 3` |
  * | alarmsByDefault | false (no alarm unless one is enabled) | true (every alarm of `DataTierAlarms` that applies) |
  */
 export class DataTierProfile {
@@ -124,7 +124,7 @@ export class DataTierProfile {
   public readonly cacheSnapshotRetention: Duration;
   /**
    * NAT gateways of a VPC the construct creates. Ephemeral: 1. Production: 2 (one per AZ of the
-   * default two AZs; with `maxAzs: 3` give `natGateways: 3` for one per AZ).
+   * default two AZs; with `maxAzs: 3` the data tier makes it 3, one per AZ).
    */
   public readonly natGateways: number;
   /**

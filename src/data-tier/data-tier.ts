@@ -999,7 +999,10 @@ interface ResolvedSettings extends Omit<DataTierProfile, 'name' | 'databaseKind'
 
 function resolveSettings(p: DataTierProfile, props: DataTierProps, throwaway: boolean): ResolvedSettings {
   return {
-    natGateways: props.natGateways ?? p.natGateways,
+    // A profile with a NAT gateway per AZ (production) keeps one per AZ over maxAzs AZs: with three
+    // AZs and two gateways, one AZ's egress would depend on another AZ.
+    natGateways: props.natGateways ?? (p.natGateways >= DEFAULT_MAX_AZS && props.maxAzs !== undefined && !Token.isUnresolved(props.maxAzs)
+      ? props.maxAzs : p.natGateways),
     maxAzs: props.maxAzs ?? DEFAULT_MAX_AZS,
     alarmsByDefault: p.alarmsByDefault,
     databaseName: props.databaseName ?? 'app',

@@ -86,8 +86,10 @@ export interface IDurableOrchestrator extends IConstruct {
   /**
    * A rule on `eventBus` matching every event of this orchestrator: source `cdk-durable-agents`,
    * each of its seven detail-types, and `detail.workflow` this orchestrator's `workflowName`.
-   * `options.eventPattern` is merged in (as with the `onEvent` methods of aws-cdk-lib), and
-   * `options.target`, when given, is added to the rule.
+   * `options.eventPattern` is merged in (as with the `onEvent` methods of aws-cdk-lib) to narrow
+   * the rule on other detail fields (`{ detail: { status: ['TIMED_OUT'] } }`); its `source`,
+   * `detailType` and `detail.workflow` are refused, since merged lists widen a rule. `options.target`,
+   * when given, is added to the rule.
    *
    * An import needs `eventBus` in its attributes.
    */
@@ -297,6 +299,19 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
 
   /** A rule on the bus, pre-filtered on the runtime's source, `detailTypes` and this workflow; the user's pattern merged in. */
   private workflowEventRule(id: string, options: events.OnEventOptions, detailTypes: string[]): events.Rule {
+    // A pattern's lists are merged by joining them, so these keys would widen the rule, not narrow it.
+    const pattern = options.eventPattern;
+    const widening = [
+      pattern?.source ? 'source' : undefined,
+      pattern?.detailType ? 'detailType' : undefined,
+      pattern?.detail && Object.prototype.hasOwnProperty.call(pattern.detail, 'workflow') ? 'detail.workflow' : undefined,
+    ].filter((k): k is string => k !== undefined);
+    if (widening.length > 0) {
+      throw new Error(`${this.node.path}: eventPattern.${widening.join(' and eventPattern.')} cannot be given to ${id}'s rule: the rule already matches `
+        + `this orchestrator's ${detailTypes.length === 1 ? `'${detailTypes[0]}' events` : 'events'}, and a pattern's lists are joined, so it would `
+        + 'match more, not less. Filter on other detail fields (e.g. { detail: { status: [\'TIMED_OUT\'] } }), use the onWorkflowXxx method of '
+        + 'the detail-type you want, or create an events.Rule of your own on eventBus');
+    }
     const eventBus = this.eventBus;
     const rule = new events.Rule(this, id, {
       eventBus,

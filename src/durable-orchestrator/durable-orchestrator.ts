@@ -920,10 +920,11 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
       spec('apiErrors', 'ApiErrors', 'The API handler raised errors', (period) => this.apiFunction.metricErrors({ period })),
       spec('apiThrottles', 'ApiThrottles', 'The API handler was throttled', (period) => this.apiFunction.metricThrottles({ period })),
       // HTTP API metrics have no per-route dimension (without paid detailed metrics): on a shared
-      // SecureApi this alarm counts the 5xx answers of every route, the other routes' too.
+      // SecureApi this alarm would count the 5xx answers of every route, which the SecureApi's own
+      // serverErrors alarm already does; it is off there unless asked for.
       spec('api5xx', 'Api5xx', sharedApi
         ? `The shared SecureApi ${sharedApi.node.path} answered 5xx on one of its routes (this orchestrator's or another's)`
-        : 'The HTTP API answered 5xx', (period) => this.httpApi.metricServerError({ period })),
+        : 'The HTTP API answered 5xx', (period) => this.httpApi.metricServerError({ period }), { enabled: !sharedApi }),
       spec('agentTasksFailed', 'AgentTasksFailed', `Attempts of agent steps of '${this.workflowName}' failed or timed out`,
         (period) => this.metricAgentTasksFailed({ period }), { enabled: false }),
       spec('stepDuration', 'StepDuration', `The p99 duration of steps of '${this.workflowName}' is above the threshold (milliseconds)`,

@@ -55,9 +55,10 @@ export interface OrchestratorAlarms {
   /**
    * 5xx answers of the HTTP API (AWS/ApiGateway `5xx`, sum), greater than or equal to the
    * threshold. With `api` this is the shared `SecureApi`'s count, every route's (HTTP API
-   * metrics do not tell the routes apart). Construct id `Api5xxAlarm`.
+   * metrics do not tell the routes apart), which the SecureApi's own `serverErrors` alarm
+   * already watches: so with `api` it is off unless `enabled: true`. Construct id `Api5xxAlarm`.
    *
-   * @default - on; threshold 1, 1 period of 5 minutes
+   * @default - on with the orchestrator's own HTTP API, off with `api`; threshold 1, 1 period of 5 minutes
    */
   readonly api5xx?: AlarmConfig;
 

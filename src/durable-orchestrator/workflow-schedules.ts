@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { WorkflowScheduleOptions } from './workflow-schedule';
 import { SCHEDULE_NAME_PATTERN, SCHEDULED_START_KEY } from '../contract/status';
 import { checkDurationRange, checkRange } from '../private/checks';
-import { flattenReference, grantKeyEncryptDecrypt } from '../private/grants';
+import { flattenReference } from '../private/grants';
 import { acknowledgeFindings } from '../private/nag';
 
 /** The largest workflow input the API takes (the runtime's MAX_INPUT_BYTES). */
@@ -62,8 +62,10 @@ export class WorkflowSchedules extends Construct {
       }),
     });
     if (props.encryptionKey) {
-      // The target's own grant on the queue is sqs:SendMessage only; a queue under a customer managed key needs the key too.
-      grantKeyEncryptDecrypt(props.encryptionKey, this.role, 'the schedules\' dead-letter queue');
+      // The target's own grant on the queue is sqs:SendMessage only; a message to a queue under a
+      // customer managed key needs a data key (and Decrypt to use it): nothing more of the key that
+      // also protects the workflow table, artifacts and events.
+      props.encryptionKey.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
     const fnArn = flattenReference(stack.resolve(this.target.functionArn));
     acknowledgeFindings(this.role, [{

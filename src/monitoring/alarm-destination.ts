@@ -69,8 +69,8 @@ export abstract class AlarmDestination {
   /**
    * Makes every CloudWatch alarm under `scope` notify this destination when it goes into ALARM:
    * the alarms of this library's constructs and your own, created before or after this call.
-   * An alarm given this destination already (through a construct's `alarmActions`) is not given
-   * it twice.
+   * An alarm that notifies the destination's topic already (through a construct's `alarmActions`,
+   * with this destination or another of the same topic or address) is not given it twice.
    *
    * @param scope a stack, a stage or the app
    */
@@ -79,21 +79,25 @@ export abstract class AlarmDestination {
   }
 
   /**
-   * Adds this destination to `alarm`'s actions (once).
+   * Adds this destination's topic to `alarm`'s actions, unless the alarm notifies that topic
+   * already (through this destination or another one of the same topic or address).
    *
    * @param alarm the alarm that notifies this destination
    */
   public addTo(alarm: cloudwatch.Alarm): void {
-    let given = DESTINATIONS_GIVEN.get(alarm);
-    if (!given) DESTINATIONS_GIVEN.set(alarm, given = new Set());
-    if (given.has(this)) return;
-    given.add(this);
-    alarm.addAlarmAction(new cwActions.SnsAction(this.topicFor(alarm)));
+    const topic = this.topicFor(alarm);
+    // By topic, not by destination: two destinations of one address share a topic.
+    let given = TOPICS_GIVEN.get(alarm);
+    if (!given) TOPICS_GIVEN.set(alarm, given = new Set());
+    const identity = Token.isUnresolved(topic.topicArn) ? topic.node.path : topic.topicArn;
+    if (given.has(identity)) return;
+    given.add(identity);
+    alarm.addAlarmAction(new cwActions.SnsAction(topic));
   }
 }
 
-/** The destinations each alarm was given, so that an alarm is not given the same one twice. */
-const DESTINATIONS_GIVEN = new WeakMap<cloudwatch.Alarm, Set<AlarmDestination>>();
+/** The topics each alarm notifies (by node path, or ARN for an imported topic), so that none is added twice. */
+const TOPICS_GIVEN = new WeakMap<cloudwatch.Alarm, Set<string>>();
 
 class TopicDestination extends AlarmDestination {
   constructor(private readonly topic: sns.ITopic) {

@@ -41,6 +41,8 @@ export interface AlarmsOptions {
   readonly specs: AlarmSpec[];
   readonly configs?: { readonly [key: string]: AlarmConfig | undefined };
   readonly destination?: AlarmDestination;
+  /** Keys of alarms created by another call (e.g. with a resource made later), accepted and named in messages. */
+  readonly laterKeys?: string[];
 }
 
 /**
@@ -50,7 +52,7 @@ export interface AlarmsOptions {
  */
 export function createAlarms(scope: Construct, options: AlarmsOptions): cloudwatch.Alarm[] {
   const configs = options.configs ?? {};
-  const known = new Set(options.specs.map((s) => s.key));
+  const known = new Set([...options.specs.map((s) => s.key), ...options.laterKeys ?? []]);
   for (const [key, value] of Object.entries(configs)) {
     if (value !== undefined && !known.has(key)) {
       throw new Error(`${options.owner}: ${options.prop}.${key} names no alarm; the alarms are ${[...known].join(', ')}`);
@@ -76,6 +78,16 @@ export function createAlarms(scope: Construct, options: AlarmsOptions): cloudwat
       throw new Error(`${options.owner}: ${where}.threshold is ${config.threshold}; give a finite number`);
     }
     const period = config.period ?? spec.period ?? Duration.minutes(5);
+    if (!period.isUnresolved() && !Token.isUnresolved(evaluationPeriods)) {
+      // CloudWatch refuses an alarm that looks back further than a day (periods under an hour) or a week.
+      const seconds = period.toSeconds();
+      const limit = seconds < 3600 ? 86_400 : 604_800;
+      if (seconds * evaluationPeriods > limit) {
+        throw new Error(`${options.owner}: ${where} evaluates ${evaluationPeriods} periods of ${seconds / 60} minutes (${seconds * evaluationPeriods / 3600} hours); `
+          + `CloudWatch allows at most ${limit / 3600} hours (period times evaluationPeriods) for periods ${seconds < 3600 ? 'under an hour' : 'of an hour or more'}: `
+          + `lower ${where}.evaluationPeriods to ${Math.floor(limit / seconds)} or less, or shorten ${where}.period`);
+      }
+    }
     const alarm = new cloudwatch.Alarm(scope, `${spec.name}Alarm`, {
       alarmName: config.alarmName ?? `${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${spec.name}`,
       alarmDescription: spec.description,

@@ -428,8 +428,9 @@ export class SecureApi extends SecureApiBase {
       owner: 'SecureApi',
       prop: 'alarms',
       specs: this.apiAlarmSpecs(),
-      // The load balancer's alarm is created with the load balancer (edge()); every other key is checked here.
+      // The load balancer's alarm is created with the load balancer (edge()); every key is checked here.
       configs: { ...props.alarms, loadBalancer5xx: undefined },
+      laterKeys: ['loadBalancer5xx'],
       destination: props.alarmActions,
     }));
 

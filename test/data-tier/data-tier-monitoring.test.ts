@@ -280,9 +280,11 @@ describe('maxAzs', () => {
     expect(new Set(routes.map((r) => JSON.stringify(r.Properties.NatGatewayId))).size).toBe(3);
   });
 
-  test('three AZs with the profile\'s NAT gateways (1 ephemeral, 2 production)', () => {
+  test('three AZs: ephemeral keeps its one NAT gateway, production gets one per AZ, natGateways wins', () => {
     tier({ maxAzs: 3 }).template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    production({ maxAzs: 3 }).template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    production({ maxAzs: 3 }).template.resourceCountIs('AWS::EC2::NatGateway', 3);
+    production({ maxAzs: 3, natGateways: 2 }).template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    production().template.resourceCountIs('AWS::EC2::NatGateway', 2);
   });
 
   test('refusals: out of range, with a given VPC, NAT gateways beyond the AZs, a token, an environment-agnostic stack', () => {

@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { researchWorkflow, testAgentFunction } from './fixtures';
 import { AgentTarget, DurableOrchestrator, DurableOrchestratorProps } from '../../src/durable-orchestrator';
 import { AlarmDestination } from '../../src/monitoring';
+import { SecureApi } from '../../src/secure-api';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 
 /** The orchestrator's alarms in a template, by logical id. */
@@ -196,3 +197,31 @@ describe('DurableOrchestrator log encryption', () => {
 function orchestratorStackWithKey() {
   return orchestratorStack((scope) => ({ encryptionKey: new kms.Key(scope, 'Key', { enableKeyRotation: true }) }));
 }
+
+describe('DurableOrchestrator api5xx on a shared SecureApi', () => {
+  function shared(alarms?: DurableOrchestratorProps['alarms']) {
+    const stack = new Stack(new App(), 'Shared');
+    const api = new SecureApi(stack, 'Api');
+    const fn = testAgentFunction(stack, 'agent');
+    new DurableOrchestrator(stack, 'O', {
+      workflow: researchWorkflow(),
+      agents: ['researcher', 'analyst', 'writer'].map((name) => AgentTarget.lambdaFunction(name, fn)),
+      api,
+      apiBasePath: '/research',
+      alarms,
+    });
+    return Template.fromStack(stack);
+  }
+
+  test('off by default: the SecureApi\'s serverErrors alarm watches the same metric', () => {
+    const template = shared();
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(names.filter((n: string) => n.endsWith('-Api5xx'))).toEqual([]);
+    expect(names.filter((n: string) => n.endsWith('-ServerErrors'))).toHaveLength(1);
+  });
+
+  test('on when asked for', () => {
+    const names = Object.values(shared({ api5xx: { enabled: true } }).findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(names.filter((n: string) => n.endsWith('-Api5xx'))).toHaveLength(1);
+  });
+});

@@ -228,7 +228,10 @@ describe('DurableOrchestrator.addSchedule', () => {
     const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] } } }))[0];
     const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
-    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']), Resource: keyArn })]));
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: keyArn })]));
+    // Nothing more of the key than a message to the queue needs.
+    const kmsActions = statements.flatMap((st: { Action: string | string[] }) => [st.Action].flat()).filter((a: string) => a.startsWith('kms:'));
+    expect(new Set(kmsActions)).toEqual(new Set(['kms:GenerateDataKey', 'kms:Decrypt']));
     expect(unacknowledgedNagFindings(app).filter((f) => f.path.startsWith('Test/Orchestrator'))).toEqual([]);
   });
 
@@ -263,5 +266,24 @@ describe('DurableOrchestrator.addSchedule', () => {
     const { orchestrator } = orchestratorStack();
     orchestrator.addSchedule('Nightly', nightly());
     expect(() => orchestrator.addSchedule('Nightly', nightly())).toThrow(/There is already a Construct with name 'Nightly'/);
+  });
+});
+
+describe('event routing refuses pattern keys that would widen the rule', () => {
+  test.each([
+    [{ detailType: ['Workflow Completed'] }, /eventPattern\.detailType cannot be given to Failed's rule/],
+    [{ source: ['other'] }, /eventPattern\.source cannot be given/],
+    [{ detail: { workflow: ['other'] } }, /eventPattern\.detail\.workflow cannot be given/],
+  ])('%j', (eventPattern, message) => {
+    const { orchestrator } = orchestratorStack();
+    expect(() => orchestrator.onWorkflowFailed('Failed', { eventPattern })).toThrow(message);
+  });
+
+  test('other detail fields narrow it', () => {
+    const { stack, orchestrator } = orchestratorStack();
+    orchestrator.onWorkflowFailed('TimedOut', { eventPattern: { detail: { status: ['TIMED_OUT'] } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['cdk-durable-agents'], 'detail-type': ['Workflow Failed'], 'detail': { status: ['TIMED_OUT'], workflow: [orchestrator.workflowName] } },
+    });
   });
 });

@@ -472,6 +472,19 @@ describe('integ.seed-004-production', () => {
     expect(schedule.Properties.Target.DeadLetterConfig).toBeDefined();
   });
 
+  test('the assertions may decrypt what they read (the queue and the artifact bucket are under the platform key)', () => {
+    const assertions = JSON.parse(fs.readFileSync(`${outdir()}/cdkda-seed-004-assertions.template.json`, 'utf-8'));
+    const statements = Object.values(assertions.Resources as Record<string, Resource>)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::Role')
+      .flatMap((r) => [
+        ...(r.Properties.PolicyDocument?.Statement ?? []),
+        ...(r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+      ]);
+    const decrypt = statements.filter((st: any) => [st.Action].flat().includes('kms:Decrypt'));
+    expect(decrypt.length).toBeGreaterThan(0);
+    expect(JSON.stringify(decrypt)).toContain('PlatformKey');
+  });
+
   test('a test stack: nothing is retained or snapshotted', () => {
     const kept = Object.entries(template().Resources).filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete');
     expect(kept.map(([id, r]) => `${id} ${r.DeletionPolicy}`)).toEqual([]);

@@ -1,5 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -148,4 +148,33 @@ test('email under the throwaway switch: the key it creates is deleted with the s
   Throwaway.enable(stack);
   createAlarms(new Construct(stack, 'Owner'), { owner: 'Thing', prop: 'alarms', specs: SPECS, destination: AlarmDestination.email('ops@example.com') });
   Template.fromStack(stack).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ PendingWindowInDays: 7 }) });
+});
+
+test('two destinations of one address (alarmActions and notifyAlarmsIn) notify its topic once', () => {
+  const app = new App();
+  const stack = new Stack(app, 'S');
+  const owner = new Construct(stack, 'Owner');
+  createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, destination: AlarmDestination.email('ops@example.com') });
+  AlarmDestination.email('ops@example.com').notifyAlarmsIn(stack);
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::SNS::Topic', 1);
+  const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm'))[0];
+  expect(alarm.Properties.AlarmActions).toHaveLength(1);
+});
+
+test('refuses periods times evaluationPeriods past what CloudWatch allows', () => {
+  expect(() => stackWith((owner) => createAlarms(owner, {
+    owner: 'Thing', prop: 'alarms', specs: SPECS, configs: { errors: { period: Duration.minutes(30), evaluationPeriods: 100 } },
+  }))).toThrow(/Thing: alarms\.errors evaluates 100 periods of 30 minutes \(50 hours\); CloudWatch allows at most 24 hours .*lower alarms\.errors\.evaluationPeriods to 48 or less/);
+  expect(() => stackWith((owner) => createAlarms(owner, {
+    owner: 'Thing', prop: 'alarms', specs: SPECS, configs: { errors: { period: Duration.hours(2), evaluationPeriods: 84 } },
+  }))).not.toThrow();
+});
+
+test('logsKey warns at synth about an imported key, whose policy it cannot change', () => {
+  const app = new App();
+  const stack = new Stack(app, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666');
+  new logs.LogGroup(stack, 'A', { encryptionKey: logsKey(key) });
+  Annotations.fromStack(stack).hasWarning('/S/Imported', Match.stringLikeRegexp('imported key: its key policy must already let logs.eu-west-1.amazonaws.com use it'));
 });

@@ -1,5 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,6 +18,14 @@ function body(stack: Stack): string {
   const dashboards = Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard');
   expect(Object.keys(dashboards)).toHaveLength(1);
   return JSON.stringify(Object.values(dashboards)[0].Properties.DashboardBody);
+}
+
+/** The dashboard's widgets, with the tokens of the body resolved to placeholders (enough for titles and metric names). */
+function widgets(stack: Stack): Array<{ type: string; properties?: { title?: string; metrics?: unknown[] } }> {
+  const dashboards = Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard');
+  const parts = (Object.values(dashboards)[0].Properties.DashboardBody['Fn::Join'][1] as unknown[])
+    .map((p) => (typeof p === 'string' ? p : 'TOKEN')); // tokens sit inside JSON strings of the body
+  return JSON.parse(parts.join('')).widgets;
 }
 
 function platform(options: { dashboardFirst?: boolean; production?: boolean } = {}) {
@@ -54,11 +62,26 @@ describe('PlatformDashboard', () => {
       'Service Web: CPU and memory', 'Service Web: running tasks', 'Service Web: unhealthy targets',
       'Data: Platform/Data', 'Database: connections and CPU', 'replica lag', 'Cache: CPU and memory', 'Alarms',
     ]) expect(text).toContain(title);
-    for (const metric of [
-      'WorkflowsStarted', 'ApprovalsRequested', 'AgentTasksFailed', 'AgentTaskDuration', 'StepDuration', '5xx', 'HTTPCode_ELB_5XX_Count',
-      'CPUUtilization', 'MemoryUtilization', 'RunningTaskCount', 'UnHealthyHostCount', 'DatabaseConnections', 'FreeLocalStorage',
-      'AuroraReplicaLagMaximum', 'EngineCPUUtilization', 'DatabaseMemoryUsagePercentage', 'Evictions',
-    ]) expect(text).toContain(metric);
+    // Each graph names its metrics as [namespace, metric name, ...]: checked graph by graph.
+    const graphs = widgets(stack);
+    const metricsOf = (title: string) => {
+      const graph = graphs.find((w) => w.properties?.title?.startsWith(title));
+      expect({ title, found: graph !== undefined }).toEqual({ title, found: true });
+      return JSON.stringify(graph!.properties!.metrics);
+    };
+    expect(metricsOf('Workflows started')).toContain('"WorkflowsStarted"');
+    expect(metricsOf('Approvals requested')).toContain('"ApprovalsRequested"');
+    expect(metricsOf('Agent tasks failed')).toContain('"AgentTasksFailed"');
+    expect(metricsOf('Agent task duration')).toContain('"AgentTaskDuration"');
+    expect(metricsOf('Step duration')).toContain('"StepDuration"');
+    expect(metricsOf('Requests answered 4xx and 5xx')).toMatch(/"AWS\/ApiGateway","4xx".*"AWS\/ApiGateway","5xx"/);
+    expect(metricsOf('Load balancer 5xx')).toContain('"HTTPCode_ELB_5XX_Count"');
+    expect(metricsOf('Service Web: CPU and memory')).toMatch(/"AWS\/ECS","CPUUtilization".*"AWS\/ECS","MemoryUtilization"/);
+    expect(metricsOf('Service Web: running tasks')).toContain('"RunningTaskCount"');
+    expect(metricsOf('Service Web: unhealthy targets')).toContain('"UnHealthyHostCount"');
+    expect(metricsOf('Database: connections and CPU')).toMatch(/"DatabaseConnections".*"AWS\/RDS","CPUUtilization"/);
+    expect(metricsOf('Database: free storage')).toMatch(/"FreeLocalStorage".*"AuroraReplicaLagMaximum"/);
+    expect(metricsOf('Cache: CPU and memory')).toMatch(/EngineCPUUtilization.*DatabaseMemoryUsagePercentage.*Evictions/);
   });
 
   test('created before the constructs it shows, it still finds them (at synthesis)', () => {
@@ -138,10 +161,13 @@ describe('canaries as options of SecureApi and DurableOrchestrator', () => {
       const rendered = template.toJSON().Resources[stack.getLogicalId(alarm.node.defaultChild as never)];
       expect(rendered.Properties.AlarmActions).toEqual([{ Ref: topicRef }]);
     }
-    // The status canary's artifacts are under the orchestrator's key.
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) })] },
-    });
+    // The status canary's own artifacts bucket is under the orchestrator's key; the health canary's keeps SSE-S3.
+    const bucketOf = (c: ApiCanary) => template.toJSON().Resources[stack.getLogicalId(c.artifactsBucket.node.defaultChild as never)].Properties;
+    const keyId = stack.getLogicalId(orchestrator.table.encryptionKey!.node.defaultChild as never);
+    expect(bucketOf(orchestrator.statusCanary!).BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault)
+      .toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    expect(bucketOf(api.healthCanary!).BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault)
+      .toEqual({ SSEAlgorithm: 'AES256' });
     expect(body(stack)).toContain('Canaries: success (%)');
   });
 

@@ -599,6 +599,8 @@ describe('replay and scale', () => {
     expect(rt.agents.dispatchesOf('analysis')).toHaveLength(1);
     expect(rt.agents.dispatchesOf('writing')).toHaveLength(1);
     expect(rt.events.filter((e) => e.type === 'Workflow Step Completed' && e.stepName === 'analysis')).toHaveLength(1);
+    // The retried bookkeeping step counts the analysis attempt once: one duration per agent step.
+    expect(metricsOf(rt, 'AgentTaskDuration')).toHaveLength(3);
   });
 
   test('100 concurrent workflows all reach approval and succeed; none is lost', async () => {

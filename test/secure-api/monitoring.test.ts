@@ -161,7 +161,7 @@ describe('SecureApi alarms', () => {
 
   test('an unknown alarm key is refused when the API is created, naming the alarms', () => {
     expect(() => apiStack({ alarms: { serverError: {} } as any }))
-      .toThrow(/SecureApi: alarms.serverError names no alarm; the alarms are serverErrors, clientErrors, latency/);
+      .toThrow(/SecureApi: alarms.serverError names no alarm; the alarms are serverErrors, clientErrors, latency, loadBalancer5xx$/);
   });
 
   test('a bad setting of the load balancer\'s alarm is refused when the load balancer is created', () => {
