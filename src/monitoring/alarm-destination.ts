@@ -100,7 +100,8 @@ class TopicDestination extends AlarmDestination {
     super();
   }
 
-  public topicFor(_scope: IConstruct): sns.ITopic {
+  public topicFor(scope: IConstruct): sns.ITopic {
+    void scope; // the same topic, whichever alarms publish to it
     return this.topic;
   }
 }
