@@ -3,6 +3,7 @@ import { ciToolSteps } from './projenrc/ci-tools';
 import { addIntegrationWorkflow } from './projenrc/integ-workflow';
 import { addLambdaBundles } from './projenrc/lambda-bundles';
 import { addLocalPythonPackaging } from './projenrc/python-packaging';
+import { stabilityOf, versionBeingBuilt } from './projenrc/release-metadata';
 
 // ---------------------------------------------------------------------------
 // Versions (see shared/DESIGN.md, "Versions"). Every development dependency is
@@ -45,6 +46,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   authorAddress: 'maintainers@cdk-durable-agents.dev',
   repositoryUrl: 'https://github.com/cdk-durable-agents/cdk-durable-agents.git',
   license: 'Apache-2.0',
+  // Follows the version (projenrc/release-metadata.ts): 0.x is `experimental`, which the Python
+  // package publishes as "Development Status :: 4 - Beta"; 1.0.0 and later `stable` (5).
+  stability: stabilityOf(versionBeingBuilt()),
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
@@ -179,7 +183,16 @@ project.eslint?.addOverride({
 // AwsCdkDeps drops a build dependency on constructs in favour of the peer one; put the pin back.
 project.deps.addDependency(`constructs@${CONSTRUCTS}`, DependencyType.BUILD);
 // jsii warns that the dev copies are newer than the peer minimum; that is deliberate (see above).
-project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');
+// Reserved-word warnings are not silenced: a name that is a keyword in Python must be renamed.
+project.compileTask.reset('jsii --silence-warnings=metadata/missing-dev-dependency');
+
+// The stability (and the Python "Development Status") follows the version the release writes:
+// `bump` sets it from the new version, `unbump` back from 0.0.0 (the committed state).
+const SYNC_STABILITY = 'ts-node --project projenrc/tsconfig.json projenrc/release-metadata.ts sync-stability package.json';
+project.tasks.tryFind('bump')?.exec(SYNC_STABILITY);
+project.tasks.tryFind('unbump')?.exec(SYNC_STABILITY);
+// The Python package of a release (projen's package:python) is checked as package:python-local's is.
+project.tasks.tryFind('package:python')?.exec('ts-node --project projenrc/tsconfig.json projenrc/release-metadata.ts check-wheels dist/python');
 
 // The registry reachable from this project's machines lacks some platform bindings of
 // unrs-resolver 1.13.0 (pulled in by eslint-import-resolver-typescript); 1.12.2 has them all.

@@ -16,3 +16,5 @@ npx jsii-pacmak --target python --code-only --outdir .tmp/python-src
 src=$(dirname "$(find .tmp/python-src -name pyproject.toml -print -quit)")
 "$PY" -m build --no-isolation --skip-dependency-check --sdist --wheel --outdir dist/python "$src"
 "$PY" -m twine check --strict dist/python/*
+# The wheel's "Development Status" classifier follows its version (projenrc/release-metadata.ts).
+PYTHON="$PY" npx ts-node --project projenrc/tsconfig.json projenrc/release-metadata.ts check-wheels dist/python

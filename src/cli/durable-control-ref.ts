@@ -3,7 +3,7 @@
  * controller needs the ports, the durable control needs the controller, and the ports include
  * the durable control. The ports get this holder; once the control exists it is bound here.
  */
-import type { DurableControl } from '../runtime/ports';
+import type { CallbackFailure, CallbackRecord, DurableControl } from '../runtime/ports';
 
 /**
  * Forwards every call to the control bound with {@link DurableControlRef.bind}; a call before
@@ -23,20 +23,20 @@ export class DurableControlRef implements DurableControl {
     return this.target !== undefined;
   }
 
-  async start(...args: Parameters<DurableControl['start']>): ReturnType<DurableControl['start']> {
-    return this.control('start').start(...args);
+  async start(workflowId: string, input: Record<string, unknown>): Promise<void> {
+    return this.control('start').start(workflowId, input);
   }
 
-  async callbackSuccess(...args: Parameters<DurableControl['callbackSuccess']>): ReturnType<DurableControl['callbackSuccess']> {
-    return this.control('callbackSuccess').callbackSuccess(...args);
+  async callbackSuccess(callback: CallbackRecord, result: string): Promise<void> {
+    return this.control('callbackSuccess').callbackSuccess(callback, result);
   }
 
-  async callbackFailure(...args: Parameters<DurableControl['callbackFailure']>): ReturnType<DurableControl['callbackFailure']> {
-    return this.control('callbackFailure').callbackFailure(...args);
+  async callbackFailure(callback: CallbackRecord, error: CallbackFailure): Promise<void> {
+    return this.control('callbackFailure').callbackFailure(callback, error);
   }
 
-  async callbackHeartbeat(...args: Parameters<DurableControl['callbackHeartbeat']>): ReturnType<DurableControl['callbackHeartbeat']> {
-    return this.control('callbackHeartbeat').callbackHeartbeat(...args);
+  async callbackHeartbeat(callback: CallbackRecord): Promise<void> {
+    return this.control('callbackHeartbeat').callbackHeartbeat(callback);
   }
 
   private control(method: string): DurableControl {

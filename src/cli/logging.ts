@@ -57,7 +57,8 @@ export class LocalTelemetry implements Telemetry {
     this.sinks.log('error', message, fields);
     this.show('error', message, fields);
   }
-  metric(name: string, _unit: 'Count' | 'Milliseconds', value: number, definition: string): void {
+  metric(name: string, unit: 'Count' | 'Milliseconds', value: number, definition: string): void {
+    void unit; // the local log shows the metric's name and value; its unit follows from the name
     this.sinks.log('metric', name, { value, definition });
   }
   private show(level: string, message: string, fields: LogFields = {}): void {

@@ -6,6 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AGENT_SECRETS_ENV, ENVELOPE_ENV } from '../contract/agents';
 import { checkDurationRange, checkRange } from '../private/checks';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** Options for {@link AgentCompute.fargate}. */
 export interface FargateAgentOptions {
@@ -209,7 +210,9 @@ export class AgentCompute {
     public readonly _fargate: FargateAgentOptions | undefined,
     /** @internal */
     public readonly _lambda: LambdaAgentOptions | undefined,
-  ) {}
+  ) {
+    checkBuiltByFactory('AgentCompute', kind, 'AgentCompute.fargate() or AgentCompute.lambdaFunction()');
+  }
 }
 
 const OWNER = 'AgentCompute.lambdaFunction';

@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { AgentImageBuildOptions, checkImageBuildOptions, ImageBuild, imageSourceAsset } from './image-build';
 import { checkRange } from '../private/checks';
+import { checkLibrarySubclass } from '../private/closed-class';
 import { removalPolicyOf } from '../private/throwaway';
 
 /** CPU architecture of an agent's image and compute. */
@@ -83,7 +84,9 @@ export interface AgentImageBindOptions {
 }
 
 /**
- * Where an agent's container image comes from.
+ * Where an agent's container image comes from. Built with the static factories
+ * (`AgentImage.fromDirectory()`, `fromEcrRepository()`, `fromRegistry()`, `fromNewRepository()`,
+ * `fromDirectoryIntoNewRepository()`); not extensible (a subclass is refused when constructed).
  */
 export abstract class AgentImage {
   /**
@@ -128,6 +131,15 @@ export abstract class AgentImage {
    */
   public static fromDirectoryIntoNewRepository(directory: string, options: AgentImageBuildOptions = {}): AgentImage {
     return new DirectoryIntoRepositoryImage(directory, options);
+  }
+
+  /**
+   * Only the library's own images: the agent binds an image through an internal method that a
+   * subclass in another language (Python) cannot provide.
+   */
+  protected constructor() {
+    checkLibrarySubclass('AgentImage', new.target === AgentImage, '_bind', this,
+      'AgentImage.fromDirectory(), fromEcrRepository(), fromRegistry(), fromNewRepository() or fromDirectoryIntoNewRepository()');
   }
 
   /** @internal */

@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { checkBuiltByFactory } from '../private/closed-class';
 import { grantScoped } from '../private/grants';
 
 /** Which kind of model endpoint an agent calls. */
@@ -213,6 +214,7 @@ export class AgentModel {
     private readonly grant: (scope: Construct, grantee: iam.IGrantable) => iam.Grant,
     private readonly openAi?: { readonly endpoint: string; readonly apiKey?: secretsmanager.ISecret },
   ) {
+    checkBuiltByFactory('AgentModel', provider, 'AgentModel.bedrock(), bedrockInferenceProfile() or openAiCompatible()');
     this.provider = provider;
     this.modelId = modelId;
   }

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** How the PostgreSQL database is run. */
 export enum DatabaseKind {
@@ -136,6 +137,7 @@ export class DataTierProfile {
   public readonly alarmsByDefault: boolean;
 
   private constructor(values: DataTierProfileValues) {
+    checkBuiltByFactory('DataTierProfile', values, 'DataTierProfile.ephemeral() or DataTierProfile.production() (with its options)');
     this.name = values.name;
     this.databaseKind = values.databaseKind;
     this.databaseInstanceType = values.databaseInstanceType;

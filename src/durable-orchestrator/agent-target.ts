@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { AgentTarget as RuntimeAgentTarget } from '../contract/agents';
+import { checkBuiltByFactory } from '../private/closed-class';
 import { grantScoped } from '../private/grants';
 import { IWorkflowAgent } from '../workflow';
 
@@ -107,6 +108,7 @@ export class AgentDispatch {
   private readonly target: RuntimeAgentTarget;
 
   private constructor(kind: AgentDispatchKind, runtimePrincipal: iam.IGrantable, target: RuntimeAgentTarget, localCommand?: string[]) {
+    checkBuiltByFactory('AgentDispatch', kind, 'AgentDispatch.lambdaFunction() or AgentDispatch.ecsTask()');
     this.kind = kind;
     this.runtimePrincipal = runtimePrincipal;
     this.target = target;
@@ -221,7 +223,9 @@ export class AgentTarget implements IDispatchableAgent {
   private constructor(
     public readonly agentName: string,
     private readonly binder: (dispatcher: iam.IGrantable, scope: Construct) => AgentDispatch,
-  ) {}
+  ) {
+    checkBuiltByFactory('AgentTarget', binder, 'AgentTarget.lambdaFunction() or AgentTarget.ecsTask(), or implement IDispatchableAgent');
+  }
 
   public bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch {
     return this.binder(dispatcher, scope);

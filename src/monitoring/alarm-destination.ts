@@ -30,6 +30,11 @@ export interface EmailAlarmDestinationOptions {
  *
  * Give it to a construct's `alarmActions` prop, or to every alarm under a scope (the library's and
  * your own) with `destination.notifyAlarmsIn(stack)`.
+ *
+ * Extensible, in TypeScript and in Python: a subclass implements `topicFor` (Python `topic_for`),
+ * the only member the library calls on a destination, and returns the topic the alarms under the
+ * given scope publish to (for example one topic per stack, or a topic an incident tool subscribes
+ * to). The topic's key policy, if it is encrypted, must let CloudWatch use the key (see `topic`).
  */
 export abstract class AlarmDestination {
   /**
@@ -59,8 +64,12 @@ export abstract class AlarmDestination {
     return new EmailDestination(address, options);
   }
 
+  /** For subclasses: a destination of your own implements `topicFor`. */
+  public constructor() {}
+
   /**
    * The topic alarms under `scope` publish to (created on first use for an email destination).
+   * Called once per alarm, with the alarm as `scope`.
    *
    * @param scope a construct in the stack of the alarms
    */
@@ -86,6 +95,10 @@ export abstract class AlarmDestination {
    */
   public addTo(alarm: cloudwatch.Alarm): void {
     const topic = this.topicFor(alarm);
+    if (!topic || typeof topic.topicArn !== 'string') {
+      throw new Error(`${this.constructor.name}.topicFor returned ${topic === undefined || topic === null ? String(topic) : typeof topic} for the alarm `
+        + `'${alarm.node.path}'; return an SNS topic (sns.ITopic), e.g. sns.Topic.fromTopicArn(scope, 'Alarms', arn)`);
+    }
     // By topic, not by destination: two destinations of one address share a topic.
     let given = TOPICS_GIVEN.get(alarm);
     if (!given) TOPICS_GIVEN.set(alarm, given = new Set());
@@ -104,7 +117,8 @@ class TopicDestination extends AlarmDestination {
     super();
   }
 
-  public topicFor(_scope: IConstruct): sns.ITopic {
+  public topicFor(scope: IConstruct): sns.ITopic {
+    void scope; // the same topic, whichever alarms publish to it
     return this.topic;
   }
 }

@@ -2,6 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** How callers of a route prove who they are. */
 export enum ApiAuthorizationType {
@@ -101,7 +102,9 @@ export class ApiAuthorization {
     /** A short description, for messages. */
     public readonly description: string,
     private readonly factory: (id: string) => apigwv2.IHttpRouteAuthorizer,
-  ) {}
+  ) {
+    checkBuiltByFactory('ApiAuthorization', authorizationType, 'ApiAuthorization.iam(), jwt(), cognito() or none()');
+  }
 
   /**
    * A new route authorizer. A `SecureApi` creates one per `ApiAuthorization` and shares it

@@ -12,6 +12,7 @@ import { ServiceAlarms } from './secure-api-alarms';
 import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
 import { AgentImage } from '../container-agent/agent-image';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /**
  * Options of a Fargate service of a `SecureApi`, routed or internal. Give exactly one of `image`
@@ -300,6 +301,7 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   private constructor(props: SecureApiServiceParts) {
+    checkBuiltByFactory('SecureApiService', props, 'SecureApi.addService() or SecureApi.addInternalService()');
     this.serviceId = props.serviceId;
     this.service = props.service;
     this.taskDefinition = props.taskDefinition;

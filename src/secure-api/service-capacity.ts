@@ -1,5 +1,6 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { checkRange } from '../private/checks';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** Options of {@link ServiceCapacity.spot}. */
 export interface SpotCapacityOptions {
@@ -69,5 +70,7 @@ export class ServiceCapacity {
      * @internal
      */
     public readonly _strategies: ecs.CapacityProviderStrategy[] | undefined,
-  ) {}
+  ) {
+    checkBuiltByFactory('ServiceCapacity', usesSpot, 'ServiceCapacity.onDemand() or ServiceCapacity.spot()');
+  }
 }

@@ -2,6 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { WorkflowStep } from './step';
 import { StepInput } from './step-input';
 import type { ChoiceCaseDocument, ChoiceStepDocument } from '../contract/definition';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** One case of a {@link ChoiceStep}: steps that run when the value equals this case's value. */
 export class ChoiceCase {
@@ -40,6 +41,7 @@ export class ChoiceCase {
   private readonly equals: string | number | boolean;
 
   private constructor(equals: string | number | boolean, steps: WorkflowStep[]) {
+    checkBuiltByFactory('ChoiceCase', steps, 'ChoiceCase.whenString(), whenNumber() or whenBoolean()');
     this.equals = equals;
     this.steps = [...steps];
   }

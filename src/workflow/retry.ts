@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { checkDuration, checkWholeNumber, renderNumber, renderSeconds } from './checks';
 import { LIMITS } from '../contract/definition';
 import type { RetryDocument } from '../contract/definition';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** Options of an exponential retry policy. */
 export interface ExponentialRetryProps {
@@ -61,6 +62,7 @@ export class RetryPolicy {
   public readonly maxDelay: Duration;
 
   private constructor(maxAttempts: number, initialDelay: Duration, backoffRate: number, maxDelay: Duration) {
+    checkBuiltByFactory('RetryPolicy', maxAttempts, 'RetryPolicy.none() or RetryPolicy.exponential()');
     this.maxAttempts = maxAttempts;
     this.initialDelay = initialDelay;
     this.backoffRate = backoffRate;

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { checkName, checkPath } from './checks';
 import type { ValueRef } from '../contract/definition';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /**
  * A value a step reads when it starts: a field of the workflow input, a field of an earlier
@@ -78,6 +79,7 @@ export class StepInput {
   private readonly ref: ValueRef;
 
   private constructor(ref: ValueRef) {
+    checkBuiltByFactory('StepInput', ref, 'the static factories of StepInput (fromWorkflowInput(), fromStepOutput(), fromArtifact(), literalString(), ...)');
     this.ref = ref;
   }
 

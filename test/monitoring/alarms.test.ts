@@ -109,6 +109,48 @@ describe('AlarmDestination', () => {
   });
 });
 
+describe('a destination of the user\'s own (AlarmDestination is extensible: the library calls only topicFor)', () => {
+  /** One topic per stack, named by the team: what a user's destination typically does. */
+  class TeamDestination extends AlarmDestination {
+    public readonly asked: string[] = [];
+    constructor(private readonly team: string) {
+      super();
+    }
+    public topicFor(scope: Construct): sns.ITopic {
+      this.asked.push(scope.node.path);
+      const stack = Stack.of(scope);
+      const id = `${this.team}Alarms`;
+      return (stack.node.tryFindChild(id) as sns.ITopic | undefined) ?? new sns.Topic(stack, id, { topicName: `${this.team}-alarms` });
+    }
+  }
+
+  test('receives every alarm, through a construct\'s destination and through notifyAlarmsIn, once each', () => {
+    const destination = new TeamDestination('payments');
+    const { template } = stackWith((owner) => {
+      createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, destination });
+      new cloudwatch.Alarm(owner, 'Mine', { metric: metric(Duration.minutes(1)), threshold: 1, evaluationPeriods: 1 });
+      destination.notifyAlarmsIn(owner);
+    });
+    template().resourceCountIs('AWS::SNS::Topic', 1);
+    template().hasResourceProperties('AWS::SNS::Topic', { TopicName: 'payments-alarms' });
+    const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^paymentsAlarms/) }]);
+    // Asked for each alarm (twice for the construct's alarm: its topic decides whether it is already there).
+    expect([...new Set(destination.asked)].sort()).toEqual(['S/Owner/ErrorsAlarm', 'S/Owner/Mine']);
+  });
+
+  test('a topicFor that returns no topic is refused, naming the alarm and what to return', () => {
+    class Broken extends AlarmDestination {
+      public topicFor(): sns.ITopic {
+        return undefined as unknown as sns.ITopic;
+      }
+    }
+    expect(() => stackWith((owner) => createAlarms(owner, { owner: 'Thing', prop: 'alarms', specs: SPECS, destination: new Broken() })))
+      .toThrow(/^Broken\.topicFor returned undefined for the alarm 'S\/Owner\/ErrorsAlarm'; return an SNS topic \(sns\.ITopic\)/);
+  });
+});
+
 describe('logsKey', () => {
   test('lets CloudWatch Logs of the region use a key of the app, once, for log groups of its account and region', () => {
     const { template } = stackWith((owner) => {

@@ -22,7 +22,8 @@ export class LocalArtifactStore implements ArtifactStore {
     this.location = { localDir: this.root };
   }
 
-  public async put(key: string, body: string | Uint8Array, _contentType?: string): Promise<void> {
+  public async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+    void contentType; // a file on disk has no content type
     const file = this.fileOf(key);
     await this.prepareFolder(key, file);
     await this.replace(file, (temp) => fsp.writeFile(temp, body)).catch((e) => this.explain(key, e));
