@@ -95,7 +95,7 @@ testIfInstalled('python3', 'offline: the Python reference agents write the same 
   const bad = await both(node, py, 'researcher', { topic: 'x', parameters: 'deep' }, env);
   expect(bad.python).toEqual(bad.node);
   expect(bad.node.report.error.code).toBe('InputError');
-}, 60_000);
+}, 150_000);
 
 testIfInstalled('python3', 'with an OpenAI-compatible endpoint: the same requests (system prompt, prompt, max tokens) and artifacts', async () => {
   const llm = await openAIServer();
@@ -111,4 +111,4 @@ testIfInstalled('python3', 'with an OpenAI-compatible endpoint: the same request
   expect(bodies).toHaveLength(6);
   for (let i = 0; i < 6; i += 2) expect(bodies[i + 1]).toEqual(bodies[i]);
   expect(bodies.map((b) => b.max_tokens)).toEqual([8192, 8192, 4096, 4096, 8192, 8192]);
-}, 60_000);
+}, 150_000);

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import unittest
+from unittest import mock
 
 from support import EXAMPLES, LoopbackServer, TempDirCase, envelope, iso, kit, quiet_logger, wait_until
 
@@ -352,7 +353,8 @@ class ReadmeExampleTest(TempDirCase):
         exec(compile(code, "README.md", "exec"), namespace)
         kit.LocalArtifactStore(self.dir).write("agents/upstream/doc.md", "A document about durable agents.")
         value = envelope(self.server.url, self.dir, agent="summarizer", input={"document": "agents/upstream/doc.md"})
-        result = namespace["handler"](value, None)
+        with mock.patch.dict(os.environ, {"AGENT_LOG_LEVEL": "error"}):  # the example logs to stderr: keep the test output quiet
+            result = namespace["handler"](value, None)
         self.assertEqual(result, {"status": "succeeded", "report": "accepted", "report_status": 200})
         [report] = [r.json() for r in self.server.requests]
         key = value["artifacts"]["prefix"] + "summary.md"
