@@ -10,6 +10,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { KIT_ROOT, python3 } from './helpers';
+import { AGENT_SECRETS_ENV, ENVELOPE_ENV, secretArnEnv } from '../../../src/contract/agents';
+import { CALLBACK_TOKEN_HEADER } from '../../../src/contract/status';
+import { MAX_OUTPUT_BYTES } from '../../../src/runtime/api';
 import { testIfInstalled, Tool } from '../../../test/helpers/tools';
 
 testIfInstalled('python3', 'the Python agent kit passes its unittest suite', () => {
@@ -90,3 +93,24 @@ testIfInstalled(buildTools, 'the kit builds into a wheel with no dependencies bu
     fs.rmSync(work, { recursive: true, force: true });
   }
 }, 120_000);
+
+testIfInstalled('python3', 'the kit\'s names are the contract\'s (src/contract): envelope variable, token header, secrets, output limit', () => {
+  const probe = [
+    'import json, sys',
+    `sys.path.insert(0, ${JSON.stringify(path.join(KIT_ROOT, 'src'))})`,
+    'import cdk_durable_agents_kit as kit',
+    'from cdk_durable_agents_kit import agent',
+    'print(json.dumps({"envelope": kit.ENVELOPE_ENV, "header": kit.CALLBACK_TOKEN_HEADER.lower(), "secrets": kit.SECRETS_ENV,',
+    '  "arn": kit.secret_arn_env("X"), "output": agent.MAX_OUTPUT_BYTES, "version": kit.ENVELOPE_VERSION}))',
+  ].join('\n');
+  const run = spawnSync(python3(), ['-B', '-c', probe], { encoding: 'utf-8' });
+  expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  expect(JSON.parse(run.stdout)).toEqual({
+    envelope: ENVELOPE_ENV,
+    header: CALLBACK_TOKEN_HEADER,
+    secrets: AGENT_SECRETS_ENV,
+    arn: secretArnEnv('X'),
+    output: MAX_OUTPUT_BYTES,
+    version: 1,
+  });
+});
