@@ -271,4 +271,14 @@ project.addTask('compat:peer-min', {
   receiveArgs: true,
 });
 
+// The library as a Python team uses it: the wheel in dist/python with the jsii runtime, aws-cdk-lib
+// and constructs (pinned in test/python/requirements.txt to the npm development pins) in a virtual
+// environment under .tmp/, a Python app of every construct and step kind synthesized with jsii's
+// type checks on, and its template compared with that of the same app in TypeScript. Run by
+// .ci/run after package:python-local.
+project.addTask('test:python-app', {
+  description: 'Synthesize test/python/app/app.py from the built wheel with type checks on and compare it with its TypeScript twin app.ts',
+  exec: 'bash test/python/run.sh',
+});
+
 project.synth();
