@@ -3,7 +3,7 @@ import { WorkflowStep } from './step';
 import { StepInput } from './step-input';
 import type { ChoiceCaseDocument, ChoiceStepDocument } from '../contract/definition';
 
-/** One case of a {@link ChoiceStep}: steps that run when the value equals this case's value. */
+/** One case of a `ChoiceStep`: steps that run when the value equals this case's value. */
 export class ChoiceCase {
   /**
    * Run `steps` when the value equals this string.
@@ -63,7 +63,7 @@ export class ChoiceCase {
   }
 }
 
-/** Properties of a {@link ChoiceStep}. */
+/** Properties of a `ChoiceStep`. */
 export interface ChoiceStepProps {
   /** Name of the step: unique in the workflow, letters, digits, `-` and `_`, starting with a letter. */
   readonly stepName: string;
