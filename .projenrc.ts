@@ -126,7 +126,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/', '__pycache__/', '/node_modules'],
   npmignoreEnabled: true,
-  npmIgnoreOptions: { ignorePatterns: ['/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/API.python.md', '/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
 
   // GitHub. The workflows that run the tests install the tools they need first (projenrc/ci-tools.ts).
   buildWorkflowOptions: { preBuildSteps: ciToolSteps() },
@@ -260,6 +260,22 @@ const checkExamples = project.addTask('docs:examples', {
   exec: 'jsii-rosetta extract --compile --fail --no-validate-assemblies --cache-to .tmp/rosetta/tablet.json .jsii',
 });
 project.postCompileTask.spawn(checkExamples);
+
+// Python docs. The API reference in Python beside API.md (same assembly, Python names and
+// signatures); and the README's Python examples, generated from its TypeScript ones through the
+// tablet docs:examples just wrote, then dropped from the assembly's copy of the README so that
+// PyPI (where jsii-pacmak translates every TypeScript example) shows each example once
+// (projenrc/readme-python.ts). A stale generated file leaves the tree changed: .ci/run fails.
+const docgen = project.tasks.tryFind('docgen');
+docgen?.exec('jsii-docgen -l python -o API.python.md');
+// jsii-docgen splits `MiB` where the bindings do not (memory_limit_mi_b): projenrc/api-python.ts.
+docgen?.exec('ts-node --project tsconfig.dev.json projenrc/api-python.ts API.python.md', { env: { TS_NODE_TRANSPILE_ONLY: 'true' } });
+const readmePython = project.addTask('docs:readme', {
+  description: 'Write the Python translation under every TypeScript example of README.md, and drop those from the assembly\'s README',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/readme-python.ts',
+  env: { TS_NODE_TRANSPILE_ONLY: 'true' },
+});
+project.postCompileTask.spawn(readmePython);
 
 // The built library against the oldest aws-cdk-lib its peer dependency admits (the jest suite runs
 // on the newer development copy and cannot see an API the minimum lacks). Run by .ci/run after the

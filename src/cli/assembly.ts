@@ -31,7 +31,7 @@ const MAX_DEPTH = 4;
 
 /**
  * Every DurableOrchestrator in the cloud assembly at `dir`, in template order. Throws a
- * {@link CliError} naming the file and the fix when the folder is not a synthesized app, has no
+ * `CliError` naming the file and the fix when the folder is not a synthesized app, has no
  * orchestrator, or an orchestrator's metadata or definition is malformed.
  */
 export function readAssembly(dir: string): AppWorkflow[] {

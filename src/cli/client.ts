@@ -25,7 +25,7 @@ export interface WorkflowView {
 export class LocalClient {
   constructor(public readonly url: string) {}
 
-  /** Sends a request; a server that does not answer is a {@link CliError}. */
+  /** Sends a request; a server that does not answer is a `CliError`. */
   public async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ClientResponse> {
     let res: Response;
     try {

@@ -14,7 +14,7 @@ export const LOCK_FILE = 'server.lock';
 /**
  * Locks the data folder for this process (the state store is one process's) and returns the
  * unlock function. A lock whose process is gone is taken over; a lock held by a live process
- * is refused with a {@link CliError}.
+ * is refused with a `CliError`.
  */
 export function lockDataDir(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });

@@ -6,7 +6,7 @@
 import type { CallbackFailure, CallbackRecord, DurableControl } from '../runtime/ports';
 
 /**
- * Forwards every call to the control bound with {@link DurableControlRef.bind}; a call before
+ * Forwards every call to the control bound with `DurableControlRef.bind`; a call before
  * then rejects with an error that says so.
  */
 export class DurableControlRef implements DurableControl {

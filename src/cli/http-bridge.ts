@@ -28,7 +28,7 @@ export interface HttpBridge {
 }
 
 /**
- * Listens on 127.0.0.1. Rejects with a {@link CliError} a person can act on when the port is in
+ * Listens on 127.0.0.1. Rejects with a `CliError` a person can act on when the port is in
  * use or needs privileges.
  */
 export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpBridge> {

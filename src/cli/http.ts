@@ -9,14 +9,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 /** Largest request body read (API Gateway's limit is 10 MB; the API refuses more than 64 KB anyway). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
-/** Thrown when a request body is larger than {@link MAX_REQUEST_BYTES}. */
+/** Thrown when a request body is larger than `MAX_REQUEST_BYTES`. */
 export class BodyTooLargeError extends Error {
   constructor() {
     super(`the request body is larger than ${MAX_REQUEST_BYTES / 1024} KB`);
   }
 }
 
-/** Reads a request's body, refusing more than {@link MAX_REQUEST_BYTES}. */
+/** Reads a request's body, refusing more than `MAX_REQUEST_BYTES`. */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

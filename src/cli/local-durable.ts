@@ -18,7 +18,7 @@ let backendReady: Promise<void> | undefined;
 
 /**
  * Acquires the process's durable execution backend, setting it up (and checking it) for the
- * first user. Rejects with a {@link CliError} when it cannot work. Pair with {@link releaseBackend}.
+ * first user. Rejects with a `CliError` when it cannot work. Pair with `releaseBackend`.
  */
 export async function acquireBackend(): Promise<void> {
   backendUsers++;

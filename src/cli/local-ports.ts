@@ -9,7 +9,7 @@ import { CliError } from './errors';
 import { LocalArtifactStore, LocalEventPublisher, LocalWorkflowStore } from '../runtime/adapters/local';
 import type { AgentDispatcher, RuntimePorts, WorkflowEvent, WorkflowStore } from '../runtime/ports';
 
-/** Opens the workflow state in `<dataDir>/workflows`; rejects with a {@link CliError} when it cannot be read. */
+/** Opens the workflow state in `<dataDir>/workflows`; rejects with a `CliError` when it cannot be read. */
 export function openWorkflowStore(dataDir: string): LocalWorkflowStore {
   try {
     return new LocalWorkflowStore({ dir: path.join(dataDir, 'workflows') });
@@ -19,7 +19,7 @@ export function openWorkflowStore(dataDir: string): LocalWorkflowStore {
 }
 
 export interface LocalPortsOptions {
-  /** The workflow state (see {@link openWorkflowStore}). */
+  /** The workflow state (see `openWorkflowStore`). */
   readonly store: WorkflowStore;
   /** Folder of the artifacts. */
   readonly artifactsDir: string;

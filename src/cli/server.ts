@@ -71,7 +71,7 @@ export interface LocalServer {
 }
 
 /**
- * Starts the local server. Rejects with a {@link CliError} a person can act on: a port in use, an
+ * Starts the local server. Rejects with a `CliError` a person can act on: a port in use, an
  * invalid definition, an agent without a command or whose program cannot be found, a data folder
  * used by another server.
  */

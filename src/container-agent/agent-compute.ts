@@ -8,7 +8,7 @@ import { AGENT_SECRETS_ENV, ENVELOPE_ENV } from '../contract/agents';
 import { checkDurationRange, checkRange } from '../private/checks';
 import { checkBuiltByFactory } from '../private/closed-class';
 
-/** Options for {@link AgentCompute.fargate}. */
+/** Options for `AgentCompute.fargate`. */
 export interface FargateAgentOptions {
   /**
    * The cluster the tasks run on.
@@ -47,7 +47,7 @@ export interface FargateAgentOptions {
   readonly secrets?: { [name: string]: ecs.Secret };
 }
 
-/** Options for {@link AgentCompute.lambdaFunction}. */
+/** Options for `AgentCompute.lambdaFunction` (`AgentCompute.lambda_function` in Python). */
 export interface LambdaAgentOptions {
   /**
    * Memory of the function, in MiB.
@@ -71,7 +71,7 @@ export interface LambdaAgentOptions {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * A function URL (an HTTPS endpoint that invokes the function synchronously, with the HTTP
-   * request as its event), exposed as the agent's `functionUrl`. Its auth type is `AWS_IAM`
+   * request as its event), exposed as the agent's `functionUrl` (`function_url` in Python). Its auth type is `AWS_IAM`
    * unless you set it: callers sign their requests and need `lambda:InvokeFunctionUrl`.
    * @default - no function URL
    */
@@ -89,7 +89,7 @@ export interface LambdaAgentOptions {
   /**
    * Execution environments kept initialized (no cold start), on an alias `live` of the
    * function's current version: the orchestrator, the function URL and the schedules then
-   * invoke that alias. At most `reservedConcurrentExecutions` when both are set.
+   * invoke that alias. At most `reservedConcurrentExecutions` (`reserved_concurrent_executions` in Python) when both are set.
    * @default - none: no alias, the function is invoked unqualified
    */
   readonly provisionedConcurrentExecutions?: number;
@@ -110,7 +110,7 @@ export interface LambdaAgentOptions {
   readonly secrets?: { [name: string]: secretsmanager.ISecret };
 }
 
-/** Options of a Lambda agent's function URL ({@link LambdaAgentOptions.functionUrl}). */
+/** Options of a Lambda agent's function URL: the `functionUrl` prop of `LambdaAgentOptions` (`function_url` in Python). */
 export interface LambdaAgentFunctionUrlOptions {
   /**
    * Who may call the URL. `AWS_IAM`: requests signed by principals granted
@@ -131,7 +131,7 @@ export interface LambdaAgentFunctionUrlOptions {
   readonly cors?: lambda.FunctionUrlCorsOptions;
 }
 
-/** One scheduled invocation of a Lambda agent ({@link LambdaAgentOptions.schedules}). */
+/** One scheduled invocation of a Lambda agent (`LambdaAgentOptions.schedules`). */
 export interface LambdaAgentSchedule {
   /**
    * When to invoke, e.g. `scheduler.ScheduleExpression.rate(Duration.hours(1))`,

@@ -20,7 +20,7 @@ export enum AgentArchitecture {
   X86_64 = 'x86_64',
 }
 
-/** Options for {@link AgentImage.fromDirectory}. */
+/** Options for `AgentImage.fromDirectory` (`AgentImage.from_directory` in Python). */
 export interface AgentImageDirectoryOptions {
   /**
    * The Dockerfile, relative to the directory.
@@ -39,7 +39,7 @@ export interface AgentImageDirectoryOptions {
   readonly target?: string;
 }
 
-/** Options for {@link AgentImage.fromNewRepository}. */
+/** Options for `AgentImage.fromNewRepository` (`AgentImage.from_new_repository` in Python). */
 export interface AgentRepositoryOptions {
   /**
    * How many tagged images the lifecycle policy keeps.

@@ -13,7 +13,7 @@ export enum AgentModelProvider {
   OPENAI_COMPATIBLE = 'openai',
 }
 
-/** Options for {@link AgentModel.bedrockInferenceProfile}. */
+/** Options for `AgentModel.bedrockInferenceProfile` (`AgentModel.bedrock_inference_profile` in Python). */
 export interface BedrockInferenceProfileOptions {
   /**
    * The regions the profile routes to (its destination regions), e.g.
@@ -30,7 +30,7 @@ export interface BedrockInferenceProfileOptions {
   readonly regions?: string[];
 }
 
-/** Options for {@link AgentModel.openAiCompatible}. */
+/** Options for `AgentModel.openAiCompatible` (`AgentModel.open_ai_compatible` in Python). */
 export interface OpenAiCompatibleModelOptions {
   /**
    * Base URL of the endpoint, e.g. `https://api.openai.com/v1` (`/chat/completions` is appended).
@@ -64,7 +64,7 @@ const INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseS
 
 /**
  * Geographic prefixes of Bedrock's cross-region (system-defined) inference profiles. Used only to
- * tell a person who passed a profile id to {@link AgentModel.bedrock} which factory to use.
+ * tell a person who passed a profile id to `AgentModel.bedrock` which factory to use.
  */
 const PROFILE_PREFIXES = ['us', 'us-gov', 'eu', 'apac', 'jp', 'au', 'ca', 'global'];
 
@@ -89,7 +89,7 @@ export class AgentModel {
    * ConverseStream need) on `arn:<partition>:bedrock:<region>::foundation-model/<modelId>`.
    *
    * @param modelId e.g. `amazon.nova-pro-v1:0` (models offered only through inference profiles,
-   *   such as Claude 4, need {@link AgentModel.bedrockInferenceProfile})
+   *   such as Claude 4, need `AgentModel.bedrockInferenceProfile`, `bedrock_inference_profile` in Python)
    */
   public static bedrock(modelId: string): AgentModel {
     const owner = 'AgentModel.bedrock';
@@ -118,7 +118,7 @@ export class AgentModel {
    * foundation model (the id without the prefix) where the profile may run it, only through
    * this profile (condition `bedrock:InferenceProfileArn`): for a `global.` profile, in the
    * agent's region and as the region-less global model; for a geographic profile, in `regions`
-   * (or in every region: see {@link BedrockInferenceProfileOptions.regions}).
+   * (or in every region: see `BedrockInferenceProfileOptions.regions`).
    *
    * @param profileId the inference profile id: `<geography>.<provider>.<model>`
    */

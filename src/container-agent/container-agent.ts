@@ -26,7 +26,7 @@ import { logsKey } from '../private/log-encryption';
 import { acknowledgeFindings } from '../private/nag';
 import { flowLoggedVpc, publicAndPrivateSubnets } from '../private/vpc';
 
-/** Properties of a {@link ContainerAgent}. */
+/** Properties of a `ContainerAgent`. */
 export interface ContainerAgentProps {
   /** The name workflow steps use for this agent (letters, digits, `-`, `_`). */
   readonly agentName: string;

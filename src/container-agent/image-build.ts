@@ -18,7 +18,7 @@ import { flattenReference, grantKeyEncryptDecrypt, grantScoped } from '../privat
 import { logsKey } from '../private/log-encryption';
 import { acknowledgeFindings } from '../private/nag';
 
-/** Options for {@link AgentImage.fromDirectoryIntoNewRepository}. */
+/** Options for `AgentImage.fromDirectoryIntoNewRepository` (`AgentImage.from_directory_into_new_repository` in Python). */
 export interface AgentImageBuildOptions extends AgentRepositoryOptions {
   /**
    * The Dockerfile, relative to the directory.
@@ -113,7 +113,7 @@ function isInside(child: string, parent: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
-/** Properties of an {@link ImageBuild}. */
+/** Properties of an `ImageBuild`. */
 export interface ImageBuildProps {
   /** The zipped directory. */
   readonly source: s3assets.Asset;
@@ -126,7 +126,7 @@ export interface ImageBuildProps {
   readonly options: AgentImageBuildOptions;
   /** Encrypts what CodeBuild writes (the key of the repository, when it has one). */
   readonly encryptionKey?: kms.IKey;
-  /** Encrypts the builds' log group (the agent's `logEncryptionKey`). */
+  /** Encrypts the builds' log group (the agent's `logEncryptionKey`, `log_encryption_key` in Python). */
   readonly logEncryptionKey?: kms.IKey;
 }
 

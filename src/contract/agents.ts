@@ -34,7 +34,7 @@ export const ENVELOPE_ENV = 'TASK_ENVELOPE';
 
 /**
  * The variable that lists (comma-separated) the secrets an agent reads at start: for each name
- * `<name>`, the secret whose ARN is in `<name>_SECRET_ARN` (see {@link secretArnEnv}) becomes
+ * `<name>`, the secret whose ARN is in `<name>_SECRET_ARN` (see `secretArnEnv`) becomes
  * `<name>`. The agent kit keeps its own copy of these names (agents/kit/src/secrets.ts: an image
  * build sees only agents/); a test checks that they agree.
  */

@@ -51,7 +51,7 @@ export function suspendedMessage(awaiting: Exclude<Awaiting, null>): string {
   return `Workflow suspended awaiting ${awaitingWords(awaiting)}`;
 }
 
-/** Event `detail-type`s the runtime emits (source: {@link EVENT_SOURCE}). */
+/** Event `detail-type`s the runtime emits (source: `EVENT_SOURCE`). */
 export const EVENT_TYPES = {
   workflowStarted: 'Workflow Started',
   stepStarted: 'Workflow Step Started',
@@ -91,7 +91,7 @@ export const SERVICE_NAMES = {
   api: 'durable-api',
 } as const;
 /**
- * The runtime's metrics (namespace {@link METRIC_NAMESPACE}, dimensions `service` and `workflow`),
+ * The runtime's metrics (namespace `METRIC_NAMESPACE`, dimensions `service` and `workflow`),
  * all written by the controller from inside its durable steps.
  */
 export const METRICS = {

@@ -34,8 +34,8 @@ export const keys = {
 /**
  * Environment variables through which the constructs configure the bundled handlers. They carry
  * names and pointers only: the workflow definition is a file of the function's configuration
- * layer ({@link WORKFLOW_CONFIG_FILE}), and each agent's dispatch target is an SSM parameter under
- * {@link ENV.agentTargetsPrefix}, so neither is bound by Lambda's 4 KB of environment.
+ * layer (`WORKFLOW_CONFIG_FILE`), and each agent's dispatch target is an SSM parameter under
+ * `ENV.agentTargetsPrefix`, so neither is bound by Lambda's 4 KB of environment.
  */
 export const ENV = {
   tableName: 'WORKFLOW_TABLE_NAME',

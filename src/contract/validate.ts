@@ -7,7 +7,7 @@
 import { DEFINITION_SCHEMA_VERSION, LIMITS } from './definition';
 import type { WorkflowDefinitionDocument } from './definition';
 
-/** Options of {@link validateDefinition}. */
+/** Options of `validateDefinition`. */
 export interface ValidateOptions {
   /** When given, every agent step must name one of these agents. */
   readonly knownAgents?: readonly string[];
@@ -22,6 +22,31 @@ const MAX_LISTED = 12;
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with the definition classes (not public API of the library).
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The name jsii gives a TypeScript member in Python: snake case, with `KiB`/`MiB`/`GiB` kept as
+ * one word (`memoryLimitMiB` is `memory_limit_mib`), as jsii-pacmak's `toSnakeCase` does. Each
+ * part of a dotted path is converted (`healthCheck.startPeriod` is `health_check.start_period`).
+ */
+export function pythonName(name: string): string {
+  return name.split('.').map((part) => part
+    .replace(/(^|[^A-Z])(KiB|MiB|GiB)($|[^a-z])/g, (_m, before: string, abbr: string, after: string) => `${before}${abbr[0]}${abbr.slice(1).toLowerCase()}${after}`)
+    .replace(/([a-z\d])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z\d]+)/g, '$1_$2')
+    .toLowerCase()).join('.');
+}
+
+/**
+ * How an error message first names a prop: `minSuccessful (min_successful in Python)`, or just
+ * the name where both languages spell it alike (`timeout`). Later mentions in the same message
+ * use the TypeScript name alone.
+ */
+export function propName(prop: string): string {
+  const space = prop.lastIndexOf(' '); // `retry maxAttempts`: words before the name stay as they are
+  const name = prop.slice(space + 1);
+  const py = pythonName(name);
+  return py === name ? prop : `${prop} (${py} in Python)`;
+}
 
 /** `90` -> `1 minute 30 seconds`, `604800` -> `7 days`. */
 export function humanDuration(seconds: number): string {
@@ -76,7 +101,7 @@ export function pathProblem(path: unknown, allowEmpty: boolean): string | undefi
   return undefined;
 }
 
-/** Names quoted and comma-separated, at most {@link MAX_LISTED} of them. */
+/** Names quoted and comma-separated, at most `MAX_LISTED` of them. */
 function listNames(names: readonly string[]): string {
   const shown = names.slice(0, MAX_LISTED).map((n) => `'${n}'`).join(', ');
   return names.length > MAX_LISTED ? `${shown} and ${names.length - MAX_LISTED} more` : shown;
@@ -311,7 +336,7 @@ function checkRetry(retry: unknown, label: string, problems: string[]): void {
   }
   const { maxAttempts, initialDelaySeconds, maxDelaySeconds, backoffRate } = retry;
   if (!isWholeNumber(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxRetryAttempts) {
-    problems.push(`${label}: retry maxAttempts ${JSON.stringify(maxAttempts)} is out of range: attempts (the first one included) `
+    problems.push(`${label}: retry ${propName('maxAttempts')} ${JSON.stringify(maxAttempts)} is out of range: attempts (the first one included) `
       + `must be a whole number from 1 to ${LIMITS.maxRetryAttempts}; set maxAttempts in that range`);
   }
   for (const [what, value] of [['initial delay', initialDelaySeconds], ['max delay', maxDelaySeconds]] as const) {
@@ -322,7 +347,7 @@ function checkRetry(retry: unknown, label: string, problems: string[]): void {
     }
   }
   if (typeof backoffRate !== 'number' || !Number.isFinite(backoffRate) || backoffRate < 1) {
-    problems.push(`${label}: retry backoffRate ${JSON.stringify(backoffRate)} is less than 1 (delays would shrink): `
+    problems.push(`${label}: retry ${propName('backoffRate')} ${JSON.stringify(backoffRate)} is less than 1 (delays would shrink): `
       + 'set a backoffRate of 1 (constant delay) or more');
   }
 }
@@ -377,11 +402,11 @@ function checkParallelStep(s: Record<string, unknown>, label: string, problems: 
     }
   });
   if (!isWholeNumber(s.maxConcurrency) || s.maxConcurrency < 1) {
-    problems.push(`${label}: maxConcurrency ${JSON.stringify(s.maxConcurrency)} is not valid: set a whole number of at least 1 `
+    problems.push(`${label}: ${propName('maxConcurrency')} ${JSON.stringify(s.maxConcurrency)} is not valid: set a whole number of at least 1 `
       + `(${branches.length} runs every branch at once)`);
   }
   if (!isWholeNumber(s.minSuccessful) || s.minSuccessful < 1 || s.minSuccessful > branches.length) {
-    problems.push(`${label}: minSuccessful ${JSON.stringify(s.minSuccessful)} is out of range: it must be a whole number from 1 `
+    problems.push(`${label}: ${propName('minSuccessful')} ${JSON.stringify(s.minSuccessful)} is out of range: it must be a whole number from 1 `
       + `to the number of branches (${branches.length}); set it in that range`);
   }
 }
@@ -562,8 +587,8 @@ class ReferenceChecker {
     }
     if (outer && outer.type === 'parallel') {
       return `which is in ${outer.arm} of parallel step '${outer.container}', whose branches may fail without failing it `
-        + `(minSuccessful ${outer.minSuccessful} of ${outer.branchCount}), so its output may be missing: `
-        + `set minSuccessful of '${outer.container}' to ${outer.branchCount}, or read it from inside the same branch`;
+        + `(only ${outer.minSuccessful} of its ${outer.branchCount} branches must succeed), so its output may be missing: `
+        + `set ${propName('minSuccessful')} of '${outer.container}' to ${outer.branchCount}, or read it from inside the same branch`;
     }
     return `which has not certainly run before it: ${useEarlier}`;
   }

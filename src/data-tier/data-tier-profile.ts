@@ -11,7 +11,7 @@ export enum DatabaseKind {
 }
 
 /**
- * The defaults of a {@link DataTier}: a throwaway tier for tests and previews
+ * The defaults of a `DataTier`: a throwaway tier for tests and previews
  * (`DataTierProfile.ephemeral()`) or a durable, highly available one
  * (`DataTierProfile.production()`). Each field states what the profile sets; each can be
  * overridden by the prop of the same name on `DataTierProps` (the database kind is what

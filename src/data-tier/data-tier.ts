@@ -23,7 +23,7 @@ import { addStackOutputs } from '../private/outputs';
 import { isThrowaway, THROWAWAY_CONTEXT_KEY } from '../private/throwaway';
 import { flowLoggedVpc } from '../private/vpc';
 
-/** Properties of a {@link DataTier}. Every profile value can be overridden here. */
+/** Properties of a `DataTier`. Every profile value can be overridden here. */
 export interface DataTierProps {
   /**
    * The defaults: `DataTierProfile.ephemeral()` (one small RDS instance and one Redis node, no
@@ -34,7 +34,7 @@ export interface DataTierProps {
   readonly profile?: DataTierProfile;
   /**
    * The VPC to place the database and the cache in.
-   * @default - a new VPC over two AZs (`maxAzs`): public subnets (NAT gateways), private subnets
+   * @default - a new VPC over two AZs (`maxAzs`, `max_azs` in Python): public subnets (NAT gateways), private subnets
    * with egress named `app` for consumers, and isolated subnets named `data` for the stores
    */
   readonly vpc?: ec2.IVpc;
@@ -54,7 +54,7 @@ export interface DataTierProps {
    */
   readonly subnets?: ec2.SubnetSelection;
   /**
-   * NAT gateways of the VPC the construct creates, 0 to `maxAzs` (0 leaves out public and `app`
+   * NAT gateways of the VPC the construct creates, 0 to `maxAzs` (`max_azs` in Python) (0 leaves out public and `app`
    * subnets: the VPC then holds only the isolated `data` subnets; `maxAzs` gives one per AZ).
    * Not allowed together with `vpc`.
    * @default - the profile's: 1 (ephemeral), 2 (production)
@@ -87,7 +87,7 @@ export interface DataTierProps {
    */
   readonly allocatedStorage?: Size;
   /**
-   * Upper limit of storage autoscaling (RDS instance only); equal to `allocatedStorage` turns
+   * Upper limit of storage autoscaling (RDS instance only); equal to `allocatedStorage` (`allocated_storage` in Python) turns
    * autoscaling off.
    * @default - the profile's: 100 GiB (ephemeral)
    */
@@ -105,13 +105,13 @@ export interface DataTierProps {
   readonly multiAz?: boolean;
   /**
    * Retention of automated database backups, whole days (0 turns them off; Aurora needs 1 to 35).
-   * In the ephemeral profile, backups need a `removalPolicy` that keeps data (RETAIN or SNAPSHOT):
+   * In the ephemeral profile, backups need a `removalPolicy` (`removal_policy` in Python) that keeps data (RETAIN or SNAPSHOT):
    * backups deleted with the stack protect nothing.
    * @default - the profile's: 0 (ephemeral), 7 days (production)
    */
   readonly backupRetention?: Duration;
   /**
-   * Whether the database refuses to be deleted. Not allowed with `removalPolicy` DESTROY, nor
+   * Whether the database refuses to be deleted. Not allowed with `removalPolicy` (`removal_policy` in Python) DESTROY, nor
    * under the throwaway switch unless `removalPolicy` keeps the data.
    * @default - the profile's: false (ephemeral), true (production)
    */
@@ -169,7 +169,7 @@ export interface DataTierProps {
    * secrets and the log group of the VPC flow logs when the construct creates the VPC. A key
    * created in the app is given a key policy statement letting CloudWatch Logs of its account
    * and region use it; an imported key's policy must already allow `logs.<region>.amazonaws.com`.
-   * The exported `postgresql` log (`exportDatabaseLogs`) goes to a log group RDS creates itself
+   * The exported `postgresql` log (`exportDatabaseLogs`, `export_database_logs` in Python) goes to a log group RDS creates itself
    * (`/aws/rds/instance/<id>/postgresql` or `/aws/rds/cluster/<id>/postgresql`), which this key
    * does not encrypt.
    * @default - AWS managed keys (and CloudWatch Logs' own encryption for the flow logs)
@@ -178,7 +178,7 @@ export interface DataTierProps {
   /**
    * The alarms to create and their settings, one optional config per alarm (see
    * `DataTierAlarms`). What a config leaves out takes the alarm's default; whether an alarm is
-   * created by default is the profile's `alarmsByDefault`.
+   * created by default is the profile's `alarmsByDefault` (`alarms_by_default` in Python).
    * @default - the profile's: no alarm (ephemeral), every alarm that applies (production)
    */
   readonly alarms?: DataTierAlarms;
@@ -258,7 +258,7 @@ export interface DataTierAlarms {
   readonly cacheEvictions?: AlarmConfig;
 }
 
-/** Options of {@link DataTier.addOutputs}. */
+/** Options of `DataTier.addOutputs` (`DataTier.add_outputs` in Python). */
 export interface DataTierOutputsOptions {
   /**
    * The start of every output's logical id (letters and digits, starting with a letter): the
@@ -972,13 +972,13 @@ export class DataTier extends Construct {
 }
 
 /**
- * Properties of an {@link EphemeralDataTier}: those of a {@link DataTier}.
+ * Properties of an `EphemeralDataTier`: those of a `DataTier`.
  * @deprecated use DataTierProps
  */
 export interface EphemeralDataTierProps extends DataTierProps {}
 
 /**
- * The former name of {@link DataTier}, which also runs the production profile: the same
+ * The former name of `DataTier`, which also runs the production profile: the same
  * construct, with the same construct ids and the same template.
  * @deprecated use DataTier
  */

@@ -17,7 +17,7 @@ export enum AgentDispatchKind {
   ECS_TASK = 'ecs',
 }
 
-/** Properties of {@link AgentDispatch.lambdaFunction}. */
+/** Properties of `AgentDispatch.lambdaFunction` (`AgentDispatch.lambda_function` in Python). */
 export interface LambdaAgentDispatchProps {
   /** ARN of the function, invoked asynchronously with the task envelope as its event. */
   readonly functionArn: string;
@@ -30,7 +30,7 @@ export interface LambdaAgentDispatchProps {
   readonly localCommand?: string[];
 }
 
-/** Properties of {@link AgentDispatch.ecsTask}. */
+/** Properties of `AgentDispatch.ecsTask` (`AgentDispatch.ecs_task` in Python). */
 export interface EcsTaskAgentDispatchProps {
   /** ARN of the cluster to run the task on. */
   readonly clusterArn: string;
@@ -64,7 +64,7 @@ export interface EcsTaskAgentDispatchProps {
 }
 
 /**
- * How the orchestrator starts an agent, as returned by {@link IDispatchableAgent.bindDispatch}:
+ * How the orchestrator starts an agent, as returned by `IDispatchableAgent.bindDispatch` (`IDispatchableAgent.bind_dispatch` in Python):
  * a Lambda function or an ECS task, each with exactly the settings it needs.
  */
 export class AgentDispatch {
@@ -138,7 +138,7 @@ function checkLocalCommand(owner: string, command: string[] | undefined): void {
 
 /**
  * An agent the orchestrator can dispatch tasks to. `ContainerAgent` implements it; so do the
- * targets made by {@link AgentTarget}.
+ * targets made by `AgentTarget`.
  */
 export interface IDispatchableAgent extends IWorkflowAgent {
   /**
@@ -150,7 +150,7 @@ export interface IDispatchableAgent extends IWorkflowAgent {
   bindDispatch(scope: Construct, dispatcher: iam.IGrantable): AgentDispatch;
 }
 
-/** Options for {@link AgentTarget.ecsTask}. */
+/** Options for `AgentTarget.ecsTask` (`AgentTarget.ecs_task` in Python). */
 export interface EcsTaskAgentOptions {
   /** The cluster to run the task on. */
   readonly cluster: ecs.ICluster;

@@ -50,7 +50,7 @@ const DURABLE_EXECUTIONS_REASON = 'Durable executions are sub-resources of the c
 /** CloudFormation's limit on the resources of one stack. */
 const STACK_RESOURCE_LIMIT = 500;
 
-/** Properties of a {@link DurableOrchestrator}. */
+/** Properties of a `DurableOrchestrator`. */
 export interface DurableOrchestratorProps {
   /** The workflow it runs. */
   readonly workflow: WorkflowDefinition;
@@ -105,14 +105,14 @@ export interface DurableOrchestratorProps {
   readonly artifactBucket?: s3.IBucket;
 
   /**
-   * Whether the new artifact bucket keeps object versions. Ignored with `artifactBucket`.
+   * Whether the new artifact bucket keeps object versions. Ignored with `artifactBucket` (`artifact_bucket` in Python).
    * @default true
    */
   readonly artifactVersioning?: boolean;
 
   /**
    * After how long artifacts move to a cheaper storage class (Glacier Instant Retrieval).
-   * Ignored with `artifactBucket`.
+   * Ignored with `artifactBucket` (`artifact_bucket` in Python).
    * @default Duration.days(90)
    */
   readonly artifactTransitionAfter?: Duration;
@@ -212,7 +212,7 @@ export interface DurableOrchestratorProps {
    * agent endpoint, or where policy wants every function in a VPC). Both functions call AWS APIs
    * only: from the subnets chosen, S3, DynamoDB, Lambda, EventBridge and SSM must be reachable
    * (a NAT gateway, or VPC endpoints: gateway endpoints for S3 and DynamoDB, interface endpoints
-   * for the others), and ECS too for Fargate agents, KMS with `encryptionKey`.
+   * for the others), and ECS too for Fargate agents, KMS with `encryptionKey` (`encryption_key` in Python).
    * @default - the functions run outside any VPC, in Lambda's own network
    */
   readonly vpc?: ec2.IVpc;
@@ -245,8 +245,8 @@ export interface DurableOrchestratorProps {
   /**
    * Whether to add a CloudWatch Synthetics canary that makes a signed workflow-status call
    * (`GET <apiUrl>/workflows?limit=1`, SigV4 with the canary's role, granted the read routes) every
-   * 5 minutes, with an alarm when it fails that notifies `alarmActions`; its artifacts bucket is
-   * encrypted with `encryptionKey` when given. For other settings use
+   * 5 minutes, with an alarm when it fails that notifies `alarmActions` (`alarm_actions` in Python); its artifacts bucket is
+   * encrypted with `encryptionKey` (`encryption_key` in Python) when given. For other settings use
    * `ApiCanary.forWorkflowStatus(scope, id, orchestrator, options)`.
    * @default false
    */
@@ -1009,7 +1009,7 @@ function resolveSettings(scope: Construct, props: DurableOrchestratorProps): Set
   };
 }
 
-/** Options of {@link DurableOrchestrator.addOutputs}. */
+/** Options of `DurableOrchestrator.addOutputs` (`DurableOrchestrator.add_outputs` in Python). */
 export interface DurableOrchestratorOutputsOptions {
   /**
    * The start of every output's logical id (letters and digits, starting with a letter): the

@@ -7,7 +7,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { CONFIG_LAYER, WorkflowConfigDocument } from '../contract/table';
 
-/** Properties of a {@link WorkflowConfigLayer}. */
+/** Properties of a `WorkflowConfigLayer`. */
 export interface WorkflowConfigLayerProps {
   /** The validated definition document (JSON). */
   readonly definitionJson: string;

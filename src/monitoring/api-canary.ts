@@ -36,8 +36,8 @@ export interface ApiCanaryOptions {
    * The path (and query) called under the base URL, starting with `/`, e.g. `/health` or
    * `/workflows?limit=1`.
    *
-   * @default - '/health' for `new ApiCanary` and `forHealthRoute` (give the SecureApi's
-   * `healthCheckPath` if you changed it); '/workflows?limit=1' for `forWorkflowStatus`
+   * @default - '/health' for `new ApiCanary` and `forHealthRoute` (`for_health_route` in Python) (give the SecureApi's
+   * `healthCheckPath` (`health_check_path` in Python) if you changed it); '/workflows?limit=1' for `forWorkflowStatus` (`for_workflow_status` in Python)
    */
   readonly path?: string;
 

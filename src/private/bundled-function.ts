@@ -29,7 +29,7 @@ export function bundledHandlerDir(bundle: string): string {
   return dir;
 }
 
-/** Properties of a {@link BundledFunction}. */
+/** Properties of a `BundledFunction`. */
 export interface BundledFunctionProps {
   /** The handler's path under `src/` without the extension, e.g. `private/handlers/health.lambda`. */
   readonly bundle: string;

@@ -4,9 +4,16 @@
  * A number: `Owner: prop is 3; it must be a whole number from 0 to 2: <fix>`.
  * A Duration: `Owner: prop is 20 minutes; it must be between 1 second and 15 minutes: <fix>`, or
  * `Owner: prop is 2.5 seconds, not a whole number of seconds: round it to whole seconds`.
+ *
+ * Props are named for both readers of the bindings: the first time a message names a prop it
+ * gives the TypeScript name and, where jsii spells it differently, the Python one
+ * (`maxAzs (max_azs in Python) is 4; ...: set maxAzs in that range`); see `propName` in
+ * ../contract/validate.ts, which the runtime's checks of a definition use too.
  */
 import { Duration, Token } from 'aws-cdk-lib';
-import { humanDuration, humanRange } from '../contract/validate';
+import { humanDuration, humanRange, propName } from '../contract/validate';
+
+export { propName, pythonName } from '../contract/validate';
 
 /** Bounds of a number. */
 export interface RangeOptions {
@@ -50,7 +57,7 @@ export function checkRange(owner: string, prop: string, value: number | undefine
   if (ok && aboveMin && value <= options.max) return;
   const unit = options.unit ? ` ${options.unit}` : '';
   const range = options.minExclusive ? `above ${options.min} and at most ${options.max}` : `from ${options.min} to ${options.max}`;
-  throw new Error(`${owner}: ${prop} is ${value}; it must be ${integer ? 'a whole number ' : ''}${range}${unit}: `
+  throw new Error(`${owner}: ${propName(prop)} is ${value}; it must be ${integer ? 'a whole number ' : ''}${range}${unit}: `
     + `${options.fix ?? `set ${prop} in that range`}`);
 }
 
@@ -87,13 +94,13 @@ export function checkDurationRange(owner: string, prop: string, d: Duration | un
   const seconds = d.toMilliseconds({ integral: false }) / 1000;
   const unitSeconds = whole === 'days' ? 86_400 : 1;
   if (!Number.isInteger(seconds / unitSeconds)) {
-    throw new Error(`${owner}: ${prop} is ${humanDuration(seconds)}, not a whole number of ${whole}: round it to whole ${whole}`
+    throw new Error(`${owner}: ${propName(prop)} is ${humanDuration(seconds)}, not a whole number of ${whole}: round it to whole ${whole}`
       + (whole === 'days' ? ' (Duration.days(n))' : ''));
   }
   const min = options.min.toMilliseconds({ integral: false }) / 1000;
   const max = options.max.toMilliseconds({ integral: false }) / 1000;
   if (seconds >= min && seconds <= max) return;
   const range = whole === 'days' ? `between ${min / unitSeconds} and ${max / unitSeconds} days` : humanRange(min, max);
-  throw new Error(`${owner}: ${prop} is ${humanDuration(seconds)}; ${options.subject ?? 'it'} must be ${range}: `
+  throw new Error(`${owner}: ${propName(prop)} is ${humanDuration(seconds)}; ${options.subject ?? 'it'} must be ${range}: `
     + `${options.fix ?? `set ${prop} in that range`}`);
 }

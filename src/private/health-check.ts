@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function';
 import { acknowledgeFindings } from './nag';
 
-/** Properties of a {@link HealthCheck}. */
+/** Properties of a `HealthCheck`. */
 export interface HealthCheckProps {
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;

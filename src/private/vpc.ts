@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { logsKey } from './log-encryption';
 import { acknowledgeCdkProviders } from './nag';
 
-/** Properties of {@link flowLoggedVpc}. */
+/** Properties of `flowLoggedVpc`. */
 export interface FlowLoggedVpcProps {
   /** The subnet groups, per AZ. */
   readonly subnetConfiguration: ec2.SubnetConfiguration[];

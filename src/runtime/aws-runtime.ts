@@ -3,14 +3,14 @@
  * gives its functions. Used by the bundled Lambda handlers only.
  *
  * What a function reads, and where it comes from:
- * - names and pointers from its environment ({@link ENV}): never the definition or the agent
+ * - names and pointers from its environment (`ENV`): never the definition or the agent
  *   targets, which outgrow Lambda's 4 KB of environment;
  * - the definition document and the agent names from the configuration file of its layer, checked
  *   against the SHA-256 in its environment (so that a controller version runs exactly the file it
  *   was published with);
  * - each agent's dispatch target from an SSM parameter, when a task is dispatched (the controller).
  *
- * Loading a handler loads none of the AWS SDK: each port is made on its first use ({@link lazy}),
+ * Loading a handler loads none of the AWS SDK: each port is made on its first use (`lazy`),
  * and its SDK client with it, so a request loads only the clients it calls (the DynamoDB client for
  * a status read; ECS only for a dispatch to an ECS agent).
  */

@@ -3,7 +3,7 @@
  * library would weigh more than the rest of the API handler, and these are three small shapes.
  *
  * A check collects every problem of a value (not only the first), in the order of the fields,
- * and {@link describe} turns them into one message that names each field and what is expected.
+ * and `describe` turns them into one message that names each field and what is expected.
  * Objects are strict: an unknown field is refused, so a typo never passes unnoticed.
  */
 import { ALL_STATUSES, SCHEDULE_NAME_PATTERN, WorkflowStatus } from '../contract/status';
@@ -69,7 +69,7 @@ type Issue =
 const INVALID: unique symbol = Symbol('invalid');
 type Invalid = typeof INVALID;
 
-/** Checks `value` (found at `path`), records its issues, and returns it typed, or {@link INVALID}. */
+/** Checks `value` (found at `path`), records its issues, and returns it typed, or `INVALID`. */
 type Check<T> = (value: unknown, path: readonly string[], issues: Issue[]) => T | Invalid;
 
 type Shape = Record<string, Check<unknown>>;
@@ -187,7 +187,7 @@ export function characterCount(text: string): number {
   return count;
 }
 
-/** A string; lengths count characters ({@link characterCount}). Every broken rule is reported. */
+/** A string; lengths count characters (`characterCount`). Every broken rule is reported. */
 function string(rules: StringRules = {}): Check<string> {
   return (value, path, issues) => {
     if (typeof value !== 'string') {

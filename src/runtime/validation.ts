@@ -69,8 +69,8 @@ export function encodePageToken(position: Record<string, unknown>): string {
 }
 
 /**
- * Decodes a token made by {@link encodePageToken} into a plain object, or throws
- * {@link InvalidPageTokenError}. Node's base64url decoder skips characters it does not know,
+ * Decodes a token made by `encodePageToken` into a plain object, or throws
+ * `InvalidPageTokenError`. Node's base64url decoder skips characters it does not know,
  * so the token must also re-encode to itself.
  */
 export function decodePageToken(token: string): Record<string, unknown> {

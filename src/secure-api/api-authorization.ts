@@ -14,7 +14,7 @@ export enum ApiAuthorizationType {
   NONE = 'NONE',
 }
 
-/** Options of {@link ApiAuthorization.jwt}. */
+/** Options of `ApiAuthorization.jwt`. */
 export interface JwtAuthorizationOptions {
   /**
    * The token issuer (the `iss` claim), an `https://` URL, e.g.
@@ -30,7 +30,7 @@ export interface JwtAuthorizationOptions {
   readonly identitySource?: string[];
 }
 
-/** Options of {@link ApiAuthorization.cognito}. */
+/** Options of `ApiAuthorization.cognito`. */
 export interface CognitoAuthorizationOptions {
   /** The user pool that issues the tokens. */
   readonly userPool: cognito.IUserPool;

@@ -22,21 +22,21 @@ export interface SecureApiInternalServiceOptions {
   /**
    * The container image as ECS takes it, e.g. `ecs.ContainerImage.fromRegistry('public.ecr.aws/...')`
    * or `fromEcrRepository(repo, tag)`. An image built from a directory should come from
-   * `imageSource` instead, which builds it for the service's `cpuArchitecture`.
+   * `imageSource` (`image_source` in Python) instead, which builds it for the service's `cpuArchitecture` (`cpu_architecture` in Python).
    * @default - none: give `image` or `imageSource`
    */
   readonly image?: ecs.ContainerImage;
 
   /**
    * Where the image comes from, as for a `ContainerAgent` (the same `AgentImage` sources, built
-   * for the service's `cpuArchitecture`): `AgentImage.fromDirectory(dir)` (built by the CDK at
+   * for the service's `cpuArchitecture` (`cpu_architecture` in Python)): `AgentImage.fromDirectory(dir)` (built by the CDK at
    * deploy, pushed to the CDK's asset repository); `AgentImage.fromNewRepository(tag, options)` (a
    * repository of the service's own that your pipeline pushes to: scan on push, immutable tags,
    * lifecycle rules, optional KMS key, removal policy); `AgentImage.fromDirectoryIntoNewRepository(dir, options)`
    * (built by AWS CodeBuild during the deployment, no Docker needed, into such a repository of
-   * the service's own); or `fromEcrRepository` / `fromRegistry`. The service's `repository` and
-   * `imageUri` tell where it is.
-   * @default - none: give `image` or `imageSource`
+   * the service's own); or `fromEcrRepository` (`from_ecr_repository` in Python) / `fromRegistry` (`from_registry` in Python). The service's `repository` and
+   * `imageUri` (`image_uri` in Python) tell where it is.
+   * @default - none: give `image` or `imageSource` (`image_source` in Python)
    */
   readonly imageSource?: AgentImage;
 
@@ -53,7 +53,7 @@ export interface SecureApiInternalServiceOptions {
   readonly command?: string[];
 
   /**
-   * Tasks to run. Autoscaling then keeps the count between `minCapacity` and `maxCapacity`.
+   * Tasks to run. Autoscaling then keeps the count between `minCapacity` (`min_capacity` in Python) and `maxCapacity` (`max_capacity` in Python).
    * @default 2
    */
   readonly desiredCount?: number;
@@ -78,13 +78,13 @@ export interface SecureApiInternalServiceOptions {
 
   /**
    * Fewest tasks autoscaling keeps.
-   * @default - `desiredCount`
+   * @default - `desiredCount` (`desired_count` in Python)
    */
   readonly minCapacity?: number;
 
   /**
-   * Most tasks autoscaling starts. When it equals `minCapacity`, no autoscaling is configured.
-   * @default - twice `desiredCount` (at least 1)
+   * Most tasks autoscaling starts. When it equals `minCapacity` (`min_capacity` in Python), no autoscaling is configured.
+   * @default - twice `desiredCount` (`desired_count` in Python) (at least 1)
    */
   readonly maxCapacity?: number;
 
@@ -115,7 +115,7 @@ export interface SecureApiInternalServiceOptions {
 
   /**
    * Retention of the container's logs.
-   * @default - the API's `logRetention`
+   * @default - the API's `logRetention` (`log_retention` in Python)
    */
   readonly logRetention?: logs.RetentionDays;
 
@@ -137,7 +137,7 @@ export interface SecureApiInternalServiceOptions {
    * 300 seconds (default none).
    *
    * There is no default command, as what the image can run is not known here. A routed service
-   * is still checked by the load balancer on `healthCheckPath`; an internal service has no load
+   * is still checked by the load balancer on `healthCheckPath` (`health_check_path` in Python); an internal service has no load
    * balancer, so without this nothing checks it but the exit of its process (a synth warning
    * says so).
    * @default - no container health check
@@ -154,7 +154,7 @@ export interface SecureApiInternalServiceOptions {
   /**
    * The service's alarms: CPU, memory and running tasks for every service, and for a routed
    * service its target group's unhealthy tasks, response time and 5xx. Each member overrides one
-   * alarm's defaults (see `ServiceAlarms`); they notify the API's `alarmActions`. An internal
+   * alarm's defaults (see `ServiceAlarms`); they notify the API's `alarmActions` (`alarm_actions` in Python). An internal
    * service refuses the target group's alarms (it has no load balancer).
    * @default - the defaults of each alarm in `ServiceAlarms`
    */
@@ -163,18 +163,18 @@ export interface SecureApiInternalServiceOptions {
 
 /**
  * A route of a routed service with methods or authorization of its own (`routes` of
- * {@link SecureApiServiceOptions}), e.g. one anonymous `POST /chat` in a service that the API
+ * `SecureApiServiceOptions`), e.g. one anonymous `POST /chat` in a service that the API
  * otherwise authorizes with IAM.
  */
 export interface SecureApiServiceRouteOptions {
   /**
-   * The route's path: the service's `pathPrefix` or a path under it (the load balancer forwards
+   * The route's path: the service's `pathPrefix` (`path_prefix` in Python) or a path under it (the load balancer forwards
    * only those to the service), e.g. `/chat` or `/chat/{sessionId}`.
    */
   readonly path: string;
 
   /**
-   * The methods of the route (one route each). `ANY` on `pathPrefix` or on
+   * The methods of the route (one route each). `ANY` on `pathPrefix` (`path_prefix` in Python) or on
    * `<pathPrefix>/{proxy+}` changes the service's own route there instead of adding one.
    * @default [apigwv2.HttpMethod.ANY]
    */
@@ -190,7 +190,7 @@ export interface SecureApiServiceRouteOptions {
 
   /**
    * OAuth scopes a JWT must hold (JWT authorization only).
-   * @default - the service's `authorizationScopes` when the route keeps the service's authorization; none when it sets its own
+   * @default - the service's `authorizationScopes` (`authorization_scopes` in Python) when the route keeps the service's authorization; none when it sets its own
    */
   readonly authorizationScopes?: string[];
 }
@@ -206,7 +206,7 @@ export interface SecureApiServiceOptions extends SecureApiInternalServiceOptions
   readonly pathPrefix: string;
 
   /**
-   * The path the load balancer checks each task on (directly, not under `pathPrefix`); a task
+   * The path the load balancer checks each task on (directly, not under `pathPrefix` (`path_prefix` in Python)); a task
    * must answer it with 200.
    * @default '/health'
    */
@@ -231,7 +231,7 @@ export interface SecureApiServiceOptions extends SecureApiInternalServiceOptions
   readonly authorizationScopes?: string[];
 
   /**
-   * Routes of the service with methods or authorization of their own, each under `pathPrefix`.
+   * Routes of the service with methods or authorization of their own, each under `pathPrefix` (`path_prefix` in Python).
    * API Gateway picks the route that names the request's method before an `ANY` route of the same
    * path, and an exact path before `{proxy+}`: with `pathPrefix: '/chat'` and
    * `routes: [{ path: '/chat', methods: [apigwv2.HttpMethod.POST], authorization: ApiAuthorization.none() }]`,
@@ -243,7 +243,7 @@ export interface SecureApiServiceOptions extends SecureApiInternalServiceOptions
 
   /**
    * How long after a task starts ECS ignores failed health checks of the load balancer (and of
-   * the container, with `healthCheck`) before it replaces the task: time for the app to start.
+   * the container, with `healthCheck` (`health_check` in Python)) before it replaces the task: time for the app to start.
    * @default Duration.seconds(60)
    */
   readonly healthCheckGracePeriod?: Duration;

@@ -46,10 +46,10 @@ export * from './secure-api-alarms';
 export interface SecureApiDomainProps {
   /** The domain name, e.g. `api.example.com`. */
   readonly domainName: string;
-  /** A certificate for `domainName`, in the API's region. */
+  /** A certificate for `domainName` (`domain_name` in Python), in the API's region. */
   readonly certificate: acm.ICertificate;
   /**
-   * A hosted zone to create an alias A record for `domainName` in.
+   * A hosted zone to create an alias A record for `domainName` (`domain_name` in Python) in.
    * @default - no record: point the name at the API's regional domain name yourself
    */
   readonly hostedZone?: route53.IHostedZone;
@@ -66,7 +66,7 @@ export interface SecureApiLoadBalancerTlsProps {
   readonly serverName: string;
 }
 
-/** Properties of a {@link SecureApi}. */
+/** Properties of a `SecureApi`. */
 export interface SecureApiProps {
   /**
    * How every route authorizes callers, unless the route says otherwise. `ApiAuthorization.none()`
@@ -89,7 +89,7 @@ export interface SecureApiProps {
 
   /**
    * The log group for the JSON access logs.
-   * @default - a new log group with `logRetention`
+   * @default - a new log group with `logRetention` (`log_retention` in Python)
    */
   readonly accessLogGroup?: logs.ILogGroup;
 
@@ -205,7 +205,7 @@ export interface SecureApiProps {
 
   /**
    * A customer managed key that encrypts the log groups the API creates: the access log group
-   * (not a given `accessLogGroup`), the health function's, each service's and the flow logs of a
+   * (not a given `accessLogGroup` (`access_log_group` in Python)), the health function's, each service's and the flow logs of a
    * VPC the API creates. A key of this app gets a key policy statement letting CloudWatch Logs of
    * its account and region use it; the policy of an imported key must already allow
    * `logs.<region>.amazonaws.com` to use it.
@@ -216,13 +216,13 @@ export interface SecureApiProps {
   /**
    * Whether to add a CloudWatch Synthetics canary that calls the API's health route
    * (`GET <url><healthCheckPath>`, unsigned) every 5 minutes, with an alarm when it fails that
-   * notifies `alarmActions`. For other settings use `ApiCanary.forHealthRoute(scope, id, api, options)`.
+   * notifies `alarmActions` (`alarm_actions` in Python). For other settings use `ApiCanary.forHealthRoute(scope, id, api, options)`.
    * @default false
    */
   readonly healthCanary?: boolean;
 }
 
-/** Options of {@link SecureApi.addOutputs}. */
+/** Options of `SecureApi.addOutputs` (`SecureApi.add_outputs` in Python). */
 export interface SecureApiOutputsOptions {
   /**
    * The start of every output's logical id (letters and digits, starting with a letter): the
@@ -239,7 +239,7 @@ export interface SecureApiOutputsOptions {
   readonly exportNamePrefix?: string;
 }
 
-/** Options of {@link SecureApi.addLambdaRoute}. */
+/** Options of `SecureApi.addLambdaRoute` (`SecureApi.add_lambda_route` in Python). */
 export interface SecureApiLambdaRouteOptions {
   /**
    * The route's path, e.g. `/items/{id}` or `/files/{proxy+}`. Compose a prefix yourself:

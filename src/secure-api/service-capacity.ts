@@ -2,7 +2,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { checkRange } from '../private/checks';
 import { checkBuiltByFactory } from '../private/closed-class';
 
-/** Options of {@link ServiceCapacity.spot}. */
+/** Options of `ServiceCapacity.spot`. */
 export interface SpotCapacityOptions {
   /**
    * Tasks that always run on regular (on-demand) Fargate, before the weights share out the rest:
@@ -12,13 +12,13 @@ export interface SpotCapacityOptions {
   readonly onDemandBase?: number;
 
   /**
-   * Relative share of the tasks above `onDemandBase` that run on regular Fargate.
+   * Relative share of the tasks above `onDemandBase` (`on_demand_base` in Python) that run on regular Fargate.
    * @default 0
    */
   readonly onDemandWeight?: number;
 
   /**
-   * Relative share of the tasks above `onDemandBase` that run on Fargate Spot (at least 1).
+   * Relative share of the tasks above `onDemandBase` (`on_demand_base` in Python) that run on Fargate Spot (at least 1).
    * @default 1
    */
   readonly spotWeight?: number;

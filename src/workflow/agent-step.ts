@@ -7,7 +7,7 @@ import { StepInput } from './step-input';
 import { LIMITS } from '../contract/definition';
 import type { AgentStepDocument, ValueRef } from '../contract/definition';
 
-/** Properties of an {@link AgentStep}. */
+/** Properties of an `AgentStep`. */
 export interface AgentStepProps {
   /** Name of the step: unique in the workflow, letters, digits, `-` and `_`, starting with a letter. */
   readonly stepName: string;

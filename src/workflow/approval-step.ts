@@ -6,7 +6,7 @@ import type { ApprovalStepDocument } from '../contract/definition';
 
 /** What an approval that nobody answers in time becomes. */
 export enum ApprovalTimeoutAction {
-  /** Rejected: the workflow ends REJECTED (or continues, with `continueOnRejection`). */
+  /** Rejected: the workflow ends REJECTED (or continues, with `continueOnRejection`, `continue_on_rejection` in Python). */
   REJECT = 'REJECT',
   /** Approved: the workflow goes on. */
   APPROVE = 'APPROVE',
@@ -14,7 +14,7 @@ export enum ApprovalTimeoutAction {
   FAIL = 'FAIL',
 }
 
-/** Properties of an {@link ApprovalStep}. */
+/** Properties of an `ApprovalStep`. */
 export interface ApprovalStepProps {
   /** Name of the step: unique in the workflow, letters, digits, `-` and `_`, starting with a letter. */
   readonly stepName: string;

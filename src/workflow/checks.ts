@@ -4,7 +4,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import { nameProblem, pathProblem } from '../contract/validate';
-import { checkDurationRange, checkRange } from '../private/checks';
+import { checkDurationRange, checkRange, propName } from '../private/checks';
 
 /**
  * A value that is still a token when the definition is rendered. The definition is plain JSON
@@ -12,7 +12,7 @@ import { checkDurationRange, checkRange } from '../private/checks';
  */
 export class UnresolvedValueError extends Error {
   constructor(owner: string, prop: string) {
-    super(`${owner}: ${prop} is an unresolved token, but a workflow definition is rendered to JSON at synth and needs a concrete value: `
+    super(`${owner}: ${propName(prop)} is an unresolved token, but a workflow definition is rendered to JSON at synth and needs a concrete value: `
       + `pass a literal ${prop} (for example Duration.hours(1)) rather than one from a parameter or another resource`);
     this.name = 'UnresolvedValueError';
   }
@@ -22,17 +22,17 @@ export class UnresolvedValueError extends Error {
 export function checkName(owner: string, prop: string, name: string): void {
   if (Token.isUnresolved(name)) return;
   if (name.length === 0) {
-    throw new Error(`${owner}: ${prop} is empty: pass a name of letters, digits, '-' and '_' that starts with a letter (at most 63 characters)`);
+    throw new Error(`${owner}: ${propName(prop)} is empty: pass a name of letters, digits, '-' and '_' that starts with a letter (at most 63 characters)`);
   }
   const problem = nameProblem(name);
-  if (problem) throw new Error(`${owner}: ${problem.replace(/^name /, `${prop} `)}`);
+  if (problem) throw new Error(`${owner}: ${problem.replace(/^name /, `${propName(prop)} `)}`);
 }
 
 /** Throws when `path` is not a valid dot path. */
 export function checkPath(owner: string, prop: string, path: string, allowEmpty: boolean): void {
   if (Token.isUnresolved(path)) return;
   const problem = pathProblem(path, allowEmpty);
-  if (problem) throw new Error(`${owner}: ${prop} ${problem}`);
+  if (problem) throw new Error(`${owner}: ${propName(prop)} ${problem}`);
 }
 
 /*
@@ -51,13 +51,13 @@ export function checkWholeNumber(owner: string, prop: string, value: number | un
   checkRange(owner, prop, value, { min, max, fix });
 }
 
-/** The seconds of a Duration for the document; throws {@link UnresolvedValueError} on a token. */
+/** The seconds of a Duration for the document; throws `UnresolvedValueError` on a token. */
 export function renderSeconds(owner: string, prop: string, d: Duration): number {
   if (d.isUnresolved()) throw new UnresolvedValueError(owner, prop);
   return d.toMilliseconds() / 1000;
 }
 
-/** A number for the document; throws {@link UnresolvedValueError} on a token. */
+/** A number for the document; throws `UnresolvedValueError` on a token. */
 export function renderNumber(owner: string, prop: string, n: number): number {
   if (Token.isUnresolved(n)) throw new UnresolvedValueError(owner, prop);
   return n;

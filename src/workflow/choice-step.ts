@@ -4,7 +4,7 @@ import { StepInput } from './step-input';
 import type { ChoiceCaseDocument, ChoiceStepDocument } from '../contract/definition';
 import { checkBuiltByFactory } from '../private/closed-class';
 
-/** One case of a {@link ChoiceStep}: steps that run when the value equals this case's value. */
+/** One case of a `ChoiceStep`: steps that run when the value equals this case's value. */
 export class ChoiceCase {
   /**
    * Run `steps` when the value equals this string.
@@ -65,7 +65,7 @@ export class ChoiceCase {
   }
 }
 
-/** Properties of a {@link ChoiceStep}. */
+/** Properties of a `ChoiceStep`. */
 export interface ChoiceStepProps {
   /** Name of the step: unique in the workflow, letters, digits, `-` and `_`, starting with a letter. */
   readonly stepName: string;

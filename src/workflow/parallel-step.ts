@@ -4,7 +4,7 @@ import { WorkflowStep } from './step';
 import { LIMITS } from '../contract/definition';
 import type { BranchDocument, ParallelStepDocument } from '../contract/definition';
 
-/** Properties of a {@link ParallelBranch}. */
+/** Properties of a `ParallelBranch`. */
 export interface ParallelBranchProps {
   /** Name of the branch: unique in its parallel step, letters, digits, `-` and `_`, starting with a letter. */
   readonly branchName: string;
@@ -12,7 +12,7 @@ export interface ParallelBranchProps {
   readonly steps: WorkflowStep[];
 }
 
-/** One branch of a {@link ParallelStep}: a sequence of steps. */
+/** One branch of a `ParallelStep`: a sequence of steps. */
 export class ParallelBranch {
   /** Name of the branch. */
   public readonly branchName: string;
@@ -34,7 +34,7 @@ export class ParallelBranch {
   }
 }
 
-/** Properties of a {@link ParallelStep}. */
+/** Properties of a `ParallelStep`. */
 export interface ParallelStepProps {
   /** Name of the step: unique in the workflow, letters, digits, `-` and `_`, starting with a letter. */
   readonly stepName: string;

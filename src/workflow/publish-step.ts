@@ -2,14 +2,14 @@ import { WorkflowStep } from './step';
 import { StepInput } from './step-input';
 import type { PublishStepDocument } from '../contract/definition';
 
-/** Properties of a {@link PublishStep}. */
+/** Properties of a `PublishStep`. */
 export interface PublishStepProps {
   /**
    * Name of the step: unique in the workflow, letters, digits, `-` and `_`, starting with a letter.
    * @default 'publish'
    */
   readonly stepName?: string;
-  /** The artifact to publish: written by an earlier step, for example `StepInput.fromArtifact('writing', 'report')`. */
+  /** The artifact to publish: written by an earlier step, for example `StepInput.fromArtifact('writing', 'report')` (`StepInput.from_artifact` in Python). */
   readonly artifact: StepInput;
 }
 

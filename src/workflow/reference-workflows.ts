@@ -6,7 +6,7 @@ import { PublishStep } from './publish-step';
 import { StepInput } from './step-input';
 import { WorkflowDefinition } from './workflow-definition';
 
-/** Properties of {@link ReferenceWorkflows.researchReport}. */
+/** Properties of `ReferenceWorkflows.researchReport` (`ReferenceWorkflows.research_report` in Python). */
 export interface ResearchReportProps {
   /** The agent that researches the topic and writes the `research` artifact. */
   readonly researcher: IWorkflowAgent;
@@ -28,7 +28,7 @@ export interface ResearchReportProps {
 
 /** Ready-made workflows. */
 export class ReferenceWorkflows {
-  /** Name of the workflow {@link ReferenceWorkflows.researchReport} returns. */
+  /** Name of the workflow that `ReferenceWorkflows.researchReport` (`research_report` in Python) returns. */
   public static readonly RESEARCH_REPORT_NAME = 'research-report';
 
   /**

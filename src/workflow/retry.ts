@@ -3,6 +3,7 @@ import { checkDuration, checkWholeNumber, renderNumber, renderSeconds } from './
 import { LIMITS } from '../contract/definition';
 import type { RetryDocument } from '../contract/definition';
 import { checkBuiltByFactory } from '../private/closed-class';
+import { propName } from '../private/checks';
 
 /** Options of an exponential retry policy. */
 export interface ExponentialRetryProps {
@@ -47,7 +48,7 @@ export class RetryPolicy {
     checkDuration(owner, 'initialDelay', initialDelay, 0, LIMITS.maxRetryDelaySeconds, 'a retry delay');
     checkDuration(owner, 'maxDelay', maxDelay, 0, LIMITS.maxRetryDelaySeconds, 'a retry delay');
     if (!Number.isFinite(backoffRate) || backoffRate < 1) {
-      throw new Error(`${owner}: backoffRate is ${backoffRate}; below 1 the delays would shrink: pass 1 (constant delay) or more`);
+      throw new Error(`${owner}: ${propName('backoffRate')} is ${backoffRate}; below 1 the delays would shrink: pass 1 (constant delay) or more`);
     }
     return new RetryPolicy(maxAttempts, initialDelay, backoffRate, maxDelay);
   }

@@ -10,7 +10,7 @@ import { checkBuiltByFactory } from '../private/closed-class';
 export class StepInput {
   /**
    * A field of the workflow's input. It is required: a start request whose input lacks it is
-   * rejected (use `fromOptionalWorkflowInput` for a field that may be absent).
+   * rejected (use `fromOptionalWorkflowInput`, `from_optional_workflow_input` in Python, for a field that may be absent).
    *
    * @param path dot path into the input (`topic`, `parameters.depth`); `''` is the whole input
    */

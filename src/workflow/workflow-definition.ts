@@ -5,7 +5,7 @@ import { DEFINITION_SCHEMA_VERSION } from '../contract/definition';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { validateDefinition } from '../contract/validate';
 
-/** Properties of a {@link WorkflowDefinition}. */
+/** Properties of a `WorkflowDefinition`. */
 export interface WorkflowDefinitionProps {
   /** Name of the workflow: letters, digits, `-` and `_`, starting with a letter. */
   readonly workflowName: string;

@@ -315,7 +315,7 @@ describe('validation', () => {
     ['a token build argument', () => AgentImage.fromDirectoryIntoNewRepository(dir, { buildArgs: { A: new Stack().account } }), /build argument A is a token; build arguments are part of the image's tag/],
     ['a bad target', () => AgentImage.fromDirectoryIntoNewRepository(dir, { target: 'two words' }), /target 'two words' is not a build stage name/],
     ['repository image count', () => AgentImage.fromDirectoryIntoNewRepository(dir, { maxImageCount: 0 }),
-      /^AgentImage.fromDirectoryIntoNewRepository: maxImageCount is 0; it must be a whole number from 1 to 10000/],
+      /^AgentImage.fromDirectoryIntoNewRepository: maxImageCount \(max_image_count in Python\) is 0; it must be a whole number from 1 to 10000/],
   ])('%s', (_name, make, message) => {
     expect(make).toThrow(message);
   });

@@ -193,7 +193,7 @@ describe('validateDefinition: references', () => {
 
   test('after a parallel step whose branches may fail, its branch steps may not be read', () => {
     expect(onlyProblem(doc([parallel('p', [['a', [agent('a1')]], ['b', [agent('b1')]]], { minSuccessful: 1 }), agent('after', { x: ref('a1') })])))
-      .toMatch(/^step 'after': input 'x' refers to step 'a1', which is in branch 'a' of parallel step 'p', whose branches may fail without failing it \(minSuccessful 1 of 2\), so its output may be missing: set minSuccessful of 'p' to 2, or read it from inside the same branch$/);
+      .toMatch(/^step 'after': input 'x' refers to step 'a1', which is in branch 'a' of parallel step 'p', whose branches may fail without failing it \(only 1 of its 2 branches must succeed\), so its output may be missing: set minSuccessful \(min_successful in Python\) of 'p' to 2, or read it from inside the same branch$/);
   });
 
   test('not a step inside a choice case that may not have run', () => {
@@ -284,12 +284,12 @@ describe('validateDefinition: agent steps', () => {
   });
 
   test.each([
-    [{ maxAttempts: 0 }, /retry maxAttempts 0 is out of range: .*from 1 to 10; set maxAttempts in that range/],
-    [{ maxAttempts: LIMITS.maxRetryAttempts + 1 }, /retry maxAttempts 11 is out of range/],
-    [{ maxAttempts: 2.5 }, /retry maxAttempts 2.5 is out of range/],
+    [{ maxAttempts: 0 }, /retry maxAttempts \(max_attempts in Python\) 0 is out of range: .*from 1 to 10; set maxAttempts in that range/],
+    [{ maxAttempts: LIMITS.maxRetryAttempts + 1 }, /retry maxAttempts \(max_attempts in Python\) 11 is out of range/],
+    [{ maxAttempts: 2.5 }, /retry maxAttempts \(max_attempts in Python\) 2.5 is out of range/],
     [{ initialDelaySeconds: -1 }, /retry initial delay -1 second is out of range: it must be between 0 seconds and 1 day; set the initial delay in that range/],
     [{ maxDelaySeconds: LIMITS.maxRetryDelaySeconds + 60 }, /retry max delay 1 day 1 minute is out of range: it must be between 0 seconds and 1 day/],
-    [{ backoffRate: 0.5 }, /retry backoffRate 0.5 is less than 1 \(delays would shrink\): set a backoffRate of 1 \(constant delay\) or more/],
+    [{ backoffRate: 0.5 }, /retry backoffRate \(backoff_rate in Python\) 0.5 is less than 1 \(delays would shrink\): set a backoffRate of 1 \(constant delay\) or more/],
   ])('the retry policy must be within the limits (%o)', (change, message) => {
     expect(onlyProblem(doc([agent('flaky', {}, { retry: { ...retry, ...change } })]))).toMatch(new RegExp(`^step 'flaky': ${message.source}`));
   });
@@ -337,7 +337,7 @@ describe('validateDefinition: parallel steps', () => {
 
   test('maxConcurrency at least 1', () => {
     expect(onlyProblem(doc([parallel('p', [['a', [agent('x')]]], { maxConcurrency: 0 })])))
-      .toMatch(/^step 'p': maxConcurrency 0 is not valid: set a whole number of at least 1/);
+      .toMatch(/^step 'p': maxConcurrency \(max_concurrency in Python\) 0 is not valid: set a whole number of at least 1/);
   });
 
   test.each([0, 3, 1.5])('minSuccessful from 1 to the number of branches (%s)', (minSuccessful) => {

@@ -288,10 +288,10 @@ describe('maxAzs', () => {
   });
 
   test('refusals: out of range, with a given VPC, NAT gateways beyond the AZs, a token, an environment-agnostic stack', () => {
-    expect(() => tier({ maxAzs: 1 })).toThrow(/DataTier: maxAzs is 1; it must be a whole number from 2 to 3: RDS needs two AZs/);
-    expect(() => tier({ maxAzs: 4 })).toThrow(/DataTier: maxAzs is 4; it must be a whole number from 2 to 3/);
-    expect(() => tier({ maxAzs: 2.5 })).toThrow(/DataTier: maxAzs is 2.5; it must be a whole number from 2 to 3/);
-    expect(() => tier({ maxAzs: 3, natGateways: 4 })).toThrow(/natGateways is 4; it must be a whole number from 0 to 3: the VPC spans 3 AZs \(maxAzs\), and one NAT gateway per AZ is the most that helps$/);
+    expect(() => tier({ maxAzs: 1 })).toThrow(/DataTier: maxAzs \(max_azs in Python\) is 1; it must be a whole number from 2 to 3: RDS needs two AZs/);
+    expect(() => tier({ maxAzs: 4 })).toThrow(/DataTier: maxAzs \(max_azs in Python\) is 4; it must be a whole number from 2 to 3/);
+    expect(() => tier({ maxAzs: 2.5 })).toThrow(/DataTier: maxAzs \(max_azs in Python\) is 2.5; it must be a whole number from 2 to 3/);
+    expect(() => tier({ maxAzs: 3, natGateways: 4 })).toThrow(/natGateways \(nat_gateways in Python\) is 4; it must be a whole number from 0 to 3: the VPC spans 3 AZs \(maxAzs\), and one NAT gateway per AZ is the most that helps$/);
     const stack = new Stack(new App(), 'Test', { env: ENV });
     const vpc = new ec2.Vpc(stack, 'Own', { maxAzs: 2 });
     expect(() => new DataTier(stack, 'DataTier', { vpc, maxAzs: 3 })).toThrow(/DataTier: maxAzs \(3\) applies only to a VPC the construct creates, but vpc was given/);

@@ -615,8 +615,8 @@ describe('validation', () => {
   });
 
   test('natGateways out of range', () => {
-    expect(() => tier({ natGateways: 3 })).toThrow(/natGateways is 3; it must be a whole number from 0 to 2: the VPC spans 2 AZs \(maxAzs\), .*give maxAzs: 3 for a third/);
-    expect(() => tier({ natGateways: 1.5 })).toThrow(/natGateways is 1.5; it must be a whole number from 0 to 2/);
+    expect(() => tier({ natGateways: 3 })).toThrow(/natGateways \(nat_gateways in Python\) is 3; it must be a whole number from 0 to 2: the VPC spans 2 AZs \(maxAzs\), .*give maxAzs: 3 for a third/);
+    expect(() => tier({ natGateways: 1.5 })).toThrow(/natGateways \(nat_gateways in Python\) is 1.5; it must be a whole number from 0 to 2/);
   });
 
   test('subnets in one AZ: RDS needs two, and Multi-AZ names itself', () => {
@@ -639,8 +639,8 @@ describe('validation', () => {
   });
 
   test('backupRetention out of range or not whole days; Aurora needs at least a day', () => {
-    expect(() => tier({ backupRetention: Duration.days(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/^DataTier: backupRetention is 36 days; it must be between 0 and 35 days: set backupRetention in that range$/);
-    expect(() => tier({ backupRetention: Duration.hours(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/backupRetention is 1 day 12 hours, not a whole number of days: round it to whole days/);
+    expect(() => tier({ backupRetention: Duration.days(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/^DataTier: backupRetention \(backup_retention in Python\) is 36 days; it must be between 0 and 35 days: set backupRetention in that range$/);
+    expect(() => tier({ backupRetention: Duration.hours(36), removalPolicy: RemovalPolicy.RETAIN })).toThrow(/backupRetention \(backup_retention in Python\) is 1 day 12 hours, not a whole number of days: round it to whole days/);
     expect(() => tier({ profile: DataTierProfile.production(), backupRetention: Duration.days(0) })).toThrow(/Aurora always keeps at least 1 day/);
   });
 
@@ -660,18 +660,18 @@ describe('validation', () => {
 
   test('storage: Aurora takes none, an instance needs 20 GiB or more, max not below allocated', () => {
     expect(() => tier({ profile: DataTierProfile.production(), allocatedStorage: Size.gibibytes(50) })).toThrow(/allocatedStorage and maxAllocatedStorage apply to an RDS instance/);
-    expect(() => tier({ allocatedStorage: Size.gibibytes(10) })).toThrow(/allocatedStorage is 10; it must be a whole number from 20 to 65536 GiB: gp3 storage takes whole GiB/);
+    expect(() => tier({ allocatedStorage: Size.gibibytes(10) })).toThrow(/allocatedStorage \(allocated_storage in Python\) is 10; it must be a whole number from 20 to 65536 GiB: gp3 storage takes whole GiB/);
     expect(() => tier({ allocatedStorage: Size.gibibytes(50), maxAllocatedStorage: Size.gibibytes(40) })).toThrow(/maxAllocatedStorage \(40 GiB\) is below allocatedStorage \(50 GiB\)/);
-    expect(() => tier({ allocatedStorage: Size.mebibytes(30000) })).toThrow(/allocatedStorage is 29.296875; it must be a whole number from 20 to 65536 GiB/);
-    expect(() => tier({ maxAllocatedStorage: Size.gibibytes(70000) })).toThrow(/maxAllocatedStorage is 70000; it must be a whole number from 20 to 65536 GiB/);
+    expect(() => tier({ allocatedStorage: Size.mebibytes(30000) })).toThrow(/allocatedStorage \(allocated_storage in Python\) is 29.296875; it must be a whole number from 20 to 65536 GiB/);
+    expect(() => tier({ maxAllocatedStorage: Size.gibibytes(70000) })).toThrow(/maxAllocatedStorage \(max_allocated_storage in Python\) is 70000; it must be a whole number from 20 to 65536 GiB/);
   });
 
   test('cache: failover without a replica, Multi-AZ without failover, counts and retention out of range', () => {
     expect(() => tier({ cacheAutomaticFailover: true })).toThrow(/cacheAutomaticFailover is true but cacheReplicas is 0/);
     expect(() => tier({ cacheReplicas: 1, cacheMultiAz: true })).toThrow(/cacheMultiAz is true but cacheAutomaticFailover is false/);
     expect(() => tier({ profile: DataTierProfile.production(), cacheReplicas: 0 })).toThrow(/cacheAutomaticFailover is true but cacheReplicas is 0/);
-    expect(() => tier({ cacheReplicas: 6 })).toThrow(/cacheReplicas is 6; it must be a whole number from 0 to 5/);
-    expect(() => tier({ cacheSnapshotRetention: Duration.days(40) })).toThrow(/cacheSnapshotRetention is 40 days; it must be between 0 and 35 days/);
+    expect(() => tier({ cacheReplicas: 6 })).toThrow(/cacheReplicas \(cache_replicas in Python\) is 6; it must be a whole number from 0 to 5/);
+    expect(() => tier({ cacheSnapshotRetention: Duration.days(40) })).toThrow(/cacheSnapshotRetention \(cache_snapshot_retention in Python\) is 40 days; it must be between 0 and 35 days/);
   });
 
   test('counts that decide what is created must be known at synth time, not tokens', () => {

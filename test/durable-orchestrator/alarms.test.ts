@@ -129,7 +129,7 @@ describe('DurableOrchestrator alarms', () => {
 
   test.each([
     [{ typo: { threshold: 1 } }, /DurableOrchestrator: alarms\.typo names no alarm; the alarms are workflowsFailed, controllerErrors/],
-    [{ workflowsFailed: { evaluationPeriods: 0 } }, /DurableOrchestrator: alarms\.workflowsFailed\.evaluationPeriods is 0/],
+    [{ workflowsFailed: { evaluationPeriods: 0 } }, /DurableOrchestrator: alarms\.workflowsFailed\.evaluationPeriods \(alarms\.workflows_failed\.evaluation_periods in Python\) is 0/],
     [{ stepDuration: { enabled: true, period: Duration.seconds(30) } }, /alarms\.stepDuration\.period/],
   ])('refuses alarms %j', (alarms, message) => {
     expect(() => orchestratorStack({ alarms: alarms as any })).toThrow(message);

@@ -254,8 +254,8 @@ describe('DurableOrchestrator.addSchedule', () => {
     ['input that is an array', 'Bad', { input: '[1]' }, /addSchedule\('Bad'\): input must be a JSON object \(the workflow input, as the body of POST \/workflows\), got \[1\]/],
     ['input that is null', 'Bad', { input: 'null' }, /input must be a JSON object/],
     ['input over 32 KB', 'Bad', { input: JSON.stringify({ topic: 'x'.repeat(33 * 1024) }) }, /input is \d+ bytes, over the 32 KB the API takes for a workflow input/],
-    ['retryAttempts over 185', 'Bad', { retryAttempts: 186 }, /addSchedule\('Bad'\): retryAttempts is 186; it must be a whole number from 0 to 185/],
-    ['maxEventAge over a day', 'Bad', { maxEventAge: Duration.days(2) }, /addSchedule\('Bad'\): maxEventAge is 2 days; it must be between 1 minute and 1 day/],
+    ['retryAttempts over 185', 'Bad', { retryAttempts: 186 }, /addSchedule\('Bad'\): retryAttempts \(retry_attempts in Python\) is 186; it must be a whole number from 0 to 185/],
+    ['maxEventAge over a day', 'Bad', { maxEventAge: Duration.days(2) }, /addSchedule\('Bad'\): maxEventAge \(max_event_age in Python\) is 2 days; it must be between 1 minute and 1 day/],
   ])('%s is refused at synth', (_name, id, extra, message) => {
     const { orchestrator } = orchestratorStack();
     expect(() => orchestrator.addSchedule(id, nightly(extra))).toThrow(message);

@@ -227,7 +227,7 @@ describe('attribute validation', () => {
     ['an execute-api URL as httpApiId', { httpApiId: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com' },
       /httpApiId must be the id of an HTTP API, ten lower-case letters and digits .*got 'https:\/\/a1b2c3d4e5.*'; pass the orchestrator's httpApi\.apiId/],
     ['an upper-case httpApiId', { httpApiId: 'A1B2C3D4E5' }, /httpApiId must be the id of an HTTP API.*got 'A1B2C3D4E5'/],
-    ['an empty workflowName', { workflowName: '' }, /workflowName is empty: pass a name of letters, digits/],
+    ['an empty workflowName', { workflowName: '' }, /workflowName \(workflow_name in Python\) is empty: pass a name of letters, digits/],
     ['a workflowName with spaces', { workflowName: 'research report' }, /workflowName/],
     ['an apiBasePath without a leading slash', { apiBasePath: 'research' },
       /apiBasePath must be '' or plain path segments starting with '\/', such as '\/research', got 'research'; pass the orchestrator's apiBasePath/],

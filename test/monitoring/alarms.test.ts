@@ -51,8 +51,8 @@ describe('createAlarms', () => {
 
   test.each([
     [{ typo: { threshold: 1 } }, /alarms\.typo names no alarm; the alarms are errors, saturation/],
-    [{ errors: { evaluationPeriods: 0 } }, /alarms\.errors\.evaluationPeriods is 0/],
-    [{ errors: { evaluationPeriods: 2, datapointsToAlarm: 3 } }, /alarms\.errors\.datapointsToAlarm is 3; it must be a whole number from 1 to 2/],
+    [{ errors: { evaluationPeriods: 0 } }, /alarms\.errors\.evaluationPeriods \(alarms\.errors\.evaluation_periods in Python\) is 0/],
+    [{ errors: { evaluationPeriods: 2, datapointsToAlarm: 3 } }, /alarms\.errors\.datapointsToAlarm \(alarms\.errors\.datapoints_to_alarm in Python\) is 3; it must be a whole number from 1 to 2/],
     [{ errors: { period: Duration.seconds(90) } }, /alarms\.errors\.period must be a whole number of minutes/],
     [{ errors: { threshold: Number.NaN } }, /alarms\.errors\.threshold is NaN/],
   ])('refuses %j', (configs, message) => {

@@ -236,19 +236,19 @@ describe('container health checks', () => {
     ['CMD-SHELL and nothing to run', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', healthCheck: { command: ['CMD-SHELL'] } }),
       /healthCheck.command is \['CMD-SHELL'\] with nothing to run; put the command after it/],
     ['an interval under 5 seconds', (api) => api.addInternalService('E', { image: NGINX, healthCheck: hc({ interval: Duration.seconds(2) }) }),
-      /healthCheck.interval is 2 seconds; ECS's interval must be between 5 seconds and 5 minutes/],
+      /healthCheck.interval \(health_check\.interval in Python\) is 2 seconds; ECS's interval must be between 5 seconds and 5 minutes/],
     ['a timeout over 120 seconds', (api) => api.addInternalService('E', { image: NGINX, healthCheck: hc({ timeout: Duration.seconds(150), interval: Duration.seconds(200) }) }),
-      /healthCheck.timeout is 2 minutes 30 seconds; ECS's timeout must be between 2 seconds and 2 minutes/],
+      /healthCheck.timeout \(health_check\.timeout in Python\) is 2 minutes 30 seconds; ECS's timeout must be between 2 seconds and 2 minutes/],
     ['a timeout longer than the default interval', (api) => api.addInternalService('E', { image: NGINX, healthCheck: hc({ timeout: Duration.seconds(45) }) }),
       /healthCheck.timeout \(45 seconds\) is longer than healthCheck.interval \(30 seconds, the default\); .*shorten the timeout or lengthen the interval/],
     ['11 retries', (api) => api.addInternalService('E', { image: NGINX, healthCheck: hc({ retries: 11 }) }),
-      /healthCheck.retries is 11; it must be a whole number from 1 to 10/],
+      /healthCheck.retries \(health_check\.retries in Python\) is 11; it must be a whole number from 1 to 10/],
     ['a start period over 300 seconds', (api) => api.addInternalService('E', { image: NGINX, healthCheck: hc({ startPeriod: Duration.minutes(6) }) }),
-      /healthCheck.startPeriod is 6 minutes; ECS's start period must be between 0 seconds and 5 minutes/],
+      /healthCheck.startPeriod \(health_check\.start_period in Python\) is 6 minutes; ECS's start period must be between 0 seconds and 5 minutes/],
     ['a fractional interval', (api) => api.addInternalService('E', { image: NGINX, healthCheck: hc({ interval: Duration.millis(7500) }) }),
-      /healthCheck.interval is 7.5 seconds, not a whole number of seconds/],
+      /healthCheck.interval \(health_check\.interval in Python\) is 7.5 seconds, not a whole number of seconds/],
     ['a fractional grace period', (api) => api.addService('W', { image: NGINX, pathPrefix: '/w', healthCheckGracePeriod: Duration.millis(1500) }),
-      /^SecureApi.addService\('W'\): healthCheckGracePeriod is 1.5 seconds, not a whole number of seconds/],
+      /^SecureApi.addService\('W'\): healthCheckGracePeriod \(health_check_grace_period in Python\) is 1.5 seconds, not a whole number of seconds/],
   ])('refuses %s', (_name, add, message) => {
     const { api } = apiStack();
     expect(() => add(api)).toThrow(message);
@@ -432,10 +432,10 @@ describe('Fargate Spot', () => {
   });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['spotWeight 0', () => ServiceCapacity.spot({ spotWeight: 0 }), /^ServiceCapacity.spot: spotWeight is 0; it must be a whole number from 1 to 1000: a weight of 0 would put no task on Spot \(use ServiceCapacity.onDemand\(\)/],
-    ['a negative base', () => ServiceCapacity.spot({ onDemandBase: -1 }), /onDemandBase is -1; it must be a whole number from 0 to 100000/],
-    ['a fractional base', () => ServiceCapacity.spot({ onDemandBase: 1.5 }), /onDemandBase is 1.5; it must be a whole number/],
-    ['an on-demand weight over 1000', () => ServiceCapacity.spot({ onDemandWeight: 1001 }), /onDemandWeight is 1001; it must be a whole number from 0 to 1000/],
+    ['spotWeight 0', () => ServiceCapacity.spot({ spotWeight: 0 }), /^ServiceCapacity.spot: spotWeight \(spot_weight in Python\) is 0; it must be a whole number from 1 to 1000: a weight of 0 would put no task on Spot \(use ServiceCapacity.onDemand\(\)/],
+    ['a negative base', () => ServiceCapacity.spot({ onDemandBase: -1 }), /onDemandBase \(on_demand_base in Python\) is -1; it must be a whole number from 0 to 100000/],
+    ['a fractional base', () => ServiceCapacity.spot({ onDemandBase: 1.5 }), /onDemandBase \(on_demand_base in Python\) is 1.5; it must be a whole number/],
+    ['an on-demand weight over 1000', () => ServiceCapacity.spot({ onDemandWeight: 1001 }), /onDemandWeight \(on_demand_weight in Python\) is 1001; it must be a whole number from 0 to 1000/],
   ])('refuses %s', (_name, make, message) => {
     expect(make).toThrow(message);
   });

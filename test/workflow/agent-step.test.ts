@@ -52,8 +52,8 @@ describe('AgentStep', () => {
 
   test('rejects an invalid step name', () => {
     expect(() => new AgentStep({ stepName: 'step one', agent: researcher }))
-      .toThrow(/^AgentStep: stepName "step one" is not valid: a name starts with a letter, .* rename it, for example to 'step-one'/);
-    expect(() => new AgentStep({ stepName: '', agent: researcher })).toThrow(/^AgentStep: stepName is empty: pass a name/);
+      .toThrow(/^AgentStep: stepName \(step_name in Python\) "step one" is not valid: a name starts with a letter, .* rename it, for example to 'step-one'/);
+    expect(() => new AgentStep({ stepName: '', agent: researcher })).toThrow(/^AgentStep: stepName \(step_name in Python\) is empty: pass a name/);
   });
 
   test('rejects an agent without a name', () => {
@@ -78,7 +78,7 @@ describe('AgentStep', () => {
     expect(() => new AgentStep({ stepName: 'hb', agent: researcher, timeout: Duration.minutes(10), heartbeatTimeout: Duration.minutes(10) }))
       .toThrow(/^AgentStep 'hb': heartbeatTimeout is 10 minutes, not shorter than timeout \(10 minutes\): pass a heartbeatTimeout shorter than the timeout, or none/);
     expect(() => new AgentStep({ stepName: 'hb', agent: researcher, heartbeatTimeout: Duration.seconds(0) }))
-      .toThrow(/^AgentStep 'hb': heartbeatTimeout is 0 seconds; a heartbeat timeout must be between 1 second and 7 days/);
+      .toThrow(/^AgentStep 'hb': heartbeatTimeout \(heartbeat_timeout in Python\) is 0 seconds; a heartbeat timeout must be between 1 second and 7 days/);
   });
 
   test('rejects an empty input name', () => {
@@ -91,6 +91,6 @@ describe('AgentStep', () => {
     expect(() => step._render())
       .toThrow(/^AgentStep 'tok': timeout is an unresolved token, but a workflow definition is rendered to JSON at synth and needs a concrete value: pass a literal timeout/);
     const hb = new AgentStep({ stepName: 'tok', agent: researcher, heartbeatTimeout: Duration.seconds(Lazy.number({ produce: () => 10 })) });
-    expect(() => hb._render()).toThrow(/^AgentStep 'tok': heartbeatTimeout is an unresolved token/);
+    expect(() => hb._render()).toThrow(/^AgentStep 'tok': heartbeatTimeout \(heartbeat_timeout in Python\) is an unresolved token/);
   });
 });

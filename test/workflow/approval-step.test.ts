@@ -35,6 +35,6 @@ describe('ApprovalStep', () => {
   });
 
   test('rejects an invalid step name', () => {
-    expect(() => new ApprovalStep({ stepName: '9lives', prompt: 'p' })).toThrow(/^ApprovalStep: stepName "9lives" is not valid: .*for example to 'lives'/);
+    expect(() => new ApprovalStep({ stepName: '9lives', prompt: 'p' })).toThrow(/^ApprovalStep: stepName \(step_name in Python\) "9lives" is not valid: .*for example to 'lives'/);
   });
 });

@@ -40,19 +40,19 @@ describe('ParallelStep', () => {
 
   test.each([0, 3, 1.5])('minSuccessful must be from 1 to the number of branches (%s)', (minSuccessful) => {
     expect(() => new ParallelStep({ stepName: 'p', branches: [branch('a', 'x'), branch('b', 'y')], minSuccessful }))
-      .toThrow(new RegExp(`^ParallelStep 'p': minSuccessful is ${minSuccessful}; it must be a whole number from 1 to 2: pass how many of the 2 branches must succeed`));
+      .toThrow(new RegExp(`^ParallelStep 'p': minSuccessful \\(min_successful in Python\\) is ${minSuccessful}; it must be a whole number from 1 to 2: pass how many of the 2 branches must succeed`));
   });
 
   test('maxConcurrency must be at least 1', () => {
     expect(() => new ParallelStep({ stepName: 'p', branches: [branch('a', 'x')], maxConcurrency: 0 }))
-      .toThrow(/^ParallelStep 'p': maxConcurrency is 0; it must be a whole number from 1 to \d+: pass how many branches may run at once \(1 runs them all at once\)/);
+      .toThrow(/^ParallelStep 'p': maxConcurrency \(max_concurrency in Python\) is 0; it must be a whole number from 1 to \d+: pass how many branches may run at once \(1 runs them all at once\)/);
   });
 });
 
 describe('ParallelBranch', () => {
   test('needs a valid name and at least one step', () => {
     expect(() => new ParallelBranch({ branchName: 'a b', steps: [approve('x')] }))
-      .toThrow(/^ParallelBranch: branchName "a b" is not valid: .*for example to 'a-b'/);
+      .toThrow(/^ParallelBranch: branchName \(branch_name in Python\) "a b" is not valid: .*for example to 'a-b'/);
     expect(() => new ParallelBranch({ branchName: 'a', steps: [] }))
       .toThrow(/^ParallelBranch 'a': steps is empty: give the branch at least one step$/);
   });

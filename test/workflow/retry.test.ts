@@ -23,23 +23,23 @@ describe('RetryPolicy', () => {
 
   test.each([0, 11, 2.5])('maxAttempts must be a whole number from 1 to 10 (%s)', (maxAttempts) => {
     expect(() => RetryPolicy.exponential({ maxAttempts }))
-      .toThrow(new RegExp(`^RetryPolicy.exponential: maxAttempts is ${maxAttempts}; it must be a whole number from 1 to 10: pass the number of attempts`));
+      .toThrow(new RegExp(`^RetryPolicy.exponential: maxAttempts \\(max_attempts in Python\\) is ${maxAttempts}; it must be a whole number from 1 to 10: pass the number of attempts`));
   });
 
   test('delays are from 0 to 1 day, in whole seconds', () => {
     expect(() => RetryPolicy.exponential({ initialDelay: Duration.days(2) }))
-      .toThrow(/^RetryPolicy.exponential: initialDelay is 2 days; a retry delay must be between 0 seconds and 1 day: set initialDelay in that range/);
+      .toThrow(/^RetryPolicy.exponential: initialDelay \(initial_delay in Python\) is 2 days; a retry delay must be between 0 seconds and 1 day: set initialDelay in that range/);
     expect(() => RetryPolicy.exponential({ maxDelay: Duration.hours(25) }))
-      .toThrow(/^RetryPolicy.exponential: maxDelay is 1 day 1 hour; a retry delay must be between 0 seconds and 1 day/);
+      .toThrow(/^RetryPolicy.exponential: maxDelay \(max_delay in Python\) is 1 day 1 hour; a retry delay must be between 0 seconds and 1 day/);
     expect(() => RetryPolicy.exponential({ initialDelay: Duration.millis(1500) }))
-      .toThrow(/^RetryPolicy.exponential: initialDelay is 1.5 seconds, not a whole number of seconds: round it to whole seconds/);
+      .toThrow(/^RetryPolicy.exponential: initialDelay \(initial_delay in Python\) is 1.5 seconds, not a whole number of seconds: round it to whole seconds/);
     expect(() => RetryPolicy.exponential({ initialDelay: Duration.seconds(0), maxDelay: Duration.days(1) })).not.toThrow();
   });
 
   test('backoffRate is at least 1', () => {
     expect(() => RetryPolicy.exponential({ backoffRate: 0.5 }))
-      .toThrow(/^RetryPolicy.exponential: backoffRate is 0.5; below 1 the delays would shrink: pass 1 \(constant delay\) or more/);
-    expect(() => RetryPolicy.exponential({ backoffRate: Number.NaN })).toThrow(/backoffRate is NaN/);
+      .toThrow(/^RetryPolicy.exponential: backoffRate \(backoff_rate in Python\) is 0.5; below 1 the delays would shrink: pass 1 \(constant delay\) or more/);
+    expect(() => RetryPolicy.exponential({ backoffRate: Number.NaN })).toThrow(/backoffRate \(backoff_rate in Python\) is NaN/);
     expect(RetryPolicy.exponential({ backoffRate: 1 })._render('x').backoffRate).toBe(1);
   });
 
@@ -48,6 +48,6 @@ describe('RetryPolicy', () => {
       maxAttempts: Lazy.number({ produce: () => 99 }),
       initialDelay: Duration.seconds(Lazy.number({ produce: () => 1 })),
     });
-    expect(() => policy._render('AgentStep \'a\'')).toThrow(/^AgentStep 'a': retry maxAttempts is an unresolved token/);
+    expect(() => policy._render('AgentStep \'a\'')).toThrow(/^AgentStep 'a': retry maxAttempts \(max_attempts in Python\) is an unresolved token/);
   });
 });

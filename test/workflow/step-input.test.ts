@@ -30,8 +30,8 @@ describe('StepInput', () => {
 
   test('rejects an invalid step name with a suggestion', () => {
     expect(() => StepInput.fromStepOutput('my step', 'x'))
-      .toThrow(/^StepInput.fromStepOutput: stepName "my step" is not valid: .*rename it, for example to 'my-step'/);
-    expect(() => StepInput.fromArtifact('', 'report')).toThrow(/^StepInput.fromArtifact: stepName is empty: pass a name/);
+      .toThrow(/^StepInput.fromStepOutput: stepName \(step_name in Python\) "my step" is not valid: .*rename it, for example to 'my-step'/);
+    expect(() => StepInput.fromArtifact('', 'report')).toThrow(/^StepInput.fromArtifact: stepName \(step_name in Python\) is empty: pass a name/);
   });
 
   test('rejects an empty or dotted artifact name', () => {

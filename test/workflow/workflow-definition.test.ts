@@ -59,7 +59,7 @@ describe('WorkflowDefinition', () => {
 
   test('rejects an invalid workflow name and an empty list of steps', () => {
     expect(() => new WorkflowDefinition({ workflowName: 'my flow', steps: [agent('a')] }))
-      .toThrow(/^WorkflowDefinition: workflowName "my flow" is not valid: .*for example to 'my-flow'/);
+      .toThrow(/^WorkflowDefinition: workflowName \(workflow_name in Python\) "my flow" is not valid: .*for example to 'my-flow'/);
     expect(() => new WorkflowDefinition({ workflowName: 'w', steps: [] }))
       .toThrow(/^WorkflowDefinition 'w': steps is empty: give the workflow at least one step$/);
   });

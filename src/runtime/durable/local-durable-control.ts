@@ -41,8 +41,8 @@ export interface LocalExecutionOutcome {
  * workflow, real timers. This is the embedded default: the controller code is the same that runs
  * in Lambda; only the execution backend is local and in-process.
  *
- * Call {@link LocalDurableControl.setup} once per process before starting workflows and
- * {@link LocalDurableControl.teardown} at the end.
+ * Call `LocalDurableControl.setup` once per process before starting workflows and
+ * `LocalDurableControl.teardown` at the end.
  */
 export class LocalDurableControl implements DurableControl {
   /** Prepares the local execution backend (real timers). */
@@ -136,7 +136,7 @@ export class LocalDurableControl implements DurableControl {
   /**
    * Finds the callback operation (a CALLBACK, or the CONTEXT of a waitForCallback) whose callback
    * id is the record's durable callback id, by the names the controller gives them
-   * ({@link callbackOperations}).
+   * (`callbackOperations`).
    */
   private async pendingOperation(callback: CallbackRecord) {
     const entry = this.runners.get(callback.workflowId);

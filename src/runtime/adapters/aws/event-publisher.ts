@@ -25,7 +25,7 @@ export function eventBridgeDetail(event: WorkflowEvent): Record<string, unknown>
 }
 
 /**
- * EventPublisher on EventBridge: one PutEvents entry per event, `source` {@link EVENT_SOURCE},
+ * EventPublisher on EventBridge: one PutEvents entry per event, `source` `EVENT_SOURCE`,
  * `detail-type` the event's type. A rejected entry (PutEvents answers 200 with
  * `FailedEntryCount`) is thrown as an error with EventBridge's code and message.
  */
