@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { checkDuration, checkWholeNumber, renderNumber, renderSeconds } from './checks';
 import { LIMITS } from '../contract/definition';
 import type { RetryDocument } from '../contract/definition';
-import { checkBuiltByFactory } from '../private/closed-class';
 import { propName } from '../private/checks';
+import { checkBuiltByFactory } from '../private/closed-class';
 
 /** Options of an exponential retry policy. */
 export interface ExponentialRetryProps {
