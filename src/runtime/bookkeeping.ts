@@ -247,11 +247,11 @@ export class WorkflowBookkeeping {
    * first acts on the attempt's outcome, so a replay does not count it again (the attempt's
    * failure is logged by `attemptFailed`, or with the step's end).
    */
-  public agentAttemptEnded(end: AgentAttemptEnd): void {
+  public agentAttemptEnded(end: AgentAttemptEnd, takenAt: number = Date.now()): void {
     const definition = this.options.definitionName;
     if (end.outcome !== 'succeeded') this.telemetry.metric(METRICS.agentTasksFailed, 'Count', 1, definition);
     if (end.outcome !== 'timed_out' && end.dispatchedAt !== undefined) {
-      const elapsed = Math.max(0, Date.now() - Date.parse(end.dispatchedAt));
+      const elapsed = Math.max(0, takenAt - Date.parse(end.dispatchedAt));
       if (Number.isFinite(elapsed)) this.telemetry.metric(METRICS.agentTaskDuration, 'Milliseconds', elapsed, definition);
     }
   }

@@ -345,9 +345,10 @@ class Interpreter {
     const since = startedAt;
     const lastAttempt = attemptEndOf(failure!);
     await this.runStep(ctx, run, OPERATION.complete(step.name), async () => {
+      const takenAt = Date.now();
       await this.books.stepEnded(run, step, since, status, { attempts: maxAttempts, error: { code, message } });
-      // Counted once the step's writes succeeded, so that a retried step does not count it again.
-      this.books.agentAttemptEnded(lastAttempt);
+      // Counted once the step's writes succeeded (a retried step does not count it again), timed to when it was taken.
+      this.books.agentAttemptEnded(lastAttempt, takenAt);
     }, BOOKKEEPING);
     throw new WorkflowHalt(failure!.timedOut ? 'TIMED_OUT' : 'FAILED', code, message);
   }
@@ -372,14 +373,15 @@ class Interpreter {
       ? await ctx.createCallback(name, { timeout: { seconds: delay } })
       : [undefined, undefined];
     const since = await this.runStep(ctx, run, OPERATION.attemptFailed(step.name, attempt), async () => {
+      const takenAt = Date.now();
       const started = startedAt ?? await this.books.recordedStart(run, step);
       await this.books.attemptFailed(run, step, attempt, started, {
         code: failure.timedOut ? 'AGENT_TIMED_OUT' : 'AGENT_FAILED',
         message: `attempt ${attempt} of ${maxAttempts}: ${failure.message}; retrying in ${delay}s`,
       }, delay);
       if (durableCallbackId !== undefined) await this.registerTimer(run, step, attempt, delay, durableCallbackId);
-      // Counted once the step's writes succeeded, so that a retried step does not count it again.
-      this.books.agentAttemptEnded(attemptEndOf(failure));
+      // Counted once the step's writes succeeded (a retried step does not count it again), timed to when it was taken.
+      this.books.agentAttemptEnded(attemptEndOf(failure), takenAt);
       return started;
     }, { retryStrategy: SUBMITTER_RETRY });
     if (!elapsed) return since;
@@ -404,10 +406,12 @@ class Interpreter {
     config: StepConfig<T>, setsAwaiting = false): Promise<T> {
     const owed = run.owed;
     const value = await ctx.step(name, async () => {
+      const takenAt = Date.now();
       if (owed) await this.books.stepEnded(run, owed.step, owed.startedAt, owed.status, owed.extra, !setsAwaiting);
       const result = await fn();
-      // The owed attempt is counted once the whole step succeeded: a retried step does not count it again.
-      if (owed?.agentAttempt) this.books.agentAttemptEnded(owed.agentAttempt);
+      // The owed attempt is counted once the whole step succeeded (a retried step does not count it
+      // again), timed to when the step took it, before the step's own writes.
+      if (owed?.agentAttempt) this.books.agentAttemptEnded(owed.agentAttempt, takenAt);
       return result;
     }, config);
     if (run.owed === owed) run.owed = undefined;
