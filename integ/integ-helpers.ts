@@ -3,10 +3,13 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { ExpectedResult, IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { AgentImage } from '../src/container-agent';
 import { AgentTarget, DurableOrchestrator, IDispatchableAgent } from '../src/durable-orchestrator';
 import { AlarmDestination } from '../src/monitoring';
 import { acknowledgeCdkProviders, acknowledgeFindings, NagFinding } from '../src/private/nag';
@@ -167,4 +170,22 @@ export function notifyOnCall(stack: Stack): AlarmDestination {
   const oncall = AlarmDestination.email('oncall@example.com', { encryptionKey: key });
   oncall.notifyAlarmsIn(stack);
   return oncall;
+}
+
+/** A service image built by CodeBuild from integ/services/<name> into the service's own repository, deleted with the test stack. */
+export function serviceImage(name: string): AgentImage {
+  return AgentImage.fromDirectoryIntoNewRepository(path.join(__dirname, 'services', name), {
+    maxImageCount: 5,
+    removalPolicy: RemovalPolicy.DESTROY, // a test stack: nothing stays behind
+    buildLogRetention: logs.RetentionDays.ONE_WEEK,
+  });
+}
+
+/** A container health check: the server's health route, on loopback, with the wget of Alpine's busybox. */
+export function wgetHealthCheck(url: string): ecs.HealthCheck {
+  return {
+    command: ['CMD-SHELL', `wget -q -O /dev/null ${url} || exit 1`],
+    interval: Duration.seconds(15),
+    startPeriod: Duration.seconds(30),
+  };
 }

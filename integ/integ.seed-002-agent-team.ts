@@ -38,19 +38,15 @@
  * load balancer and the WAF. Deploying it takes about 25 minutes (two image builds, the database,
  * the cache).
  */
-import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent, notifyOnCall } from './integ-helpers';
-import { AgentImage } from '../src/container-agent';
+import { acknowledgeFixture, acknowledgeTestScaffolding, bundleTestAgent, notifyOnCall, serviceImage, wgetHealthCheck } from './integ-helpers';
 import { DataTier } from '../src/data-tier';
 import { SecureApi, ServiceCapacity } from '../src/secure-api';
 import { Throwaway } from '../src/throwaway';
 
-const SERVICES = path.join(__dirname, 'services');
 const API_PORT = 8000;
 const ENGINE_PORT = 50051;
 
@@ -63,33 +59,21 @@ notifyOnCall(stack); // every alarm of the stack emails the on-call address
 const data = new DataTier(stack, 'Data');
 const api = new SecureApi(stack, 'Api', { vpc: data.vpc });
 
-/** A service image built by CodeBuild from integ/services/<name> into the service's own repository. */
-const image = (name: string) => AgentImage.fromDirectoryIntoNewRepository(path.join(SERVICES, name), {
-  maxImageCount: 5,
-  removalPolicy: RemovalPolicy.DESTROY, // a test stack: nothing stays behind
-  buildLogRetention: logs.RetentionDays.ONE_WEEK,
-});
-/** A container health check: the server's health route, on loopback, with the wget of Alpine's busybox. */
-const healthCheck = (url: string) => ({
-  command: ['CMD-SHELL', `wget -q -O /dev/null ${url} || exit 1`],
-  interval: Duration.seconds(15),
-  startPeriod: Duration.seconds(30),
-});
 
 // The workflow engine: internal, in Cloud Map; with two tasks, one on demand (the base) and one on Spot.
 const engine = api.addInternalService('Engine', {
-  imageSource: image('engine'),
+  imageSource: serviceImage('engine'),
   containerPort: ENGINE_PORT,
   discoveryName: 'engine',
   desiredCount: 2,
   maxCapacity: 2,
   capacity: ServiceCapacity.spot({ onDemandBase: 1 }),
-  healthCheck: healthCheck(`http://127.0.0.1:${ENGINE_PORT}/health`),
+  healthCheck: wgetHealthCheck(`http://127.0.0.1:${ENGINE_PORT}/health`),
 });
 
 // The API service: routed under /team; DATABASE_URL and REDIS_URL built at container start.
 const teamApi = api.addService('TeamApi', {
-  imageSource: image('team-api'),
+  imageSource: serviceImage('team-api'),
   pathPrefix: '/team',
   containerPort: API_PORT,
   healthCheckPath: '/team/health',
@@ -97,7 +81,7 @@ const teamApi = api.addService('TeamApi', {
   maxCapacity: 2,
   command: DataTier.connectionUrlCommand(['node', 'server.js']),
   environment: { ENGINE_URL: `http://${engine.endpoint}/health` },
-  healthCheck: healthCheck(`http://127.0.0.1:${API_PORT}/team/health`),
+  healthCheck: wgetHealthCheck(`http://127.0.0.1:${API_PORT}/team/health`),
   healthCheckGracePeriod: Duration.seconds(90),
 });
 data.bindToContainer(teamApi.taskDefinition.findContainer(teamApi.containerName)!);

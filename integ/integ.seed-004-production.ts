@@ -40,7 +40,6 @@
  * workflow; the health canary has passed a run. Deploying it takes about 30 minutes (Aurora with
  * a reader, Redis with a replica, two image builds).
  */
-import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -51,8 +50,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, echoResearchTeam, workflowIdFor } from './integ-helpers';
-import { AgentImage } from '../src/container-agent';
+import { acknowledgeTestScaffolding, apiAnswer, apiEvent, approveAndReadReport, echoResearchTeam, serviceImage, wgetHealthCheck, workflowIdFor } from './integ-helpers';
 import { DataTier, DataTierProfile } from '../src/data-tier';
 import { DurableOrchestrator } from '../src/durable-orchestrator';
 import { AlarmDestination, PlatformDashboard } from '../src/monitoring';
@@ -61,7 +59,6 @@ import { ApiAuthorization, SecureApi, ServiceCapacity } from '../src/secure-api'
 import { Throwaway } from '../src/throwaway';
 
 const REGION = 'us-east-1';
-const SERVICES = path.join(__dirname, 'services');
 const API_PORT = 8000;
 const ENGINE_PORT = 50051;
 
@@ -126,32 +123,21 @@ const api = new SecureApi(stack, 'Api', {
   healthCanary: true,
 });
 
-/** A service image built by CodeBuild from integ/services/<name> into the service's own repository. */
-const image = (name: string) => AgentImage.fromDirectoryIntoNewRepository(path.join(SERVICES, name), {
-  maxImageCount: 5,
-  removalPolicy: RemovalPolicy.DESTROY,
-  buildLogRetention: logs.RetentionDays.ONE_WEEK,
-});
-const healthCheck = (url: string) => ({
-  command: ['CMD-SHELL', `wget -q -O /dev/null ${url} || exit 1`],
-  interval: Duration.seconds(15),
-  startPeriod: Duration.seconds(30),
-});
 
 // The seed's workflow engine: internal, two tasks (one on demand, one on Spot).
 const engine = api.addInternalService('Engine', {
-  imageSource: image('engine'),
+  imageSource: serviceImage('engine'),
   containerPort: ENGINE_PORT,
   discoveryName: 'engine',
   desiredCount: 2,
   maxCapacity: 4,
   capacity: ServiceCapacity.spot({ onDemandBase: 1 }),
-  healthCheck: healthCheck(`http://127.0.0.1:${ENGINE_PORT}/health`),
+  healthCheck: wgetHealthCheck(`http://127.0.0.1:${ENGINE_PORT}/health`),
 });
 
 // The seed's core API: routed under /team behind Cognito, on the data tier, autoscaling from 2.
 const core = api.addService('CoreApi', {
-  imageSource: image('team-api'),
+  imageSource: serviceImage('team-api'),
   pathPrefix: '/team',
   containerPort: API_PORT,
   healthCheckPath: '/team/health',
@@ -159,7 +145,7 @@ const core = api.addService('CoreApi', {
   maxCapacity: 6,
   command: DataTier.connectionUrlCommand(['node', 'server.js']),
   environment: { ENGINE_URL: `http://${engine.endpoint}/health` },
-  healthCheck: healthCheck(`http://127.0.0.1:${API_PORT}/team/health`),
+  healthCheck: wgetHealthCheck(`http://127.0.0.1:${API_PORT}/team/health`),
   healthCheckGracePeriod: Duration.seconds(90),
 });
 data.bindToContainer(core.taskDefinition.findContainer(core.containerName)!);
