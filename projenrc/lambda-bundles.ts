@@ -26,7 +26,7 @@ export function addLambdaBundles(project: javascript.NodeProject, options: Lambd
 
   for (const entry of entries) {
     const handler = entry.startsWith(`${srcdir}/`);
-    project.bundler.addBundle(entry, {
+    const bundle = project.bundler.addBundle(entry, {
       platform: 'node',
       target: options.target,
       format: 'cjs',
@@ -47,6 +47,11 @@ export function addLambdaBundles(project: javascript.NodeProject, options: Lambd
       // --keep-names: stack traces name functions and classes without a source map.
       esbuildArgs: { '--sources-content': 'false', '--legal-comments': 'linked', '--keep-names': true },
     });
+    if (!handler) {
+      // The agent's image build context in the package: its bundle and this Dockerfile, nothing else
+      // (AgentImage.fromReferenceAgent builds it from the installed package).
+      bundle.bundleTask.exec(`cp agents/Dockerfile.bundled ${path.posix.dirname(bundle.outfile)}/Dockerfile`);
+    }
   }
   // Tests synthesize constructs that point at these assets.
   project.testTask.prependSpawn(project.bundler.bundleTask);

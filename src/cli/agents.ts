@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliError } from './errors';
-import { REFERENCE_AGENTS, referenceAgentEntry } from './paths';
+import { PACKAGE_NAME, REFERENCE_AGENTS, referenceAgentEntry } from './paths';
 import type { AgentTarget } from '../contract/agents';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
 
@@ -105,6 +105,20 @@ export function referenceAgent(name: string, root?: string): LocalAgent | undefi
   return { command: [process.execPath, referenceAgentEntry(name, root)], env: REFERENCE_AGENT_ENV, source: 'reference' };
 }
 
+/**
+ * `cdk-durable-agents agent <name>` (the `localCommand` of `ReferenceAgent`, and of a
+ * `ContainerAgent` with a reference agent's image) as this package's own bundle of that agent,
+ * run with this Node.js: the command line is not necessarily on PATH (`npx` puts it there), and
+ * one process per task is enough. Undefined for any other command.
+ */
+export function packagedAgent(command: readonly string[]): LocalAgent | undefined {
+  if (command.length !== 3 || command[0] !== PACKAGE_NAME || command[1] !== 'agent') return undefined;
+  if (!(REFERENCE_AGENTS as readonly string[]).includes(command[2])) {
+    throw new CliError(`'${command.join(' ')}': there is no reference agent '${command[2]}'; the package has ${REFERENCE_AGENTS.join(', ')}`);
+  }
+  return { command: [process.execPath, referenceAgentEntry(command[2])], source: 'reference' };
+}
+
 export interface ResolveAgentsOptions {
   readonly definition: WorkflowDefinitionDocument;
   /** `--agent` commands: they take precedence. */
@@ -132,7 +146,11 @@ export function resolveAgents(opts: ResolveAgentsOptions): Record<string, LocalA
   for (const name of used) {
     const option = given[name];
     const declared = opts.declared?.[name];
-    if (option) {out[name] = { command: [...option], source: 'option' };} else if (declared?.localCommand && declared.localCommand.length > 0) {out[name] = { command: [...declared.localCommand], source: 'app' };} else {
+    if (option) {
+      out[name] = packagedAgent(option) ?? { command: [...option], source: 'option' };
+    } else if (declared?.localCommand && declared.localCommand.length > 0) {
+      out[name] = packagedAgent(declared.localCommand) ?? { command: [...declared.localCommand], source: 'app' };
+    } else {
       const fallback = opts.fallback?.(name);
       if (fallback) out[name] = fallback;
       else missing.push(`'${name}'${declared?.kind ? ` (runs as ${declared.kind} in the cloud)` : ''}`);

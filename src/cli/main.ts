@@ -3,14 +3,16 @@
  * The `cdk-durable-agents` command line: `dev` (the local server), `demo`, and `approve`,
  * `cancel` and `status` against a running server.
  */
+import { spawn } from 'child_process';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { displayCommand, parseAgentOptions } from './agents';
+import { checkAgents, displayCommand, packagedAgent, parseAgentOptions } from './agents';
 import type { DeclaredAgent } from './agents';
 import { readAssembly, selectWorkflow } from './assembly';
 import { LocalClient, messageOf } from './client';
 import { runDemo } from './demo';
 import { CliError } from './errors';
+import { PACKAGE_NAME, REFERENCE_AGENTS } from './paths';
 import { CLI_NAME, DEFAULT_PORT } from './progress';
 import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
@@ -45,6 +47,8 @@ Commands:
             Approve (or reject) a workflow that waits for approval
   cancel <workflow-id> [--port <n>]     Cancel a running workflow
   status [<workflow-id>] [--port <n>]   Show one workflow, or the latest ones
+  agent <name>                          Run a reference agent (researcher, analyst, writer) on the
+                                        task in TASK_ENVELOPE, as its image would
   help      Show this text`;
 
 /** Runs the command line; resolves with the exit code. */
@@ -57,6 +61,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
       case 'approve': return await approve(rest, io);
       case 'cancel': return await cancel(rest, io);
       case 'status': return await status(rest, io);
+      case 'agent': return await agent(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -138,7 +143,7 @@ function banner(server: LocalServer, source: string): string[] {
     `  serving  ${server.url}  (127.0.0.1 only; no credentials)`,
     `  steps    ${steps}`,
     ...Object.entries(server.agents).map(([name, a], i) => `  ${i === 0 ? 'agents  ' : '        '} ${name}: ${displayCommand(a.command)}`
-      + `${a.source === 'reference' ? ' (reference agent, offline model)' : a.source === 'app' ? ' (from the app)' : ''}`),
+      + `${a.source === 'reference' ? ` (reference agent${a.env?.AGENT_MODEL_PROVIDER === 'offline' ? ', offline model' : ''})` : a.source === 'app' ? ' (from the app)' : ''}`),
     `  data     ${server.dataDir}  (workflows/, artifacts/, events.jsonl, runtime.log, agents.log)`,
     '  start a workflow:',
     `    curl -s -X POST ${server.url}/workflows -H 'content-type: application/json' -d '${JSON.stringify(example)}'`,
@@ -202,6 +207,31 @@ async function status(args: readonly string[], io: CliIo): Promise<number> {
   if (wf.result) io.out(`  result: ${wf.result.location ?? JSON.stringify(wf.result)}`);
   if (wf.error) io.out(`  error: ${wf.error.code}: ${wf.error.message}`);
   return 0;
+}
+
+/** `agent <name>`: the package's bundle of a reference agent, in a child process with this one's stdio and environment. */
+async function agent(args: readonly string[], io: CliIo): Promise<number> {
+  const { positionals } = parse(args, {}, 'agent', true);
+  if (positionals.length !== 1) throw new CliError(`agent: give one reference agent name (${REFERENCE_AGENTS.join(', ')}), got ${positionals.length}`);
+  const local = packagedAgent([PACKAGE_NAME, 'agent', positionals[0]])!;
+  checkAgents({ [positionals[0]]: local });
+  const [program, ...programArgs] = local.command;
+  const child = spawn(program, programArgs, { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        if (signal) io.err(`agent ${positionals[0]} stopped by ${signal}`);
+        resolve(code ?? 1);
+      });
+    });
+  } finally {
+    process.removeListener('SIGINT', forward);
+    process.removeListener('SIGTERM', forward);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

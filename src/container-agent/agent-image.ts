@@ -5,9 +5,11 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { AgentImageBuildOptions, checkImageBuildOptions, ImageBuild, imageSourceAsset } from './image-build';
+import { ReferenceAgent } from './reference-agent';
 import { checkRange } from '../private/checks';
 import { checkLibrarySubclass } from '../private/closed-class';
 import { removalPolicyOf } from '../private/throwaway';
@@ -65,6 +67,18 @@ export interface AgentRepositoryOptions {
    * @default - RemovalPolicy.RETAIN; DESTROY under the throwaway switch (`Throwaway.enable(scope)`)
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Options for `AgentImage.fromReferenceAgentIntoNewRepository`
+ * (`AgentImage.from_reference_agent_into_new_repository` in Python): the repository and the build's logs.
+ */
+export interface ReferenceAgentBuildOptions extends AgentRepositoryOptions {
+  /**
+   * Retention of the image builds' logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly buildLogRetention?: logs.RetentionDays;
 }
 
 /** What an image resolves to for the agent's compute. @internal */
@@ -134,16 +148,44 @@ export abstract class AgentImage {
   }
 
   /**
+   * A reference agent (`ReferenceAgent.RESEARCHER`, `ANALYST`, `WRITER`) as the package ships it:
+   * the image is built by the CDK at deploy time (Docker on the deploying machine) from the
+   * agent's bundle and pushed to the CDK's asset repository. The agent's `localCommand` defaults to
+   * the reference agent's, so `cdk-durable-agents dev --app` runs the same bundle.
+   */
+  public static fromReferenceAgent(agent: ReferenceAgent): AgentImage {
+    return new ReferenceImage(agent, new DirectoryImage(agent.buildContext, {}));
+  }
+
+  /**
+   * A reference agent built by AWS CodeBuild at deploy time into a repository the agent creates
+   * for it, as `fromDirectoryIntoNewRepository` builds a directory: neither synth nor the
+   * deploying machine needs Docker. The agent's `localCommand` defaults to the reference agent's.
+   */
+  public static fromReferenceAgentIntoNewRepository(agent: ReferenceAgent, options: ReferenceAgentBuildOptions = {}): AgentImage {
+    return new ReferenceImage(agent, new DirectoryIntoRepositoryImage(agent.buildContext, options));
+  }
+
+  /**
    * Only the library's own images: the agent binds an image through an internal method that a
    * subclass in another language (Python) cannot provide.
    */
   protected constructor() {
     checkLibrarySubclass('AgentImage', new.target === AgentImage, '_bind', this,
-      'AgentImage.fromDirectory(), fromEcrRepository(), fromRegistry(), fromNewRepository() or fromDirectoryIntoNewRepository()');
+      'AgentImage.fromDirectory(), fromEcrRepository(), fromRegistry(), fromNewRepository(), fromDirectoryIntoNewRepository(), '
+      + 'fromReferenceAgent() or fromReferenceAgentIntoNewRepository()');
   }
 
   /** @internal */
   public abstract _bind(scope: Construct, architecture: AgentArchitecture, options?: AgentImageBindOptions): BoundAgentImage;
+
+  /**
+   * The command that runs this image's agent on the local machine, when the library knows it.
+   * @internal
+   */
+  public _localCommand(): string[] | undefined {
+    return undefined;
+  }
 }
 
 /**
@@ -176,6 +218,22 @@ class DirectoryImage extends AgentImage {
       lambda: lambda.DockerImageCode.fromImageAsset(this.directory, props),
       description: `built from ${displayPath(this.directory)}`,
     };
+  }
+}
+
+/** A reference agent's image: built as the inner image is, and run locally by the package's own bundle. */
+class ReferenceImage extends AgentImage {
+  constructor(private readonly agent: ReferenceAgent, private readonly inner: AgentImage) {
+    super();
+  }
+
+  public _bind(scope: Construct, architecture: AgentArchitecture, options?: AgentImageBindOptions): BoundAgentImage {
+    const bound = this.inner._bind(scope, architecture, options);
+    return { ...bound, description: `the reference agent ${this.agent.name} (${bound.description.replace(/ from \S+$/, ' from the package\'s bundle')})` };
+  }
+
+  public _localCommand(): string[] {
+    return this.agent.localCommand;
   }
 }
 

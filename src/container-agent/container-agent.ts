@@ -64,7 +64,8 @@ export interface ContainerAgentProps {
   /**
    * How to run the agent as a local process (program and arguments), for
    * `cdk-durable-agents dev --app cdk.out`. The process gets the envelope in `TASK_ENVELOPE`.
-   * @default - none: `cdk-durable-agents dev` must be told with `--agent name=command`
+   * @default - the reference agent's (`cdk-durable-agents agent <name>`) for an image of
+   * `AgentImage.fromReferenceAgent*`; otherwise none: `cdk-durable-agents dev` must be told with `--agent name=command`
    */
   readonly localCommand?: string[];
 
@@ -160,7 +161,7 @@ export class ContainerAgent extends Construct implements IDispatchableAgent, iam
       if (name === AGENT_SECRETS_ENV) throw new Error(`ContainerAgent: environment must not set ${AGENT_SECRETS_ENV}; it lists the secrets the agent reads at start, set from compute's secrets and models`);
     }
     this.agentName = props.agentName;
-    this.localCommand = props.localCommand;
+    this.localCommand = props.localCommand ?? props.image._localCommand();
     const compute = props.compute ?? AgentCompute.fargate();
     const architecture = props.architecture ?? AgentArchitecture.ARM64;
     const lambdaSecrets = compute._lambda?.secrets ?? {};
