@@ -135,7 +135,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   depsUpgradeOptions: { workflowOptions: { labels: ['auto-approve'] } },
   autoApproveUpgrades: false,
   workflowNodeVersion: '22.x',
-  minNodeVersion: '20.0.0',
+  minNodeVersion: '22.0.0',
 });
 
 // The runtime and the Lambda handlers import libraries that are bundled into the handler assets
