@@ -92,6 +92,14 @@ const cases = {
     });
     new lib.ContainerAgent(stack, 'F', { agentName: 'fargate', image: lib.AgentImage.fromDirectoryIntoNewRepository(dir) });
   },
+  'ContainerAgent (the reference agents from the package, Docker and CodeBuild builds)': (stack) => {
+    const [researcher, analyst, writer] = lib.ReferenceAgent.all().map((r, i) => new lib.ContainerAgent(stack, r.name, {
+      agentName: r.name,
+      image: i === 0 ? lib.AgentImage.fromReferenceAgent(r) : lib.AgentImage.fromReferenceAgentIntoNewRepository(r),
+      compute: lib.AgentCompute.lambdaFunction(),
+    }));
+    new lib.DurableOrchestrator(stack, 'O', { workflow: lib.ReferenceWorkflows.researchReport({ researcher, analyst, writer }), agents: [researcher, analyst, writer] });
+  },
   'DataTier (ephemeral, with a container and a function)': (stack) => {
     const data = new lib.DataTier(stack, 'D');
     const task = new ecs.FargateTaskDefinition(stack, 'Task');
