@@ -46,7 +46,10 @@ function credentialsError(e: unknown, profile: string | undefined): CliError {
   const message = e instanceof Error ? e.message : String(e);
   const named = profile ?? process.env.AWS_PROFILE;
   if (/Could not load credentials from any providers/.test(message)) {
-    return new CliError(`no AWS credentials to sign the request with: the AWS SDK's default chain looked in ${CHAIN}, and found none. To fix: ${FIX}`);
+    const which = named === undefined ? ''
+      : ` for profile '${named}' (${profile !== undefined ? '--profile' : 'AWS_PROFILE'}; is it in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} `
+        + `or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}?)`;
+    return new CliError(`no AWS credentials${which} to sign the request with: the AWS SDK's default chain looked in ${CHAIN}, and found none. To fix: ${FIX}`);
   }
   return new CliError(`cannot get AWS credentials${named ? ` of profile '${named}'` : ''} to sign the request with: ${message}. To fix: ${FIX}`);
 }
