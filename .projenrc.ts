@@ -139,9 +139,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 // The runtime and the Lambda handlers import libraries that are bundled into the handler assets
-// at build time (they are devDependencies on purpose: users of the constructs never load them).
+// at build time (they are devDependencies on purpose: users of the constructs never load them);
+// so does the command line's AWS module (src/cli/aws.ts, bundled into assets/cli).
 project.eslint?.addOverride({
-  files: ['src/runtime/**/*.ts', 'src/data-tier/runtime/**/*.ts', 'src/**/handlers/*.ts', 'agents/**/*.ts'],
+  files: ['src/runtime/**/*.ts', 'src/data-tier/runtime/**/*.ts', 'src/**/handlers/*.ts', 'agents/**/*.ts', 'src/cli/aws.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `cdk-durable-agents` command line: `dev` (the local server), `demo`, and `approve`,
- * `cancel` and `status` against a running server.
+ * The `cdk-durable-agents` command line: `dev` (the local server), `demo`, and the workflow
+ * commands (`start`, `status`, `list`, `approve`, `reject`, `cancel`) against the local server
+ * or a deployed orchestrator.
  */
 import { spawn } from 'child_process';
 import * as path from 'path';
@@ -9,12 +10,12 @@ import { parseArgs } from 'util';
 import { checkAgents, displayCommand, packagedAgent, parseAgentOptions } from './agents';
 import type { DeclaredAgent } from './agents';
 import { readAssembly, selectWorkflow } from './assembly';
-import { LocalClient, messageOf } from './client';
 import { runDemo } from './demo';
 import { CliError } from './errors';
-import { PACKAGE_NAME, REFERENCE_AGENTS } from './paths';
+import { PACKAGE_NAME, packageVersion, REFERENCE_AGENTS } from './paths';
 import { CLI_NAME, DEFAULT_PORT } from './progress';
 import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
+import { approveCommand, cancelCommand, listCommand, startCommand, statusCommand, WORKFLOW_USAGE } from './workflow-commands';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { requiredInputFields } from '../runtime/values';
 
@@ -26,6 +27,8 @@ export interface CliIo {
   readonly stopSignal?: () => Promise<void>;
   /** Told once `dev` is serving. */
   readonly onServing?: (server: LocalServer) => void;
+  /** Reads all of stdin (`start --input-file -`). @default process.stdin */
+  readonly readStdin?: () => Promise<string>;
 }
 
 export const USAGE = `Usage: ${CLI_NAME} <command> [options]
@@ -43,12 +46,10 @@ Commands:
   demo      Run one reference workflow from start to published report, then stop
               --port <n>             (default: a free port)   --data-dir <dir> (default .local/demo)
               --agent <name>=<cmd>   run an agent with this command instead of the reference one
-  approve <workflow-id> [--reject] [--comment <text>] [--port <n>]
-            Approve (or reject) a workflow that waits for approval
-  cancel <workflow-id> [--port <n>]     Cancel a running workflow
-  status [<workflow-id>] [--port <n>]   Show one workflow, or the latest ones
-  agent <name>                          Run a reference agent (researcher, analyst, writer) on the
-                                        task in TASK_ENVELOPE, as its image would
+${WORKFLOW_USAGE}
+  agent <name>  Run a reference agent (researcher, analyst, writer) on the task in TASK_ENVELOPE,
+            as its image would
+  version   Print the version of this package (also --version)
   help      Show this text`;
 
 /** Runs the command line; resolves with the exit code. */
@@ -58,9 +59,16 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
     switch (command) {
       case 'dev': return await dev(rest, io);
       case 'demo': return await demo(rest, io);
-      case 'approve': return await approve(rest, io);
-      case 'cancel': return await cancel(rest, io);
-      case 'status': return await status(rest, io);
+      case 'start': return await startCommand(rest, io);
+      case 'status': return await statusCommand(rest, io);
+      case 'list': return await listCommand(rest, io);
+      case 'approve': return await approveCommand(rest, io, 'approve');
+      case 'reject': return await approveCommand(rest, io, 'reject');
+      case 'cancel': return await cancelCommand(rest, io);
+      case 'version':
+      case '--version':
+        io.out(packageVersion());
+        return 0;
       case 'agent': return await agent(rest, io);
       case undefined:
       case 'help':
@@ -162,53 +170,6 @@ async function demo(args: readonly string[], io: CliIo): Promise<number> {
   });
 }
 
-async function approve(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    reject: { type: 'boolean' },
-    comment: { type: 'string' },
-    port: { type: 'string' },
-  }, 'approve', true);
-  const id = workflowId(positionals, 'approve');
-  const client = new LocalClient(`http://127.0.0.1:${port(values.port, DEFAULT_PORT)}`);
-  const approved = values.reject !== true;
-  const res = await client.call('POST', `/workflows/${encodeURIComponent(id)}/approval`, {
-    approved,
-    ...(values.comment !== undefined ? { comment: values.comment } : {}),
-  });
-  if (res.status !== 200) throw new CliError(`${approved ? 'approve' : 'reject'} ${id}: ${res.status} ${messageOf(res)}`);
-  io.out(`${approved ? 'approved' : 'rejected'} ${id}: ${messageOf(res)}`);
-  return 0;
-}
-
-async function cancel(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { port: { type: 'string' } }, 'cancel', true);
-  const id = workflowId(positionals, 'cancel');
-  const client = new LocalClient(`http://127.0.0.1:${port(values.port, DEFAULT_PORT)}`);
-  const res = await client.call('POST', `/workflows/${encodeURIComponent(id)}/cancel`);
-  if (res.status !== 202) throw new CliError(`cancel ${id}: ${res.status} ${messageOf(res)}`);
-  io.out(`cancel requested for ${id}: ${messageOf(res)}`);
-  return 0;
-}
-
-async function status(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { port: { type: 'string' } }, 'status', true);
-  const client = new LocalClient(`http://127.0.0.1:${port(values.port, DEFAULT_PORT)}`);
-  if (positionals.length === 0) {
-    const res = await client.call('GET', '/workflows?limit=20');
-    if (res.status !== 200) throw new CliError(`status: ${res.status} ${messageOf(res)}`);
-    const items = (res.body as { workflows: Array<{ workflow_id: string; status: string; awaiting: string | null; updated_at: string }> }).workflows;
-    if (items.length === 0) io.out('no workflows yet');
-    for (const w of items) io.out(`${w.workflow_id}  ${w.status}${w.awaiting ? ` (awaiting ${w.awaiting})` : ''}  updated ${w.updated_at}`);
-    return 0;
-  }
-  const wf = await client.workflow(workflowId(positionals, 'status'));
-  io.out(`${wf.workflow_id}  ${wf.status}${wf.awaiting ? ` (awaiting ${wf.awaiting})` : ''}`);
-  for (const s of wf.steps) io.out(`  ${s.name}: ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
-  if (wf.result) io.out(`  result: ${wf.result.location ?? JSON.stringify(wf.result)}`);
-  if (wf.error) io.out(`  error: ${wf.error.code}: ${wf.error.message}`);
-  return 0;
-}
-
 /** `agent <name>`: the package's bundle of a reference agent, in a child process with this one's stdio and environment. */
 async function agent(args: readonly string[], io: CliIo): Promise<number> {
   const { positionals } = parse(args, {}, 'agent', true);
@@ -251,13 +212,6 @@ function port(value: string | undefined, fallback: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new CliError(`--port ${value}: expected a port number from 1 to 65535 (or 0 for a free one)`);
   return n;
-}
-
-function workflowId(positionals: readonly string[], command: string): string {
-  if (positionals.length !== 1) {
-    throw new CliError(`${command}: give exactly one workflow id (e.g. ${CLI_NAME} ${command} wf-0123...), got ${positionals.length}`);
-  }
-  return positionals[0];
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {

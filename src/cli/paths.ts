@@ -44,3 +44,11 @@ function findRoot(from: string): string | undefined {
 export function referenceAgentEntry(agent: string, root: string = packageRoot()): string {
   return path.join(root, 'assets', 'agents', agent, 'src', 'main', 'index.js');
 }
+
+/** The version of this package (its package.json), from the repository, the library or the bundle. */
+export function packageVersion(root: string = packageRoot()): string {
+  const manifest = path.join(root, 'package.json');
+  const version = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: unknown }).version;
+  if (typeof version !== 'string') throw new CliError(`${manifest} has no version`);
+  return version;
+}

@@ -53,6 +53,11 @@ describe('the bundled command', () => {
     expect(fs.statSync(path.join(outdir, 'index.js')).size).toBeLessThan(8 * 1024 * 1024);
   });
 
+  test('--version prints the package version, found from the bundle', async () => {
+    const result = await node([path.join(outdir, 'index.js'), '--version'], { NODE_PATH: path.join(ROOT, 'node_modules') });
+    expect(result).toEqual({ code: 0, stdout: `${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}\n`, stderr: '' });
+  });
+
   test('runs the demo end to end: the checkpoint worker starts from the bundle', async () => {
     // aws-cdk-lib is found where an installed package finds it: in node_modules above it.
     const result = await node([path.join(outdir, 'index.js'), 'demo', '--data-dir', tempDir(), ...agentArgs], { NODE_PATH: path.join(ROOT, 'node_modules') });
