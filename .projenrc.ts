@@ -56,7 +56,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDev: {
     include: ['integ/**/*.ts', 'bench/**/*.ts', 'agents/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     // integ-runner stages assets (copies of agents/ among them) into the snapshots: not sources.
-    exclude: ['node_modules', 'integ/*.snapshot'],
+    // templates/: the apps `cdk-durable-agents init` writes import the installed package, not src/
+    // (test/cli/init.test.ts compiles the TypeScript one against src/).
+    exclude: ['node_modules', 'integ/*.snapshot', 'templates'],
     compilerOptions: {},
   },
 

@@ -12,6 +12,7 @@ import { readAssembly, selectWorkflow } from './assembly';
 import { LocalClient, messageOf } from './client';
 import { runDemo } from './demo';
 import { CliError } from './errors';
+import { runInit } from './init';
 import { PACKAGE_NAME, REFERENCE_AGENTS } from './paths';
 import { CLI_NAME, DEFAULT_PORT } from './progress';
 import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
@@ -49,6 +50,9 @@ Commands:
   status [<workflow-id>] [--port <n>]   Show one workflow, or the latest ones
   agent <name>                          Run a reference agent (researcher, analyst, writer) on the
                                         task in TASK_ENVELOPE, as its image would
+  init [--python] [--force] [<dir>]     Write a CDK app with the reference workflow and three agents
+                                        (TypeScript, or Python) into <dir> (default: here); merges an
+                                        existing package.json, refuses to overwrite other files
   help      Show this text`;
 
 /** Runs the command line; resolves with the exit code. */
@@ -62,6 +66,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
       case 'cancel': return await cancel(rest, io);
       case 'status': return await status(rest, io);
       case 'agent': return await agent(rest, io);
+      case 'init': return runInit(rest, io);
       case undefined:
       case 'help':
       case '--help':
