@@ -299,4 +299,13 @@ project.addTask('test:python-app', {
   exec: 'bash test/python/run.sh',
 });
 
+// A team's first hour, from the packed tarball in a temporary folder, offline but for the npm
+// registry: npm init, npm install <tarball>, `cdk-durable-agents init`, npm install, npm test,
+// cdk synth, `dev --app cdk.out` and one workflow approved with the CLI to its report; then the
+// same for `init --python` in the venv of test:python-app. Run by .ci/run after test:python-app.
+project.addTask('test:first-hour', {
+  description: 'From dist/js/*.tgz in a fresh folder: init, npm install, npm test, cdk synth, dev --app and one workflow to its report (and the Python app)',
+  exec: 'bash test/first-hour/run.sh',
+});
+
 project.synth();

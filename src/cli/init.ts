@@ -40,6 +40,12 @@ export interface InitResult {
   readonly merged: string[];
   /** What the merge kept that differs from the template (a person should know). */
   readonly notes: string[];
+  /**
+   * node_modules must be installed from scratch (`rm -rf node_modules package-lock.json && npm
+   * install`): npm had installed aws-cdk-lib as a peer, and an incremental install after its pin
+   * is added loses a package aws-cdk-lib needs.
+   */
+  readonly reinstall: boolean;
 }
 
 /** Names npm drops from packages: shipped under another name and renamed on copy. */
@@ -93,6 +99,7 @@ export function initApp(options: InitOptions): InitResult {
   const written: string[] = [];
   const merged: string[] = [];
   const notes: string[] = [];
+  let reinstall = false;
   fs.mkdirSync(dir, { recursive: true });
   for (const { rel, target } of files) {
     const text = substitute(fs.readFileSync(path.join(source, rel), 'utf8'), { version });
@@ -100,6 +107,13 @@ export function initApp(options: InitOptions): InitResult {
     fs.mkdirSync(path.dirname(to), { recursive: true });
     if (target === 'package.json' && existingManifest) {
       const theirs = readManifest(to);
+      reinstall = peerInstalledCdkLib(dir, theirs);
+      if (reinstall) {
+        notes.push('npm installed aws-cdk-lib as a peer dependency of cdk-durable-agents; after its pin is added to package.json, '
+          + 'a plain `npm install` leaves it without @aws-cdk/cloud-assembly-schema (npm 11 and the dependencies aws-cdk-lib bundles), '
+          + 'so install from scratch: rm -rf node_modules package-lock.json && npm install. '
+          + `Next time install the pins with the package: npm install ${PACKAGE_NAME} aws-cdk-lib@<pin> constructs@<pin>`);
+      }
       fs.writeFileSync(to, `${JSON.stringify(mergeManifest(theirs, JSON.parse(text) as PackageManifest, notes), null, 2)}\n`);
       merged.push(target);
     } else {
@@ -107,7 +121,13 @@ export function initApp(options: InitOptions): InitResult {
       written.push(target);
     }
   }
-  return { dir, language, version, written, merged, notes };
+  return { dir, language, version, written, merged, notes, reinstall };
+}
+
+/** aws-cdk-lib in node_modules but not in package.json: npm put it there as cdk-durable-agents' peer. */
+function peerInstalledCdkLib(dir: string, manifest: PackageManifest): boolean {
+  const listed = manifest.dependencies?.['aws-cdk-lib'] ?? manifest.devDependencies?.['aws-cdk-lib'];
+  return listed === undefined && fs.existsSync(path.join(dir, 'node_modules', 'aws-cdk-lib', 'package.json'));
 }
 
 /**
@@ -185,7 +205,7 @@ export function runInit(args: readonly string[], io: { readonly out: (line: stri
     `npx ${PACKAGE_NAME}@${result.version} dev --app cdk.out      # http://127.0.0.1:${DEFAULT_PORT}`,
   ] : [
     ...cd,
-    'npm install',
+    result.reinstall ? 'rm -rf node_modules package-lock.json && npm install   # (see the note above)' : 'npm install',
     'npm test',
     'npx cdk synth',
     `npm run dev              # ${CLI_NAME} dev --app cdk.out: http://127.0.0.1:${DEFAULT_PORT}`,

@@ -109,6 +109,18 @@ describe('init (TypeScript)', () => {
     expect(manifest.engines).toEqual({ node: '>= 22.0.0' });
   });
 
+  test('aws-cdk-lib installed as a peer (not in package.json): init says to install from scratch', async () => {
+    const dir = tempDir('cdkda-init-');
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'team-app', dependencies: { 'cdk-durable-agents': '0.0.0' } }));
+    fs.mkdirSync(path.join(dir, 'node_modules', 'aws-cdk-lib'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'node_modules', 'aws-cdk-lib', 'package.json'), '{"name":"aws-cdk-lib","version":"2.257.0"}');
+    const { code, out } = await cli(['init', dir]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/note: npm installed aws-cdk-lib as a peer dependency/);
+    expect(out).toMatch(/Next:\n {2}cd .*\n {2}rm -rf node_modules package-lock\.json && npm install/);
+    expect(readJson(path.join(dir, 'package.json')).dependencies['aws-cdk-lib']).toBe('2.257.0');
+  });
+
   test('the merge keeps a script and a version of theirs, and says so', () => {
     const notes: string[] = [];
     const merged = mergeManifest(
