@@ -155,7 +155,7 @@ step "npm init -y" npm init -y
 # installed as cdk-durable-agents' peers instead, pinning them later needs a fresh install (init says so).
 PINS=$(node -e 'const m=require(process.argv[1]);console.log(["aws-cdk-lib","constructs"].map((n)=>n+"@"+m.dependencies[n]).join(" "))' "$REPO/templates/typescript/package.json")
 # shellcheck disable=SC2086
-step "npm install <tarball> $PINS" npm install --prefer-offline --no-audit --no-fund "$TARBALL" $PINS
+step "npm install --save-exact <tarball> $PINS" npm install --save-exact --prefer-offline --no-audit --no-fund "$TARBALL" $PINS
 step "npx cdk-durable-agents init" npx cdk-durable-agents init
 cat "$WORK/logs/npx-cdk-durable-agents-init.log"
 step "npm install" npm install --prefer-offline --no-audit --no-fund
