@@ -56,7 +56,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDev: {
     include: ['integ/**/*.ts', 'bench/**/*.ts', 'agents/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     // integ-runner stages assets (copies of agents/ among them) into the snapshots: not sources.
-    exclude: ['node_modules', 'integ/*.snapshot'],
+    // templates/: the apps `cdk-durable-agents init` writes import the installed package, not src/
+    // (test/cli/init.test.ts compiles the TypeScript one against src/).
+    exclude: ['node_modules', 'integ/*.snapshot', 'templates'],
     compilerOptions: {},
   },
 
@@ -296,6 +298,15 @@ project.addTask('compat:peer-min', {
 project.addTask('test:python-app', {
   description: 'Synthesize test/python/app/app.py from the built wheel with type checks on and compare it with its TypeScript twin app.ts',
   exec: 'bash test/python/run.sh',
+});
+
+// A team's first hour, from the packed tarball in a temporary folder, offline but for the npm
+// registry: npm init, npm install <tarball>, `cdk-durable-agents init`, npm install, npm test,
+// cdk synth, `dev --app cdk.out` and one workflow approved with the CLI to its report; then the
+// same for `init --python` in the venv of test:python-app. Run by .ci/run after test:python-app.
+project.addTask('test:first-hour', {
+  description: 'From dist/js/*.tgz in a fresh folder: init, npm install, npm test, cdk synth, dev --app and one workflow to its report (and the Python app)',
+  exec: 'bash test/first-hour/run.sh',
 });
 
 project.synth();

@@ -12,6 +12,7 @@ import type { DeclaredAgent } from './agents';
 import { readAssembly, selectWorkflow } from './assembly';
 import { runDemo } from './demo';
 import { CliError } from './errors';
+import { runInit } from './init';
 import { PACKAGE_NAME, packageVersion, REFERENCE_AGENTS } from './paths';
 import { CLI_NAME, DEFAULT_PORT } from './progress';
 import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
@@ -49,6 +50,9 @@ Commands:
 ${WORKFLOW_USAGE}
   agent <name>  Run a reference agent (researcher, analyst, writer) on the task in TASK_ENVELOPE,
             as its image would
+  init [--python] [--force] [<dir>]     Write a CDK app with the reference workflow and three agents
+                                        (TypeScript, or Python) into <dir> (default: here); merges an
+                                        existing package.json, refuses to overwrite other files
   version   Print the version of this package (also --version)
   help      Show this text`;
 
@@ -70,6 +74,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
         io.out(packageVersion());
         return 0;
       case 'agent': return await agent(rest, io);
+      case 'init': return runInit(rest, io);
       case undefined:
       case 'help':
       case '--help':
