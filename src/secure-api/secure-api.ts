@@ -23,8 +23,8 @@ import { SecureApiAlarms, ServiceAlarms } from './secure-api-alarms';
 import { ISecureApi, SecureApiAttributes, SecureApiBase } from './secure-api-base';
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions, SecureApiServiceRouteOptions } from './secure-api-service';
 import { ServiceCapacity } from './service-capacity';
-import { ServiceRouting } from './service-routing';
 import { SecureApiServiceParts } from './service-parts';
+import { ServiceRouting } from './service-routing';
 import { AgentArchitecture } from '../container-agent/agent-image';
 import { AlarmDestination } from '../monitoring/alarm-destination';
 import { ApiCanary } from '../monitoring/api-canary';
@@ -1362,7 +1362,7 @@ function validateProps(props: SecureApiProps): void {
         'configure the load balancer; remove them, or use ServiceRouting.loadBalancer()');
     }
     if (props.waf !== false) {
-      throw new Error(`SecureApi: serviceRouting is ServiceRouting.cloudMap(), so the services have no load balancer to put the WAF web ACL on ` +
+      throw new Error('SecureApi: serviceRouting is ServiceRouting.cloudMap(), so the services have no load balancer to put the WAF web ACL on ' +
         `(WAF cannot be attached to an HTTP API), but waf is ${props.waf === undefined ? 'unset (default true)' : 'true'}. Give waf: false to accept ` +
         'services without WAF (every route keeps its authorization and the stage throttling; the tasks admit only the VPC link), ' +
         'or use ServiceRouting.loadBalancer() to keep the WAF');

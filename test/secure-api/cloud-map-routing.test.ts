@@ -91,13 +91,19 @@ describe('ServiceRouting.cloudMap()', () => {
     expect(ingress).toEqual([{
       GroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiWebSecurityGroup/), 'GroupId'] },
       SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiVpcLinkSecurityGroup/), 'GroupId'] },
-      IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000, Description: 'From the API Gateway VPC link only',
+      IpProtocol: 'tcp',
+      FromPort: 8000,
+      ToPort: 8000,
+      Description: 'From the API Gateway VPC link only',
     }]);
     const egress = values(template, 'AWS::EC2::SecurityGroupEgress').map((e) => e.Properties);
     expect(egress).toEqual([{
       GroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiVpcLinkSecurityGroup/), 'GroupId'] },
       DestinationSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiWebSecurityGroup/), 'GroupId'] },
-      IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000, Description: 'From the API Gateway VPC link only',
+      IpProtocol: 'tcp',
+      FromPort: 8000,
+      ToPort: 8000,
+      Description: 'From the API Gateway VPC link only',
     }]);
     const groups = values(template, 'AWS::EC2::SecurityGroup');
     const link = groups.find((g) => /VPC link/.test(g.Properties.GroupDescription));
