@@ -9,10 +9,17 @@
  *   on push, lifecycle rules, emptied and deleted with the stack): the seed's "ECR repository" and
  *   its build-and-push steps, without Docker on the deploying machine;
  * - the seed's ECS service behind a load balancer, on Fargate (ARM64), one task: here a `SecureApi`
- *   service under `/sales` (API Gateway, VPC link, internal load balancer with its WAF), with a
- *   container health check as well as the load balancer's (the seed's target group checks
- *   `/health`); `GET /sales/health` and `POST /sales/chat` anonymous (a web chat and Twilio
- *   webhooks cannot sign requests), every other route of the service IAM-authorized;
+ *   service under `/sales` reached by API Gateway through a VPC link at its Cloud Map SRV records
+ *   (`ServiceRouting.cloudMap()`: no internal load balancer, so no WAF web ACL, which only a load
+ *   balancer could carry), its health the container health check that ECS reports to Cloud Map
+ *   (the seed's target group checked `/health`; the check script calls `/sales/health`); its tasks
+ *   admit only the VPC link; `GET /sales/health` and `POST /sales/chat` anonymous (a web chat and
+ *   Twilio webhooks cannot sign requests), every other route of the service IAM-authorized;
+ * - cheap to leave running, as a throwaway environment should be (issue 19: at most $60/month
+ *   fixed): one NAT instance (`DataTierNat.instance()`, t4g.nano) instead of a NAT gateway, and no
+ *   load balancer or WAF; the trade-offs (one NAT instance without failover, no WAF) are the
+ *   ephemeral environment's, and `DataTierNat.gateways()` with `ServiceRouting.loadBalancer()`
+ *   put them back;
  * - the seed's RDS PostgreSQL 15 (`db.t4g.micro`, 20 GiB gp3 growing to 100 GiB, no backups, no
  *   final snapshot, no deletion protection) and ElastiCache Redis 7 (`cache.t4g.micro`, one node,
  *   encrypted at rest, no snapshots): a `DataTier` with the ephemeral profile, TLS only, its ports
@@ -51,9 +58,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeTestScaffolding, notifyOnCall } from './integ-helpers';
 import { AgentImage } from '../src/container-agent';
-import { DataTier } from '../src/data-tier';
+import { DataTier, DataTierNat } from '../src/data-tier';
 import { acknowledgeFindings } from '../src/private/nag';
-import { ApiAuthorization, SecureApi } from '../src/secure-api';
+import { ApiAuthorization, SecureApi, ServiceRouting } from '../src/secure-api';
 import { Throwaway } from '../src/throwaway';
 
 /** Where the API routes to the sales app; the app serves its routes under it. */
@@ -63,17 +70,19 @@ const PORT = 8000;
 const SESSION = 'integ-seed-003';
 
 const app = new App();
-// The load balancer's access logs need the region at synth (the log delivery principal).
 const stack = new Stack(app, 'cdkda-seed-003', { env: { region: 'us-east-1' } });
 Throwaway.enable(stack); // apply-test-destroy: nothing stays behind
 notifyOnCall(stack); // every alarm of the stack emails the on-call address
 
-// PostgreSQL 15 and Redis 7 in the tier's own VPC (private subnets, one NAT gateway, flow logs).
+// PostgreSQL 15 and Redis 7 in the tier's own VPC (private subnets, one NAT instance, flow logs).
 const data = new DataTier(stack, 'Data', {
   postgresVersion: '15.17', // the seed's 15.4 is retired; 15.17 is the 15 line's minor of the default 16.13
   cacheEngineVersion: '7.1',
+  nat: DataTierNat.instance(), // t4g.nano: a throwaway environment does without a NAT gateway's failover
 });
-const api = new SecureApi(stack, 'Api', { vpc: data.vpc });
+// No load balancer: the VPC link reaches the task at its Cloud Map SRV record. WAF needs a load
+// balancer (it cannot be attached to an HTTP API), so it is given up here, on purpose.
+const api = new SecureApi(stack, 'Api', { vpc: data.vpc, serviceRouting: ServiceRouting.cloudMap(), waf: false });
 
 /**
  * An application secret created empty for the user to fill: Secrets Manager cannot create a
@@ -113,8 +122,8 @@ const sales = api.addService('Sales', {
     { path: `${PREFIX}/chat`, methods: [apigwv2.HttpMethod.POST], authorization: ApiAuthorization.none() },
     { path: `${PREFIX}/health`, methods: [apigwv2.HttpMethod.GET], authorization: ApiAuthorization.none() },
   ],
-  healthCheckPath: `${PREFIX}/health`,
-  // The image has python3 but no curl: its own health check script.
+  // The image has python3 but no curl: its own health check script (it calls /sales/health). It
+  // is the task's health in Cloud Map: API Gateway is given healthy tasks only.
   healthCheck: {
     command: ['CMD', 'python3', '/app/healthcheck.py'],
     interval: Duration.seconds(15),
@@ -122,7 +131,6 @@ const sales = api.addService('Sales', {
     retries: 3,
     startPeriod: Duration.seconds(30),
   },
-  healthCheckGracePeriod: Duration.seconds(120),
   // The image's CMD, run by the wrapper that sets DATABASE_URL and REDIS_URL.
   command: DataTier.connectionUrlCommand(['python3', '/app/app.py']),
   environment: { PORT: String(PORT), SALES_PATH_PREFIX: PREFIX },
@@ -148,7 +156,7 @@ new CfnOutput(stack, 'ServiceName', { value: sales.service.serviceName, descript
 const assertions = new Stack(app, 'cdkda-seed-003-assertions', { env: { region: 'us-east-1' } });
 const integ = new IntegTest(app, 'Seed003', { testCases: [stack], regions: ['us-east-1'], assertionStack: assertions });
 
-// The seed's "verify health endpoint", through the API, the VPC link and the load balancer; the
+// The seed's "verify health endpoint", through the API, the VPC link and Cloud Map; the
 // first task may take minutes to pass its health checks.
 const health = integ.assertions.httpApiCall(`${api.url}sales/health`);
 health.expect(ExpectedResult.objectLike({ status: 200, body: { status: 'ok' } }))

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { DataTierNat } from './data-tier-nat';
 import { checkBuiltByFactory } from '../private/closed-class';
 
 /** How the PostgreSQL database is run. */
@@ -34,6 +35,7 @@ export enum DatabaseKind {
  * | cacheAutomaticFailover / cacheMultiAz | false / false | true / true |
  * | cacheSnapshotRetention | 0 (no snapshots) | 7 days |
  * | natGateways (new VPC only) | 1 | one per AZ: 2 over the default two AZs, 3 with `maxAzs: 3` |
+ * | nat (new VPC only) | `DataTierNat.gateways()` (a NAT instance is a choice: `DataTierNat.instance()`) | `DataTierNat.gateways()` |
  * | alarmsByDefault | false (no alarm unless one is enabled) | true (every alarm of `DataTierAlarms` that applies) |
  */
 export class DataTierProfile {
@@ -62,6 +64,7 @@ export class DataTierProfile {
       cacheMultiAz: false,
       cacheSnapshotRetention: Duration.days(0),
       natGateways: 1,
+      nat: DataTierNat.gateways(),
       alarmsByDefault: false,
     });
   }
@@ -85,6 +88,7 @@ export class DataTierProfile {
       cacheMultiAz: true,
       cacheSnapshotRetention: Duration.days(7),
       natGateways: 2,
+      nat: DataTierNat.gateways(),
       alarmsByDefault: true,
     });
   }
@@ -129,6 +133,15 @@ export class DataTierProfile {
    */
   public readonly natGateways: number;
   /**
+   * How a VPC the construct creates reaches the internet. Both profiles: `DataTierNat.gateways()`
+   * (managed NAT gateways). The ephemeral profile keeps gateways too: a NAT instance
+   * (`nat: DataTierNat.instance()`, about a tenth of the fixed cost) is one EC2 instance without
+   * failover or bandwidth guarantee whose image is refreshed only by a redeploy, and switching
+   * a deployed stack to it replaces its egress (and its public address); it is a choice to make,
+   * not one to inherit.
+   */
+  public readonly nat: DataTierNat;
+  /**
    * Whether the alarms of `DataTierAlarms` are created when their config does not say (each
    * config's `enabled` overrides it). Ephemeral: false (a throwaway tier pages nobody).
    * Production: true (database CPU, connections, free storage, replica lag where there are
@@ -156,6 +169,7 @@ export class DataTierProfile {
     this.cacheMultiAz = values.cacheMultiAz;
     this.cacheSnapshotRetention = values.cacheSnapshotRetention;
     this.natGateways = values.natGateways;
+    this.nat = values.nat;
     this.alarmsByDefault = values.alarmsByDefault;
   }
 }
@@ -180,5 +194,6 @@ interface DataTierProfileValues {
   readonly cacheMultiAz: boolean;
   readonly cacheSnapshotRetention: Duration;
   readonly natGateways: number;
+  readonly nat: DataTierNat;
   readonly alarmsByDefault: boolean;
 }

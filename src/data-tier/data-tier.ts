@@ -11,6 +11,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { connectionUrlCommand } from './connection-url-command';
+import { DataTierNat } from './data-tier-nat';
 import { DatabaseKind, DataTierProfile } from './data-tier-profile';
 import { estimatedMaxConnections } from './instance-memory';
 import { DATA_TIER_ENV, DATA_TIER_PG_SSL_MODE } from '../contract/data-tier';
@@ -60,6 +61,16 @@ export interface DataTierProps {
    * @default - the profile's: 1 (ephemeral), 2 (production)
    */
   readonly natGateways?: number;
+  /**
+   * How the private subnets of the VPC the construct creates reach the internet:
+   * `DataTierNat.gateways()` (managed NAT gateways) or `DataTierNat.instance()` (NAT instances,
+   * `t4g.nano` by default: about a tenth of a gateway's fixed cost, but one instance without
+   * failover or bandwidth guarantee; for throwaway environments). There are `natGateways`
+   * (`nat_gateways` in Python) of either. Not allowed together with `vpc`, nor with
+   * `natGateways: 0` (no NAT at all).
+   * @default - the profile's: DataTierNat.gateways() (both profiles)
+   */
+  readonly nat?: DataTierNat;
   /**
    * Name of the database created at launch (letters, digits and `_`, starting with a letter).
    * @default 'app'
@@ -366,6 +377,11 @@ export class DataTier extends Construct {
   public readonly cacheNodes: number;
   /** The alarms created (see `DataTierAlarms`), in the order of its members. */
   public readonly alarms: cloudwatch.Alarm[];
+  /**
+   * The NAT instances of the VPC the construct created, with `nat: DataTierNat.instance()`;
+   * empty with NAT gateways, without NAT or with a given VPC.
+   */
+  public readonly natInstances: ec2.Instance[] = [];
 
   constructor(scope: Construct, id: string, props: DataTierProps = {}) {
     super(scope, id);
@@ -613,6 +629,7 @@ export class DataTier extends Construct {
    * for the stores; its flow log group encrypted with the data tier's key, if any.
    */
   private createVpc(s: ResolvedSettings, encryptionKey: kms.IKey | undefined): ec2.Vpc {
+    const natGatewayProvider = s.natGateways > 0 ? s.nat._provider() : undefined;
     const subnetConfiguration: ec2.SubnetConfiguration[] = s.natGateways > 0
       ? [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
@@ -623,6 +640,7 @@ export class DataTier extends Construct {
     const vpc = flowLoggedVpc(this, {
       subnetConfiguration,
       natGateways: s.natGateways,
+      natGatewayProvider,
       maxAzs: s.maxAzs,
       flowLogRetention: logs.RetentionDays.ONE_MONTH,
       flowLogKey: encryptionKey,
@@ -631,6 +649,7 @@ export class DataTier extends Construct {
       fail(`maxAzs is ${s.maxAzs}, but the stack knows only ${vpc.availabilityZones.length} AZs (${vpc.availabilityZones.join(', ')}): ` +
         'an environment-agnostic stack knows two; give the stack an env (account and region) for three AZs, or leave maxAzs at 2');
     }
+    this.natInstances.push(...s.nat._secureInstances(vpc, natGatewayProvider));
     return vpc;
   }
 
@@ -968,6 +987,12 @@ export class DataTier extends Construct {
       findings.push({ id: 'AwsSolutions-AEC4', reason: 'This configuration (the ephemeral profile\'s default) runs Redis without Multi-AZ failover on purpose: it is a throwaway cache for tests and previews. Set cacheReplicas, cacheAutomaticFailover and cacheMultiAz or use DataTierProfile.production() for high availability.' });
     }
     acknowledgeFindings(this, findings);
+    for (const instance of this.natInstances) {
+      acknowledgeFindings(instance, [
+        { id: 'AwsSolutions-EC28', reason: 'The NAT instance (nat: DataTierNat.instance(), chosen for a throwaway environment) keeps basic 5-minute monitoring: detailed monitoring would cost about as much as the instance itself, and nothing scales on its metrics.' },
+        { id: 'AwsSolutions-EC29', reason: 'The NAT instance (nat: DataTierNat.instance()) is deleted with its stack on purpose and holds no data; termination protection would make every teardown fail. Use DataTierNat.gateways() where egress must survive.' },
+      ]);
+    }
   }
 }
 
@@ -1001,6 +1026,7 @@ function resolveSettings(p: DataTierProfile, props: DataTierProps, throwaway: bo
   return {
     // A profile with a NAT gateway per AZ (production) keeps one per AZ over maxAzs AZs: with three
     // AZs and two gateways, one AZ's egress would depend on another AZ.
+    nat: props.nat ?? p.nat,
     natGateways: props.natGateways ?? (p.natGateways >= DEFAULT_MAX_AZS && props.maxAzs !== undefined && !Token.isUnresolved(props.maxAzs)
       ? props.maxAzs : p.natGateways),
     maxAzs: props.maxAzs ?? DEFAULT_MAX_AZS,
@@ -1069,6 +1095,16 @@ function validate(p: DataTierProfile, props: DataTierProps, s: ResolvedSettings,
   }
   if (props.natGateways !== undefined && props.vpc) {
     fail(`natGateways (${props.natGateways}) applies only to a VPC the construct creates, but vpc was given; leave natGateways out and configure NAT on your VPC`);
+  }
+  if (props.nat !== undefined && props.vpc) {
+    fail(`nat (DataTierNat ${props.nat.kind}) applies only to a VPC the construct creates, but vpc was given; leave nat out and configure NAT on your VPC`);
+  }
+  if (props.nat?.kind === 'instance' && known(s.natGateways) && s.natGateways === 0) {
+    fail('nat is DataTierNat.instance() but natGateways is 0, so there would be no NAT at all; give natGateways: 1 (one NAT instance) or leave nat out');
+  }
+  const natType = s.nat.instanceType;
+  if (natType !== undefined && !Token.isUnresolved(natType.toString()) && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(natType.toString())) {
+    fail(`nat: DataTierNat.instance({ instanceType: '${natType}' }) is not an EC2 instance type; give one such as ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO)`);
   }
   if (props.maxAzs !== undefined && props.vpc) {
     fail(`maxAzs (${props.maxAzs}) applies only to a VPC the construct creates, but vpc was given; leave maxAzs out and select subnets of your VPC with subnets`);

@@ -1,2 +1,3 @@
+export * from './data-tier-nat';
 export * from './data-tier-profile';
 export * from './data-tier';

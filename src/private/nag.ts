@@ -83,6 +83,7 @@ const RULE_RESOURCE_TYPES: ReadonlyArray<readonly [RegExp, readonly string[]]> =
   [/^Serverless-LambdaFunctionPublicAccessProhibited$/, ['AWS::Lambda::Permission']],
   [/^(AwsSolutions-L1|Serverless-Lambda|HIPAA\.Security-Lambda|NIST\.800-53\.R[45]-Lambda|PCI\.DSS\.321-Lambda)/, ['AWS::Lambda::Function']],
   [/^AwsSolutions-ECS2$/, ['AWS::ECS::TaskDefinition']],
+  [/^AwsSolutions-EC2[689]$/, ['AWS::EC2::Instance', 'AWS::AutoScaling::AutoScalingGroup']],
   [/^AwsSolutions-S1$/, ['AWS::S3::Bucket']],
   [/^AwsSolutions-SMG4$/, ['AWS::SecretsManager::Secret']],
   [/^AwsSolutions-RDS\d+$/, ['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster']],

@@ -12,6 +12,11 @@ export interface FlowLoggedVpcProps {
   readonly subnetConfiguration: ec2.SubnetConfiguration[];
   /** NAT gateways (0 when no subnet group has egress). */
   readonly natGateways: number;
+  /**
+   * How the NAT is provided.
+   * @default - NAT gateways
+   */
+  readonly natGatewayProvider?: ec2.NatProvider;
   /** Retention of the flow logs. */
   readonly flowLogRetention: logs.RetentionDays;
   /**
@@ -37,6 +42,7 @@ export function flowLoggedVpc(scope: Construct, props: FlowLoggedVpcProps): ec2.
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: props.maxAzs ?? 2,
     natGateways: props.natGateways,
+    natGatewayProvider: props.natGatewayProvider,
     subnetConfiguration: props.subnetConfiguration,
   });
   vpc.addFlowLog('FlowLogs', {

@@ -120,8 +120,8 @@ export interface SecureApiInternalServiceOptions {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * The name of the service in the Cloud Map namespace (`<name>.<namespace>`). Only internal
-   * services are registered.
+   * The name of the service in the Cloud Map namespace (`<name>.<namespace>`). Internal services
+   * are registered, and routed ones with `ServiceRouting.cloudMap()`; behind a load balancer it is unused.
    * @default - the construct id, lower-cased, with characters other than letters, digits and `-` dropped
    */
   readonly discoveryName?: string;
@@ -274,11 +274,11 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
   public readonly containerPort: number;
   /** The container's log group. */
   public readonly logGroup: logs.LogGroup;
-  /** The target group; absent for internal services. */
+  /** The target group; absent for internal services and with `ServiceRouting.cloudMap()`. */
   public readonly targetGroup?: elbv2.ApplicationTargetGroup;
   /** The path prefix the API routes to the service; absent for internal services. */
   public readonly pathPrefix?: string;
-  /** `<name>.<namespace>` in Cloud Map; absent for routed services. */
+  /** `<name>.<namespace>` in Cloud Map; absent for services behind the load balancer. */
   public readonly discoveryName?: string;
   /** The security group connections of the tasks. */
   public readonly connections: ec2.Connections;
@@ -317,7 +317,7 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
     this.imageUri = props.imageUri;
   }
 
-  /** `<name>.<namespace>:<port>`, where other services reach an internal service; absent for routed services. */
+  /** `<name>.<namespace>:<port>`, where a service registered in Cloud Map is found; absent for services behind the load balancer. */
   public get endpoint(): string | undefined {
     return this.discoveryName ? `${this.discoveryName}:${this.containerPort}` : undefined;
   }
@@ -382,9 +382,12 @@ export class SecureApiService implements ec2.IConnectable, iam.IGrantable {
 
   private targetGroupFor(method: string): elbv2.ApplicationTargetGroup {
     if (!this.targetGroup) {
-      throw new Error(`SecureApiService.${method}: service '${this.serviceId}' is internal (addInternalService): it has no load balancer ` +
+      const why = this.pathPrefix === undefined
+        ? 'is internal (addInternalService): it has no load balancer'
+        : 'is routed through Cloud Map (ServiceRouting.cloudMap()): it has no load balancer';
+      throw new Error(`SecureApiService.${method}: service '${this.serviceId}' ${why} ` +
         'and no target group to measure. Use metricCpuUtilization, metricMemoryUtilization or metricRunningTasks, or add the service ' +
-        'with addService to route it through the load balancer');
+        'with addService to an API with ServiceRouting.loadBalancer() to route it through the load balancer');
     }
     return this.targetGroup;
   }

@@ -1,7 +1,7 @@
 import { Annotations, Aspects, CfnOutput, Duration, IAspect, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpAlbIntegration, HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpAlbIntegration, HttpLambdaIntegration, HttpServiceDiscoveryIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -24,6 +24,7 @@ import { ISecureApi, SecureApiAttributes, SecureApiBase } from './secure-api-bas
 import { SecureApiInternalServiceOptions, SecureApiService, SecureApiServiceOptions, SecureApiServiceRouteOptions } from './secure-api-service';
 import { ServiceCapacity } from './service-capacity';
 import { SecureApiServiceParts } from './service-parts';
+import { ServiceRouting } from './service-routing';
 import { AgentArchitecture } from '../container-agent/agent-image';
 import { AlarmDestination } from '../monitoring/alarm-destination';
 import { ApiCanary } from '../monitoring/api-canary';
@@ -140,6 +141,16 @@ export interface SecureApiProps {
    * @default - a new cluster (Container Insights on) on the first service
    */
   readonly cluster?: ecs.ICluster;
+
+  /**
+   * How services added with `addService` are reached from the VPC link: through an internal
+   * Application Load Balancer with a WAF web ACL (`ServiceRouting.loadBalancer()`), or straight
+   * to their tasks through Cloud Map SRV records, with no load balancer and no WAF
+   * (`ServiceRouting.cloudMap()`: give `waf: false` with it, and a container `healthCheck` to
+   * each service). See `ServiceRouting` for what each costs and checks.
+   * @default ServiceRouting.loadBalancer()
+   */
+  readonly serviceRouting?: ServiceRouting;
 
   /**
    * TLS on the load balancer. Without it the listener speaks HTTP on port 80: traffic from API
@@ -280,13 +291,19 @@ interface AddRouteOptions {
   readonly health?: boolean;
 }
 
-/** Everything behind the VPC link, created with the first routed service. */
+/** Everything behind the VPC link, created with the first routed service (load balancer routing). */
 interface Edge {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly listener: elbv2.ApplicationListener;
   readonly vpcLink: apigwv2.VpcLink;
   readonly webAcl?: wafv2.CfnWebACL;
   readonly accessLogBucket?: s3.Bucket;
+}
+
+/** The VPC link and its security group, created with the first routed service. */
+interface Link {
+  readonly vpcLink: apigwv2.VpcLink;
+  readonly securityGroup: ec2.SecurityGroup;
 }
 
 const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
@@ -363,12 +380,15 @@ export class SecureApi extends SecureApiBase {
   private _cluster?: ecs.ICluster;
   private _namespace?: servicediscovery.INamespace;
   private _edge?: Edge;
+  private _link?: Link;
+  private readonly routing: ServiceRouting;
   private rulePriority = 0;
 
   constructor(scope: Construct, id: string, props: SecureApiProps = {}) {
     super(scope, id);
     validateProps(props);
     this.props = props;
+    this.routing = props.serviceRouting ?? ServiceRouting.loadBalancer();
     this.authorization = props.authorization ?? ApiAuthorization.iam();
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.removalPolicy = removalPolicyOf(this, props.removalPolicy, RemovalPolicy.RETAIN);
@@ -461,32 +481,32 @@ export class SecureApi extends SecureApiBase {
     return this._cluster;
   }
 
-  /** The internal load balancer; absent until `addService` is called. */
+  /** The internal load balancer; absent until `addService` is called, and with `ServiceRouting.cloudMap()`. */
   public get loadBalancer(): elbv2.ApplicationLoadBalancer | undefined {
     return this._edge?.loadBalancer;
   }
 
-  /** The listener the API reaches through the VPC link; absent until `addService` is called. */
+  /** The listener the API reaches through the VPC link; absent until `addService` is called, and with `ServiceRouting.cloudMap()`. */
   public get listener(): elbv2.ApplicationListener | undefined {
     return this._edge?.listener;
   }
 
   /** The VPC link; absent until `addService` is called. */
   public get vpcLink(): apigwv2.VpcLink | undefined {
-    return this._edge?.vpcLink;
+    return this._link?.vpcLink;
   }
 
-  /** The WAF web ACL on the load balancer; absent until `addService` is called, or with `waf: false`. */
+  /** The WAF web ACL on the load balancer; absent until `addService` is called, with `waf: false` (always so with `ServiceRouting.cloudMap()`). */
   public get webAcl(): wafv2.CfnWebACL | undefined {
     return this._edge?.webAcl;
   }
 
-  /** The bucket of the load balancer's access logs; absent until `addService`, or with `loadBalancerAccessLogs: false`. */
+  /** The bucket of the load balancer's access logs; absent until `addService`, with `loadBalancerAccessLogs: false`, and with `ServiceRouting.cloudMap()`. */
   public get loadBalancerAccessLogBucket(): s3.Bucket | undefined {
     return this._edge?.accessLogBucket;
   }
 
-  /** The Cloud Map namespace of internal services; absent until `addInternalService` is called. */
+  /** The Cloud Map namespace of internal services (and of routed ones with `ServiceRouting.cloudMap()`); absent until such a service is added. */
   public get cloudMapNamespace(): servicediscovery.INamespace | undefined {
     return this._namespace;
   }
@@ -499,10 +519,14 @@ export class SecureApi extends SecureApiBase {
   /**
    * Responses the load balancer generated itself with 5xx (`HTTPCode_ELB_5XX_Count`: no healthy
    * target, a target that closed the connection or timed out; sum unless `statistic` says
-   * otherwise). The load balancer exists once `addService` is called: before that the call
-   * throws.
+   * otherwise). The load balancer exists once `addService` is called: before that, and with
+   * `ServiceRouting.cloudMap()` (no load balancer at all), the call throws.
    */
   public metricLoadBalancer5xx(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (this.routing._cloudMap) {
+      throw new Error(`SecureApi.metricLoadBalancer5xx: ${this.node.path} routes its services through Cloud Map (ServiceRouting.cloudMap()), ` +
+        'so it has no load balancer to measure; use metricServerErrors (5xx answers of the API, failed integrations included), or ServiceRouting.loadBalancer()');
+    }
     if (!this._edge) {
       throw new Error(`SecureApi.metricLoadBalancer5xx: ${this.node.path} has no load balancer yet; it is created by the first ` +
         'addService() call (internal services have none). Call addService() before asking for the load balancer\'s metrics');
@@ -546,13 +570,15 @@ export class SecureApi extends SecureApiBase {
   }
 
   /**
-   * A Fargate service behind the internal load balancer, routed from the API under
-   * `pathPrefix`. The first call creates the VPC (unless given), cluster, load balancer,
-   * VPC link and WAF web ACL.
+   * A Fargate service routed from the API under `pathPrefix`: behind the internal load balancer
+   * (the first call creates the VPC (unless given), cluster, load balancer, VPC link and WAF web
+   * ACL), or with `ServiceRouting.cloudMap()` reached through the VPC link at its Cloud Map SRV
+   * records (the first call creates the VPC, cluster, namespace and VPC link).
    */
   public addService(id: string, options: SecureApiServiceOptions): SecureApiService {
     const what = `SecureApi.addService('${id}')`;
     checkServiceOptions(what, options);
+    if (this.routing._cloudMap) checkCloudMapServiceOptions(what, options);
     checkDurationRange(what, 'healthCheckGracePeriod', options.healthCheckGracePeriod, {
       min: Duration.seconds(0), max: Duration.seconds(2_147_483_647), subject: 'ECS\'s grace period',
     });
@@ -571,6 +597,7 @@ export class SecureApi extends SecureApiBase {
     checkRange(what, 'requestsPerTarget', options.requestsPerTarget, { min: 1, max: 1_000_000 });
     const authorization = options.authorization ?? this.authorization;
     const routes = serviceRoutes(what, id, prefix, authorization, options);
+    if (this.routing._cloudMap) return this.addCloudMapService(id, what, prefix, routes, options);
     const edge = this.edge();
     const scope = new Construct(this, id);
     const parts = this.createFargateService(scope, id, options, undefined, options.healthCheckGracePeriod ?? Duration.seconds(60));
@@ -615,6 +642,50 @@ export class SecureApi extends SecureApiBase {
     return service;
   }
 
+  /** `addService` with `ServiceRouting.cloudMap()`: the VPC link reaches the tasks at their SRV records. */
+  private addCloudMapService(id: string, what: string, prefix: string, routes: ServiceRoute[], options: SecureApiServiceOptions): SecureApiService {
+    const name = this.discoveryNameOf(what, id, options.discoveryName);
+    const namespace = this.namespace();
+    const link = this.link();
+    const scope = new Construct(this, id);
+    const parts = this.createFargateService(scope, id, options, {
+      cloudMapNamespace: namespace,
+      name,
+      // SRV records carry the port: API Gateway's private integration needs it.
+      dnsRecordType: servicediscovery.DnsRecordType.SRV,
+      dnsTtl: Duration.seconds(10),
+      containerPort: options.containerPort ?? 8080,
+    }, undefined, 'addService');
+    // The tasks admit the VPC link only, on the container port (and the link reaches only them).
+    parts.service.connections.allowFrom(link.securityGroup, ec2.Port.tcp(parts.containerPort), 'From the API Gateway VPC link only');
+    const integration = new HttpServiceDiscoveryIntegration(`${id}Integration`, parts.service.cloudMapService!, {
+      vpcLink: link.vpcLink,
+      // The tasks' peer is the VPC link; tell them who the caller is, in a header the caller cannot set.
+      parameterMapping: new apigwv2.ParameterMapping()
+        .overwriteHeader(CLIENT_IP_HEADER, apigwv2.MappingValue.contextVariable('identity.sourceIp')),
+    });
+    for (const r of routes) {
+      this.addRoute(r.id, r.path, r.methods, integration, r.authorization, r.authorizationScopes, { checkOverlap: false });
+    }
+    const service = SecureApiService._create({ ...parts, serviceId: id, pathPrefix: prefix, discoveryName: `${name}.${namespace.namespaceName}` });
+    this.addServiceAlarms(scope, what, service, options, parts.minCapacity);
+    this._services.push(service);
+    return service;
+  }
+
+  /** The Cloud Map name of a service: `discoveryName`, or the id lower-cased; unique among the API's services. */
+  private discoveryNameOf(what: string, id: string, discoveryName: string | undefined): string {
+    const name = discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '');
+    if (!Token.isUnresolved(name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+      throw new Error(`${what}: discoveryName '${name}' must be a DNS label ` +
+        '(lower-case letters, digits and -, at most 63 characters); set discoveryName');
+    }
+    if (this._services.some((s) => s.discoveryName?.split('.')[0] === name)) {
+      throw new Error(`${what}: another service is named '${name}' in Cloud Map; set discoveryName`);
+    }
+    return name;
+  }
+
   /**
    * A Fargate service registered in the Cloud Map namespace (`<discoveryName>.<namespace>`),
    * reachable only from inside the VPC and never routed from the API (for example a gRPC
@@ -628,14 +699,7 @@ export class SecureApi extends SecureApiBase {
           'and an internal service has none; remove it (or add the service with addService to route it through the load balancer)');
       }
     }
-    const name = options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '');
-    if (!Token.isUnresolved(name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
-      throw new Error(`SecureApi.addInternalService('${id}'): discoveryName '${name}' must be a DNS label ` +
-        '(lower-case letters, digits and -, at most 63 characters); set discoveryName');
-    }
-    if (this._services.some((s) => s.discoveryName?.split('.')[0] === name)) {
-      throw new Error(`SecureApi.addInternalService('${id}'): another internal service is named '${name}' in Cloud Map; set discoveryName`);
-    }
+    const name = this.discoveryNameOf(`SecureApi.addInternalService('${id}')`, id, options.discoveryName);
     const namespace = this.namespace();
     const scope = new Construct(this, id);
     const parts = this.createFargateService(scope, id, options, {
@@ -939,18 +1003,29 @@ export class SecureApi extends SecureApiBase {
     return this._namespace;
   }
 
+  /** The VPC link and its security group (no egress but to what it is allowed to reach), created once. */
+  private link(): Link {
+    if (this._link) return this._link;
+    const { vpc } = this.network();
+    const securityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
+      vpc,
+      description: this.routing._cloudMap
+        ? `VPC link of ${this.node.path}: reaches only the tasks of its services`
+        : `VPC link of ${this.node.path}: reaches only its load balancer`,
+      allowAllOutbound: false,
+    });
+    const vpcLink = new apigwv2.VpcLink(this, 'VpcLink', { vpc, subnets: this.subnets(), securityGroups: [securityGroup] });
+    this._link = { vpcLink, securityGroup };
+    return this._link;
+  }
+
   /** The load balancer, its listener, the VPC link and the WAF web ACL, created once. */
   private edge(): Edge {
     if (this._edge) return this._edge;
     const { vpc } = this.network();
     const tls = this.props.loadBalancerTls;
     const port = tls ? 443 : 80;
-    const linkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
-      vpc,
-      description: `VPC link of ${this.node.path}: reaches only its load balancer`,
-      allowAllOutbound: false,
-    });
-    const vpcLink = new apigwv2.VpcLink(this, 'VpcLink', { vpc, subnets: this.subnets(), securityGroups: [linkSecurityGroup] });
+    const { vpcLink, securityGroup: linkSecurityGroup } = this.link();
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc,
       description: `Internal load balancer of ${this.node.path}: admits only the VPC link of the API`,
@@ -1073,8 +1148,8 @@ export class SecureApi extends SecureApiBase {
   }
 
   private createFargateService(scope: Construct, id: string, options: SecureApiInternalServiceOptions,
-    cloudMapOptions?: ecs.CloudMapOptions, healthCheckGracePeriod?: Duration): FargateParts {
-    const method = `${cloudMapOptions ? 'addInternalService' : 'addService'}('${id}')`;
+    cloudMapOptions?: ecs.CloudMapOptions, healthCheckGracePeriod?: Duration, methodName?: string): FargateParts {
+    const method = `${methodName ?? (cloudMapOptions ? 'addInternalService' : 'addService')}('${id}')`;
     const what = `SecureApi.${method}`;
     const desiredCount = options.desiredCount ?? 2;
     const minCapacity = options.minCapacity ?? desiredCount;
@@ -1229,7 +1304,8 @@ class UnusedEdgeSettings implements IAspect {
   constructor(private readonly api: SecureApi, private readonly props: SecureApiProps) {}
 
   public visit(node: IConstruct): void {
-    if (node !== this.api || this.api.loadBalancer) return;
+    // With ServiceRouting.cloudMap() the load balancer settings are refused up front.
+    if (node !== this.api || this.api.loadBalancer || this.props.serviceRouting?._cloudMap) return;
     const unused: string[] = (['loadBalancerTls', 'waf', 'wafRateLimit', 'loadBalancerAccessLogs'] as const).filter((k) => this.props[k] !== undefined);
     if (this.props.alarms?.loadBalancer5xx !== undefined) unused.push('alarms.loadBalancer5xx');
     if (unused.length > 0) {
@@ -1275,6 +1351,23 @@ function validateProps(props: SecureApiProps): void {
   if (props.vpc && props.cluster && props.vpc !== props.cluster.vpc) {
     throw new Error('SecureApi: vpc and cluster are both given, and the cluster is in another VPC; give only cluster (it brings its VPC)');
   }
+  if (props.serviceRouting?._cloudMap) {
+    const conflicting: string[] = [];
+    if (props.loadBalancerTls) conflicting.push('loadBalancerTls');
+    if (props.wafRateLimit !== undefined) conflicting.push('wafRateLimit');
+    if (props.loadBalancerAccessLogs === true) conflicting.push('loadBalancerAccessLogs: true');
+    if (props.alarms?.loadBalancer5xx !== undefined) conflicting.push('alarms.loadBalancer5xx');
+    if (conflicting.length > 0) {
+      throw new Error(`SecureApi: serviceRouting is ServiceRouting.cloudMap(), which creates no load balancer, but ${conflicting.join(', ')} ` +
+        'configure the load balancer; remove them, or use ServiceRouting.loadBalancer()');
+    }
+    if (props.waf !== false) {
+      throw new Error('SecureApi: serviceRouting is ServiceRouting.cloudMap(), so the services have no load balancer to put the WAF web ACL on ' +
+        `(WAF cannot be attached to an HTTP API), but waf is ${props.waf === undefined ? 'unset (default true)' : 'true'}. Give waf: false to accept ` +
+        'services without WAF (every route keeps its authorization and the stage throttling; the tasks admit only the VPC link), ' +
+        'or use ServiceRouting.loadBalancer() to keep the WAF');
+    }
+  }
   const tls = props.loadBalancerTls?.serverName;
   if (tls !== undefined && !Token.isUnresolved(tls) && !/^(\*\.)?[a-z0-9.-]+$/.test(tls)) {
     throw new Error(`SecureApi: loadBalancerTls.serverName '${tls}' must be a DNS name the certificate covers`);
@@ -1306,6 +1399,35 @@ function checkServiceOptions(what: string, options: SecureApiInternalServiceOpti
   if (!interval.isUnresolved() && !timeout.isUnresolved() && timeout.toSeconds() > interval.toSeconds()) {
     throw new Error(`${what}: healthCheck.timeout (${timeout.toHumanString()}) is longer than healthCheck.interval ` +
       `(${interval.toHumanString()}${hc.interval ? '' : ', the default'}); a check must end before the next starts: shorten the timeout or lengthen the interval`);
+  }
+}
+
+/**
+ * Throws for the options of a routed service that only a load balancer uses, or for a service
+ * without the container health check that Cloud Map's health comes from (`ServiceRouting.cloudMap()`).
+ */
+function checkCloudMapServiceOptions(what: string, options: SecureApiServiceOptions): void {
+  const lbOnly: Array<[keyof SecureApiServiceOptions, string]> = [
+    ['healthCheckPath', 'the load balancer\'s health check path; the container healthCheck is what decides health'],
+    ['healthCheckGracePeriod', 'how long ECS ignores the load balancer\'s health checks; give healthCheck.startPeriod instead'],
+    ['requestsPerTarget', 'scaling on the load balancer\'s request count per target; the service scales on CPU'],
+  ];
+  for (const [key, why] of lbOnly) {
+    if (options[key] !== undefined) {
+      throw new Error(`${what}: ${key} is set, but the API routes through Cloud Map (ServiceRouting.cloudMap()) and has no load balancer ` +
+        `(${key} is ${why}); remove it, or use ServiceRouting.loadBalancer()`);
+    }
+  }
+  for (const key of LOAD_BALANCER_SERVICE_ALARMS) {
+    if (options.alarms?.[key] !== undefined) {
+      throw new Error(`${what}: alarms.${key} watches the service's target group on the load balancer, and with ServiceRouting.cloudMap() ` +
+        'there is none; remove it (the API\'s serverErrors alarm counts 5xx answers, failed integrations included)');
+    }
+  }
+  if (!options.healthCheck) {
+    throw new Error(`${what}: the API routes through Cloud Map (ServiceRouting.cloudMap()), where a task's health is its container health ` +
+      'check (ECS reports it to Cloud Map, and API Gateway is given healthy tasks only); give healthCheck: { command: [...] }, e.g. ' +
+      '[\'CMD\', \'/app/healthcheck\'] or [\'CMD-SHELL\', \'curl -fsS http://localhost:8080/health || exit 1\']');
   }
 }
 

@@ -284,10 +284,26 @@ describe('integ.seed-003-sales-agent', () => {
     expect(JSON.stringify(template().Resources)).not.toMatch(/postgresql:\/\/[^"$]|rediss:\/\/[^"$]/);
   });
 
-  test('a container health check, and the load balancer and ECS grace period on /sales/health', () => {
+  test('a container health check, which is the task\'s health in Cloud Map (SRV records): no load balancer, target group or WAF', () => {
     expect(container().HealthCheck).toEqual({ Command: ['CMD', 'python3', '/app/healthcheck.py'], Interval: 15, Timeout: 5, Retries: 3, StartPeriod: 30 });
-    expect(entries('AWS::ECS::Service').map(([, s]) => s.Properties.HealthCheckGracePeriodSeconds)).toEqual([120]);
-    expect(entries('AWS::ElasticLoadBalancingV2::TargetGroup').map(([, g]) => g.Properties.HealthCheckPath)).toEqual(['/sales/health']);
+    const [[, service]] = entries('AWS::ECS::Service');
+    expect(service.Properties.HealthCheckGracePeriodSeconds).toBeUndefined();
+    expect(service.Properties.ServiceRegistries).toEqual([expect.objectContaining({ ContainerName: 'app', ContainerPort: 8000 })]);
+    expect(entries('AWS::ServiceDiscovery::Service').map(([, d]) => [d.Properties.DnsConfig.DnsRecords, d.Properties.HealthCheckCustomConfig]))
+      .toEqual([[[{ Type: 'SRV', TTL: 10 }], { FailureThreshold: 1 }]]);
+    for (const type of ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::WAFv2::WebACL']) {
+      expect({ type, count: entries(type).length }).toEqual({ type, count: 0 });
+    }
+    const [[, integration]] = entries('AWS::ApiGatewayV2::Integration').filter(([, i]) => i.Properties.ConnectionType === 'VPC_LINK');
+    expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApiSalesServiceCloudmapService/), 'Arn'] });
+  });
+
+  test('cheap to leave running: one t4g.nano NAT instance (IMDSv2, admitting the VPC only) and no NAT gateway', () => {
+    expect(entries('AWS::EC2::NatGateway')).toEqual([]);
+    const instances = entries('AWS::EC2::Instance');
+    expect(instances.map(([, i]) => [i.Properties.InstanceType, i.Properties.MetadataOptions.HttpTokens])).toEqual([['t4g.nano', 'required']]);
+    const natGroups = entries('AWS::EC2::SecurityGroup').filter(([, g]) => g.Properties.GroupDescription === 'Security Group for NAT instances');
+    expect(natGroups.map(([, g]) => g.Properties.SecurityGroupIngress.map((r: { CidrIp: string }) => r.CidrIp))).toEqual([['10.0.0.0/16']]);
   });
 
   test('anonymous: POST /sales/chat and GET /sales/health (and the API\'s /health), each acknowledged; the rest of /sales is IAM', () => {
@@ -337,7 +353,8 @@ describe('integ.seed-003-sales-agent', () => {
   test('apply-test-destroy: nothing stays behind (buckets emptied, log groups, repository, secrets, database and cache deleted)', () => {
     const resources = Object.entries(template().Resources);
     expect(resources.filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete').map(([id, r]) => `${id} ${r.DeletionPolicy}`)).toEqual([]);
-    for (const type of ['AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::ECR::Repository', 'AWS::SecretsManager::Secret', 'AWS::RDS::DBInstance']) {
+    // (No bucket: the only one was the load balancer's access log bucket.)
+    for (const type of ['AWS::Logs::LogGroup', 'AWS::ECR::Repository', 'AWS::SecretsManager::Secret', 'AWS::RDS::DBInstance']) {
       const found = resources.filter(([, r]) => r.Type === type);
       expect({ type, count: found.length > 0 }).toEqual({ type, count: true });
       for (const [id, r] of found) expect({ id, policy: r.DeletionPolicy }).toEqual({ id, policy: 'Delete' });
@@ -359,8 +376,8 @@ describe('integ.seed-003-sales-agent', () => {
       const created = new Set(deployment.resources.map((r) => r.ResourceType));
       // moto's CloudFormation has no Secrets Manager, ElastiCache, API Gateway v2, WAFv2 or CodeBuild:
       // those are covered by the template assertions above, cfn-lint and the snapshot.
-      const core = ['AWS::EC2::VPC', 'AWS::ECR::Repository', 'AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Service', 'AWS::RDS::DBInstance',
-        'AWS::RDS::DBParameterGroup', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup'];
+      const core = ['AWS::EC2::VPC', 'AWS::ECR::Repository', 'AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Service',
+        'AWS::RDS::DBInstance', 'AWS::RDS::DBParameterGroup', 'AWS::Logs::LogGroup'];
       for (const type of core) expect({ type, skipped: deployment.skipped[type] }).toEqual({ type, skipped: undefined });
       for (const type of core) expect(created).toContain(type);
     }, 300_000);

@@ -772,7 +772,7 @@ describe('validation', () => {
     ['two internal services with one name', (api) => {
       api.addInternalService('E', { image: NGINX });
       api.addInternalService('E2', { image: NGINX, discoveryName: 'e' });
-    }, /another internal service is named 'e'/],
+    }, /another service is named 'e'/],
   ];
   test.each(routeCases)('refuses %s', (_name, fn, message) => {
     expect(withApi(fn)).toThrow(message);
