@@ -74,7 +74,7 @@ export async function deployToMoto(moto: MotoServer, assemblyDir: string, stackN
   const templateBucket = [...buckets][0] ?? `cdk-hnb659fds-assets-${ACCOUNT}-${REGION}`;
   if (!buckets.has(templateBucket)) await s3.send(new CreateBucketCommand({ Bucket: templateBucket }));
   const original = JSON.parse(fs.readFileSync(path.join(assemblyDir, `${stackName}.template.json`), 'utf-8'));
-  const { template, skipped } = withoutUnsupported(namedForMoto(original, stackName), motoCloudFormationTypes());
+  const { template, skipped } = withoutUnsupported(inDependencyOrder(namedForMoto(original, stackName)), motoCloudFormationTypes());
   await s3.send(new PutObjectCommand({ Bucket: templateBucket, Key: templateKey, Body: JSON.stringify(template) }));
 
   await cfn.send(new CreateStackCommand({
@@ -103,6 +103,8 @@ export async function deployToMoto(moto: MotoServer, assemblyDir: string, stackN
  * Functions' 80 characters. Give those the kind of name CloudFormation generates: the stack and
  * logical id, lower case for a repository, cut to 80 characters for a state machine.
  *
+ * moto also needs ports on an all-protocols ingress rule and a size on an instance's EBS mapping (below).
+ *
  * And moto's `Ref` of an `AWS::RDS::DBParameterGroup` is the group object rather than its name,
  * on which its `AWS::RDS::DBInstance` fails (an AttributeError, answered as a 500 that the SDK
  * retries into "stack already exists"): the instance is created with RDS's default parameter
@@ -120,8 +122,61 @@ function namedForMoto(template: any, stackName: string): any {
     if (resource.Type === 'AWS::RDS::DBInstance' && resource.Properties?.DBParameterGroupName?.Ref !== undefined) {
       delete resource.Properties.DBParameterGroupName;
     }
+    // moto reads FromPort of every inline ingress rule; CloudFormation takes an all-protocols rule
+    // (IpProtocol -1, a NAT instance's "from the VPC") without ports, and -1 for both means the same.
+    // moto needs a size for an EBS mapping; CloudFormation takes the image's (8 GiB for Amazon Linux 2023).
+    if (resource.Type === 'AWS::EC2::Instance') {
+      for (const mapping of resource.Properties?.BlockDeviceMappings ?? []) {
+        if (mapping.Ebs && mapping.Ebs.VolumeSize === undefined && mapping.Ebs.SnapshotId === undefined) mapping.Ebs.VolumeSize = 8;
+      }
+    }
+    if (resource.Type === 'AWS::EC2::SecurityGroup') {
+      for (const rule of resource.Properties?.SecurityGroupIngress ?? []) {
+        if (String(rule.IpProtocol) === '-1' && rule.FromPort === undefined) Object.assign(rule, { FromPort: -1, ToPort: -1 });
+      }
+    }
   }
   return copy;
+}
+
+/**
+ * The template with its resources in an order where each comes after those it refers to (Ref,
+ * Fn::GetAtt, Fn::Sub, DependsOn). moto's CloudFormation creates resources in template order and
+ * creates one a `Ref` names on demand, but its `Fn::GetAtt` only finds resources already created
+ * (CloudFormation itself orders by dependency): a NAT instance listed before its security group,
+ * as the CDK writes them, is otherwise "undefined".
+ */
+export function inDependencyOrder(template: any): any {
+  const resources: Record<string, any> = template.Resources ?? {};
+  const refs = (node: unknown, out: Set<string>): Set<string> => {
+    if (Array.isArray(node)) {
+      for (const item of node) refs(item, out);
+    } else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'Ref' && typeof value === 'string') out.add(value);
+        else if (key === 'Fn::GetAtt') out.add(Array.isArray(value) ? String(value[0]) : String(value).split('.')[0]);
+        else if (key === 'Fn::Sub') {
+          const text = Array.isArray(value) ? value[0] : value;
+          for (const m of String(text).matchAll(/\$\{([^}.!]+)[^}]*\}/g)) out.add(m[1]);
+          if (Array.isArray(value)) refs(value[1], out);
+        } else refs(value, out);
+      }
+    }
+    return out;
+  };
+  const ordered: Record<string, any> = {};
+  const visiting = new Set<string>();
+  const visit = (id: string) => {
+    if (id in ordered || visiting.has(id) || !(id in resources)) return;
+    visiting.add(id);
+    const deps = refs(resources[id].Properties, new Set<string>());
+    for (const d of [resources[id].DependsOn ?? []].flat()) deps.add(String(d));
+    for (const dep of deps) visit(dep);
+    visiting.delete(id);
+    ordered[id] = resources[id];
+  };
+  for (const id of Object.keys(resources)) visit(id);
+  return { ...template, Resources: ordered };
 }
 
 /** Zips a directory's contents (as the CDK CLI does for a zip asset), with Python's zipfile. */
