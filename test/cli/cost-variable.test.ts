@@ -207,7 +207,7 @@ describe('pricing counted figures', () => {
     eventTypes: ['Workflow Started', 'Workflow Completed'],
     s3: { putClass: 0, getClass: 1, agentPutClass: 1 },
   };
-  const base = { definition: reference(), prices: PRICES };
+  const base = { prices: PRICES };
 
   test('every line, worked out by hand', () => {
     const e = priceFigures(figures, { ...base, agents: { worker: { kind: 'lambda' } }, stepDurationSeconds: 30 });

@@ -75,6 +75,12 @@ export interface CountOptions {
   readonly workflows?: number;
   /** @default the controller of src/runtime/controller.ts */
   readonly controller?: ControllerFactory;
+  /**
+   * The input of the `index`th workflow (it must have every field the definition reads; a choice
+   * on an input field follows its value).
+   * @default made up from the definition (see `planRun`)
+   */
+  readonly input?: (index: number) => Record<string, unknown>;
 }
 
 /**
@@ -277,9 +283,10 @@ export async function countWorkflows(options: CountOptions): Promise<WorkflowFig
     for (let i = 0; i < workflows; i++) {
       meter.reset();
       agents.reset();
-      const started = await http.call('POST', '/workflows', plan.input);
+      const input = options.input?.(i) ?? plan.input;
+      const started = await http.call('POST', '/workflows', input);
       if (started.status !== 202) {
-        throw new CliError(`workflow '${definition.name}': the API refused to start it with the input ${JSON.stringify(plan.input)}: ${started.status} ${started.body}`);
+        throw new CliError(`workflow '${definition.name}': the API refused to start it with the input ${JSON.stringify(input)}: ${started.status} ${started.body}`);
       }
       const id = (JSON.parse(started.body) as { workflow_id: string }).workflow_id;
       const outcome = await runToEnd(id, durable, store, http, agents, timeoutMs);
