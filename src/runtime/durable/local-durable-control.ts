@@ -18,6 +18,8 @@ export interface LocalOperationRecord {
   readonly nested: boolean;
   /** Attempts a STEP took (more than 1 when it was retried). */
   readonly attempts?: number;
+  /** Bytes of the result and error payloads the operation checkpointed (UTF-8). */
+  readonly payloadBytes: number;
 }
 
 /** What the local backend recorded of one execution: its operations and its invocations. */
@@ -25,6 +27,11 @@ export interface LocalExecutionHistory {
   readonly operations: readonly LocalOperationRecord[];
   /** Invocations of the handler (the first one and one per resume or retry). */
   readonly invocations: number;
+  /**
+   * Bytes of the execution's input and result payloads (UTF-8 JSON); with the operations'
+   * `payloadBytes`, the data the execution wrote to its history.
+   */
+  readonly executionPayloadBytes: number;
 }
 
 /** How a local execution ended. */
@@ -65,10 +72,11 @@ export class LocalDurableControl implements DurableControl {
   async start(workflowId: string, input: Record<string, unknown>): Promise<void> {
     if (this.runners.has(workflowId)) return; // idempotent, like a repeated DurableExecutionName
     const runner = new LocalDurableTestRunner({ handlerFunction: this.handler });
-    const done = runner.run({ payload: { workflow_id: workflowId, input } }).then(
+    const payload = { workflow_id: workflowId, input };
+    const done = runner.run({ payload }).then(
       (r) => {
         const status = String(r.getStatus());
-        const history = historyOf(r);
+        const history = historyOf(r, payload);
         return status === 'SUCCEEDED' ? { status, result: r.getResult(), history } : { status, error: r.getError(), history };
       },
       (e: unknown) => ({ status: 'FAILED', error: e instanceof Error ? e.message : String(e) }),
@@ -172,15 +180,28 @@ export class LocalDurableControl implements DurableControl {
 /** How long a callback may wait for the local runner to see its operation. */
 const CALLBACK_DISCOVERY_MS = 5_000;
 
-function historyOf(result: TestResult): LocalExecutionHistory {
+function historyOf(result: TestResult, input: unknown): LocalExecutionHistory {
+  const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
+  const json = (value: unknown) => (value === undefined ? 0 : bytes(JSON.stringify(value)));
+  let output: unknown;
+  try {
+    output = result.getResult();
+  } catch {
+    output = result.getError();
+  }
   return {
+    executionPayloadBytes: json(input) + json(output),
     operations: result.getOperations().map((op) => {
       const type = String(op.getType());
       const attempts = type === 'STEP' ? op.getStepDetails()?.attempt : undefined;
       const name = op.getName();
       const subType = op.getSubType();
       const status = op.getStatus();
+      const raw = op.getOperationData();
+      const details = [raw?.StepDetails, raw?.CallbackDetails, raw?.ContextDetails, raw?.ChainedInvokeDetails];
+      const payloadBytes = details.reduce((n, d) => n + bytes(d?.Result) + json(d?.Error), 0);
       return {
+        payloadBytes,
         type,
         nested: op.getParentId() !== undefined,
         ...(name !== undefined ? { name } : {}),
