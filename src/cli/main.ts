@@ -10,6 +10,7 @@ import { checkAgents, displayCommand, packagedAgent, parseAgentOptions } from '.
 import type { DeclaredAgent } from './agents';
 import { readAssembly, selectWorkflow } from './assembly';
 import { LocalClient, messageOf } from './client';
+import { COST_USAGE, runCost } from './cost/command';
 import { runDemo } from './demo';
 import { CliError } from './errors';
 import { PACKAGE_NAME, REFERENCE_AGENTS } from './paths';
@@ -49,6 +50,7 @@ Commands:
   status [<workflow-id>] [--port <n>]   Show one workflow, or the latest ones
   agent <name>                          Run a reference agent (researcher, analyst, writer) on the
                                         task in TASK_ENVELOPE, as its image would
+${COST_USAGE}
   help      Show this text`;
 
 /** Runs the command line; resolves with the exit code. */
@@ -62,6 +64,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
       case 'cancel': return await cancel(rest, io);
       case 'status': return await status(rest, io);
       case 'agent': return await agent(rest, io);
+      case 'cost': return await runCost(rest, io);
       case undefined:
       case 'help':
       case '--help':
