@@ -374,7 +374,8 @@ describe('the command', () => {
     const calls: unknown[] = [];
     const fake: VariableCostModule = {
       estimateVariableCost: async (input) => {
-        calls.push({ name: input.definition.name, agents: input.agents, step: input.stepDurationSeconds, hasPrices: input.prices.durableOperationPerMillion.usd > 0 });
+        const hasPrices = input.prices.durableOperationPerMillion.usd > 0;
+        calls.push({ name: input.definition.name, agents: input.agents, step: input.stepDurationSeconds, hasPrices });
         return {
           per1000: { total: 2.5, lines: [{ item: 'durable operations', quantity: 10_000, unit: 'operations', usd: 0.08 }] },
           stepFunctionsStandardPer1000: { total: 0.5, transitions: 20_000 },

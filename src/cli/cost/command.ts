@@ -23,9 +23,17 @@ export const DEFAULT_STEP_DURATION_SECONDS = 60;
 
 /** What src/cli/cost/variable.ts returns (the contract between the fixed and the variable part). */
 export interface VariableEstimate {
-  readonly per1000: { readonly total: number; readonly lines: ReadonlyArray<{ readonly item: string; readonly quantity: number; readonly unit: string; readonly usd: number }> };
+  readonly per1000: { readonly total: number; readonly lines: ReadonlyArray<VariableLine> };
   readonly stepFunctionsStandardPer1000: { readonly total: number; readonly transitions: number };
   readonly counted: Readonly<Record<string, number>>;
+}
+
+/** One line of the variable estimate. */
+export interface VariableLine {
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly usd: number;
 }
 
 /** The variable part: `estimateVariableCost` of src/cli/cost/variable.ts. */
@@ -52,7 +60,8 @@ export const COST_USAGE = `  cost --app <cdk.out> [--region r] [--workflows-per-
  * Runs `cost`; resolves with the exit code. `variable` is the variable-cost module (the real
  * src/cli/cost/variable.ts by default; tests pass their own).
  */
-export async function runCost(args: readonly string[], io: CostIo, variable: VariableCostModule | undefined = defaultVariableModule()): Promise<number> {
+export async function runCost(args: readonly string[], io: CostIo,
+  variable: VariableCostModule | undefined = defaultVariableModule()): Promise<number> {
   const opts = parseOptions(args);
   const stacks = readAssemblyStacks(opts.app);
   const pinned = [...new Set(stacks.map((s) => s.region).filter((r): r is string => r !== undefined))];
@@ -71,7 +80,9 @@ export async function runCost(args: readonly string[], io: CostIo, variable: Var
       variableNote = 'the variable cost is not available in this build (src/cli/cost/variable.ts is missing)';
     } else {
       for (const wf of readAssembly(opts.app)) {
-        const estimate = await variable.estimateVariableCost({ definition: wf.definition, agents: { ...wf.agents }, stepDurationSeconds: opts.stepDuration, prices });
+        const estimate = await variable.estimateVariableCost({
+          definition: wf.definition, agents: { ...wf.agents }, stepDurationSeconds: opts.stepDuration, prices,
+        });
         workflows.push({
           workflow: wf.name,
           construct: wf.constructPath ?? `${wf.template}/${wf.logicalId}`,
@@ -92,7 +103,9 @@ export async function runCost(args: readonly string[], io: CostIo, variable: Var
     hoursPerMonth: HOURS_PER_MONTH,
     notes: [regionNote, variableNote, 'list prices, on-demand, no free tier, taxes excluded; usage (requests, traffic, storage growth) is in the variable part, not the fixed total'].filter((n): n is string => n !== undefined),
     fixed,
-    variable: hasOrchestrator && variable ? { stepDurationSeconds: opts.stepDuration, workflowsPerMonth: opts.workflowsPerMonth ?? null, workflows } : null,
+    variable: hasOrchestrator && variable
+      ? { stepDurationSeconds: opts.stepDuration, workflowsPerMonth: opts.workflowsPerMonth ?? null, workflows }
+      : null,
     maxFixed: opts.maxFixed !== undefined ? { limitUsd: opts.maxFixed, exceeded: over } : null,
   };
   if (opts.json) io.out(JSON.stringify(report, null, 2));
@@ -122,7 +135,11 @@ export interface CostReport {
   readonly hoursPerMonth: number;
   readonly notes: string[];
   readonly fixed: FixedEstimate;
-  readonly variable: { readonly stepDurationSeconds: number; readonly workflowsPerMonth: number | null; readonly workflows: WorkflowVariable[] } | null;
+  readonly variable: {
+    readonly stepDurationSeconds: number;
+    readonly workflowsPerMonth: number | null;
+    readonly workflows: WorkflowVariable[];
+  } | null;
   readonly maxFixed: { readonly limitUsd: number; readonly exceeded: boolean } | null;
 }
 

@@ -217,13 +217,16 @@ export function estimateFixedCost(stacks: readonly AssemblyStack[], prices: Regi
       } else if (priced.kind === 'notPriced') {
         notPriced.push({ stack: stack.name, construct, logicalId: id, type: resource.Type, reason: priced.reason });
       } else {
-        const lines = byConstruct.get(construct) ?? [];
-        lines.push(...priced.lines);
-        byConstruct.set(construct, lines);
+        const list = byConstruct.get(construct) ?? [];
+        list.push(...priced.lines);
+        byConstruct.set(construct, list);
       }
     }
-    const constructs = [...byConstruct.entries()].map(([construct, lines]) => ({ construct, lines, monthlyUsd: sum(lines.map((l) => l.monthlyUsd)) }));
-    out.push({ stack: stack.name, template: stack.templateFile, constructs, monthlyUsd: sum(constructs.map((c) => c.monthlyUsd)), groupedBy: grouping.by });
+    const constructs = [...byConstruct.entries()]
+      .map(([construct, list]) => ({ construct, lines: list, monthlyUsd: sum(list.map((l) => l.monthlyUsd)) }));
+    out.push({
+      stack: stack.name, template: stack.templateFile, constructs, monthlyUsd: sum(constructs.map((c) => c.monthlyUsd)), groupedBy: grouping.by,
+    });
   }
   return {
     monthlyUsd: sum(out.map((s) => s.monthlyUsd)),
@@ -348,7 +351,10 @@ const PRICERS: Record<string, Pricer> = {
     const p = r.Properties ?? {};
     const metrics = Array.isArray(p.Metrics) ? (p.Metrics as Array<Record<string, unknown>>) : undefined;
     const count = metrics ? Math.max(1, metrics.filter((m) => m.MetricStat !== undefined).length) : 1;
-    const periods = metrics ? metrics.map((m) => num((m.MetricStat as Record<string, unknown> | undefined)?.Period) ?? num(m.Period)).filter((x): x is number => x !== undefined) : [num(p.Period) ?? 60];
+    const periods = metrics
+      ? metrics.map((m) => num((m.MetricStat as Record<string, unknown> | undefined)?.Period) ?? num(m.Period))
+        .filter((x): x is number => x !== undefined)
+      : [num(p.Period) ?? 60];
     const high = periods.some((x) => x < 60);
     const anomaly = metrics?.some((m) => typeof m.Expression === 'string' && /ANOMALY_DETECTION_BAND/.test(m.Expression as string)) ?? false;
     return lines(monthly(ctx, id, r, `CloudWatch alarm (${high ? 'high' : 'standard'} resolution, ${count} metric${count === 1 ? '' : 's'})`, count,
@@ -447,7 +453,11 @@ function priceEcsService(id: string, r: Resource, ctx: Context): Pricing {
   return lines(...out);
 }
 
-interface StrategyItem { provider: string; base: number; weight: number }
+export interface StrategyItem {
+  readonly provider: string;
+  readonly base: number;
+  readonly weight: number;
+}
 
 function capacityStrategy(p: Record<string, unknown>, resources: Record<string, Resource>): StrategyItem[] {
   const read = (list: unknown): StrategyItem[] => (Array.isArray(list) ? list : []).filter(isObject).map((s) => ({
@@ -466,7 +476,7 @@ function capacityStrategy(p: Record<string, unknown>, resources: Record<string, 
 }
 
 /** How ECS places `desired` tasks on a capacity provider strategy: the base first, the rest by weight. */
-export function splitTasks(desired: number, strategy: ReadonlyArray<{ provider: string; base: number; weight: number }>): { onDemand: number; spot: number } {
+export function splitTasks(desired: number, strategy: ReadonlyArray<StrategyItem>): { onDemand: number; spot: number } {
   let onDemand = 0;
   let spot = 0;
   let left = desired;
@@ -594,7 +604,9 @@ function scaled(e: PriceEntry, factor: number): PriceEntry {
 }
 
 function line(id: string, r: Resource, item: string, quantity: number, unit: string, e: PriceEntry, key: string, note?: string): FixedLine {
-  return { logicalId: id, type: r.Type, item, quantity, unit, unitUsd: e.usd, monthlyUsd: quantity * e.usd, priceKey: key, ...(note ? { note } : {}) };
+  return {
+    logicalId: id, type: r.Type, item, quantity, unit, unitUsd: e.usd, monthlyUsd: quantity * e.usd, priceKey: key, ...(note ? { note } : {}),
+  };
 }
 
 function hourly(ctx: Context, id: string, r: Resource, item: string, count: number, key: string, note?: string): FixedLine {
