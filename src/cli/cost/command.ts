@@ -125,7 +125,7 @@ interface WorkflowVariable {
   readonly monthlyUsd?: number;
 }
 
-/** The `--json` document (schema version {@link COST_JSON_SCHEMA_VERSION}; README "What it costs"). */
+/** The `--json` document (schema version `COST_JSON_SCHEMA_VERSION`; README "What it costs"). */
 export interface CostReport {
   readonly schemaVersion: number;
   readonly assembly: string;
