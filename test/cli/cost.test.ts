@@ -390,6 +390,17 @@ describe('the command', () => {
     expect(table.out).toMatch(/workflow 'tiny' .*: \$2.50 per 1,000/);
     expect(table.out).toMatch(/the same workflow on Step Functions Standard: 20,000 state transitions = \$0.50 per 1,000/);
     expect(table.out).toMatch(new RegExp(`at 4,000 workflows a month: \\$10.00 variable \\+ \\$${usd('kmsKeyMonth').toFixed(2)} fixed`));
+    // An orchestrator whose workflow configuration is not in the assembly (an integ snapshot has no assets): the fixed part, and a note.
+    const noAssets = assembly({
+      App: {
+        Controller: { Type: 'AWS::Lambda::Function', Metadata: { [LOCAL_METADATA_KEY]: { configFile: 'asset.0123/workflow-config.json', agents: {} } } },
+        Key: { Type: 'AWS::KMS::Key' },
+      },
+    });
+    const partial = await costJson(noAssets, [], fake);
+    expect(partial.fixed.monthlyUsd).toBeCloseTo(usd('kmsKeyMonth'), 9);
+    expect(partial.variable?.workflows).toEqual([]);
+    expect(partial.notes[1]).toMatch(/^the variable cost is not computed: .*cannot read its workflow configuration/);
     // An app without an orchestrator has no variable part.
     expect((await costJson(assembly({ S: { Key: { Type: 'AWS::KMS::Key' } } }), [], fake)).variable).toBeNull();
   });

@@ -79,7 +79,15 @@ export async function runCost(args: readonly string[], io: CostIo,
     if (!variable) {
       variableNote = 'the variable cost is not available in this build (src/cli/cost/variable.ts is missing)';
     } else {
-      for (const wf of readAssembly(opts.app)) {
+      let found: ReturnType<typeof readAssembly> = [];
+      try {
+        found = readAssembly(opts.app);
+      } catch (e) {
+        // The fixed part stands on its own: an integ snapshot, for one, has no staged assets.
+        if (!(e instanceof CliError)) throw e;
+        variableNote = `the variable cost is not computed: ${e.message}`;
+      }
+      for (const wf of found) {
         const estimate = await variable.estimateVariableCost({
           definition: wf.definition, agents: { ...wf.agents }, stepDurationSeconds: opts.stepDuration, prices,
         });
@@ -204,7 +212,7 @@ export function renderTable(report: CostReport): string[] {
     for (const c of constructs) {
       out.push(`    ${c.construct}${' '.repeat(Math.max(1, 62 - c.construct.length))}${fmtUsd(c.monthlyUsd)}`);
       for (const l of c.lines) {
-        out.push(`      ${l.item}: ${qty(l.quantity)} ${l.unit} x ${fmtUsd(l.unitUsd)} = ${fmtUsd(l.monthlyUsd)}  [${l.logicalId}]${l.note ? `\n        (${l.note})` : ''}`);
+        out.push(`      ${l.item}: ${qty(l.quantity)} ${l.quantity === 1 ? l.unit.replace(/s$/, '') : l.unit} x $${Number(l.unitUsd.toPrecision(6))} = ${fmtUsd(l.monthlyUsd)}  [${l.logicalId}]${l.note ? `\n        (${l.note})` : ''}`);
       }
     }
     if (s.constructs.length === 0) out.push('    (nothing with a fixed cost)');
