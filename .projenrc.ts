@@ -283,6 +283,13 @@ project.postCompileTask.spawn(readmePython);
 // The built library against the oldest aws-cdk-lib its peer dependency admits (the jest suite runs
 // on the newer development copy and cannot see an API the minimum lacks). Run by .ci/run after the
 // build; downloads that aws-cdk-lib into .tmp/ once.
+// The price table of `cdk-durable-agents cost` (src/cli/cost/price-table.json), from the AWS Price List API.
+project.addTask('prices:refresh', {
+  description: 'Rebuild src/cli/cost/price-table.json from the AWS Price List API bulk offer files (needs network to AWS; args: --base-url, --date)',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/refresh-prices.ts',
+  receiveArgs: true,
+});
+
 project.addTask('compat:peer-min', {
   description: 'Synthesize every construct from the built lib/ against the peer-minimum aws-cdk-lib (or the version given)',
   exec: 'node -r ts-node/register test/compat/peer-minimum.ts',

@@ -10,6 +10,7 @@ import { parseArgs } from 'util';
 import { checkAgents, displayCommand, packagedAgent, parseAgentOptions } from './agents';
 import type { DeclaredAgent } from './agents';
 import { readAssembly, selectWorkflow } from './assembly';
+import { COST_USAGE, runCost } from './cost/command';
 import { runDemo } from './demo';
 import { CliError } from './errors';
 import { runInit } from './init';
@@ -53,6 +54,7 @@ ${WORKFLOW_USAGE}
   init [--python] [--force] [<dir>]     Write a CDK app with the reference workflow and three agents
                                         (TypeScript, or Python) into <dir> (default: here); merges an
                                         existing package.json, refuses to overwrite other files
+${COST_USAGE}
   version   Print the version of this package (also --version)
   help      Show this text`;
 
@@ -75,6 +77,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
         return 0;
       case 'agent': return await agent(rest, io);
       case 'init': return runInit(rest, io);
+      case 'cost': return await runCost(rest, io);
       case undefined:
       case 'help':
       case '--help':
