@@ -10,7 +10,7 @@
  * every port counted; variable.ts prices the figures per 1,000 workflows with its latency MODEL
  * and compares them with a Step Functions Standard state machine, see `stepFunctionsTransitions`).
  *
- * The prices are the list prices of {@link PRICES} (us-east-1). The result is the orchestration
+ * The prices are those of the package's price table ({@link PRICES}, us-east-1). The result is the orchestration
  * cost: the agents' own work (their compute, model calls and artifact writes) is left out, as it
  * is the same under either engine.
  *
@@ -22,6 +22,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { loadPrices, PRICE_TABLE_DATE } from '../src/cli/cost/prices';
 import { ControllerFactory, countWorkflows, WorkflowFigures } from '../src/cli/cost/run';
 import { BILLING_RULE, DEFAULTS, isOrchestrationLine, MODEL, priceFigures, VariableEstimate, VariablePrices } from '../src/cli/cost/variable';
 import type { StepDocument, WorkflowDefinitionDocument } from '../src/contract/definition';
@@ -33,54 +34,16 @@ import { ReferenceWorkflows, WorkflowAgent } from '../src/workflow';
 // ---------------------------------------------------------------------------------------------
 
 /**
- * List prices, us-east-1, on-demand, no free tier, looked up on 2026-12-06 with the project's
- * search tool (stored copies of public pages, not the live web). Found: Lambda requests and Arm
- * duration (aws.amazon.com/lambda/pricing, copy archived 2026-06-18), Step Functions Standard
- * $0.025 per 1,000 state transitions (as quoted by finops.com.py). Not found, so taken from the
- * task that asked for this benchmark: durable operations, API Gateway HTTP API, DynamoDB
- * on-demand, EventBridge custom events, S3 Standard requests.
+ * The list prices of the package's dated price table (src/cli/cost/price-table.json, the one
+ * `cdk-durable-agents cost` uses), us-east-1, each with its source and whether it was checked.
  */
-const PRICES = {
-  durableOperationPerMillion: 8.0,
-  lambdaRequestPerMillion: 0.2,
-  lambdaArmGbSecond: 0.0000133334,
-  httpApiRequestPerMillion: 1.0,
-  dynamoWriteRequestUnitPerMillion: 0.625,
-  dynamoReadRequestUnitPerMillion: 0.125,
-  eventBridgeCustomEventPerMillion: 1.0,
-  s3PutPer1000: 0.005,
-  s3GetPer1000: 0.0004,
-  stepFunctionsTransitionPerMillion: 25.0,
-} as const;
+const PRICES: VariablePrices = loadPrices('us-east-1');
 
-const PRICE_SOURCES: Record<keyof typeof PRICES, string> = {
-  durableOperationPerMillion: 'task brief (Lambda durable functions, durable operations); no stored copy of the pricing page, not checked',
-  lambdaRequestPerMillion: 'aws.amazon.com/lambda/pricing (copy archived 2026-06-18), looked up 2026-12-06',
-  lambdaArmGbSecond: 'aws.amazon.com/lambda/pricing, Arm, first tier (copy archived 2026-06-18), looked up 2026-12-06',
-  httpApiRequestPerMillion: 'task brief (API Gateway HTTP API, first 300 million); no stored copy of the pricing page, not checked',
-  dynamoWriteRequestUnitPerMillion: 'task brief (DynamoDB on-demand write request unit); no stored copy of the pricing page, not checked',
-  dynamoReadRequestUnitPerMillion: 'task brief (DynamoDB on-demand read request unit); no stored copy of the pricing page, not checked',
-  eventBridgeCustomEventPerMillion: 'task brief (EventBridge custom events, 64 KB chunks); no stored copy of the pricing page, not checked',
-  s3PutPer1000: 'task brief (S3 Standard PUT, COPY, POST, LIST); no stored copy of the pricing page, not checked',
-  s3GetPer1000: 'task brief (S3 Standard GET, HEAD and other requests); no stored copy of the pricing page, not checked',
-  stepFunctionsTransitionPerMillion: 'Step Functions Standard, $0.025 per 1,000 state transitions, as quoted by finops.com.py, looked up 2026-12-06',
-};
-
-/** {@link PRICES} as the price table's keys, for src/cli/cost/variable.ts (units and sources kept). */
-function tablePrices(): VariablePrices {
-  const entry = (key: keyof typeof PRICES, usd: number, unit: string) => ({ usd, unit, source: PRICE_SOURCES[key] });
-  return {
-    durableOperationPerMillion: entry('durableOperationPerMillion', PRICES.durableOperationPerMillion, '1M durable operations'),
-    lambdaRequestPerMillion: entry('lambdaRequestPerMillion', PRICES.lambdaRequestPerMillion, '1M requests'),
-    lambdaArmGbSecond: entry('lambdaArmGbSecond', PRICES.lambdaArmGbSecond, 'GB-second'),
-    httpApiRequestPerMillion: entry('httpApiRequestPerMillion', PRICES.httpApiRequestPerMillion, '1M requests'),
-    dynamoWriteRequestUnitPerMillion: entry('dynamoWriteRequestUnitPerMillion', PRICES.dynamoWriteRequestUnitPerMillion, '1M write request units'),
-    dynamoReadRequestUnitPerMillion: entry('dynamoReadRequestUnitPerMillion', PRICES.dynamoReadRequestUnitPerMillion, '1M read request units'),
-    eventBridgeCustomEventPerMillion: entry('eventBridgeCustomEventPerMillion', PRICES.eventBridgeCustomEventPerMillion, '1M events'),
-    s3PutPerThousand: entry('s3PutPer1000', PRICES.s3PutPer1000, '1,000 requests'),
-    s3GetPerThousand: entry('s3GetPer1000', PRICES.s3GetPer1000, '1,000 requests'),
-    stepFunctionsStandardTransitionPerThousand: entry('stepFunctionsTransitionPerMillion', PRICES.stepFunctionsTransitionPerMillion / 1000, '1,000 state transitions'),
-  };
+/** A price of the table, which must have it. */
+function price(key: keyof VariablePrices): number {
+  const entry = PRICES[key];
+  if (!entry) throw new Error(`the price table has no ${key} for us-east-1`);
+  return entry.usd;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +167,7 @@ async function variant(label: string, definition: WorkflowDefinitionDocument, fa
     .map((k) => `${k}: ${runs.map((r) => JSON.stringify(r[k])).join(' | ')}`);
   const figures = runs[0];
   // The orchestration alone: agents' time is not priced here (0 s a step; they are the same under either engine).
-  const estimate = priceFigures(figures, { agents: {}, stepDurationSeconds: 0, prices: tablePrices() });
+  const estimate = priceFigures(figures, { agents: {}, stepDurationSeconds: 0, prices: PRICES });
   const costs = costsOf(estimate);
   const sfn = estimate.stepFunctionsStandardPer1000;
   // What both engines pay: every orchestration line but the durable operations, the execution
@@ -212,7 +175,7 @@ async function variant(label: string, definition: WorkflowDefinitionDocument, fa
   // requests; the controller's own ones among them).
   const notOnStepFunctions = ['durableOperations', 'durableDataWritten', 'durableDataRetained', 'controllerRequests', 'controllerDuration'];
   const shared = Object.entries(costs.per1000).filter(([k]) => !notOnStepFunctions.includes(k)).reduce((n, [, v]) => n + v, 0);
-  const transitionPerThousand = PRICES.stepFunctionsTransitionPerMillion / 1000;
+  const transitionPerThousand = price('stepFunctionsStandardTransitionPerThousand');
   const transitionsPer1000 = sfn.transitions * transitionPerThousand;
   const sfnTotal = transitionsPer1000 + shared;
   const minimal = minimalStateMachineTransitions(definition);
@@ -304,12 +267,13 @@ async function main(): Promise<void> {
     },
     billingRule: `${BILLING_RULE} The reference run retries nothing. (No stored copy of the pricing page said which operations count; `
       + 'the rule is the issue\'s, and on the controller before this change it gives the issue\'s 26.)',
-    prices: Object.fromEntries(Object.entries(PRICES).map(([k, v]) => [k, { usd: v, source: PRICE_SOURCES[k as keyof typeof PRICES] }])),
+    prices: { date: PRICE_TABLE_DATE, region: 'us-east-1', ...PRICES },
     model: { controllerMemoryGb: DEFAULTS.controllerMemoryMiB / 1024, apiMemoryGb: DEFAULTS.apiMemoryMiB / 1024, ...MODEL },
     notes: [
       'Costs are USD per 1,000 workflows. Not included (agent-side, or the same under both engines): agent compute and model calls, the agents\' '
         + 'own artifact writes (shown apart as agentArtifactWritesPer1000), SSM reads, status polling by clients. Durable execution data written '
-        + 'and retained is counted (figures.durableOperations.payloadBytes) but not priced (no checked price here; see costs.notPriced).',
+        + 'and retained (figures.durableOperations.payloadBytes) is priced at the price table\'s figures, whose sources say whether they were checked '
+        + '(prices.durableDataWrittenPerGb, prices.durableDataRetainedPerGbMonth).',
       'Counted and priced by src/cli/cost (run.ts, metering.ts, variable.ts), the code of `cdk-durable-agents cost`.',
       'Step Functions: the same API, store, event and S3 requests (sharedPer1000) plus one transition per state entered, in place of the durable '
         + 'operations and the controller function; `transitions` maps each call the controller made to a state, `minimalTransitions` is the '
@@ -330,7 +294,7 @@ async function main(): Promise<void> {
       `${v.controller}:`,
       `  ${f.durableOperations.billable} billable durable operations (${JSON.stringify(f.durableOperations.byType)} + 1 execution), ${f.controllerInvocations} invocations`,
       `  ${f.dynamo.writeRequestUnits} WRU, ${f.dynamo.readRequestUnits} RRU, ${f.events} events, S3 ${f.s3.putClass} PUT/${f.s3.getClass} GET (+ ${f.s3.agentPutClass} agent PUT)`,
-      `  ${f.durableOperations.payloadBytes} bytes of execution data checkpointed (not priced)`,
+      `  ${f.durableOperations.payloadBytes} bytes of execution data checkpointed ($${((c.per1000.durableDataWritten ?? 0) + (c.per1000.durableDataRetained ?? 0)).toFixed(4)} per 1,000 written and retained)`,
       `  $${c.totalPer1000.toFixed(4)} per 1,000 workflows all in (operations $${c.per1000.durableOperations.toFixed(4)}); `
         + `$${c.totalWithAgentArtifactWritesPer1000.toFixed(4)} with the agents' artifact writes`,
       `  Step Functions: ${sfn.transitions} transitions, $${sfn.totalPer1000.toFixed(4)} per 1,000: ratio ${sfn.durableToStepFunctionsRatio}; `
