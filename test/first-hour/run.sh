@@ -3,8 +3,9 @@
 # registry only, served from npm's cache where it can). In a fresh temporary folder:
 #   npm init -y; npm install <dist/js/cdk-durable-agents@<version>.jsii.tgz>; npx cdk-durable-agents init;
 #   npm install; npm test; npx cdk synth; npx cdk-durable-agents dev --app cdk.out (a free port);
-#   start a workflow over HTTP; wait for the approval; npx cdk-durable-agents approve <id> --port N;
-#   wait for SUCCEEDED; check the published report.
+#   npx cdk-durable-agents start --input '{...}' --wait --port N (to the approval);
+#   npx cdk-durable-agents approve <id> --port N; wait for SUCCEEDED; npx cdk-durable-agents status <id>
+#   --port N; check the published report. (The README's quick start, with the server's port.)
 # Then the same for `init --python` when the virtual environment of test/python/run.sh
 # (`npx projen test:python-app`) exists (required under CI=true): the app's unittest suite, its
 # synth with the TypeScript app's aws-cdk CLI, and one workflow under `dev --app`.
@@ -102,28 +103,18 @@ run_workflow() {
 
   t0=$SECONDS
   local input='{"topic":"durable execution for AI agents","parameters":{"depth":"brief"}}'
-  echo "==> [$label: workflow] \$ curl -s -X POST $url/workflows -H 'content-type: application/json' -d '$input'"
+  echo "==> [$label: start] \$ ${cli[*]} start --input '$input' --wait --port $port"
+  "${cli[@]}" start --input "$input" --wait --timeout 120 --port "$port" >"$WORK/logs/$label-start.log" 2>&1 \
+    || { cat "$WORK/logs/$label-start.log" "$log" >&2; fail "[$label] start --wait failed"; }
+  cat "$WORK/logs/$label-start.log"
   local id
-  id=$(api POST "$url/workflows" 202 "$input" | json 'o.workflow_id') || { cat "$log" >&2; fail "[$label] starting a workflow failed"; }
-  echo "    workflow $id; waiting for its approval (GET $url/workflows/$id)"
-  local wf status awaiting
-  deadline=$((SECONDS + 120))
-  while :; do
-    wf=$(api GET "$url/workflows/$id" 200) || { cat "$log" >&2; fail "[$label] GET /workflows/$id failed"; }
-    status=$(printf '%s' "$wf" | json 'o.status')
-    awaiting=$(printf '%s' "$wf" | json 'o.awaiting')
-    [ "$awaiting" = approval ] && break
-    case $status in SUCCEEDED | FAILED | CANCELLED | REJECTED | TIMED_OUT) cat "$log" >&2; fail "[$label] $id ended $status before its approval: $wf" ;; esac
-    [ $SECONDS -lt $deadline ] || { cat "$log" >&2; fail "[$label] $id not awaiting approval after 120s: $wf"; }
-    sleep 0.25
-  done
-  # The approval may still be registering when `awaiting` shows: the CLI answers 409 then.
+  id=$(sed -n 's/^started \(wf-[0-9a-f]*\) .*/\1/p' "$WORK/logs/$label-start.log")
+  [ -n "$id" ] || fail "[$label] start printed no 'started <workflow-id>' line"
+  grep -q "awaiting approval" "$WORK/logs/$label-start.log" || { cat "$log" >&2; fail "[$label] start --wait did not end waiting for the approval"; }
+  local wf status
   echo "==> [$label: approve] \$ ${cli[*]} approve $id --port $port"
-  deadline=$((SECONDS + 20))
-  until "${cli[@]}" approve "$id" --port "$port" >"$WORK/logs/$label-approve.log" 2>&1; do
-    grep -q ' 409 ' "$WORK/logs/$label-approve.log" && [ $SECONDS -lt $deadline ] || { cat "$WORK/logs/$label-approve.log" "$log" >&2; fail "[$label] approve $id failed"; }
-    sleep 0.25
-  done
+  "${cli[@]}" approve "$id" --port "$port" >"$WORK/logs/$label-approve.log" 2>&1 \
+    || { cat "$WORK/logs/$label-approve.log" "$log" >&2; fail "[$label] approve $id failed"; }
   cat "$WORK/logs/$label-approve.log"
   deadline=$((SECONDS + 120))
   while :; do
@@ -134,6 +125,10 @@ run_workflow() {
     [ $SECONDS -lt $deadline ] || { cat "$log" >&2; fail "[$label] $id not SUCCEEDED after 120s: $wf"; }
     sleep 0.25
   done
+  echo "==> [$label: status] \$ ${cli[*]} status $id --port $port"
+  "${cli[@]}" status "$id" --port "$port" >"$WORK/logs/$label-status.log" 2>&1 || { cat "$WORK/logs/$label-status.log" >&2; fail "[$label] status $id failed"; }
+  cat "$WORK/logs/$label-status.log"
+  grep -q "^$id  SUCCEEDED" "$WORK/logs/$label-status.log" || fail "[$label] status $id does not say SUCCEEDED"
   local report
   report=$(printf '%s' "$wf" | json 'o.result && o.result.location')
   [ -n "$report" ] && [ -f "$report" ] || fail "[$label] $id SUCCEEDED but its report '$report' is not a file: $wf"
