@@ -211,7 +211,7 @@ export function runInit(args: readonly string[], io: { readonly out: (line: stri
     `npm run dev              # ${CLI_NAME} dev --app cdk.out: http://127.0.0.1:${DEFAULT_PORT}`,
   ];
   for (const l of lines) io.out(`  ${l}`);
-  io.out(`then, in another terminal: curl -s -X POST http://127.0.0.1:${DEFAULT_PORT}/workflows -H 'content-type: application/json' -d '{"topic":"durable execution for AI agents"}'`);
+  io.out(`then, in another terminal: ${CLI_NAME} start --input '{"topic": "durable execution for AI agents"}' --wait`);
   io.out(`and ${CLI_NAME} approve <workflow-id>. README.md says how to deploy (cdk bootstrap, cdk deploy) and call the deployed API.`);
   return 0;
 }
