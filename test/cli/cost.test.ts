@@ -101,6 +101,23 @@ describe('fixed cost of small templates, computed by hand', () => {
     expect(r.fixed.stacks[0].groupedBy).toBe('metadata');
   });
 
+  test('NAT instance: the instance type by the hour and its public IPv4 address', async () => {
+    const dir = assembly({
+      Net: {
+        Nat: {
+          Type: 'AWS::EC2::Instance',
+          Properties: { InstanceType: 't4g.nano', SourceDestCheck: false, NetworkInterfaces: [{ DeviceIndex: '0', AssociatePublicIpAddress: true }] },
+          Metadata: at('Net/Vpc/PublicSubnet1/NatInstance'),
+        },
+        Private: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano' }, Metadata: at('Net/Worker') },
+      },
+    });
+    const r = await costJson(dir);
+    expect(usd('ec2InstanceHour/t4g.nano')).toBe(0.0042);
+    expect(totalOf(r, 'Nat')).toBeCloseTo(730 * 0.0042 + 730 * 0.005, 6); // $6.72
+    expect(totalOf(r, 'Private')).toBeCloseTo(730 * 0.0042, 6); // no public address
+  });
+
   test('RDS: instance class, Multi-AZ, storage type and GB', async () => {
     const dir = assembly({
       Db: {

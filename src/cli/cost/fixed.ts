@@ -254,7 +254,12 @@ const PRICERS: Record<string, Pricer> = {
     const type = str(r.Properties?.InstanceType) ?? 'm1.small';
     const key = `ec2InstanceHour/${type}`;
     if (!ctx.prices[key]) return { kind: 'notPriced', reason: `EC2 instance type ${type} is not in the price table (add '${key}')` };
-    return lines(hourly(ctx, id, r, `EC2 instance ${type}${isNatInstance(r) ? ' (NAT instance)' : ''}`, 1, key, 'EBS volumes and a public IPv4 address, if any, are not included'));
+    const out = [hourly(ctx, id, r, `EC2 instance ${type}${isNatInstance(r) ? ' (NAT instance)' : ''}`, 1, key, 'EBS volumes are not included')];
+    // A public IPv4 address given at launch (a NAT instance has one): charged by the hour like an Elastic IP.
+    const interfaces = Array.isArray(r.Properties?.NetworkInterfaces) ? r.Properties.NetworkInterfaces : [];
+    const publicIps = interfaces.filter((n: any) => n?.AssociatePublicIpAddress === true || n?.AssociatePublicIpAddress === 'true').length;
+    if (publicIps > 0) out.push(hourly(ctx, id, r, `public IPv4 address of the instance (${publicIps})`, publicIps, 'publicIpv4Hour'));
+    return lines(...out);
   },
   'AWS::AutoScaling::AutoScalingGroup': (id, r, ctx) => {
     const p = r.Properties ?? {};
