@@ -118,7 +118,9 @@ describe('--api-url: the same answers as --port, every request signed', () => {
     const started = await Promise.all([local, remote, local, remote].map((target) => cli('start', '--input', INPUT, ...target)));
     expect(normalise(started[1])).toEqual(normalise(started[0]));
     const [rl, rr, cl, cr] = started.map((s) => idOf(s.out));
-    await Promise.all([rl, rr].map((id) => waitForApproval(server.url, id)));
+    // All four at the same point (the approval) before anything is decided: a cancel then stops
+    // both at the same step, and their `status` outputs compare line for line.
+    await Promise.all([rl, rr, cl, cr].map((id) => waitForApproval(server.url, id)));
     const rejected = [await cli('reject', rl, '--comment', 'not yet', ...local), await cli('reject', rr, '--comment', 'not yet', ...remote)];
     expect(rejected[0]).toEqual({ code: 0, out: `rejected ${rl}: Rejected; the workflow follows its rejection rule`, err: '' });
     expect(normalise(rejected[1])).toEqual(normalise(rejected[0]));
