@@ -14,6 +14,26 @@ function tier(props: DataTierProps = {}) {
 }
 
 describe('DataTier nat', () => {
+  test('the NAT instance retries its package install, masquerades on its default interface, and is recovered when its host fails', () => {
+    const { template } = tier({ nat: DataTierNat.instance() });
+    const [instance] = Object.values(template.findResources('AWS::EC2::Instance')) as Array<{ Properties: Record<string, any> }>;
+    const script = JSON.stringify(instance.Properties.UserData);
+    expect(script).toMatch(/set -euo pipefail/);
+    expect(script).toMatch(/for attempt in 1 2 3 4 5 6 7 8 9 10; do dnf install -y iptables-services && break;/);
+    expect(script).toMatch(/net\.ipv4\.ip_forward=1/);
+    expect(script).toMatch(/iptables -t nat -A POSTROUTING -o \\"\$iface\\" -j MASQUERADE/);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'StatusCheckFailed_System' } })) as Array<{ Properties: Record<string, any> }>;
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0].Properties).toMatchObject({ Namespace: 'AWS/EC2', Threshold: 1, EvaluationPeriods: 2, Period: 60 });
+    expect(JSON.stringify(alarms[0].Properties.AlarmActions)).toMatch(/arn:.*:automate:.*:ec2:recover/);
+  });
+
+  test('machineImage pins the image (no SSM parameter read at deploy)', () => {
+    const { template } = tier({ nat: DataTierNat.instance({ machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }) }) });
+    template.hasResourceProperties('AWS::EC2::Instance', { ImageId: 'ami-0123456789abcdef0' });
+    expect(Object.keys(template.toJSON().Parameters ?? {}).filter((p) => /amazonlinux/i.test(p))).toEqual([]);
+  });
+
   test('both profiles keep managed NAT gateways by default (no instance)', () => {
     expect(DataTierProfile.ephemeral().nat.kind).toBe('gateways');
     expect(DataTierProfile.production().nat.kind).toBe('gateways');
