@@ -31,7 +31,8 @@ export interface DataTierNatInstanceOptions {
  */
 const NAT_USER_DATA = [
   'set -euo pipefail',
-  'for attempt in 1 2 3 4 5 6 7 8 9 10; do dnf install -y iptables-services && break; echo "dnf install failed (attempt $attempt); retrying"; sleep 10; done',
+  'for attempt in 1 2 3 4 5 6 7 8 9 10; do dnf install -y iptables-services && break; '
+    + 'echo "dnf install failed (attempt $attempt); retrying"; sleep 10; done',
   'rpm -q iptables-services',
   'systemctl enable --now iptables',
   'echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/90-nat.conf',
