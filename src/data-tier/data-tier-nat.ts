@@ -79,7 +79,11 @@ export class DataTierNat {
    * @param options the instance type
    */
   public static instance(options: DataTierNatInstanceOptions = {}): DataTierNat {
-    return new DataTierNat({ kind: NatKind.INSTANCE, instanceType: options.instanceType ?? DEFAULT_NAT_INSTANCE_TYPE, machineImage: options.machineImage });
+    return new DataTierNat({
+      kind: NatKind.INSTANCE,
+      instanceType: options.instanceType ?? DEFAULT_NAT_INSTANCE_TYPE,
+      machineImage: options.machineImage,
+    });
   }
 
   /** `gateways` or `instance`. */
