@@ -354,6 +354,21 @@ describe('the command', () => {
     expect(await run(['cost', '--app', dir, '--max-fixed', '1'], { out: () => undefined, err: (l) => err.push(l) })).toBe(3);
   });
 
+  test('regions: an app pinned to a region the table lacks is priced at us-east-1 with a note; figures carried over from us-east-1 are said to be', async () => {
+    const table = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'cli', 'cost', 'price-table.json'), 'utf8'));
+    const farAway = assembly({ Net: { Key: { Type: 'AWS::KMS::Key' } } }, { region: 'ap-south-7' });
+    const r = await costJson(farAway);
+    expect(r.region).toBe('us-east-1');
+    expect(r.notes[0]).toMatch(/^the app is in ap-south-7, which the price table \(\d{4}-\d{2}-\d{2}\) has no prices for: priced at us-east-1's/);
+    expect(r.fixed.monthlyUsd).toBeCloseTo(table.regions['us-east-1'].kmsKeyMonth.usd, 9);
+    // eu-central-1's figures that are us-east-1's, counted from the table by hand.
+    const copied = Object.values(table.regions['eu-central-1'] as Record<string, { source: string }>).filter((e) => e.source.startsWith('us-east-1 figure:')).length;
+    const eu = await costJson(farAway, ['--region', 'eu-central-1']);
+    if (copied > 0) expect(eu.notes).toContainEqual(expect.stringMatching(new RegExp(`^${copied} of the \\d+ figures for eu-central-1 are us-east-1's, not confirmed for eu-central-1`)));
+    else expect(eu.notes.join('\n')).not.toMatch(/are us-east-1's/);
+    expect((await costJson(farAway, ['--region', 'us-east-1'])).notes.join('\n')).not.toMatch(/are us-east-1's/);
+  });
+
   test('errors a person can act on: unknown region, not a cloud assembly, bad numbers, no --app', async () => {
     const errOf = async (args: string[]) => {
       const err: string[] = [];

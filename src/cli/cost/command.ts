@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'util';
 import { estimateFixedCost, FixedEstimate, fmtUsd, readAssemblyStacks } from './fixed';
-import { HOURS_PER_MONTH, loadPrices, PRICE_TABLE_DATE, RegionPrices } from './prices';
+import { copiedFigures, HOURS_PER_MONTH, loadPrices, PRICE_TABLE_DATE, priceRegions, RegionPrices } from './prices';
 import { estimateVariableCost } from './variable';
 import type { WorkflowDefinitionDocument } from '../../contract/definition';
 import { LOCAL_METADATA_KEY } from '../../contract/table';
@@ -66,11 +66,20 @@ export async function runCost(args: readonly string[], io: CostIo,
   const opts = parseOptions(args);
   const stacks = readAssemblyStacks(opts.app);
   const pinned = [...new Set(stacks.map((s) => s.region).filter((r): r is string => r !== undefined))];
-  const region = opts.region ?? pinned[0] ?? 'us-east-1';
+  // The app's own region when the table has it; a region the app pins that the table lacks is
+  // priced at us-east-1 with a note (a region given with --region must be in the table).
+  const appRegion = pinned[0];
+  const region = opts.region ?? (appRegion !== undefined && priceRegions().includes(appRegion) ? appRegion : 'us-east-1');
   const regionNote = opts.region !== undefined ? undefined
     : pinned.length === 0 ? 'the app pins no region: us-east-1 assumed (choose with --region)'
-      : pinned.length > 1 ? `the stacks are in ${pinned.join(', ')}; all priced in ${region} (choose with --region)` : undefined;
+      : !priceRegions().includes(appRegion!) ? `the app is in ${appRegion}, which the price table (${PRICE_TABLE_DATE}) has no prices for: `
+        + `priced at us-east-1's (the table has ${priceRegions().join(', ')})`
+        : pinned.length > 1 ? `the stacks are in ${pinned.join(', ')}; all priced in ${region} (choose with --region)` : undefined;
   const prices = loadPrices(region);
+  const copied = copiedFigures(prices);
+  const copiedNote = copied === 0 ? undefined
+    : `${copied} of the ${Object.keys(prices).length} figures for ${region} are us-east-1's, not confirmed for ${region} (each says so in its source; `
+      + 'refresh the table with `npx projen prices:refresh` where AWS can be reached): the estimate may be low';
   const fixed = estimateFixedCost(stacks, prices, HOURS_PER_MONTH);
 
   const hasOrchestrator = stacks.some((s) => Object.values(s.template.Resources ?? {}).some((r) => r.Metadata?.[LOCAL_METADATA_KEY] !== undefined));
@@ -110,7 +119,7 @@ export async function runCost(args: readonly string[], io: CostIo,
     currency: 'USD',
     priceTableDate: PRICE_TABLE_DATE,
     hoursPerMonth: HOURS_PER_MONTH,
-    notes: [regionNote, variableNote, 'list prices, on-demand, no free tier, taxes excluded; usage (requests, traffic, storage growth) is in the variable part, not the fixed total'].filter((n): n is string => n !== undefined),
+    notes: [regionNote, copiedNote, variableNote, 'list prices, on-demand, no free tier, taxes excluded; usage (requests, traffic, storage growth) is in the variable part, not the fixed total'].filter((n): n is string => n !== undefined),
     fixed,
     variable: hasOrchestrator && variable
       ? { stepDurationSeconds: opts.stepDuration, workflowsPerMonth: opts.workflowsPerMonth ?? null, workflows }

@@ -409,7 +409,7 @@ function priceDbInstance(id: string, r: Resource, ctx: Context): Pricing {
   const storageKey = `rdsStorageGbMonth/${storageType}`;
   if (gb === undefined) {missing.push('AllocatedStorage is not set or not a number');} else if (!ctx.prices[storageKey]) {missing.push(`storage type ${storageType} is not in the price table (add '${storageKey}')`);} else {
     const extra = [p.Iops !== undefined && storageType !== 'gp3' ? 'provisioned IOPS not included' : '', num(p.MaxAllocatedStorage) ? `autoscaling up to ${num(p.MaxAllocatedStorage)} GB` : '', multiAz ? 'Multi-AZ stores two copies' : ''].filter(Boolean).join('; ');
-    out.push(monthly(ctx, id, r, `RDS storage ${storageType} ${gb} GB${multiAz ? ' x 2 (Multi-AZ)' : ''}`, gb * copies, storageKey, extra || undefined));
+    out.push(monthly(ctx, id, r, `RDS storage ${storageType} ${gb} GB${multiAz ? ' x 2 (Multi-AZ)' : ''}`, gb * copies, storageKey, extra || undefined, 'GB-months'));
   }
   if (out.length === 0) return { kind: 'notPriced', reason: missing.join('; ') };
   if (missing.length > 0) out[out.length - 1] = { ...out[out.length - 1], note: `NOT PRICED: ${missing.join('; ')}` };
@@ -611,7 +611,15 @@ function scaled(e: PriceEntry, factor: number): PriceEntry {
 
 function line(id: string, r: Resource, item: string, quantity: number, unit: string, e: PriceEntry, key: string, note?: string): FixedLine {
   return {
-    logicalId: id, type: r.Type, item, quantity, unit, unitUsd: e.usd, monthlyUsd: quantity * e.usd, priceKey: key, ...(note ? { note } : {}),
+    logicalId: id,
+    type: r.Type,
+    item,
+    quantity,
+    unit,
+    unitUsd: e.usd,
+    monthlyUsd: roundUsd(quantity * e.usd),
+    priceKey: key,
+    ...(note ? { note } : {}),
   };
 }
 
@@ -619,8 +627,8 @@ function hourly(ctx: Context, id: string, r: Resource, item: string, count: numb
   return line(id, r, item, count * ctx.hours, 'hours', entry(ctx, key), key, note);
 }
 
-function monthly(ctx: Context, id: string, r: Resource, item: string, count: number, key: string, note?: string): FixedLine {
-  return line(id, r, item, count, 'months', entry(ctx, key), key, note);
+function monthly(ctx: Context, id: string, r: Resource, item: string, count: number, key: string, note?: string, unit = 'months'): FixedLine {
+  return line(id, r, item, count, unit, entry(ctx, key), key, note);
 }
 
 function refId(v: unknown): string | undefined {
@@ -686,7 +694,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function sum(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0);
+  return roundUsd(xs.reduce((a, b) => a + b, 0));
+}
+
+/** Dollars without floating-point dust (910.6378750000002 -> 910.637875): nine decimals, far below a cent. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e9) / 1e9;
 }
 
 export function fmtUsd(v: number): string {

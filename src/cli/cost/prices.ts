@@ -79,6 +79,14 @@ export function loadPrices(region: string, table: PriceTable = PRICE_TABLE): Reg
   return prices as RegionPrices;
 }
 
+/**
+ * How many of a region's figures are another region's, carried over where the region's own could
+ * not be confirmed (their `source` starts with `us-east-1 figure:`).
+ */
+export function copiedFigures(prices: RegionPrices): number {
+  return Object.values(prices).filter((e) => e !== undefined && /^us-east-1 figure:/.test(e.source)).length;
+}
+
 /** Checks the shape of a price table (the file is edited by a script and by people). */
 export function checkTable(raw: unknown): PriceTable {
   const fail = (what: string): never => {
