@@ -84,7 +84,7 @@ describe('WorkflowStep', () => {
 describe('AgentImage', () => {
   test('refuses an image source of another language (jsii constructs AgentImage itself), naming the factories', () => {
     expect(() => constructAsJsii(AgentImage)).toThrow(
-      /^AgentImage cannot be subclassed outside this library \(the library calls its internal _bind\(\), .*\); use AgentImage\.fromDirectory\(\), fromEcrRepository\(\), fromRegistry\(\), fromNewRepository\(\) or fromDirectoryIntoNewRepository\(\)$/);
+      /^AgentImage cannot be subclassed outside this library \(the library calls its internal _bind\(\), .*\); use AgentImage\.fromDirectory\(\), fromEcrRepository\(\), fromRegistry\(\), fromNewRepository\(\), fromDirectoryIntoNewRepository\(\), fromReferenceAgent\(\) or fromReferenceAgentIntoNewRepository\(\)$/);
   });
 
   test('refuses a subclass without the internal _bind', () => {

@@ -3,7 +3,7 @@
  * per 1,000 workflows, beside the same steps on a Step Functions Standard state machine.
  *
  * What is counted (each run's figures) and what is modelled (the Lambda time of the functions,
- * see {@link MODEL}) are kept apart: the counts are exact for the runtime in this package; the
+ * see `MODEL`) are kept apart: the counts are exact for the runtime in this package; the
  * durations are typical same-region latencies of a warm function, not measurements.
  */
 import { countWorkflows, WorkflowFigures } from './run';
