@@ -86,8 +86,11 @@ export function initApp(options: InitOptions): InitResult {
   const files = listFiles(source).map((rel) => ({ rel, target: targetName(rel) }));
   const manifestTemplate = files.find((f) => f.target === 'package.json');
   const existingManifest = manifestTemplate !== undefined && fs.existsSync(path.join(dir, 'package.json'));
+  // What a new repository already holds is kept: package.json and .gitignore are merged, and an
+  // existing README.md stays, the app's being written beside it as README.cdk-durable-agents.md.
+  const kept = (target: string) => (target === 'package.json' && existingManifest) || MERGED_OR_KEPT.includes(target);
   const clashes = files
-    .filter((f) => !(existingManifest && f.target === 'package.json'))
+    .filter((f) => !kept(f.target))
     .filter((f) => fs.existsSync(path.join(dir, f.target)))
     .map((f) => f.target);
   if (clashes.length > 0 && options.force !== true) {
@@ -116,12 +119,32 @@ export function initApp(options: InitOptions): InitResult {
       }
       fs.writeFileSync(to, `${JSON.stringify(mergeManifest(theirs, JSON.parse(text) as PackageManifest, notes), null, 2)}\n`);
       merged.push(target);
+    } else if (target === '.gitignore' && fs.existsSync(to) && options.force !== true) {
+      fs.writeFileSync(to, mergeIgnoreFile(fs.readFileSync(to, 'utf8'), text));
+      merged.push(target);
+    } else if (target === 'README.md' && fs.existsSync(to) && options.force !== true) {
+      fs.writeFileSync(path.join(dir, APP_README), text);
+      written.push(APP_README);
+      notes.push(`README.md is yours and stays; the app's README is ${APP_README}`);
     } else {
       fs.writeFileSync(to, text);
       written.push(target);
     }
   }
   return { dir, language, version, written, merged, notes, reinstall };
+}
+
+/** Files an existing folder may already have that `init` merges or keeps rather than refusing. */
+const MERGED_OR_KEPT = ['.gitignore', 'README.md'];
+/** Where the app's README goes when the folder has one. */
+const APP_README = 'README.cdk-durable-agents.md';
+
+/** Their ignore file with the template's lines it lacks appended (theirs first, untouched). */
+export function mergeIgnoreFile(theirs: string, template: string): string {
+  const have = new Set(theirs.split(/\r?\n/).map((l) => l.trim()));
+  const missing = template.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#') && !have.has(l.trim()));
+  if (missing.length === 0) return theirs;
+  return `${theirs}${theirs === '' || theirs.endsWith('\n') ? '' : '\n'}# added by cdk-durable-agents init\n${missing.join('\n')}\n`;
 }
 
 /** aws-cdk-lib in node_modules but not in package.json: npm put it there as cdk-durable-agents' peer. */

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { tempDir } from './helpers';
-import { initApp, mergeManifest, templateDir } from '../../src/cli/init';
+import { initApp, mergeIgnoreFile, mergeManifest, templateDir } from '../../src/cli/init';
 import { run } from '../../src/cli/main';
 import { unacknowledgedNagFindings } from '../helpers/nag';
 
@@ -77,6 +77,24 @@ describe('init (TypeScript)', () => {
     expect(fs.readFileSync(path.join(dir, 'cdk.json'), 'utf8')).toBe('{"app":"mine"}');
     expect(fs.existsSync(path.join(dir, 'bin'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'package.json'))).toBe(false);
+  });
+
+  test('a new repository\'s .gitignore and README.md are kept: the ignore lines it lacks are added, the app\'s README goes beside theirs', async () => {
+    const dir = tempDir('cdkda-init-');
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules\n.env');
+    fs.writeFileSync(path.join(dir, 'README.md'), '# our repo\n');
+    const { code, out } = await cli(['init', dir]);
+    expect(code).toBe(0);
+    const ignore = fs.readFileSync(path.join(dir, '.gitignore'), 'utf8');
+    expect(ignore.startsWith('node_modules\n.env\n# added by cdk-durable-agents init\n')).toBe(true);
+    expect(ignore.split('\n').filter((l) => l === 'node_modules')).toHaveLength(1);
+    expect(ignore).toMatch(/^cdk\.out\/?$/m);
+    expect(fs.readFileSync(path.join(dir, 'README.md'), 'utf8')).toBe('# our repo\n');
+    expect(fs.readFileSync(path.join(dir, 'README.cdk-durable-agents.md'), 'utf8')).toMatch(/^# durable-agents-app/);
+    expect(out).toMatch(/merged {3}\.gitignore/);
+    expect(out).toMatch(/README\.md is yours and stays; the app's README is README\.cdk-durable-agents\.md/);
+    // Run again: the ignore file gains nothing twice.
+    expect(mergeIgnoreFile(ignore, fs.readFileSync(path.join(templateDir('typescript', ROOT), 'gitignore'), 'utf8'))).toBe(ignore);
   });
 
   test('--force overwrites them', async () => {
