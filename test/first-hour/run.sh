@@ -83,14 +83,17 @@ json() {
   node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const o=JSON.parse(s);const v=('"$1"');process.stdout.write(v==null?"":String(v))})'
 }
 
-# run_workflow <label> <cli...>: `dev --app cdk.out` on a free port, one workflow started over
-# HTTP, approved with the CLI's `approve`, to SUCCEEDED and its published report.
+# run_workflow <label> <npm|cli> <cli...>: the local server on a free port (`npm run dev`, the app's
+# script for `cdk-durable-agents dev --app cdk.out`, or the CLI's `dev --app cdk.out`), one workflow
+# started with the CLI's `start --wait`, approved with `approve`, to SUCCEEDED and its published report.
 run_workflow() {
-  local label=$1
-  shift
+  local label=$1 mode=$2
+  shift 2
   local cli=("$@") log=$WORK/logs/$label-dev.log t0=$SECONDS url=
-  echo "==> [$label: dev] \$ ${cli[*]} dev --app cdk.out --port 0 --data-dir .local"
-  "${cli[@]}" dev --app cdk.out --port 0 --data-dir .local >"$log" 2>&1 &
+  local dev=("${cli[@]}" dev --app cdk.out --port 0 --data-dir .local)
+  [ "$mode" = npm ] && dev=(npm run dev -- --port 0 --data-dir .local)
+  echo "==> [$label: dev] \$ ${dev[*]}"
+  "${dev[@]}" >"$log" 2>&1 &
   DEV_PID=$!
   local deadline=$((SECONDS + 60))
   until url=$(sed -n 's/^  serving  \(http:\/\/127\.0\.0\.1:[0-9]*\) .*/\1/p' "$log") && [ -n "$url" ]; do
@@ -157,7 +160,7 @@ step "npm install" npm install --prefer-offline --no-audit --no-fund
 step "npm test" npm test
 step "npx cdk synth" npx cdk synth --quiet
 [ -f cdk.out/DurableAgents.template.json ] || fail "npx cdk synth wrote no cdk.out/DurableAgents.template.json"
-run_workflow typescript npx cdk-durable-agents
+run_workflow typescript npm npx cdk-durable-agents
 
 # ---- Python ---------------------------------------------------------------------------------
 if [ ! -x "$VENV/bin/python" ] || [ ${#wheels[@]} -ne 1 ]; then
@@ -171,7 +174,8 @@ cd "$PY"
 # The app's pinned requirements, from the wheel and the packages the venv already holds (no index).
 step "pip install -r requirements.txt (no index)" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --find-links "$REPO/dist/python" -r requirements.txt
 step "python -m unittest (the app's tests)" "$VENV/bin/python" -B -m unittest discover -s tests -t .
-step "cdk synth (python app.py)" "$APP/node_modules/.bin/cdk" synth --quiet --app "$VENV/bin/python -B app.py"
+# cdk.json's own app command (`python3 app.py`), with the virtual environment's python3 first on PATH.
+step "cdk synth (cdk.json: python3 app.py)" env PATH="$VENV/bin:$PATH" "$APP/node_modules/.bin/cdk" synth --quiet
 [ -f cdk.out/DurableAgents.template.json ] || fail "cdk synth of the Python app wrote no cdk.out/DurableAgents.template.json"
 node -e '
   const [a, b] = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
@@ -179,4 +183,4 @@ node -e '
   if (types(a) !== types(b)) { console.error("the Python and TypeScript apps differ in their resources"); process.exit(1); }
   console.log(`    the Python app has the TypeScript app\x27s ${Object.keys(a.Resources).length} resources (by type)`);
 ' cdk.out/DurableAgents.template.json "$APP/cdk.out/DurableAgents.template.json"
-run_workflow python "$APP/node_modules/.bin/cdk-durable-agents"
+run_workflow python cli "$APP/node_modules/.bin/cdk-durable-agents"
