@@ -41,7 +41,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cdkda-first-hour.XXXXXX")
 DEV_PID=
 cleanup() {
   local rc=$?
-  if [ -n "$DEV_PID" ]; then kill "$DEV_PID" 2>/dev/null || true; wait "$DEV_PID" 2>/dev/null || true; fi
+  stop_dev
   if [ "${FIRST_HOUR_KEEP:-}" = 1 ] || [ $rc -ne 0 ]; then echo "test:first-hour: the apps are in $WORK"; else rm -rf "$WORK"; fi
   echo
   echo "---- test:first-hour phases ----"
@@ -93,10 +93,11 @@ run_workflow() {
   local dev=("${cli[@]}" dev --app cdk.out --port 0 --data-dir .local)
   [ "$mode" = npm ] && dev=(npm run dev -- --port 0 --data-dir .local)
   echo "==> [$label: dev] \$ ${dev[*]}"
-  "${dev[@]}" >"$log" 2>&1 &
+  # A process group of its own: npm and npx start the server as a child, which must stop with them.
+  setsid "${dev[@]}" >"$log" 2>&1 &
   DEV_PID=$!
   local deadline=$((SECONDS + 60))
-  until url=$(sed -n 's/^  serving  \(http:\/\/127\.0\.0\.1:[0-9]*\) .*/\1/p' "$log") && [ -n "$url" ]; do
+  until url=$(sed -n 's/^  serving  \(http:\/\/127\.0\.0\.1:[0-9]*\) .*/\1/p' "$log" 2>/dev/null) && [ -n "$url" ]; do
     kill -0 "$DEV_PID" 2>/dev/null || { cat "$log" >&2; fail "[$label: dev] exited before serving"; }
     [ $SECONDS -lt $deadline ] || { cat "$log" >&2; fail "[$label: dev] not serving after 60s"; }
     sleep 0.2
@@ -139,7 +140,14 @@ run_workflow() {
   grep -qi 'durable execution for AI agents' "$report" || fail "[$label] the report $report does not mention the topic"
   echo "    SUCCEEDED; report $report ($(wc -c <"$report") bytes): $(head -1 "$report")"
   TIMINGS+=("$(printf '%-44s %5ss' "$label: workflow to SUCCEEDED" $((SECONDS - t0)))")
-  kill "$DEV_PID" && wait "$DEV_PID" 2>/dev/null || true
+  stop_dev
+}
+
+# Stops the local server's whole process group (npm or npx, and the server they started), waits for it.
+stop_dev() {
+  [ -n "$DEV_PID" ] || return 0
+  kill -TERM -- "-$DEV_PID" 2>/dev/null || kill -TERM "$DEV_PID" 2>/dev/null || true
+  wait "$DEV_PID" 2>/dev/null || true
   DEV_PID=
 }
 
