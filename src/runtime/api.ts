@@ -8,7 +8,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
 import { cancellationError } from './outcome';
-import { CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import { newRecord } from './records';
 import { checkApprovalBody, checkCallbackBody, checkListQuery, checkScheduledStartEvent, Checked, ScheduledStartEvent } from './request-schemas';
 import type { Telemetry } from './telemetry';
@@ -435,7 +435,14 @@ class Api {
         } catch (e) {
           throw badRequest(`field 'artifacts.${name}': ${(e as Error).message}`);
         }
-        if (!(await artifacts.exists(key))) {
+        let stored: boolean;
+        try {
+          stored = await artifacts.exists(key);
+        } catch (e) {
+          if (e instanceof ArtifactRefusedError) throw badRequest(`field 'artifacts.${name}': ${e.message}`);
+          throw e;
+        }
+        if (!stored) {
           throw badRequest(`field 'artifacts.${name}': nothing is stored at '${key}'; write the artifact before reporting`);
         }
       }

@@ -34,7 +34,7 @@ import { AgentAttemptEnd, StepExtra, WorkflowBookkeeping } from './bookkeeping';
 import { newCallbackToken } from './ids';
 import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
-import { CallbackNotPendingError, ErrorInfo, RuntimePorts } from './ports';
+import { ArtifactRefusedError, CallbackNotPendingError, ErrorInfo, RuntimePorts } from './ports';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
@@ -579,12 +579,18 @@ class Interpreter {
     let done: AtOnce;
     try {
       done = await this.runStep(ctx, run, OPERATION.publish(step.name), async () => this.atOnce(run, step, async () => {
-        if (!(await this.ports.artifacts.exists(artifactKey))) {
-          const message = `step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`;
-          return { status: 'FAILED', error: { code: 'PUBLISH_FAILED', message } };
-        }
         const destination = `${publishedPrefix(run.workflowId)}${artifactKey.split('/').pop()}`;
-        await this.ports.artifacts.copy(artifactKey, destination);
+        try {
+          if (!(await this.ports.artifacts.exists(artifactKey))) {
+            const message = `step '${step.name}': artifact '${artifactKey}' does not exist in the artifact store`;
+            return { status: 'FAILED', error: { code: 'PUBLISH_FAILED', message } };
+          }
+          await this.ports.artifacts.copy(artifactKey, destination);
+        } catch (e) {
+          // Refused for what it is (a link): retrying cannot change that.
+          if (e instanceof ArtifactRefusedError) return { status: 'FAILED', error: { code: 'PUBLISH_FAILED', message: `step '${step.name}': ${e.message}` } };
+          throw e;
+        }
         const { bucket, localDir } = this.ports.artifacts.location;
         const location = bucket ? `s3://${bucket}/${destination}` : `${(localDir ?? '').replace(/\/$/, '')}/${destination}`;
         return { status: 'SUCCEEDED', output: { report: destination, location } };

@@ -158,6 +158,17 @@ export interface ArtifactStore {
   copy(fromKey: string, toKey: string): Promise<void>;
 }
 
+/**
+ * Thrown by an artifact store that refuses what is stored at a key, for a reason retrying cannot
+ * fix (a local artifact that is a symbolic link): the API answers 400 and a publish fails at once.
+ */
+export class ArtifactRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArtifactRefusedError';
+  }
+}
+
 /** A runtime event. */
 export interface WorkflowEvent {
   readonly type: string;

@@ -1,12 +1,17 @@
-import { promises as fsp } from 'fs';
+import { constants as fsConstants, promises as fsp } from 'fs';
 import * as path from 'path';
-import type { ArtifactStore } from '../../ports';
+import { ArtifactRefusedError, ArtifactStore } from '../../ports';
 import { checkArtifactKey } from '../../validation';
 
 /**
  * ArtifactStore for local runs: one file per key under a folder (`reports/a.md` is
  * `<dir>/reports/a.md`). Writes are atomic (temporary file, then rename). Keys that would
  * leave the folder are refused. Content types are not kept.
+ *
+ * Symbolic links are never followed: agents write into the folder, and a link there (to a file
+ * or a folder) would let the server read, publish or write any path it can reach. A key whose
+ * file, or a folder on its way, is a link is refused with an `ArtifactRefusedError`; the file
+ * itself is opened with O_NOFOLLOW, so a link swapped in after the check is refused too.
  */
 export class LocalArtifactStore implements ArtifactStore {
   /** `localDir` is the folder as an absolute path (agents may run in another working directory). */
@@ -25,25 +30,21 @@ export class LocalArtifactStore implements ArtifactStore {
   public async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
     void contentType; // a file on disk has no content type
     const file = this.fileOf(key);
+    await this.refuseLinks(key, file, 'write');
     await this.prepareFolder(key, file);
     await this.replace(file, (temp) => fsp.writeFile(temp, body)).catch((e) => this.explain(key, e));
   }
 
   public async get(key: string): Promise<Uint8Array | undefined> {
-    const file = this.fileOf(key);
-    try {
-      const buffer = await fsp.readFile(file);
-      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    } catch (e) {
-      if (isAbsent(e)) return undefined;
-      throw e;
-    }
+    const buffer = await this.read(key, 'read');
+    return buffer === undefined ? undefined : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
   public async exists(key: string): Promise<boolean> {
     const file = this.fileOf(key);
+    if (!(await this.refuseLinks(key, file, 'read'))) return false;
     try {
-      return (await fsp.stat(file)).isFile();
+      return (await fsp.lstat(file)).isFile();
     } catch (e) {
       if (isAbsent(e)) return false;
       throw e;
@@ -51,13 +52,65 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   public async copy(fromKey: string, toKey: string): Promise<void> {
-    const from = this.fileOf(fromKey);
     const to = this.fileOf(toKey);
-    if (!(await this.exists(fromKey))) {
+    const content = await this.read(fromKey, 'copy');
+    if (content === undefined) {
       throw new Error(`cannot copy artifact '${fromKey}' to '${toKey}': '${fromKey}' not found in ${this.root}`);
     }
+    await this.refuseLinks(toKey, to, 'write');
     await this.prepareFolder(toKey, to);
-    await this.replace(to, (temp) => fsp.copyFile(from, temp)).catch((e) => this.explain(toKey, e));
+    await this.replace(to, (temp) => fsp.writeFile(temp, content)).catch((e) => this.explain(toKey, e));
+  }
+
+  /**
+   * The content of a key's regular file, undefined when there is none; refuses a link (of the
+   * file, or of a folder on its way) with an `ArtifactRefusedError`.
+   */
+  private async read(key: string, action: 'read' | 'copy'): Promise<Buffer | undefined> {
+    const file = this.fileOf(key);
+    if (!(await this.refuseLinks(key, file, action))) return undefined;
+    let handle: fsp.FileHandle;
+    try {
+      // O_NOFOLLOW: a link put in place of the file after the check above fails to open (ELOOP).
+      // (Flags are distinct bits, and O_RDONLY is 0: their sum is their union.)
+      handle = await fsp.open(file, fsConstants.O_RDONLY + (fsConstants.O_NOFOLLOW ?? 0));
+    } catch (e) {
+      if (isAbsent(e)) return undefined;
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw this.linkRefused(key, action, file);
+      throw e;
+    }
+    try {
+      if (!(await handle.stat()).isFile()) return undefined;
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Checks each part of a key's path below the folder with lstat: refuses a symbolic link with an
+   * `ArtifactRefusedError` naming the key and the link. Resolves false when a part is missing
+   * (nothing is stored at the key), true otherwise.
+   */
+  private async refuseLinks(key: string, file: string, action: 'read' | 'copy' | 'write'): Promise<boolean> {
+    let current = this.root;
+    for (const part of path.relative(this.root, file).split(path.sep)) {
+      current = path.join(current, part);
+      let stats;
+      try {
+        stats = await fsp.lstat(current);
+      } catch (e) {
+        if (isAbsent(e)) return false;
+        throw e;
+      }
+      if (stats.isSymbolicLink()) throw this.linkRefused(key, action, current);
+    }
+    return true;
+  }
+
+  private linkRefused(key: string, action: 'read' | 'copy' | 'write', link: string): ArtifactRefusedError {
+    return new ArtifactRefusedError(`cannot ${action} artifact '${key}': ${link} is a symbolic link, and local artifacts never follow links `
+      + `(a link could publish a file from outside ${this.root}); write the file itself under the artifact folder instead of linking to it`);
   }
 
   private async prepareFolder(key: string, file: string): Promise<void> {
