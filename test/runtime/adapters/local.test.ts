@@ -116,14 +116,56 @@ describe('LocalWorkflowStore folder', () => {
     expect(abc).toMatchObject({ version: 1, callbacks: [] });
   });
 
-  test('ignores temporary files of an interrupted write, and refuses a corrupt file naming it', async () => {
+  test('removes temporary files of interrupted writes at start (and nothing else), and refuses a corrupt file naming it', async () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, '.x.json.123.1.tmp'), '{ half');
-    expect(await new LocalWorkflowStore({ dir }).listWorkflows({ limit: 10 })).toEqual({ items: [] });
+    const first = new LocalWorkflowStore({ dir });
+    await first.createWorkflow(workflow('kept'));
+    await first.flush();
+    const [kept] = fs.readdirSync(dir);
+    // What a write killed between its writeFile and its rename leaves: empty or half written.
+    const leftovers = [`.${kept}.4242.1.tmp`, `.${kept}.4242.2.tmp`, '.other.0123456789abcdef.json.99.7.tmp'];
+    fs.writeFileSync(path.join(dir, leftovers[0]), '');
+    fs.writeFileSync(path.join(dir, leftovers[1]), '{ half');
+    fs.writeFileSync(path.join(dir, leftovers[2]), '{ half');
+    fs.writeFileSync(path.join(dir, '.notes'), 'not ours');
+    fs.writeFileSync(path.join(dir, 'readme.txt'), 'not ours');
+    const second = new LocalWorkflowStore({ dir });
+    expect((await second.listWorkflows({ limit: 10 })).items.map((w) => w.workflowId)).toEqual(['kept']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.notes', kept, 'readme.txt'].sort());
     fs.writeFileSync(path.join(dir, 'broken.json'), '{ half');
     expect(() => new LocalWorkflowStore({ dir })).toThrow(/cannot read workflow file '.*broken\.json'/);
     fs.writeFileSync(path.join(dir, 'broken.json'), '{"hello": 1}');
     expect(() => new LocalWorkflowStore({ dir })).toThrow(/broken\.json' is not a workflow file/);
+  });
+
+  test('flush resolves only once every write is on disk, including writes queued while it waits', async () => {
+    const dir = tempDir();
+    const store = new LocalWorkflowStore({ dir });
+    await store.createWorkflow(workflow('wf-1', { status: 'RUNNING' }));
+    // A change queued while flush waits (as an agent stopped during shutdown reports its end).
+    const first = store.updateWorkflow('wf-1', { awaiting: 'approval' });
+    const later = first.then(() => store.updateWorkflow('wf-1', { status: 'FAILED', awaiting: null }));
+    await store.flush();
+    const onDisk = () => {
+      const [file] = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+      return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).workflow;
+    };
+    expect(onDisk()).toMatchObject({ status: 'FAILED', awaiting: null });
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await later;
+  });
+
+  test('a write that fails leaves no temporary file behind', async () => {
+    const dir = tempDir();
+    const store = new LocalWorkflowStore({ dir });
+    await store.createWorkflow(workflow('wf-1'));
+    const [file] = fs.readdirSync(dir);
+    // The rename fails: a folder stands where the workflow's file goes.
+    fs.rmSync(path.join(dir, file));
+    fs.mkdirSync(path.join(dir, file));
+    fs.writeFileSync(path.join(dir, file, 'x'), 'x');
+    await expect(store.updateWorkflow('wf-1', { status: 'FAILED' })).rejects.toThrow();
+    expect(fs.readdirSync(dir)).toEqual([file]);
   });
 
   test('an in-memory store forgets everything with it', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { mkdirSync, promises as fsp, readdirSync, readFileSync } from 'fs';
+import { mkdirSync, promises as fsp, readdirSync, readFileSync, rmSync } from 'fs';
 import * as path from 'path';
 import type { WorkflowStatus } from '../../../contract/status';
 import {
@@ -182,9 +182,14 @@ export class LocalWorkflowStore implements WorkflowStore {
     return true;
   }
 
-  /** Resolves once every queued write to disk has finished. */
+  /**
+   * Resolves once every queued write to disk has finished, including writes queued while it
+   * waits (a change made during shutdown lands too). Call it before the process exits.
+   */
   public async flush(): Promise<void> {
-    await Promise.all([...this.writes.values()].map((w) => w.catch(() => undefined)));
+    while (this.writes.size > 0) {
+      await Promise.all([...this.writes.values()].map((w) => w.catch(() => undefined)));
+    }
   }
 
   private findCallback(callbackId: string): CallbackRecord | undefined {
@@ -194,7 +199,14 @@ export class LocalWorkflowStore implements WorkflowStore {
 
   private load(dir: string): void {
     for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files of interrupted writes
+      // A temporary file of a write that was interrupted (the process was killed between writing
+      // it and renaming it over the workflow's file): the file it was for holds the state before
+      // it. One process per folder, so no write of another process is under way: remove it.
+      if (TEMP_FILE.test(name)) {
+        rmSync(path.join(dir, name), { force: true });
+        continue;
+      }
+      if (name.startsWith('.') || !name.endsWith('.json')) continue;
       const file = path.join(dir, name);
       let data: WorkflowFile;
       try {
@@ -237,10 +249,18 @@ export class LocalWorkflowStore implements WorkflowStore {
     // The state at the time of writing, not of queueing: a later change is never overwritten by an earlier one.
     const data: WorkflowFile = { version: 1, workflow: entry.workflow, callbacks: [...entry.callbacks.values()] };
     const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++this.tempCounter}.tmp`);
-    await fsp.writeFile(temp, JSON.stringify(data, null, 2) + '\n', 'utf8');
-    await fsp.rename(temp, file);
+    try {
+      await fsp.writeFile(temp, JSON.stringify(data, null, 2) + '\n', 'utf8');
+      await fsp.rename(temp, file);
+    } catch (e) {
+      await fsp.rm(temp, { force: true });
+      throw e;
+    }
   }
 }
+
+/** Name of a temporary file of a write: `.<workflow file>.<pid>.<counter>.tmp` (see `writeFile`). */
+const TEMP_FILE = /^\..+\.json\.\d+\.\d+\.tmp$/;
 
 /** Order of a listing: newest `updatedAt` first, then workflow id (descending) among equals. */
 function newestFirst(a: Pick<WorkflowRecord, 'updatedAt' | 'workflowId'>, b: Pick<WorkflowRecord, 'updatedAt' | 'workflowId'>): number {
