@@ -128,7 +128,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/', '__pycache__/', '/node_modules'],
   npmignoreEnabled: true,
-  npmIgnoreOptions: { ignorePatterns: ['/API.python.md', '/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/API.python.md', '/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/', '.local/'] },
 
   // GitHub. The workflows that run the tests install the tools they need first (projenrc/ci-tools.ts).
   buildWorkflowOptions: { preBuildSteps: ciToolSteps() },
