@@ -16,9 +16,18 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** Thrown when a request's connection closes before its body has arrived (the client left, or the request timed out). */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super('the connection closed before the request body arrived in full');
+  }
+}
+
 /** Reads a request's body, refusing more than `MAX_REQUEST_BYTES`. */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // After 'end' this rejects nothing: a promise settles once.
+    req.on('close', () => reject(new RequestAbortedError()));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -36,9 +45,33 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** A request's target as a URL, or why it is not one. */
+export type RequestTarget = { readonly url: URL; readonly absolute: boolean } | { readonly problem: string };
+
+/**
+ * The URL of a request's target: origin form (`/workflows?limit=2`, a path even when it starts
+ * with `//`) or absolute form (`http://127.0.0.1:8765/workflows`, which HTTP/1.1 servers must
+ * accept). A target that is neither, or not a valid URL (a port above 65535, an unclosed IPv6
+ * address), gets why, for a 400.
+ */
+export function requestTarget(req: IncomingMessage, port: number): RequestTarget {
+  const raw = req.url ?? '';
+  const shown = raw.length > 200 ? `${raw.slice(0, 200)}...` : raw;
+  const fix = `send a path such as /workflows (or a full URL such as http://127.0.0.1:${port}/workflows)`;
+  try {
+    if (raw.startsWith('/')) return { url: new URL(`http://127.0.0.1:${port}${raw}`), absolute: false };
+    if (/^https?:\/\//i.test(raw)) return { url: new URL(raw), absolute: true };
+  } catch (e) {
+    return { problem: `the request target '${shown}' is not a valid URL (${(e as Error).message}); ${fix}` };
+  }
+  return { problem: `the request target '${shown}' is neither a path nor an http:// URL; ${fix}` };
+}
+
 /** The API Gateway HTTP API event of a request, as the `$default` stage would deliver it. */
-export function toApiEvent(req: IncomingMessage, body: Buffer, port: number): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+export function toApiEvent(req: IncomingMessage, body: Buffer, port: number, target?: URL): APIGatewayProxyEventV2 {
+  const parsed = target ? { url: target } : requestTarget(req, port);
+  if (!('url' in parsed)) throw new Error(parsed.problem);
+  const url = parsed.url;
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(req.headers)) {
@@ -114,11 +147,15 @@ export function sendError(res: ServerResponse, statusCode: number, error: string
  * rebinding), and a browser's Origin, when sent, is a page of this machine (which stops other
  * sites from starting or approving workflows through a visitor's browser).
  */
-export function localRequestProblem(req: IncomingMessage, port: number): string | undefined {
+export function localRequestProblem(req: IncomingMessage, port: number, target?: RequestTarget): string | undefined {
   const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
   const host = (req.headers.host ?? '').toLowerCase();
   if (!allowedHosts.includes(host)) {
     return `Host '${req.headers.host ?? ''}' is not this local server; send requests to http://127.0.0.1:${port}`;
+  }
+  // An absolute-form target names the host too (and wins over Host): it must be this server as well.
+  if (target && 'url' in target && target.absolute && !allowedHosts.includes(target.url.host.toLowerCase())) {
+    return `the request target names host '${target.url.host}', which is not this local server; send requests to http://127.0.0.1:${port}`;
   }
   const origin = req.headers.origin;
   if (origin !== undefined) {

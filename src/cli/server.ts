@@ -18,6 +18,7 @@ import { startHttpBridge } from './http-bridge';
 import { acquireBackend, releaseBackend, serverDurableControl } from './local-durable';
 import { localPorts, openWorkflowStore } from './local-ports';
 import { LocalTelemetry, LogFiles } from './logging';
+import { packageVersion } from './paths';
 import { DEFAULT_PORT, ProgressReporter } from './progress';
 import { referenceDefinition } from './reference';
 import { SupervisedDispatcher } from './supervision';
@@ -102,20 +103,37 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
 
+  let failStart: ((e: unknown) => void) | undefined;
   try {
     const logs = new LogFiles(dataDir);
     cleanups.push(() => logs.close());
     const store = openWorkflowStore(dataDir);
     cleanups.push(() => store.flush());
 
-    // Listen first: a port in use is found before anything else starts. Requests get a 503
-    // until the API handler is set, at the end.
+    // Listen first: a port in use is found before anything else starts. Requests that arrive
+    // while the rest starts wait for it (`ready`), and are answered once the API handler is set.
     let api: ApiHandler | undefined;
+    let markReady!: (handler: ApiHandler) => void;
+    let markFailed!: (e: unknown) => void;
+    const ready = new Promise<ApiHandler>((resolve, reject) => {
+      markReady = resolve;
+      markFailed = reject;
+    });
+    const startedAt = new Date();
+    const version = versionOrUndefined();
     const http = await startHttpBridge({
       port: requestedPort,
-      handler: () => api,
+      ready,
+      health: () => ({
+        service: 'cdk-durable-agents local server',
+        ...(version !== undefined ? { version } : {}),
+        workflow: definition.name,
+        started_at: startedAt.toISOString(),
+        uptime_seconds: Math.floor((Date.now() - startedAt.getTime()) / 1000),
+      }),
       onError: (e) => logs.runtime('error', 'request failed', { error: String(e) }),
     });
+    failStart = markFailed;
     cleanups.push(() => http.close());
     const { port, url } = http;
 
@@ -165,6 +183,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
     await markOrphans(store, log);
     api = createApi({ definition, ports, telemetry });
+    markReady(api);
 
     return {
       url,
@@ -178,7 +197,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       close: cleanup,
     };
   } catch (e) {
+    // Requests waiting for the start get a 503 naming why, before the server closes.
+    failStart?.(e);
+    await new Promise((resolve) => setImmediate(resolve));
     await cleanup();
     throw e;
+  }
+}
+
+/** This package's version, for `GET /health`; undefined when its package.json cannot be read. */
+function versionOrUndefined(): string | undefined {
+  try {
+    return packageVersion();
+  } catch {
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd, waitUntil } from './helpers';
 import { isAlive } from '../../src/cli/data-dir';
 import { CliError } from '../../src/cli/errors';
+import { packageVersion } from '../../src/cli/paths';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
 import { seedStartAnswer } from '../runtime/fixtures';
 
@@ -305,6 +306,109 @@ describe('local server: endings other than success', () => {
       expect((await http(second.url, 'POST', `/workflows/${id}/approval`, { approved: true })).status).toBe(409);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('local server: ready when it says so, and its state on disk when it stops', () => {
+  /** A port that was free a moment ago. */
+  async function freePort(): Promise<number> {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const address = probe.address();
+    await new Promise((r) => probe.close(r));
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  function connects(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+  }
+
+  test('no 503 while it starts: a request sent as soon as the port accepts waits and is served; GET /health answers what it serves', async () => {
+    const port = await freePort();
+    const starting = startLocalServer({ port, dataDir: tempDir(), agentCommands: testAgents(), log: () => undefined });
+    let server: LocalServer | undefined;
+    try {
+      // Poll until the port accepts, with a deadline (the server listens before its backend is ready).
+      const deadline = Date.now() + 20_000;
+      while (!(await connects(port))) {
+        if (Date.now() > deadline) throw new Error(`port ${port} never accepted connections`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const first = await http(`http://127.0.0.1:${port}`, 'GET', '/health');
+      const list = await http(`http://127.0.0.1:${port}`, 'GET', '/workflows');
+      server = await starting;
+      expect(first.status).toBe(200);
+      expect(list.status).toBe(200);
+      expect(first.body).toMatchObject({ status: 'ok', version: packageVersion(), workflow: 'research-report' });
+      expect(first.body.uptime_seconds).toBeGreaterThanOrEqual(0);
+      // The first request after the start resolves is served too.
+      expect((await http(server.url, 'GET', '/workflows')).status).toBe(200);
+    } finally {
+      await (server ?? (await starting.catch(() => undefined)))?.close();
+    }
+  });
+
+  test('close() resolves only once a pending state write is on disk; a restart removes temp files of interrupted writes', async () => {
+    const dataDir = tempDir();
+    const server = await startLocalServer({ port: 0, dataDir, agentCommands: testAgents(), log: () => undefined });
+    const workflowsDir = path.join(dataDir, 'workflows');
+    const realRename = fs.promises.rename;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    let held = 0;
+    const spy = jest.spyOn(fs.promises, 'rename').mockImplementation(async (from, to) => {
+      if (String(to).startsWith(workflowsDir)) {
+        held++;
+        await gate;
+        await realRename(from, to);
+        order.push('written');
+        return;
+      }
+      return realRename(from, to);
+    });
+    try {
+      // The write of a new workflow is held between its temp file and its rename.
+      const start = http(server.url, 'POST', '/workflows', { topic: 'held' }).catch(() => undefined);
+      await waitUntil(() => held > 0, 10_000, 'a state write in flight');
+      const closing = server.close().then(() => order.push('closed'));
+      // close() gets past the HTTP side (the port refuses), then must wait for the write.
+      const deadline = Date.now() + 10_000;
+      while (await connects(server.port)) {
+        if (Date.now() > deadline) throw new Error('the server never stopped listening');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(order).toEqual([]);
+      release();
+      await closing;
+      await start;
+      expect(order[order.length - 1]).toBe('closed');
+      expect(order.slice(0, -1).every((o) => o === 'written')).toBe(true);
+      expect(order.length).toBeGreaterThan(1);
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+    const files = fs.readdirSync(workflowsDir);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const records = files.map((f) => JSON.parse(fs.readFileSync(path.join(workflowsDir, f), 'utf8')).workflow);
+    expect(records.map((w) => w.input)).toEqual([{ topic: 'held' }]);
+
+    // What a write killed before its rename leaves behind is removed when a server starts on the folder.
+    const leftover = path.join(workflowsDir, `.${files[0]}.999999.3.tmp`);
+    fs.writeFileSync(leftover, '');
+    const again = await startLocalServer({ port: 0, dataDir, agentCommands: testAgents(), log: () => undefined });
+    try {
+      expect(fs.existsSync(leftover)).toBe(false);
+    } finally {
+      await again.close();
     }
   });
 });
