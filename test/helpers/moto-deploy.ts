@@ -153,13 +153,17 @@ export function inDependencyOrder(template: any): any {
       for (const item of node) refs(item, out);
     } else if (node && typeof node === 'object') {
       for (const [key, value] of Object.entries(node)) {
-        if (key === 'Ref' && typeof value === 'string') out.add(value);
-        else if (key === 'Fn::GetAtt') out.add(Array.isArray(value) ? String(value[0]) : String(value).split('.')[0]);
-        else if (key === 'Fn::Sub') {
+        if (key === 'Ref' && typeof value === 'string') {
+          out.add(value);
+        } else if (key === 'Fn::GetAtt') {
+          out.add(Array.isArray(value) ? String(value[0]) : String(value).split('.')[0]);
+        } else if (key === 'Fn::Sub') {
           const text = Array.isArray(value) ? value[0] : value;
           for (const m of String(text).matchAll(/\$\{([^}.!]+)[^}]*\}/g)) out.add(m[1]);
           if (Array.isArray(value)) refs(value[1], out);
-        } else refs(value, out);
+        } else {
+          refs(value, out);
+        }
       }
     }
     return out;
