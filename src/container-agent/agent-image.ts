@@ -154,7 +154,7 @@ export abstract class AgentImage {
    * the reference agent's, so `cdk-durable-agents dev --app` runs the same bundle.
    */
   public static fromReferenceAgent(agent: ReferenceAgent): AgentImage {
-    return new ReferenceImage(agent, new DirectoryImage(agent.buildContext, {}));
+    return new ReferenceImage(agent, new DirectoryImage(agent.buildContext, {}, PACKAGED_SOURCE));
   }
 
   /**
@@ -163,7 +163,7 @@ export abstract class AgentImage {
    * deploying machine needs Docker. The agent's `localCommand` defaults to the reference agent's.
    */
   public static fromReferenceAgentIntoNewRepository(agent: ReferenceAgent, options: ReferenceAgentBuildOptions = {}): AgentImage {
-    return new ReferenceImage(agent, new DirectoryIntoRepositoryImage(agent.buildContext, options));
+    return new ReferenceImage(agent, new DirectoryIntoRepositoryImage(agent.buildContext, options, PACKAGED_SOURCE));
   }
 
   /**
@@ -202,7 +202,8 @@ function platformOf(architecture: AgentArchitecture): ecrAssets.Platform {
 }
 
 class DirectoryImage extends AgentImage {
-  constructor(private readonly directory: string, private readonly options: AgentImageDirectoryOptions) {
+  /** @param source how the description names the directory (default: its path, relative to the app) */
+  constructor(private readonly directory: string, private readonly options: AgentImageDirectoryOptions, private readonly source?: string) {
     super();
   }
 
@@ -216,10 +217,13 @@ class DirectoryImage extends AgentImage {
     return {
       ecs: ecs.ContainerImage.fromAsset(this.directory, props),
       lambda: lambda.DockerImageCode.fromImageAsset(this.directory, props),
-      description: `built from ${displayPath(this.directory)}`,
+      description: `built from ${this.source ?? displayPath(this.directory)}`,
     };
   }
 }
+
+/** How a reference agent's image names its build context (a folder of the installed package, wherever that is). */
+const PACKAGED_SOURCE = 'the package\'s bundle';
 
 /** A reference agent's image: built as the inner image is, and run locally by the package's own bundle. */
 class ReferenceImage extends AgentImage {
@@ -229,7 +233,7 @@ class ReferenceImage extends AgentImage {
 
   public _bind(scope: Construct, architecture: AgentArchitecture, options?: AgentImageBindOptions): BoundAgentImage {
     const bound = this.inner._bind(scope, architecture, options);
-    return { ...bound, description: `the reference agent ${this.agent.name} (${bound.description.replace(/ from \S+$/, ' from the package\'s bundle')})` };
+    return { ...bound, description: `the reference agent ${this.agent.name} (${bound.description})` };
   }
 
   public _localCommand(): string[] {
@@ -300,7 +304,8 @@ class NewRepositoryImage extends AgentImage {
 }
 
 class DirectoryIntoRepositoryImage extends AgentImage {
-  constructor(private readonly directory: string, private readonly options: AgentImageBuildOptions) {
+  /** @param source how the description names the directory (default: its path, relative to the app) */
+  constructor(private readonly directory: string, private readonly options: AgentImageBuildOptions, private readonly source?: string) {
     super();
     checkRange('AgentImage.fromDirectoryIntoNewRepository', 'maxImageCount', options.maxImageCount, {
       min: 1, max: 10_000, fix: 'an ECR lifecycle rule keeps 1 to 10000 images; set maxImageCount in that range',
@@ -322,6 +327,6 @@ class DirectoryIntoRepositoryImage extends AgentImage {
       encryptionKey: this.options.encryptionKey,
       logEncryptionKey: bind.logEncryptionKey,
     });
-    return { ...bound, description: `built by AWS CodeBuild from ${displayPath(this.directory)}`, dependable: build.resource };
+    return { ...bound, description: `built by AWS CodeBuild from ${this.source ?? displayPath(this.directory)}`, dependable: build.resource };
   }
 }

@@ -661,20 +661,21 @@ function isNatInstance(r: Resource): boolean {
   return r.Properties?.SourceDestCheck === false || r.Properties?.SourceDestCheck === 'false';
 }
 
-/** Fargate CPU: units ("256") or "0.25 vCPU". */
+/** Fargate CPU in vCPU: units ("256") or "0.25 vCPU". */
 function fargateCpu(v: unknown): number | undefined {
-  const s = str(v) ?? (typeof v === 'number' ? String(v) : undefined);
-  if (!s) return undefined;
-  const m = /^([\d.]+)\s*vcpu$/i.exec(s.trim());
-  if (m) return Number(m[1]);
-  return /^\d+$/.test(s) ? Number(s) / 1024 : undefined;
+  return fargateAmount(v, 'vcpu');
 }
 
 /** Fargate memory in GB: MiB ("512") or "0.5 GB". */
 function fargateMemoryGb(v: unknown): number | undefined {
+  return fargateAmount(v, 'gb');
+}
+
+/** A task size as ECS takes it: a number of 1/1024ths (CPU units, MiB), or a decimal with its unit. */
+function fargateAmount(v: unknown, unit: 'vcpu' | 'gb'): number | undefined {
   const s = str(v) ?? (typeof v === 'number' ? String(v) : undefined);
   if (!s) return undefined;
-  const m = /^([\d.]+)\s*gb$/i.exec(s.trim());
+  const m = new RegExp(`^([\\d.]+)\\s*${unit}$`, 'i').exec(s.trim());
   if (m) return Number(m[1]);
   return /^\d+$/.test(s) ? Number(s) / 1024 : undefined;
 }
