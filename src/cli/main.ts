@@ -10,7 +10,7 @@ import { parseArgs } from 'util';
 import { checkAgents, displayCommand, packagedAgent, parseAgentOptions } from './agents';
 import type { DeclaredAgent } from './agents';
 import { readAssembly, selectWorkflow } from './assembly';
-import { COST_USAGE, runCost } from './cost/command';
+import { COST_USAGE } from './cost/usage';
 import { runDemo } from './demo';
 import { CliError } from './errors';
 import { runInit } from './init';
@@ -77,7 +77,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
         return 0;
       case 'agent': return await agent(rest, io);
       case 'init': return runInit(rest, io);
-      case 'cost': return await runCost(rest, io);
+      case 'cost': return await costCommand().runCost(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -230,6 +230,15 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
     node = node[part] as Record<string, unknown>;
   }
   node[parts[parts.length - 1]] = value;
+}
+
+/**
+ * The `cost` command, loaded when it runs: its price table, its fixed and variable parts and the
+ * durable runner they drive are not loaded for the other commands.
+ */
+function costCommand(): typeof import('./cost/command') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./cost/command');
 }
 
 function consoleIo(): CliIo {

@@ -107,7 +107,7 @@ describe('the workflow commands\' options', () => {
 });
 
 describe('loading', () => {
-  test('the AWS SDK modules load only for a deployed orchestrator', async () => {
+  test('the AWS SDK modules load only for a deployed orchestrator, the cost command only when it runs', async () => {
     const loaded: string[] = [];
     const saved = { ...process.env };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDLOADINGTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_EC2_METADATA_DISABLED: 'true' });
@@ -115,7 +115,7 @@ describe('loading', () => {
     jest.resetModules();
     // The signer and the credential chain are in the bundle anyway (the durable SDK's Lambda
     // client loads them); the command line's AWS module and the CloudFormation client are its own.
-    const lazy = ['../../src/cli/aws', '@aws-sdk/client-cloudformation'];
+    const lazy = ['../../src/cli/aws', '@aws-sdk/client-cloudformation', '../../src/cli/cost/command'];
     for (const name of lazy) {
       jest.doMock(name, () => {
         loaded.push(name);
@@ -130,6 +130,9 @@ describe('loading', () => {
       expect(await main.run(['status', '--port', '1'], io)).toBe(1); // nothing listens there
       expect(loaded).toEqual([]);
       expect(await main.run(['status', '--api-url', 'http://127.0.0.1:1', '--region', 'us-east-1'], io)).toBe(1);
+      expect(loaded.sort()).toEqual(['../../src/cli/aws', '@aws-sdk/client-cloudformation'].sort());
+      // `cost` loads its own module (the price table, the durable runner) only when it runs.
+      expect(await main.run(['cost'], io)).toBe(1); // no --app
       expect(loaded.sort()).toEqual([...lazy].sort());
     } finally {
       process.env = saved;

@@ -14,7 +14,9 @@ import { readAssembly } from '../assembly';
 import { CliError } from '../errors';
 
 /** The exit code of `--max-fixed` when the fixed total is above it. */
-export const EXIT_OVER_BUDGET = 3;
+import { COST_USAGE, EXIT_OVER_BUDGET } from './usage';
+
+export { COST_USAGE, EXIT_OVER_BUDGET };
 
 /** The version of the `--json` document (bumped on any incompatible change). */
 export const COST_JSON_SCHEMA_VERSION = 1;
@@ -52,10 +54,6 @@ export interface CostIo {
   readonly err: (line: string) => void;
 }
 
-export const COST_USAGE = `  cost --app <cdk.out> [--region r] [--workflows-per-month n] [--step-duration <seconds>] [--json] [--max-fixed <usd>]
-            The fixed monthly cost of a synthesized app (per stack and construct) and, for a
-            DurableOrchestrator, the variable cost per 1,000 workflows beside Step Functions Standard.
-            --max-fixed exits ${EXIT_OVER_BUDGET} when the fixed total is above it`;
 
 /**
  * Runs `cost`; resolves with the exit code. `variable` is the variable-cost module (the real
