@@ -33,6 +33,11 @@ export interface HttpBridgeOptions {
   readonly health?: () => Record<string, unknown>;
   /** Told of a request that failed on our side (it gets a 500). */
   readonly onError: (error: unknown) => void;
+  /**
+   * Routes answered before the API (the web page, event streams, artifacts), once `ready` has
+   * resolved: true when it answered the request. @default - every request goes to the API
+   */
+  readonly local?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** A listening HTTP bridge. */
@@ -72,7 +77,7 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
         waiting.count--;
       }
     };
-    void handleRequest(req, res, port, readiness, options.health).catch((e) => {
+    void handleRequest(req, res, port, readiness, options.health, options.local).catch((e) => {
       if (e instanceof RequestAbortedError) return; // the client went away (or the request timed out): no one to answer
       options.onError(e);
       if (!res.headersSent) sendError(res, 500, 'internal_error', 'the request failed on our side; it is safe to retry');
@@ -93,7 +98,8 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
 type Readiness = { readonly handler: ApiHandler; readonly failed?: undefined } | { readonly handler?: undefined; readonly failed: unknown };
 
 async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse, port: number,
-  ready: () => Promise<Readiness>, health: (() => Record<string, unknown>) | undefined): Promise<void> {
+  ready: () => Promise<Readiness>, health: (() => Record<string, unknown>) | undefined,
+  local: HttpBridgeOptions['local']): Promise<void> {
   const target = requestTarget(req, port);
   if ('problem' in target) {
     // The rest of this connection's bytes cannot be trusted to start a request: close it.
@@ -125,6 +131,7 @@ async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse
       body: JSON.stringify({ ...health?.(), status: 'ok' }),
     });
   }
+  if (local && await local(req, res, target.url)) return;
   sendResult(res, await handler(toApiEvent(req, body, port, target.url)));
 }
 

@@ -144,8 +144,9 @@ export function sendError(res: ServerResponse, statusCode: number, error: string
 
 /**
  * Whether a request may reach the API: its Host names this loopback server (which stops DNS
- * rebinding), and a browser's Origin, when sent, is a page of this machine (which stops other
- * sites from starting or approving workflows through a visitor's browser).
+ * rebinding), and a browser's Origin, when sent, is this server's own page (which stops other
+ * sites, and pages of other local servers, from starting or approving workflows through a
+ * visitor's browser).
  */
 export function localRequestProblem(req: IncomingMessage, port: number, target?: RequestTarget): string | undefined {
   const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
@@ -157,16 +158,20 @@ export function localRequestProblem(req: IncomingMessage, port: number, target?:
   if (target && 'url' in target && target.absolute && !allowedHosts.includes(target.url.host.toLowerCase())) {
     return `the request target names host '${target.url.host}', which is not this local server; send requests to http://127.0.0.1:${port}`;
   }
+  // Only this server's own page may drive it from a browser: another page of this machine (another
+  // port) is another site too. The command line, curl and the tests send no Origin.
   const origin = req.headers.origin;
   if (origin !== undefined) {
-    let hostname = '';
+    let own = false;
     try {
-      hostname = new URL(origin).hostname;
+      const url = new URL(origin);
+      own = url.protocol === 'http:' && allowedHosts.includes(`${url.hostname}:${url.port || '80'}`);
     } catch {
-      // malformed: refused below
+      // malformed ('null' from a sandboxed frame or a file): refused below
     }
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {
-      return `requests from web pages of other sites (Origin ${origin}) are refused; use curl or the cdk-durable-agents command`;
+    if (!own) {
+      return `requests from web pages of other sites (Origin ${origin}) are refused: only this server's own page `
+        + `(http://127.0.0.1:${port}/) may send them; use that page, curl or the cdk-durable-agents command`;
     }
   }
   return undefined;

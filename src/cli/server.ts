@@ -14,9 +14,11 @@ import { agentTargets, checkAgents, DeclaredAgent, LocalAgent, referenceAgent, r
 import { ApproveMode, askOnTerminal, LocalApprovals } from './approvals';
 import { lockDataDir, markOrphans } from './data-dir';
 import { CliError } from './errors';
+import { EventStreams } from './event-stream';
 import { startHttpBridge } from './http-bridge';
 import { acquireBackend, releaseBackend, serverDurableControl } from './local-durable';
 import { localPorts, openWorkflowStore } from './local-ports';
+import { LocalRoutes, localRoutes } from './local-routes';
 import { LocalTelemetry, LogFiles } from './logging';
 import { packageVersion } from './paths';
 import { DEFAULT_PORT, ProgressReporter } from './progress';
@@ -113,6 +115,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     // Listen first: a port in use is found before anything else starts. Requests that arrive
     // while the rest starts wait for it (`ready`), and are answered once the API handler is set.
     let api: ApiHandler | undefined;
+    // The page, event streams and artifacts (set before `ready` resolves, when requests first reach them).
+    let pageRoutes: LocalRoutes | undefined;
     let markReady!: (handler: ApiHandler) => void;
     let markFailed!: (e: unknown) => void;
     const ready = new Promise<ApiHandler>((resolve, reject) => {
@@ -132,6 +136,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         uptime_seconds: Math.floor((Date.now() - startedAt.getTime()) / 1000),
       }),
       onError: (e) => logs.runtime('error', 'request failed', { error: String(e) }),
+      local: (req, res, url) => pageRoutes?.(req, res, url) ?? Promise.resolve(false),
     });
     failStart = markFailed;
     cleanups.push(() => http.close());
@@ -165,17 +170,23 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
     cleanups.push(() => dispatcher.stopAll());
 
+    const eventLogFile = path.join(dataDir, 'events.jsonl');
+    // Counts the events logged so far (their ids) before any new one is published; its streams end first on close.
+    const streams = new EventStreams({ eventLogFile });
+    cleanups.push(() => streams.close());
     const { ports, durable: durableRef } = localPorts({
       store,
       artifactsDir,
-      eventLogFile: path.join(dataDir, 'events.jsonl'),
+      eventLogFile,
       onEvent: (event) => {
         progress.onEvent(event);
         approvals.onEvent(event);
         dispatcher.onEvent(event);
+        streams.onEvent(event);
       },
       dispatcher,
     });
+    pageRoutes = localRoutes({ streams, store, artifacts: ports.artifacts, definition });
     // The controller takes the ports, whose durable control runs that controller: bound here.
     const controller = createController({ definition, ports, telemetry, callbackBaseUrl: url });
     const durable = serverDurableControl(controller, { store, note });
