@@ -19,6 +19,7 @@ const CDK_NAG = '3.0.2';
 const JSII = '~6.0.0';
 const ESBUILD = '0.28.2';
 const NODE_TARGET = 'node22';
+const PLAYWRIGHT_CORE = '1.65.2'; // drives Debian bookworm's chromium 156 (checked)
 
 /** Libraries bundled into the Lambda assets and the local runtime (never peer/runtime deps). */
 const RUNTIME_BUNDLED = [
@@ -87,6 +88,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'pg@8.23.1', // data tier: PostgreSQL client of the integ probe and the loopback tests
     '@types/pg@8.23.1',
     'redis@6.3.1', // data tier: Redis client of the integ probe and the loopback tests
+    // The local server's page in a real browser (test/cli/page.browser.test.ts): drives Debian's `chromium`
+    // (installed by .ci/run) as its executable; never a downloaded browser.
+    `playwright-core@${PLAYWRIGHT_CORE}`,
     ...RUNTIME_BUNDLED,
   ],
 
@@ -128,7 +132,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   gitignore: ['cdk.out', '.tmp/', '/.jsii.tabl.json', '/.local/', '/integ/*.snapshot/asset.*', '/integ/.build/', '__pycache__/', '/node_modules'],
   npmignoreEnabled: true,
-  npmIgnoreOptions: { ignorePatterns: ['/API.python.md', '/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/', '.local/'] },
+  npmIgnoreOptions: { ignorePatterns: ['/API.python.md', '/integ/', '/rosetta/', '/agents/*/test/', '/agents/*/test_*.py', '__pycache__/', '/integ.config.json', '/bench/', '/.ci/', '/tsconfig.dev.json', '.tmp/', '.local/', '/docs/'] },
 
   // GitHub. The workflows that run the tests install the tools they need first (projenrc/ci-tools.ts).
   buildWorkflowOptions: { preBuildSteps: ciToolSteps() },
@@ -227,6 +231,14 @@ project.addBins({ 'cdk-durable-agents': 'assets/cli/index.js' });
 project.addTask('dev', {
   description: 'Run the local server (the reference workflow and agents unless told otherwise): npm run dev -- --port 8080',
   steps: [{ spawn: 'bundle' }, { exec: 'node assets/cli/index.js dev', receiveArgs: true }],
+});
+// The README's picture of the local server's page, remade on demand (not by a build: it changes with every run).
+project.addTask('screenshot:page', {
+  description: 'Remake docs/images/local-server-page.png: the local server\'s page in headless Chromium (reference agents, offline)',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project tsconfig.dev.json projenrc/screenshot-page.ts', receiveArgs: true, env: { TS_NODE_TRANSPILE_ONLY: 'true' } },
+  ],
 });
 project.addTask('demo', {
   description: 'Run one reference workflow end to end on the local server, offline, and print the report',

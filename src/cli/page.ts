@@ -51,7 +51,7 @@ export function pageHtml(config: PageConfig): string {
         <label for="topic">Topic</label>
         <input id="topic" name="topic" type="text" autocomplete="off" placeholder="durable execution for AI agents">
         <label for="input-json">Input (JSON object; the topic above is added as <code>topic</code>)</label>
-        <textarea id="input-json" name="input" rows="4" spellcheck="false"></textarea>
+        <textarea id="input-json" name="input" rows="5" spellcheck="false"></textarea>
         <button type="submit" id="start-button">Start workflow</button>
         <p id="start-message" class="message" role="status" aria-live="polite"></p>
       </form>

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkTools, isCi, JestDeclare, PYTHON_REQUIREMENTS, Tool, ToolGate } from './tools';
+import { checkTools, isCi, JestDeclare, PYTHON_REQUIREMENTS, Tool, ToolGate, TOOLS } from './tools';
 
 const FAKE = 'cdkda-no-such-tool';
 const ROOT = path.join(__dirname, '..', '..');
@@ -90,6 +90,25 @@ describe('the rule for a missing tool', () => {
     expect(fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf-8')).toContain(PYTHON_REQUIREMENTS);
     for (const workflow of ['build.yml', 'release.yml']) {
       expect(fs.readFileSync(path.join(ROOT, '.github', 'workflows', workflow), 'utf-8')).toContain(`pip install -r ${PYTHON_REQUIREMENTS}`);
+    }
+  });
+
+  test('chromium: Debian\'s package in .ci/run and in the tool check; the browser CHROMIUM_PATH names wins; the workflows name the runner\'s Chrome', () => {
+    expect(fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf-8')).toMatch(/^APT_PACKAGES=\(.* chromium[ )]/m);
+    expect(fs.readFileSync(path.join(ROOT, '.ci', 'check-tools'), 'utf-8')).toContain('chromium=${CHROMIUM_PATH:-/usr/bin/chromium}');
+    for (const workflow of ['build.yml', 'release.yml']) {
+      expect(fs.readFileSync(path.join(ROOT, '.github', 'workflows', workflow), 'utf-8')).toContain('CHROMIUM_PATH=$(command -v google-chrome');
+    }
+    const saved = process.env.CHROMIUM_PATH;
+    try {
+      process.env.CHROMIUM_PATH = process.execPath; // any executable file
+      expect(TOOLS.chromium.find()).toBe(process.execPath);
+      process.env.CHROMIUM_PATH = path.join(ROOT, 'no-such-browser');
+      expect(TOOLS.chromium.find()).toBeUndefined();
+      expect(checkTools(['chromium'], { CI: 'true' })).toMatchObject({ action: 'fail', missing: ['chromium'] });
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
     }
   });
 });

@@ -79,6 +79,27 @@ const postgres = (name: 'initdb' | 'postgres'): Tool => ({
   find: () => postgresBinary(name),
 });
 
+/**
+ * The browser of the page's test: Debian's `chromium` (`/usr/bin/chromium`), or the executable
+ * `CHROMIUM_PATH` names (the GitHub workflows point it at the runner's Chrome where Ubuntu has no
+ * Debian-style package). playwright-core drives it; a browser is never downloaded.
+ */
+export const CHROMIUM_DEFAULT_PATH = '/usr/bin/chromium';
+const chromium: Tool = {
+  name: 'chromium',
+  lookedIn: `at $CHROMIUM_PATH or ${CHROMIUM_DEFAULT_PATH}`,
+  install: `${apt('chromium')} (on GitHub's Ubuntu runners the workflows set CHROMIUM_PATH to the preinstalled Chrome)`,
+  find: () => {
+    const file = process.env.CHROMIUM_PATH || CHROMIUM_DEFAULT_PATH;
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
 /** The tools the test suite knows by name, with how CI installs each. */
 export const TOOLS: Readonly<Record<string, Tool>> = {
   'moto_server': programOnPath('moto_server', pip('moto[server]')),
@@ -88,6 +109,7 @@ export const TOOLS: Readonly<Record<string, Tool>> = {
   'redis-server': programOnPath('redis-server', apt('redis-server')),
   'openssl': programOnPath('openssl', apt('openssl')),
   'python3': programOnPath('python3', `${apt('python3')} (actions/setup-python in the GitHub workflows)`),
+  chromium,
 };
 
 /** A tool by name (one of {@link TOOLS}) or a tool itself. */
