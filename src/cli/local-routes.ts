@@ -87,7 +87,7 @@ export function localRoutes(options: LocalRoutesOptions): LocalRoutes {
       const lastEventId = headerOrQuery(req, url);
       try {
         if (workflowEvents) {
-          const id = decodeURIComponent(workflowEvents[1]);
+          const id = decodePart(workflowEvents[1], 'workflow id');
           await options.streams.serveWorkflow(res, id, lastEventId, async () => {
             const wf = await options.store.getWorkflow(id);
             return wf ? { ended: isTerminal(wf.status), status: wf.status } : undefined;
@@ -144,6 +144,15 @@ async function serveArtifact(artifacts: Pick<ArtifactStore, 'get'>, encodedKey: 
     body: body.toString('base64'),
     isBase64Encoded: true,
   });
+}
+
+/** A percent-encoded path segment, or a 400 naming what it was. */
+function decodePart(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new StreamRequestError(400, 'bad_request', `the ${what} '${text.slice(0, 200)}' is not valid percent-encoding; encode it with encodeURIComponent`);
+  }
 }
 
 /** `Last-Event-ID` (what an EventSource sends when it reconnects), or the query parameter `last_event_id`. */

@@ -161,8 +161,48 @@ describe('local server: server-sent events over raw HTTP', () => {
     const bad = await http(server.url, 'GET', '/events', undefined, { 'last-event-id': 'yesterday' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/Last-Event-ID 'yesterday' is not an event id/);
+    const undecodable = await http(server.url, 'GET', '/workflows/wf-%E0/events');
+    expect(undecodable.status).toBe(400);
+    expect(undecodable.body.message).toMatch(/the workflow id 'wf-%E0' is not valid percent-encoding/);
     const post = await http(server.url, 'POST', '/events', {});
     expect(post.status).toBe(405);
+  });
+
+  test('ids hold across a restart on the same folder: earlier workflows replay from the log, new events number on', async () => {
+    const dir = tempDir();
+    const first = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: () => undefined });
+    let old: string;
+    try {
+      old = await startWorkflow(first.url);
+      await waitForApproval(first.url, old);
+      await decide(first.url, old, false);
+      await waitForEnd(first.url, old);
+    } finally {
+      await first.close();
+    }
+    const logged = fs.readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n').length;
+    const second = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: () => undefined });
+    try {
+      const replay = new SseClient(`${second.url}/workflows/${old}/events`);
+      clients.push(replay);
+      await waitUntil(() => replay.ended, 10_000, 'the old workflow\'s stream ended');
+      expect(replay.events.map((e) => e.event).slice(-2)).toEqual(['workflow_failed', 'end']);
+      expect(JSON.parse(replay.events[replay.events.length - 1].data)).toEqual({ workflow_id: old, status: 'REJECTED' });
+      expect(Number(replay.events[replay.events.length - 2].id)).toBe(logged);
+
+      const all = new SseClient(`${second.url}/events`);
+      clients.push(all);
+      await waitUntil(() => all.status === 200, 10_000, '/events answered');
+      const id = await startWorkflow(second.url);
+      await waitUntil(() => all.events.length > 0, 10_000, 'the new workflow\'s first event');
+      expect(all.events[0]).toMatchObject({ id: String(logged + 1), event: 'workflow_started' });
+      expect(JSON.parse(all.events[0].data).workflowId).toBe(id);
+      await waitForApproval(second.url, id);
+      await decide(second.url, id, false);
+      await waitForEnd(second.url, id);
+    } finally {
+      await second.close();
+    }
   });
 
   test('closing the server ends open streams', async () => {
