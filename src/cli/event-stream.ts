@@ -118,7 +118,7 @@ export class EventStreams {
     }
     // An id beyond the log's end comes from another log (the data folder was replaced): replay it all.
     const from = after > this.lastId ? 0 : after;
-    const client = this.open_(res, workflowId, from);
+    const client = this.openStream(res, workflowId, from);
     if (!client) return;
     await this.replay(client, from, this.lastId);
     if (!this.catchUp(client) || client.ended) return;
@@ -136,7 +136,7 @@ export class EventStreams {
    */
   public async serveAll(res: ServerResponse, lastEventId: string | undefined): Promise<void> {
     const after = lastEventId === undefined ? this.lastId : Math.min(parseLastEventId(lastEventId), this.lastId);
-    const client = this.open_(res, undefined, after);
+    const client = this.openStream(res, undefined, after);
     if (!client) return;
     await this.replay(client, after, this.lastId);
     this.catchUp(client);
@@ -152,7 +152,7 @@ export class EventStreams {
     }
   }
 
-  private open_(res: ServerResponse, workflowId: string | undefined, after: number): Client | undefined {
+  private openStream(res: ServerResponse, workflowId: string | undefined, after: number): Client | undefined {
     if (this.closed) {
       res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ error: 'closing', message: 'the local server is stopping; start it again to follow workflows' }));
