@@ -735,7 +735,8 @@ class Interpreter {
       const summary = await approvalSummary(this.ports.artifacts, run.outputs);
       const links = this.options.approvalLinks ? await this.options.approvalLinks.issue(run.workflowId, callbackId, deadline) : undefined;
       await this.books.approvalRequested(run, step, step.prompt, deadline, {
-        ...(summary ? { summary } : {}),
+        // Always present, so that a notification's template finds its fields (null: no artifact yet).
+        summary: summary ?? { artifact: null, artifact_key: null, step_name: null, excerpt: null, truncated: false },
         ...(links ? { links: { approve: links.approve, reject: links.reject, expires_at: links.expiresAt } } : {}),
       });
     });
