@@ -427,7 +427,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
         notification: props.approvalNotification,
         links: links !== undefined,
         encryptionKey: props.encryptionKey,
-        onApprovalRequested: (id, options) => this.onApprovalRequested(id, options),
+        onApprovalRequested: (ruleId, options) => this.onApprovalRequested(ruleId, options),
       });
     }
 

@@ -101,7 +101,9 @@ describe('approval links on', () => {
     const app = new App();
     const stack = new Stack(app, 'Test');
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new DurableOrchestrator(stack, 'Orchestrator', { workflow: linksWorkflow(), agents: [echo(stack)], encryptionKey: key, approvalLinks: ApprovalLinks.enabled() });
+    new DurableOrchestrator(stack, 'Orchestrator', {
+      workflow: linksWorkflow(), agents: [echo(stack)], encryptionKey: key, approvalLinks: ApprovalLinks.enabled(),
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as any), 'Arn'] } });
   });
 
