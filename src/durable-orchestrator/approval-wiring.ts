@@ -69,7 +69,8 @@ export function wireApprovalLinks(w: ApprovalLinkWiring): secretsmanager.Secret 
     const integration = new HttpLambdaIntegration('ApprovalLinkIntegration', w.apiFunction);
     const routeKeys: string[] = [];
     for (const route of LINK_ROUTES) {
-      const added = w.ownApi.httpApi.addRoutes({ path: route.path, methods: [route.method], integration, authorizer: new apigwv2.HttpNoneAuthorizer() });
+      const authorizer = new apigwv2.HttpNoneAuthorizer();
+      const added = w.ownApi.httpApi.addRoutes({ path: route.path, methods: [route.method], integration, authorizer });
       for (const r of added) acknowledgeFindings(r, [{ id: 'AwsSolutions-APIG4', reason }]);
       routeKeys.push(`${route.method} ${route.path}`);
     }

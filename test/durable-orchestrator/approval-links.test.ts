@@ -83,7 +83,8 @@ describe('approval links on', () => {
     const secretId = stack.getLogicalId(orchestrator.approvalLinkSecret!.node.defaultChild as any);
     const readers = Object.entries(t.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(secretId));
     const roles = readers.flatMap(([, p]) => p.Properties.Roles.map((r: { Ref: string }) => r.Ref)).sort();
-    const fnRoles = [orchestrator.controllerFunction, orchestrator.apiFunction].map((f) => stack.getLogicalId(f.role!.node.defaultChild as any)).sort();
+    const fnRoles = [orchestrator.controllerFunction, orchestrator.apiFunction]
+      .map((f) => stack.getLogicalId(f.role!.node.defaultChild as any)).sort();
     expect(roles).toEqual(fnRoles);
     for (const [, p] of readers) {
       const statements = p.Properties.PolicyDocument.Statement.filter((s: { Resource: unknown }) => JSON.stringify(s.Resource).includes(secretId));
