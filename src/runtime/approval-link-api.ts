@@ -157,14 +157,14 @@ export class ApprovalLinkApi {
     if (!callback || callback.workflowId !== workflow.workflowId || callback.kind !== 'approval') {
       throw new LinkRefusal(403, 'forbidden', `this link is not for an approval of workflow ${workflow.workflowId}`);
     }
+    const decisions = await store.listDecisions(workflow.workflowId);
+    if (decisions.some((d) => d.linkId === claims.linkId)) throw usedLink(claims, decisions);
     if (isTerminal(workflow.status)) {
       throw new LinkRefusal(409, 'conflict', `workflow ${workflow.workflowId} has ended (${workflow.status}); the link changes nothing`);
     }
     if (workflow.cancelRequested) {
       throw new LinkRefusal(409, 'conflict', `workflow ${workflow.workflowId} is being cancelled; the link changes nothing`);
     }
-    const decisions = await store.listDecisions(workflow.workflowId);
-    if (decisions.some((d) => d.linkId === claims.linkId)) throw usedLink(claims, decisions);
     if (callback.state !== 'PENDING') {
       const decided = decisions.find((d) => d.callbackId === callback.callbackId);
       throw new LinkRefusal(409, 'conflict', `approval '${callback.stepName}' of workflow ${workflow.workflowId} was already `
