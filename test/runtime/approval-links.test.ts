@@ -69,6 +69,12 @@ async function snapshot(workflowId: string) {
 async function waitingForApproval(topic: string): Promise<string> {
   const id = await rt.start({ topic });
   await rt.waitFor(id, (wf) => wf.awaiting === 'approval');
+  // The record says it waits before the request's event (with its links) is out: poll for that too.
+  const deadline = Date.now() + 20_000;
+  while (!rt.events.some((e) => e.workflowId === id && e.type === 'Workflow Approval Requested')) {
+    if (Date.now() > deadline) throw new Error(`no approval_requested event for ${id} within 20 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   return id;
 }
 
