@@ -28,19 +28,20 @@ describe('approval links on the local server', () => {
   });
 
   test('the link printed under the workflow approves it over HTTP, and the report is published', async () => {
-    server = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: (l) => lines.push(l) });
+    const first = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: (l) => lines.push(l) });
+    server = first;
     const keyFile = path.join(dir, LINK_KEY_FILE);
     expect(fs.statSync(keyFile).mode % 0o1000).toBe(0o600);
     const key = fs.readFileSync(keyFile, 'utf8');
     expect(key.trim()).toMatch(/^[0-9a-f]{64}$/);
 
-    const id = await startWorkflow(server.url);
-    await waitForApproval(server.url, id);
+    const id = await startWorkflow(first.url);
+    await waitForApproval(first.url, id);
     const mine = () => lines.filter((l) => l.includes(`[${id.slice(0, 11)}]`));
     await waitUntil(() => mine().some((l) => l.includes('approve link: ')), 20_000, 'the approve link on the console');
     const approveLink = /approve link: (\S+)/.exec(mine().find((l) => l.includes('approve link: '))!)![1];
-    expect(approveLink.startsWith(`${server.url}/approvals/`)).toBe(true);
-    expect(mine().some((l) => l.includes('reject link:  ') && l.includes(`${server.url}/approvals/`))).toBe(true);
+    expect(approveLink.startsWith(`${first.url}/approvals/`)).toBe(true);
+    expect(mine().some((l) => l.includes('reject link:  ') && l.includes(`${first.url}/approvals/`))).toBe(true);
     expect(mine().some((l) => /to approve: agents\/writer\/.*report/.test(l))).toBe(true);
 
     // A GET (a mail preview, a link scanner) decides nothing.
@@ -48,19 +49,19 @@ describe('approval links on the local server', () => {
     expect(page.status).toBe(200);
     expect(page.type).toBe('text/html; charset=utf-8');
     expect(page.text).toContain('<form method="post">');
-    expect((await waitForApproval(server.url, id)).awaiting).toBe('approval');
+    expect((await waitForApproval(first.url, id)).awaiting).toBe('approval');
 
     // The page's form post, as a browser sends it (same origin).
     const decided = await fetchText(approveLink, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'origin': server.url, 'user-agent': 'e2e-browser' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'origin': first.url, 'user-agent': 'e2e-browser' },
       body: 'comment=approved+from+the+link',
     });
     expect(decided.status).toBe(200);
     expect(decided.text).toContain('Approved');
-    const done = await waitForEnd(server.url, id);
+    const done = await waitForEnd(first.url, id);
     expect(done.status).toBe('SUCCEEDED');
-    expect(fs.existsSync(path.join(server.artifactsDir, 'published', id, 'report.md'))).toBe(true);
+    expect(fs.existsSync(path.join(first.artifactsDir, 'published', id, 'report.md'))).toBe(true);
     expect(done.decisions).toEqual([expect.objectContaining({
       decision: 'approved', via: 'link', by: expect.stringMatching(/^link:lk-/), comment: 'approved from the link', source_ip: '127.0.0.1',
     })]);
@@ -71,10 +72,11 @@ describe('approval links on the local server', () => {
     expect(JSON.parse(again.text).message).toMatch(/already used/);
 
     // A restart keeps the key (links printed before it stay valid), and the audit record.
-    await server.close();
-    server = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: () => undefined });
+    await first.close();
+    const second = await startLocalServer({ port: 0, dataDir: dir, agentCommands: testAgents(), log: () => undefined });
+    server = second;
     expect(fs.readFileSync(keyFile, 'utf8')).toBe(key);
-    const after = await fetchText(`${server.url}/workflows/${id}`);
+    const after = await fetchText(`${second.url}/workflows/${id}`);
     expect(JSON.parse(after.text).decisions).toEqual(done.decisions);
   });
 

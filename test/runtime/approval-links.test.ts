@@ -83,7 +83,7 @@ beforeAll(async () => {
   rt = makeRuntime(researchDefinition(), {
     researcher: succeeds(['research']),
     analyst: succeeds(['analysis']),
-    writer: async (env, tools) => {
+    writer: async (_env, tools) => {
       const key = await tools.writeArtifact('report', '# The report\n\nline 2\nline 3\n');
       await tools.report({ status: 'succeeded', artifacts: { report: key } });
     },
