@@ -3,6 +3,7 @@
  * and finish, approvals with the exact commands that answer them, and where the report is.
  */
 import * as path from 'path';
+import { approvalRequestLines } from './approval-links';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
 import { EVENT_TYPES } from '../contract/status';
 import type { WorkflowEvent } from '../runtime/ports';
@@ -109,6 +110,7 @@ export class ProgressReporter {
           this.line(id, `${step}: approving automatically (--approve auto)`);
         } else if (this.options.approvalsAnsweredHere !== 'prompt') {
           for (const command of this.approvalCommands(id)) this.line(id, `  ${command}`);
+          for (const text of approvalRequestLines(d)) this.line(id, text);
         }
         break;
       }

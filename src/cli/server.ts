@@ -11,6 +11,7 @@
  */
 import * as path from 'path';
 import { agentTargets, checkAgents, DeclaredAgent, LocalAgent, referenceAgent, resolveAgents } from './agents';
+import { localLinkKey } from './approval-links';
 import { ApproveMode, askOnTerminal, LocalApprovals } from './approvals';
 import { lockDataDir, markOrphans } from './data-dir';
 import { CliError } from './errors';
@@ -27,6 +28,7 @@ import { SupervisedDispatcher } from './supervision';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { validateDefinition } from '../contract/validate';
 import { ApiHandler, createApi } from '../runtime/api';
+import { ApprovalLinkIssuer } from '../runtime/approval-links';
 import { createController } from '../runtime/controller';
 import type { LocalExecutionOutcome } from '../runtime/durable/local-durable-control';
 
@@ -55,6 +57,11 @@ export interface LocalServerOptions {
   readonly cwd?: string;
   /** Asks a y/n question (approve mode `prompt`). @default - a question on the terminal */
   readonly ask?: (question: string) => Promise<boolean>;
+  /**
+   * Seconds the approval links printed under a waiting approval stay valid (never past the
+   * approval's deadline). Links are signed with `<dataDir>/approval-link.key`. @default 86400
+   */
+  readonly approvalLinkExpirySeconds?: number;
 }
 
 /** A running local server. */
@@ -188,12 +195,16 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
     pageRoutes = localRoutes({ streams, store, artifacts: ports.artifacts, definition });
     // The controller takes the ports, whose durable control runs that controller: bound here.
-    const controller = createController({ definition, ports, telemetry, callbackBaseUrl: url });
+    // Approval links, signed with the data folder's key (made once), served by the same routes as in the cloud.
+    const linkKey = localLinkKey(dataDir);
+    const linkKeys = { key: async () => linkKey };
+    const approvalLinks = new ApprovalLinkIssuer({ keys: linkKeys, baseUrl: url, expirySeconds: options.approvalLinkExpirySeconds ?? 86_400 });
+    const controller = createController({ definition, ports, telemetry, callbackBaseUrl: url, approvalLinks });
     const durable = serverDurableControl(controller, { store, note });
     durableRef.bind(durable);
 
     await markOrphans(store, log);
-    api = createApi({ definition, ports, telemetry });
+    api = createApi({ definition, ports, telemetry, approvalLinks: { keys: linkKeys } });
     markReady(api);
 
     return {

@@ -4,11 +4,15 @@
  * the same table and names them in its 404 answer.
  */
 
-/** Who may call a route: each group is one `grantXxx` method of the orchestrator. */
-export type RouteGroup = 'start' | 'read' | 'approve' | 'callback';
+/**
+ * Who may call a route: each group is one `grantXxx` method of the orchestrator, except `link`:
+ * the approval link routes, which need no AWS credentials (the token in the path is signed) and
+ * exist only on an orchestrator with approval links.
+ */
+export type RouteGroup = 'start' | 'read' | 'approve' | 'callback' | 'link';
 
 /** What the API handler does for a route. */
-export type RouteOperation = 'startWorkflow' | 'listWorkflows' | 'getWorkflow' | 'approve' | 'cancel' | 'report' | 'heartbeat';
+export type RouteOperation = 'startWorkflow' | 'listWorkflows' | 'getWorkflow' | 'approve' | 'cancel' | 'report' | 'heartbeat' | 'approvalLinkPage' | 'approvalLinkDecide';
 
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST';
@@ -26,6 +30,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/workflows/{id}/cancel', group: 'approve', operation: 'cancel' },
   { method: 'POST', path: '/callbacks/{callbackId}', group: 'callback', operation: 'report' },
   { method: 'POST', path: '/callbacks/{callbackId}/heartbeat', group: 'callback', operation: 'heartbeat' },
+  { method: 'GET', path: '/approvals/{token}', group: 'link', operation: 'approvalLinkPage' },
+  { method: 'POST', path: '/approvals/{token}', group: 'link', operation: 'approvalLinkDecide' },
 ];
 
 /** The routes of one group. */

@@ -11,6 +11,8 @@ import type { WorkflowDefinitionDocument } from './definition';
  * | callback (by workflow) | `WF#<workflowId>` | `CB#<callbackId>` | listing pending callbacks of a workflow |
  * | callback (by id) | `CB#<callbackId>` | `CB` | lookup by callback id; written in the same transaction |
  * | idempotency key | `IDEM#<sha256(key)>` | `IDEM` | `workflowId` of the workflow the key started |
+ * | decision (audit) | `WF#<workflowId>` | `DEC#<callbackId>` | who decided an approval; written once, never overwritten |
+ * | used approval link | `WF#<workflowId>` | `LINK#<linkId>` | `usedAt`; written once (single use) |
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -29,6 +31,8 @@ export const keys = {
   callbackByWorkflow: (workflowId: string, callbackId: string) => ({ pk: `WF#${workflowId}`, sk: `CB#${callbackId}` }),
   callback: (callbackId: string) => ({ pk: `CB#${callbackId}`, sk: 'CB' }),
   idempotency: (keyHash: string) => ({ pk: `IDEM#${keyHash}`, sk: 'IDEM' }),
+  decision: (workflowId: string, callbackId: string) => ({ pk: `WF#${workflowId}`, sk: `DEC#${callbackId}` }),
+  usedLink: (workflowId: string, linkId: string) => ({ pk: `WF#${workflowId}`, sk: `LINK#${linkId}` }),
 };
 
 /**
@@ -61,6 +65,12 @@ export const ENV = {
   apiBasePath: 'API_BASE_PATH',
   /** 'false' turns the X-Ray subsegments of SDK calls off (and keeps the X-Ray SDK from loading); Powertools reads it too. */
   traceEnabled: 'POWERTOOLS_TRACE_ENABLED',
+  /** ARN of the Secrets Manager secret holding the approval link key; unset when approval links are off. */
+  approvalLinkSecretArn: 'APPROVAL_LINK_SECRET_ARN',
+  /** Base URL of approval links (the controller only; `{url}/approvals/{token}`). */
+  approvalLinkBaseUrl: 'APPROVAL_LINK_BASE_URL',
+  /** Seconds an approval link stays valid (the controller only). */
+  approvalLinkExpirySeconds: 'APPROVAL_LINK_EXPIRY_SECONDS',
 } as const;
 
 /** Where a function finds its configuration file: `/opt/<directory>/<file>` of its configuration layer. */

@@ -16,7 +16,10 @@ function specs(group?: RouteGroup): RouteSpec[] {
   return (group ? routesOf(group) : [...ROUTES]).map((r) => ({ method: apigwv2.HttpMethod[r.method], path: r.path }));
 }
 
-export const ALL_ROUTES: RouteSpec[] = specs();
+/** The routes every orchestrator has (IAM authorization): all but the approval link routes. */
+export const ALL_ROUTES: RouteSpec[] = ROUTES.filter((r) => r.group !== 'link').map((r) => ({ method: apigwv2.HttpMethod[r.method], path: r.path }));
+/** The approval link routes: no AWS authorization (the token is verified), only with approval links. */
+export const LINK_ROUTES: RouteSpec[] = specs('link');
 export const START_ROUTES: RouteSpec[] = specs('start');
 export const READ_ROUTES: RouteSpec[] = specs('read');
 export const APPROVE_ROUTES: RouteSpec[] = specs('approve');

@@ -13,11 +13,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { IDispatchableAgent } from './agent-target';
 import { ALL_ROUTES } from './api-routes';
+import { ApprovalLinks, ApprovalNotification } from './approval-links';
+import { wireApprovalLinks, wireApprovalNotification } from './approval-wiring';
 import { DurableOrchestratorAttributes, DurableOrchestratorBase, IDurableOrchestrator } from './durable-orchestrator-base';
 import { ImportedDurableOrchestrator } from './imported-orchestrator';
 import { OrchestratorAlarms } from './orchestrator-alarms';
@@ -267,6 +271,25 @@ export interface DurableOrchestratorProps {
    * @default - alarms notify nobody; see AlarmDestination.notifyAlarmsIn
    */
   readonly alarmActions?: AlarmDestination;
+
+  /**
+   * Signed approve and reject links for each waiting approval (`ApprovalLinks.enabled()`): a
+   * person decides from a link without AWS credentials. Adds `GET` and `POST /approvals/{token}`
+   * without AWS authorization (they verify the token: HMAC-SHA256 with a key in Secrets Manager,
+   * expiry, single use; a GET never decides), throttled per route on an API of its own. The links
+   * travel in the `approval_requested` event.
+   * @default - no approval links: approvals are decided through the IAM-authorized API only
+   */
+  readonly approvalLinks?: ApprovalLinks;
+
+  /**
+   * Where a waiting approval is announced: an SNS topic (`ApprovalNotification.toTopic(topic)`)
+   * or an email address (`ApprovalNotification.toEmail(address)`, a new encrypted topic). The
+   * message holds the workflow id, the prompt, the newest artifact's key and first lines and,
+   * with `approvalLinks`, the links. For other targets use `onApprovalRequested()`.
+   * @default - no notification (the `approval_requested` event is still published)
+   */
+  readonly approvalNotification?: ApprovalNotification;
 }
 
 /**
@@ -275,7 +298,9 @@ export interface DurableOrchestratorProps {
  * event bus with an archive, and alarms.
  *
  * Every route of its HTTP API requires IAM authorization; grant callers with
- * `grantStartWorkflow`, `grantReadWorkflows`, `grantApprove` and `grantCallback`.
+ * `grantStartWorkflow`, `grantReadWorkflows`, `grantApprove` and `grantCallback`. The one
+ * exception is asked for by name: with `approvalLinks`, `GET`/`POST /approvals/{token}` verify a
+ * signed token instead.
  *
  * With `vpc`, both functions run in the VPC and share their security groups (`connections`).
  * `addOutputs()` adds stack outputs (API URL, bucket, table, function and log group names); none
@@ -338,6 +363,10 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
   private readonly _connections?: ec2.Connections;
   /** The schedules that start workflows (`addSchedule`), in the order they were added. */
   public readonly schedules: scheduler.Schedule[] = [];
+  /** The key of the approval links. Absent without `approvalLinks`. */
+  public readonly approvalLinkSecret?: secretsmanager.ISecret;
+  /** The topic waiting approvals are announced on. Absent without `approvalNotification`. */
+  public readonly approvalTopic?: sns.ITopic;
   /** The schedules' role and dead-letter queue; created by the first `addSchedule`. */
   private scheduling?: WorkflowSchedules;
 
@@ -378,6 +407,29 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     this.node.addValidation({ validate: () => checkStackResources(this) });
     this.grantController(controller.role);
     this.grantApiFunction();
+    const links = props.approvalLinks?._enabled === true ? props.approvalLinks : undefined;
+    if (links) {
+      this.approvalLinkSecret = wireApprovalLinks({
+        scope: this,
+        links,
+        encryptionKey: props.encryptionKey,
+        removalPolicy: settings.removalPolicy,
+        controllerFunction: this.controllerFunction,
+        apiFunction: this.apiFunction,
+        apiUrl: this.apiBaseUrl,
+        apiBasePath: this.apiBasePath,
+        ...(api.stage ? { ownApi: { httpApi: api.httpApi, stage: api.stage } } : { sharedApi: props.api }),
+      });
+    }
+    if (props.approvalNotification) {
+      this.approvalTopic = wireApprovalNotification({
+        scope: this,
+        notification: props.approvalNotification,
+        links: links !== undefined,
+        encryptionKey: props.encryptionKey,
+        onApprovalRequested: (ruleId, options) => this.onApprovalRequested(ruleId, options),
+      });
+    }
 
     this.alarms = this.createAlarms(props);
     if (props.statusCanary) {
@@ -690,7 +742,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
         encryptionKey: logsKey(props.encryptionKey),
       })
       : undefined;
-    httpApi.addStage('DefaultStage', {
+    const stage = httpApi.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: props.apiThrottlingRateLimit ?? 50, burstLimit: props.apiThrottlingBurstLimit ?? 100 },
@@ -703,7 +755,7 @@ export class DurableOrchestrator extends DurableOrchestratorBase implements ec2.
     for (const route of ALL_ROUTES) {
       httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
     }
-    return { httpApi, baseUrl: httpApi.apiEndpoint, accessLogGroup };
+    return { httpApi, baseUrl: httpApi.apiEndpoint, accessLogGroup, stage };
   }
 
   /**
@@ -1052,6 +1104,8 @@ interface ApiParts {
   readonly httpApi: apigwv2.HttpApi;
   readonly baseUrl: string;
   readonly accessLogGroup?: logs.LogGroup;
+  /** The `$default` stage of an API of its own (absent on a shared `SecureApi`). */
+  readonly stage?: apigwv2.HttpStage;
 }
 
 function validateProps(props: DurableOrchestratorProps): void {

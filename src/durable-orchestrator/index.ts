@@ -1,3 +1,4 @@
 export * from './agent-target';
+export * from './approval-links';
 export * from './durable-orchestrator';
 export * from './workflow-schedule';

@@ -6,9 +6,11 @@
  * written before a request has been validated.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApprovalLinkApi, decisionView, requestIdentity } from './approval-link-api';
+import type { LinkKeySource } from './approval-links';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
 import { cancellationError } from './outcome';
-import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, DecisionRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import { newRecord } from './records';
 import { checkApprovalBody, checkCallbackBody, checkListQuery, checkScheduledStartEvent, Checked, ScheduledStartEvent } from './request-schemas';
 import type { Telemetry } from './telemetry';
@@ -31,6 +33,11 @@ export interface ApiOptions {
    * for `/research/workflows` is routed as `/workflows`. @default '' (the routes are at the root)
    */
   readonly basePath?: string;
+  /**
+   * Approval links: the routes `GET`/`POST /approvals/{token}` verify tokens signed with this
+   * key. @default - no approval links (those routes answer 404)
+   */
+  readonly approvalLinks?: { readonly keys: LinkKeySource };
 }
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -146,6 +153,9 @@ class Api {
   private readonly basePath: string;
   /** Agent of each agent step, for the artifact prefix a report may name. */
   private readonly agentOf = new Map<string, string>();
+  /** The routes served (the approval link routes only with approval links). */
+  private readonly served: typeof ROUTES;
+  private readonly links?: ApprovalLinkApi;
 
   constructor(private readonly options: ApiOptions) {
     for (const s of allSteps(options.definition.steps)) if (s.type === 'agent') this.agentOf.set(s.name, s.agent);
@@ -164,8 +174,14 @@ class Api {
       cancel: (r) => this.cancel(r),
       report: (r) => this.report(r),
       heartbeat: (r) => this.heartbeat(r),
+      approvalLinkPage: (r) => this.links!.page(r.params[0]),
+      approvalLinkDecide: (r) => this.links!.decide(r.params[0], r.event, r.headers),
     };
-    this.routes = ROUTES.map((r) => ({ method: r.method, pattern: routePattern(r), handle: operations[r.operation] }));
+    if (options.approvalLinks) {
+      this.links = new ApprovalLinkApi({ store: options.ports.store, durable: options.ports.durable, keys: options.approvalLinks.keys });
+    }
+    this.served = ROUTES.filter((r) => r.group !== 'link' || this.links !== undefined);
+    this.routes = this.served.map((r) => ({ method: r.method, pattern: routePattern(r), handle: operations[r.operation] }));
   }
 
   public async handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
@@ -179,7 +195,7 @@ class Api {
       const matching = outside ? [] : this.routes.filter((r) => r.pattern.test(path));
       if (matching.length === 0) {
         // Paths as the caller sees them: under the base path on a shared API.
-        throw notFound(`no route for ${method} ${requestPath}; routes are ${ROUTES.map((r) => `${r.method} ${displayPath(r, this.basePath)}`).join(', ')}`);
+        throw notFound(`no route for ${method} ${requestPath}; routes are ${this.served.map((r) => `${r.method} ${displayPath(r, this.basePath)}`).join(', ')}`);
       }
       const route = matching.find((r) => r.method === method);
       if (!route) {
@@ -350,7 +366,7 @@ class Api {
   // GET /workflows/{id} -----------------------------------------------------------------------
   private async getWorkflow(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
     const wf = await this.requireWorkflow(req.params[0]);
-    return json(200, detail(wf));
+    return json(200, detail(wf, await this.options.ports.store.listDecisions(wf.workflowId)));
   }
 
   // POST /workflows/{id}/approval -------------------------------------------------------------
@@ -365,8 +381,22 @@ class Api {
       throw conflict(`workflow ${wf.workflowId} is not waiting for approval (it is ${wf.status}${awaiting ? `, awaiting ${awaiting}` : ''})`);
     }
     const callback = pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
-    const by = principal(req.event);
+    const who = requestIdentity(req.event);
+    const by = who.by;
     await this.complete(callback, 'SUCCEEDED', () => durable.callbackSuccess(callback, JSON.stringify({ approved: body.approved, comment: body.comment, by })));
+    // The audit record, once the decision took: who, when, from where (never overwritten).
+    await store.putDecision({
+      workflowId: wf.workflowId,
+      callbackId: callback.callbackId,
+      stepName: callback.stepName,
+      decision: body.approved ? 'approved' : 'rejected',
+      ...(body.comment !== undefined ? { comment: body.comment } : {}),
+      by,
+      via: who.via,
+      decidedAt: new Date().toISOString(),
+      ...(who.sourceIp ? { sourceIp: who.sourceIp } : {}),
+      ...(who.userAgent ? { userAgent: who.userAgent } : {}),
+    });
     return json(200, {
       workflow_id: wf.workflowId,
       step_name: callback.stepName,
@@ -583,10 +613,6 @@ function optionalEmptyBody(event: APIGatewayProxyEventV2): void {
   throw badRequest('this route takes no body (or an empty JSON object {})');
 }
 
-function principal(event: APIGatewayProxyEventV2): string {
-  const ctx = event.requestContext as unknown as { authorizer?: { iam?: { userArn?: string }; jwt?: { claims?: Record<string, unknown> } } };
-  return ctx.authorizer?.iam?.userArn ?? String(ctx.authorizer?.jwt?.claims?.sub ?? 'unauthenticated (local)');
-}
 
 /** What a workflow whose first step is `step` waits on once that step has started. */
 function firstAwaiting(step: StepDocument): Awaiting {
@@ -629,7 +655,7 @@ function stepView(s: StepRecord) {
   };
 }
 
-function detail(wf: WorkflowRecord) {
+function detail(wf: WorkflowRecord, decisions: readonly DecisionRecord[]) {
   return {
     ...summary(wf),
     input: wf.input,
@@ -637,6 +663,7 @@ function detail(wf: WorkflowRecord) {
     steps: wf.steps.map(stepView),
     result: wf.result ?? null,
     error: wf.error ?? null,
+    decisions: decisions.map(decisionView),
   };
 }
 

@@ -19,6 +19,7 @@ import { readFileSync } from 'fs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ApprovalLinkIssuer, CachedLinkKey, keyFromSecretString, LinkKeySource } from './approval-links';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { ENV, WORKFLOW_CONFIG_FILE, WorkflowConfigDocument } from '../contract/table';
 import type * as AgentDispatcherModule from './adapters/aws/agent-dispatcher';
@@ -52,6 +53,12 @@ export interface AwsRuntimeConfig {
   readonly apiBasePath: string;
   /** SHA-256 of the configuration file: which configuration this function runs. */
   readonly configSha256: string;
+  /** Approval links (both functions): the secret holding the key; absent when links are off. */
+  readonly approvalLinkSecretArn?: string;
+  /** Base URL of approval links (the controller only, with approval links). */
+  readonly approvalLinkBaseUrl?: string;
+  /** Seconds an approval link stays valid (the controller only, with approval links). */
+  readonly approvalLinkExpirySeconds?: number;
 }
 
 /** Reads the configuration file (a seam for tests). */
@@ -99,7 +106,23 @@ export function configFromEnv(
     stateRetentionDays: retention,
     apiBasePath: env[ENV.apiBasePath] ?? '',
     configSha256: actual,
+    ...approvalLinkConfig(role, env),
   };
+}
+
+/** The approval link settings of the environment: none when `APPROVAL_LINK_SECRET_ARN` is unset. */
+function approvalLinkConfig(role: HandlerRole, env: Record<string, string | undefined>):
+Pick<AwsRuntimeConfig, 'approvalLinkSecretArn' | 'approvalLinkBaseUrl' | 'approvalLinkExpirySeconds'> {
+  const secretArn = env[ENV.approvalLinkSecretArn];
+  if (!secretArn) return {};
+  if (role !== 'controller') return { approvalLinkSecretArn: secretArn };
+  const baseUrl = env[ENV.approvalLinkBaseUrl];
+  if (!baseUrl) throw new Error(`environment variable ${ENV.approvalLinkBaseUrl} is not set (it comes with ${ENV.approvalLinkSecretArn}); it is set by the DurableOrchestrator construct`);
+  const expiry = Number(env[ENV.approvalLinkExpirySeconds]);
+  if (!Number.isInteger(expiry) || expiry < 1) {
+    throw new Error(`environment variable ${ENV.approvalLinkExpirySeconds} must be a whole number of seconds >= 1, got '${env[ENV.approvalLinkExpirySeconds]}'`);
+  }
+  return { approvalLinkSecretArn: secretArn, approvalLinkBaseUrl: baseUrl, approvalLinkExpirySeconds: expiry };
 }
 
 /**
@@ -152,6 +175,7 @@ const load = {
   lambda: () => require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda'),
   ecs: () => require('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs'),
   ssm: () => require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm'),
+  secrets: () => require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -209,4 +233,33 @@ export function apiPorts(config: AwsRuntimeConfig, capture: CaptureClient = noCa
       controllerArn: config.controllerArn,
     })),
   };
+}
+
+/**
+ * The approval link key of a Secrets Manager secret: read on first use (the client is made then),
+ * kept for 5 minutes per container.
+ */
+export function secretLinkKey(secretArn: string, capture: CaptureClient = noCapture): LinkKeySource {
+  let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
+  return new CachedLinkKey(async () => {
+    const sm = load.secrets();
+    client ??= capture(new sm.SecretsManagerClient({}));
+    const out = await client.send(new sm.GetSecretValueCommand({ SecretId: secretArn }));
+    return keyFromSecretString(out.SecretString, secretArn);
+  });
+}
+
+/** The API's approval links: the key to verify them with, or undefined when links are off. */
+export function apiApprovalLinks(config: AwsRuntimeConfig, capture: CaptureClient = noCapture): { keys: LinkKeySource } | undefined {
+  return config.approvalLinkSecretArn ? { keys: secretLinkKey(config.approvalLinkSecretArn, capture) } : undefined;
+}
+
+/** The controller's approval link issuer, or undefined when links are off. */
+export function controllerApprovalLinks(config: AwsRuntimeConfig, capture: CaptureClient = noCapture): ApprovalLinkIssuer | undefined {
+  if (!config.approvalLinkSecretArn) return undefined;
+  return new ApprovalLinkIssuer({
+    keys: secretLinkKey(config.approvalLinkSecretArn, capture),
+    baseUrl: config.approvalLinkBaseUrl!,
+    expirySeconds: config.approvalLinkExpirySeconds!,
+  });
 }

@@ -229,8 +229,9 @@ export class WorkflowBookkeeping {
   }
 
   /** Announces that a person's decision is asked for. */
-  public async approvalRequested(run: RunIdentity, step: StepDocument, prompt: string, deadline: string): Promise<void> {
-    await this.events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt, deadline }));
+  public async approvalRequested(run: RunIdentity, step: StepDocument, prompt: string, deadline: string,
+    extra: Record<string, unknown> = {}): Promise<void> {
+    await this.events.publish(this.event(EVENT_TYPES.approvalRequested, run, step.name, { prompt, deadline, ...extra }));
     this.telemetry.metric(METRICS.approvalsRequested, 'Count', 1, this.options.definitionName);
     this.telemetry.info('approval requested', { workflow_id: run.workflowId, step_name: step.name, event_type: LOG_EVENT_TYPES[EVENT_TYPES.approvalRequested] });
   }

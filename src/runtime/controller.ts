@@ -30,6 +30,8 @@
  * are rewritten and events sent again (events are at least once, as for any retried step).
  */
 import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
+import type { ApprovalLinkIssuer } from './approval-links';
+import { approvalSummary } from './approval-summary';
 import { AgentAttemptEnd, StepExtra, WorkflowBookkeeping } from './bookkeeping';
 import { newCallbackToken } from './ids';
 import { OPERATION } from './operation-names';
@@ -74,6 +76,12 @@ export interface ControllerOptions {
   readonly callbackBaseUrl: string;
   /** Days a workflow's state is kept after its last update (for records the controller creates). */
   readonly stateRetentionDays?: number;
+  /**
+   * Issues signed approve and reject links when an approval step starts; they travel in the
+   * `approval_requested` event (`links`), with a summary of what is approved (`summary`).
+   * @default - no links (the event carries the summary only)
+   */
+  readonly approvalLinks?: ApprovalLinkIssuer;
 }
 
 /** An agent's report, as the API hands it over after validating it. */
@@ -723,7 +731,14 @@ class Interpreter {
       await this.books.stepWaiting(run, step, 'approval', { startedAt, output: { prompt: step.prompt, deadline } });
       await this.stopIfAbandoned(run, step, callbackId);
       await this.books.stepAnnounced(run, step);
-      await this.books.approvalRequested(run, step, step.prompt, deadline);
+      // What the person is asked to approve, and (with approval links) how: inside this step.
+      const summary = await approvalSummary(this.ports.artifacts, run.outputs);
+      const links = this.options.approvalLinks ? await this.options.approvalLinks.issue(run.workflowId, callbackId, deadline) : undefined;
+      await this.books.approvalRequested(run, step, step.prompt, deadline, {
+        // Always present, so that a notification's template finds its fields (null: no artifact yet).
+        summary: summary ?? { artifact: null, artifact_key: null, step_name: null, excerpt: null, truncated: false },
+        ...(links ? { links: { approve: links.approve, reject: links.reject, expires_at: links.expiresAt } } : {}),
+      });
     });
     return { startedAt };
   }

@@ -93,6 +93,28 @@ export interface CallbackRecord {
   readonly outcome?: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 }
 
+/**
+ * The audit record of one decision on an approval: who, when, from where, what. Written once per
+ * approval callback (a second write for the same callback is refused), never overwritten.
+ */
+export interface DecisionRecord {
+  readonly workflowId: string;
+  /** The approval callback the decision completed. */
+  readonly callbackId: string;
+  readonly stepName: string;
+  readonly decision: 'approved' | 'rejected';
+  readonly comment?: string;
+  /** IAM principal ARN, `jwt:<sub>`, `link:<link id>`, or `unauthenticated (local)`. */
+  readonly by: string;
+  /** How the decider was identified. */
+  readonly via: 'iam' | 'jwt' | 'link' | 'local';
+  readonly decidedAt: string;
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+  /** The approval link used (decisions through a link). */
+  readonly linkId?: string;
+}
+
 /** One page of a listing. */
 export interface Page<T> {
   readonly items: T[];
@@ -145,6 +167,18 @@ export interface WorkflowStore {
    * when it is unknown or no longer pending. Exactly one concurrent caller wins.
    */
   completeCallback(callbackId: string, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): Promise<boolean>;
+  /**
+   * Stores the audit record of a decision unless the workflow already has one for the same
+   * callback: returns false then (and changes nothing). Rejects for an unknown workflow.
+   */
+  putDecision(decision: DecisionRecord): Promise<boolean>;
+  /** The decisions of a workflow, oldest first ([] for an unknown workflow). */
+  listDecisions(workflowId: string): Promise<DecisionRecord[]>;
+  /**
+   * Marks an approval link of a workflow used, unless it was: returns false then. Exactly one
+   * concurrent caller wins. Rejects for an unknown workflow.
+   */
+  claimLink(workflowId: string, linkId: string): Promise<boolean>;
 }
 
 /** Artifacts: agents' outputs and published reports. */

@@ -124,6 +124,28 @@ const UNSIGNED_REFUSED: Answers = {
   fail: httpCall(202, { workflow_id: 'wf-00000000000000000000000000000000', status: 'PENDING' }),
 };
 
+/** The forged link token of integ.approval-links.ts (a valid-looking payload, a MAC of no key), as that app builds it. */
+const FORGED_LINK_TOKEN = `v1.${Buffer.from(JSON.stringify({
+  w: workflowIdFor('integ-approval-links-1'), c: 'cb-000000000000000000000000', d: 'approve', e: 4102444800, l: 'lk-0000000000000000000000',
+})).toString('base64url')}.${'A'.repeat(43)}`;
+
+/** A workflow view with its decisions (the audit records `GET /workflows/{id}` returns). */
+function withDecisions(view: Response, decisions: unknown[]): Response {
+  const payload = JSON.parse(view.Payload as string);
+  return invokeResponse({ ...payload, body: JSON.stringify({ ...JSON.parse(payload.body), decisions }) });
+}
+
+const DECISION = {
+  step_name: 'approval',
+  decision: 'approved',
+  by: 'unauthenticated (local)',
+  via: 'local',
+  decided_at: '2025-01-01T00:04:00.000Z',
+  comment: 'integration test',
+  source_ip: null,
+  user_agent: null,
+};
+
 /**
  * The answers of every assertion of every app, by app file and assertion key. A new app (or a new
  * assertion) adds its entry here; the test names what is missing. An answer is the response the
@@ -163,6 +185,30 @@ const ANSWERS: Record<string, Record<string, Entry>> = {
     'Lambda.invoke OrchestratorApiFunction POST /workflows/{workflowId}/approval': approved,
     'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #2': succeeded,
     'S3.getObject Bucket=OrchestratorArtifactBucket Key=published/{workflowId}/report.md': PUBLISHED_REPORT,
+  },
+  'integ.approval-links.ts': {
+    'Lambda.invoke OrchestratorApiFunction POST /workflows': started,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #1': awaitingApproval,
+    // The link routes exist and verify: a malformed token is a 400, a forged one a 403 (not a 404: links are on).
+    'Lambda.invoke OrchestratorApiFunction POST /approvals/not-a-token': {
+      pass: apiInvoke(400, { error: 'bad_request', message: 'this approval link is not valid (it is not a link token of this orchestrator); open the link exactly as it was sent' }),
+      fail: apiInvoke(404, { error: 'not_found', message: 'no route for POST /approvals/not-a-token; routes are POST /workflows, ...' }),
+    },
+    [`Lambda.invoke OrchestratorApiFunction POST /approvals/${FORGED_LINK_TOKEN}`]: {
+      pass: apiInvoke(403, { error: 'forbidden', message: 'this approval link was not issued by this orchestrator, or it was altered (its signature does not match)' }),
+      fail: apiInvoke(200, { workflow_id: workflowIdFor('integ-approval-links-1'), step_name: 'approval', approved: true }),
+    },
+    // After the refused links: still waiting, nobody decided.
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #2': (a) => ({
+      pass: withDecisions(workflowView(workflowOf(a), 'RUNNING', 'approval', [...AGENT_STEPS_DONE, ['approval', 'WAITING']]), []),
+      fail: withDecisions(workflowView(workflowOf(a), 'RUNNING', null, [...AGENT_STEPS_DONE, ['approval', 'SUCCEEDED']]), [{ ...DECISION, via: 'link' }]),
+    }),
+    'Lambda.invoke OrchestratorApiFunction POST /workflows/{workflowId}/approval': approved,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #3': succeeded,
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId} #4': (a) => ({
+      pass: withDecisions(workflowView(workflowOf(a), 'SUCCEEDED', null, [...AGENT_STEPS_DONE, ['approval', 'SUCCEEDED'], ['publish', 'SUCCEEDED']]), [DECISION]),
+      fail: withDecisions(workflowView(workflowOf(a), 'SUCCEEDED', null, [...AGENT_STEPS_DONE, ['approval', 'SUCCEEDED'], ['publish', 'SUCCEEDED']]), []),
+    }),
   },
   'integ.seed-000-orchestration.ts': {
     'Lambda.invoke OrchestratorApiFunction POST /workflows': started,

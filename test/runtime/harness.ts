@@ -12,6 +12,7 @@ import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 import type { TaskEnvelope } from '../../src/contract/status';
 import { LocalArtifactStore, LocalEventPublisher, LocalWorkflowStore } from '../../src/runtime/adapters/local';
 import { ApiHandler, createApi } from '../../src/runtime/api';
+import { ApprovalLinkIssuer } from '../../src/runtime/approval-links';
 import { createController } from '../../src/runtime/controller';
 import { LocalDurableControl } from '../../src/runtime/durable/local-durable-control';
 import { AgentDispatcher, RuntimePorts, UnknownAgentError, WorkflowEvent, WorkflowStore } from '../../src/runtime/ports';
@@ -126,6 +127,8 @@ export interface RuntimeOptions {
   readonly wrapStore?: (store: WorkflowStore) => WorkflowStore;
   /** Wraps the agent dispatcher, e.g. to count or fail dispatches. */
   readonly wrapDispatcher?: (dispatcher: AgentDispatcher) => AgentDispatcher;
+  /** Approval links signed with this key (base URL `http://127.0.0.1:0`). @default - none */
+  readonly approvalLinkKey?: Buffer;
 }
 
 export function makeRuntime(definition: WorkflowDefinitionDocument, behaviors: Record<string, AgentBehavior>,
@@ -140,11 +143,14 @@ export function makeRuntime(definition: WorkflowDefinitionDocument, behaviors: R
   let rt: TestRuntime;
   const agents = new FakeAgents(behaviors, () => rt);
   const partial = { store, artifacts, events, dispatcher: options.wrapDispatcher ? options.wrapDispatcher(agents) : agents };
-  const controller = createController({ definition, ports: partial as unknown as RuntimePorts, telemetry, callbackBaseUrl: 'http://127.0.0.1:0' });
+  const linkKey = options.approvalLinkKey;
+  const linkKeys = linkKey ? { key: async () => linkKey } : undefined;
+  const approvalLinks = linkKeys ? new ApprovalLinkIssuer({ keys: linkKeys, baseUrl: 'http://127.0.0.1:0', expirySeconds: 3600 }) : undefined;
+  const controller = createController({ definition, ports: partial as unknown as RuntimePorts, telemetry, callbackBaseUrl: 'http://127.0.0.1:0', approvalLinks });
   const durable = new LocalDurableControl(controller);
   const ports: RuntimePorts = { ...partial, durable };
   (partial as { durable?: unknown }).durable = durable;
-  let api = createApi({ definition, ports, telemetry });
+  let api = createApi({ definition, ports, telemetry, ...(linkKeys ? { approvalLinks: { keys: linkKeys } } : {}) });
 
   const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
     const [rawPath, qs] = p.split('?');

@@ -11,6 +11,7 @@ import type { LocalDurableControl } from '../../runtime/durable/local-durable-co
 import type {
   ArtifactStore,
   CallbackRecord,
+  DecisionRecord,
   DurableControl,
   ErrorInfo,
   EventPublisher,
@@ -202,6 +203,31 @@ export class MeteredStore implements WorkflowStore {
     this.read(readUnits(callbackItemBytes(before)));
     const done = await this.inner.completeCallback(callbackId, outcome);
     if (done) this.transaction('completeCallback', 2 * 2 * writeUnits(callbackItemBytes(await this.inner.getCallback(callbackId))));
+    return done;
+  }
+
+  async putDecision(decision: DecisionRecord): Promise<boolean> {
+    this.meter.count(this.actor, 'store.putDecision');
+    const wf = await this.inner.getWorkflow(decision.workflowId);
+    const done = await this.inner.putDecision(decision);
+    // ConditionCheck on the workflow item and the decision item.
+    this.transaction('putDecision', 2 * writeUnits(workflowItemBytes(wf, this.meter))
+      + 2 * writeUnits(itemBytes({ ...decision, ...keys.decision(decision.workflowId, decision.callbackId), expiresAt: 2_000_000_000 })));
+    return done;
+  }
+
+  async listDecisions(workflowId: string): Promise<DecisionRecord[]> {
+    this.meter.count(this.actor, 'store.listDecisions');
+    const found = await this.inner.listDecisions(workflowId);
+    this.read(readUnits(found.reduce((n, d) => n + itemBytes({ ...d, ...keys.decision(d.workflowId, d.callbackId), expiresAt: 2_000_000_000 }), 0)));
+    return found;
+  }
+
+  async claimLink(workflowId: string, linkId: string): Promise<boolean> {
+    this.meter.count(this.actor, 'store.claimLink');
+    const wf = await this.inner.getWorkflow(workflowId);
+    const done = await this.inner.claimLink(workflowId, linkId);
+    this.transaction('claimLink', 2 * writeUnits(workflowItemBytes(wf, this.meter)) + 2 * writeUnits(itemBytes({ ...keys.usedLink(workflowId, linkId), workflowId, linkId, usedAt: new Date().toISOString(), expiresAt: 2_000_000_000 })));
     return done;
   }
 

@@ -4,7 +4,7 @@
  */
 import { SERVICE_NAMES } from '../../contract/status';
 import { createApiFunctionHandler } from '../../runtime/api';
-import { apiPorts, configFromEnv } from '../../runtime/aws-runtime';
+import { apiApprovalLinks, apiPorts, configFromEnv } from '../../runtime/aws-runtime';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
 import { tracingCapture } from '../../runtime/tracing';
 
@@ -17,4 +17,5 @@ export const handler = createApiFunctionHandler({
   telemetry: new PowertoolsTelemetry(SERVICE),
   stateRetentionDays: config.stateRetentionDays,
   basePath: config.apiBasePath,
+  approvalLinks: apiApprovalLinks(config, tracingCapture()),
 });

@@ -4,7 +4,7 @@
  */
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { SERVICE_NAMES } from '../../contract/status';
-import { configFromEnv, controllerPorts } from '../../runtime/aws-runtime';
+import { configFromEnv, controllerApprovalLinks, controllerPorts } from '../../runtime/aws-runtime';
 import { createController } from '../../runtime/controller';
 import { PowertoolsTelemetry } from '../../runtime/telemetry';
 import { tracingCapture } from '../../runtime/tracing';
@@ -18,4 +18,5 @@ export const handler = withDurableExecution(createController({
   telemetry: new PowertoolsTelemetry(SERVICE),
   callbackBaseUrl: config.callbackBaseUrl!,
   stateRetentionDays: config.stateRetentionDays,
+  approvalLinks: controllerApprovalLinks(config, tracingCapture()),
 }));

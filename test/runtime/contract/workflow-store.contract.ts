@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import type { WorkflowStatus } from '../../../src/contract/status';
-import { CallbackRecord, InvalidPageTokenError, StepRecord, WorkflowRecord, WorkflowStore } from '../../../src/runtime/ports';
+import { CallbackRecord, DecisionRecord, InvalidPageTokenError, StepRecord, WorkflowRecord, WorkflowStore } from '../../../src/runtime/ports';
 
 /**
  * The WorkflowStore contract: every semantic of the port's doc comments. `makeStore` is
@@ -367,6 +367,65 @@ export function workflowStoreContract(makeStore: () => Promise<WorkflowStore>): 
       await store.putCallback(cb);
       await expect(store.completeCallback(cb.callbackId, 'DONE' as never)).rejects.toThrow(/outcome must be one of/);
       expect(await store.getCallback(cb.callbackId)).toEqual(cb);
+    });
+  });
+
+  describe('decisions (audit records) and approval links', () => {
+    const decision = (workflowId: string, callbackId: string, overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
+      workflowId,
+      callbackId,
+      stepName: 'review',
+      decision: 'approved',
+      comment: 'looks right',
+      by: 'arn:aws:iam::123456789012:user/alice',
+      via: 'iam',
+      decidedAt: '2024-05-01T10:00:00.000Z',
+      sourceIp: '203.0.113.7',
+      userAgent: 'curl/8.5.0',
+      ...overrides,
+    });
+
+    test('a decision is stored once, read back oldest first, and never overwritten', async () => {
+      const record = workflow(0);
+      await store.createWorkflow(record);
+      const later = decision(record.workflowId, `cb-${run}-b`, { decidedAt: '2024-05-01T11:00:00.000Z', decision: 'rejected', via: 'link', by: 'link:lk-1', linkId: 'lk-1' });
+      const first = decision(record.workflowId, `cb-${run}-a`);
+      expect(await store.putDecision(later)).toBe(true);
+      expect(await store.putDecision(first)).toBe(true);
+      expect(await store.putDecision({ ...first, decision: 'rejected', by: 'someone else' })).toBe(false);
+      expect(await store.listDecisions(record.workflowId)).toEqual([first, later]);
+      // The decision items do not show up as callbacks, steps or workflows.
+      expect(await store.pendingCallbacks(record.workflowId)).toEqual([]);
+      expect(stored(await store.getWorkflow(record.workflowId))).toEqual(record);
+      expect(ids((await listAll()).flat())).toEqual([record.workflowId]);
+    });
+
+    test('exactly one of 10 concurrent decisions on one callback is kept', async () => {
+      const record = workflow(0);
+      await store.createWorkflow(record);
+      const tries = Array.from({ length: 10 }, (_, i) => decision(record.workflowId, `cb-${run}-x`, { by: `user-${i}` }));
+      const won = await Promise.all(tries.map((d) => store.putDecision(d)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      expect(await store.listDecisions(record.workflowId)).toEqual([tries[won.indexOf(true)]]);
+    });
+
+    test('decisions of an unknown workflow: none to list, and none can be written', async () => {
+      expect(await store.listDecisions(`wf-${run}-missing`)).toEqual([]);
+      await expect(store.putDecision(decision(`wf-${run}-missing`, `cb-${run}-a`))).rejects.toThrow(/not found/);
+    });
+
+    test('a link is claimed once; concurrent claims have one winner; other links and workflows are apart', async () => {
+      const a = workflow(0);
+      const b = workflow(1);
+      await store.createWorkflow(a);
+      await store.createWorkflow(b);
+      const won = await Promise.all(Array.from({ length: 10 }, () => store.claimLink(a.workflowId, 'lk-one')));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      expect(await store.claimLink(a.workflowId, 'lk-one')).toBe(false);
+      expect(await store.claimLink(a.workflowId, 'lk-two')).toBe(true);
+      expect(await store.claimLink(b.workflowId, 'lk-one')).toBe(true);
+      await expect(store.claimLink(`wf-${run}-missing`, 'lk-three')).rejects.toThrow(/not found/);
+      expect(stored(await store.getWorkflow(a.workflowId))).toEqual(a);
     });
   });
 }

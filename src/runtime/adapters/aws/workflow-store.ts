@@ -14,6 +14,7 @@ import type { WorkflowStatus } from '../../../contract/status';
 import { keys, TABLE } from '../../../contract/table';
 import {
   CallbackRecord,
+  DecisionRecord,
   InvalidPageTokenError,
   ListOptions,
   Page,
@@ -300,6 +301,63 @@ export class DynamoWorkflowStore implements WorkflowStore {
         throw new Error(`completing callback '${callbackId}' was cancelled: ${reasons.join(', ')}`);
       }
       await this.backOff(attempt, `completing callback '${callbackId}'`);
+    }
+  }
+
+  public async putDecision(decision: DecisionRecord): Promise<boolean> {
+    checkId('decision workflowId', decision.workflowId);
+    checkId('decision callbackId', decision.callbackId);
+    const expiresAt = nowSeconds() + this.retentionSeconds;
+    const item = { ...jsonCopy(decision), ...keys.decision(decision.workflowId, decision.callbackId), [TABLE.ttlAttribute]: expiresAt };
+    return this.putOnce(decision.workflowId, item, `decision on callback '${decision.callbackId}'`);
+  }
+
+  public async listDecisions(workflowId: string): Promise<DecisionRecord[]> {
+    const found: DecisionRecord[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await this.client.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dec)',
+        ExpressionAttributeValues: { ':pk': keys.workflow(workflowId).pk, ':dec': 'DEC#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, [TABLE.ttlAttribute]: _expiresAt, ...rest } = item;
+        found.push(rest as unknown as DecisionRecord);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found.sort((a, b) => compare(a.decidedAt, b.decidedAt) || compare(a.callbackId, b.callbackId));
+  }
+
+  public async claimLink(workflowId: string, linkId: string): Promise<boolean> {
+    checkId('link workflowId', workflowId);
+    checkId('linkId', linkId);
+    const expiresAt = nowSeconds() + this.retentionSeconds;
+    const item = { ...keys.usedLink(workflowId, linkId), workflowId, linkId, usedAt: new Date().toISOString(), [TABLE.ttlAttribute]: expiresAt };
+    return this.putOnce(workflowId, item, `approval link '${linkId}'`);
+  }
+
+  /**
+   * Puts an item of a workflow's partition unless it exists (false then); rejects for an unknown
+   * workflow. The workflow check and the put are one transaction.
+   */
+  private async putOnce(workflowId: string, item: Item, what: string): Promise<boolean> {
+    const input: TransactWriteCommandInput = {
+      TransactItems: [
+        { ConditionCheck: { TableName: this.tableName, Key: keys.workflow(workflowId), ConditionExpression: 'attribute_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ],
+    };
+    for (let attempt = 1; ; attempt++) {
+      const reasons = await this.transact(input);
+      if (reasons === undefined) return true;
+      if (reasons[0] === 'ConditionalCheckFailed') throw new Error(`cannot put ${what}: workflow '${workflowId}' not found`);
+      if (reasons[1] === 'ConditionalCheckFailed') return false;
+      if (!reasons.includes('TransactionConflict')) throw new Error(`putting ${what} was cancelled: ${reasons.join(', ')}`);
+      await this.backOff(attempt, `putting ${what}`);
     }
   }
 

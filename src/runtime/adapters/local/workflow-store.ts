@@ -4,6 +4,7 @@ import * as path from 'path';
 import type { WorkflowStatus } from '../../../contract/status';
 import {
   CallbackRecord,
+  DecisionRecord,
   InvalidPageTokenError,
   ListOptions,
   Page,
@@ -28,12 +29,20 @@ interface WorkflowFile {
   readonly version: 1;
   readonly workflow: WorkflowRecord;
   readonly callbacks: CallbackRecord[];
+  /** Audit records of decisions (absent in files written before there were any). */
+  readonly decisions?: DecisionRecord[];
+  /** Approval links used: link id -> when. */
+  readonly usedLinks?: Record<string, string>;
 }
 
 /** A workflow and its callbacks, as kept in memory. */
 interface Entry {
   workflow: WorkflowRecord;
   readonly callbacks: Map<string, CallbackRecord>;
+  /** callback id -> decision */
+  readonly decisions: Map<string, DecisionRecord>;
+  /** link id -> when it was used */
+  readonly usedLinks: Map<string, string>;
 }
 
 /** Position in a listing: the last item of the previous page, and the filter it belongs to. */
@@ -82,7 +91,7 @@ export class LocalWorkflowStore implements WorkflowStore {
       if (owner) return { created: false, workflow: jsonCopy(owner.workflow) };
     }
     const workflow = jsonCopy(record);
-    this.entries.set(workflow.workflowId, { workflow, callbacks: new Map() });
+    this.entries.set(workflow.workflowId, { workflow, callbacks: new Map(), decisions: new Map(), usedLinks: new Map() });
     if (workflow.idempotencyKey !== undefined) this.byKey.set(workflow.idempotencyKey, workflow.workflowId);
     await this.persist(workflow.workflowId);
     return { created: true, workflow: jsonCopy(workflow) };
@@ -182,6 +191,35 @@ export class LocalWorkflowStore implements WorkflowStore {
     return true;
   }
 
+  public async putDecision(decision: DecisionRecord): Promise<boolean> {
+    checkId('decision callbackId', decision.callbackId);
+    const entry = this.entries.get(decision.workflowId);
+    if (!entry) throw new Error(`cannot put the decision on callback '${decision.callbackId}': workflow '${decision.workflowId}' not found`);
+    // Checked and changed before the first await: the first writer wins.
+    if (entry.decisions.has(decision.callbackId)) return false;
+    entry.decisions.set(decision.callbackId, jsonCopy(decision));
+    await this.persist(decision.workflowId);
+    return true;
+  }
+
+  public async listDecisions(workflowId: string): Promise<DecisionRecord[]> {
+    const entry = this.entries.get(workflowId);
+    if (!entry) return [];
+    return [...entry.decisions.values()]
+      .sort((a, b) => compare(a.decidedAt, b.decidedAt) || compare(a.callbackId, b.callbackId))
+      .map((d) => jsonCopy(d));
+  }
+
+  public async claimLink(workflowId: string, linkId: string): Promise<boolean> {
+    checkId('linkId', linkId);
+    const entry = this.entries.get(workflowId);
+    if (!entry) throw new Error(`cannot claim approval link '${linkId}': workflow '${workflowId}' not found`);
+    if (entry.usedLinks.has(linkId)) return false;
+    entry.usedLinks.set(linkId, new Date().toISOString());
+    await this.persist(workflowId);
+    return true;
+  }
+
   /**
    * Resolves once every queued write to disk has finished, including writes queued while it
    * waits (a change made during shutdown lands too). Call it before the process exits.
@@ -218,7 +256,12 @@ export class LocalWorkflowStore implements WorkflowStore {
         throw new Error(`LocalWorkflowStore: '${file}' is not a workflow file (version 1 with workflow and callbacks); fix or remove it`);
       }
       const workflowId = data.workflow.workflowId;
-      const entry: Entry = { workflow: data.workflow, callbacks: new Map() };
+      const entry: Entry = {
+        workflow: data.workflow,
+        callbacks: new Map(),
+        decisions: new Map((data.decisions ?? []).map((d) => [d.callbackId, d])),
+        usedLinks: new Map(Object.entries(data.usedLinks ?? {})),
+      };
       for (const callback of data.callbacks) {
         entry.callbacks.set(callback.callbackId, callback);
         this.callbackOwner.set(callback.callbackId, workflowId);
@@ -247,7 +290,13 @@ export class LocalWorkflowStore implements WorkflowStore {
     const entry = this.entries.get(workflowId);
     if (!entry) return;
     // The state at the time of writing, not of queueing: a later change is never overwritten by an earlier one.
-    const data: WorkflowFile = { version: 1, workflow: entry.workflow, callbacks: [...entry.callbacks.values()] };
+    const data: WorkflowFile = {
+      version: 1,
+      workflow: entry.workflow,
+      callbacks: [...entry.callbacks.values()],
+      ...(entry.decisions.size > 0 ? { decisions: [...entry.decisions.values()] } : {}),
+      ...(entry.usedLinks.size > 0 ? { usedLinks: Object.fromEntries(entry.usedLinks) } : {}),
+    };
     const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++this.tempCounter}.tmp`);
     try {
       await fsp.writeFile(temp, JSON.stringify(data, null, 2) + '\n', 'utf8');
