@@ -2,7 +2,17 @@ import { Token } from 'aws-cdk-lib';
 import { UnresolvedValueError } from './checks';
 import type { InputFieldDocument, InputFieldType } from '../contract/definition';
 import { inputFieldProblems } from '../contract/inputs';
+import { propName } from '../private/checks';
 import { checkBuiltByFactory } from '../private/closed-class';
+
+/** A prop of a field declaration that is still a token when the definition is rendered. */
+class UnresolvedInputError extends UnresolvedValueError {
+  constructor(owner: string, prop: string) {
+    super(owner, prop);
+    this.message = `${owner}: ${propName(prop)} is an unresolved token, but a workflow definition is rendered to JSON at synth and needs `
+      + `concrete values: pass a literal ${prop} rather than one from a parameter or another resource`;
+  }
+}
 
 /** What every declared input field can say. */
 export interface InputFieldProps {
@@ -150,7 +160,7 @@ export class WorkflowInput {
     fields?: { [name: string]: WorkflowInput }, additionalFields?: boolean, items?: WorkflowInput): WorkflowInput {
     const input = new WorkflowInput(owner, type, props, rules, fields, additionalFields, items);
     // A token cannot be checked now; rendering the definition refuses it (it needs concrete values).
-    if (input.unresolvedProp() === undefined) {
+    if (!input.hasUnresolvedProp()) {
       const problems = inputFieldProblems(input._render(), owner);
       if (problems.length > 0) throw new Error(problems.join('\n'));
     }
@@ -195,7 +205,7 @@ export class WorkflowInput {
    */
   public _render(): InputFieldDocument {
     const unresolved = this.unresolvedProp();
-    if (unresolved !== undefined) throw new UnresolvedValueError(this.owner, unresolved);
+    if (unresolved !== undefined) throw new UnresolvedInputError(this.owner, unresolved);
     const doc: Record<string, unknown> = { type: this.inputType };
     if (this.description !== undefined) doc.description = this.description;
     for (const [key, value] of Object.entries(this.rules)) if (value !== undefined) doc[key] = value;
@@ -209,7 +219,7 @@ export class WorkflowInput {
     return doc as unknown as InputFieldDocument;
   }
 
-  /** The first prop that is still a token (the definition needs concrete values), if any. */
+  /** The first prop of this field (not of those inside it) that is still a token, if any. */
   private unresolvedProp(): string | undefined {
     if (this.description !== undefined && Token.isUnresolved(this.description)) return 'description';
     const props: Record<string, string> = {
@@ -225,11 +235,13 @@ export class WorkflowInput {
       const values: unknown[] = Array.isArray(value) ? value : [value];
       if (values.some((v) => v !== undefined && Token.isUnresolved(v))) return props[key] ?? key;
     }
-    for (const [name, field] of Object.entries(this.fields ?? {})) {
-      const inner = field.unresolvedProp();
-      if (inner !== undefined) return `field '${name}' ${inner}`;
-    }
-    const inItems = this.items?.unresolvedProp();
-    return inItems === undefined ? undefined : `items ${inItems}`;
+    return undefined;
+  }
+
+  /** Whether a prop of this field or of a field inside it is still a token. */
+  private hasUnresolvedProp(): boolean {
+    return this.unresolvedProp() !== undefined
+      || Object.values(this.fields ?? {}).some((f) => f.hasUnresolvedProp())
+      || (this.items?.hasUnresolvedProp() ?? false);
   }
 }
