@@ -205,7 +205,8 @@ function declaration(depth: number): fc.Arbitrary<Generated> {
       return {
         decl: { type: 'string', enum: values },
         value: fc.constantFrom(...values),
-        broken: fc.constantFrom<unknown>('delta', 1, true, null).map((v) => ({ value: v, path: '' })),
+        // Not null: an optional field sent as null counts as absent, which is valid.
+        broken: fc.constantFrom<unknown>('delta', 1, true).map((v) => ({ value: v, path: '' })),
       };
     }
     const max = min + extra;
