@@ -22,6 +22,12 @@ export const LIMITS = {
   maxParallelBranches: 50,
   maxSteps: 200,
   maxPromptLength: 2000,
+  /** Declared input fields, nested ones included. */
+  maxInputFields: 200,
+  /** Deepest nesting of declared objects and arrays (the input itself is level 1). */
+  maxInputDepth: 10,
+  /** Allowed values of one declared field. */
+  maxInputEnumValues: 100,
 } as const;
 
 /** A value the runtime resolves when a step starts. */
@@ -127,11 +133,51 @@ export type StepDocument =
 
 export type StepType = StepDocument['type'];
 
+/** JSON types a declared input field may have (JSON Schema's names). */
+export type InputFieldType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
+
+/**
+ * A declared field of the workflow input: a subset of JSON Schema (draft 2020-12 keywords), so
+ * that any client can read it. `src/contract/inputs.ts` checks a declaration and checks an input
+ * against it; keywords other than these are refused in a declaration.
+ */
+export interface InputFieldDocument {
+  readonly type: InputFieldType;
+  readonly description?: string;
+  /** The values allowed (strings, numbers and integers). */
+  readonly enum?: ReadonlyArray<string | number>;
+  /** Strings: fewest and most characters (a surrogate pair counts as one). */
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  /** Numbers and integers: smallest and largest value, both included. */
+  readonly minimum?: number;
+  readonly maximum?: number;
+  /** Objects: the fields, those that must be present, and whether others are accepted (JSON Schema's default: true). */
+  readonly properties?: Readonly<Record<string, InputFieldDocument>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean;
+  /** Arrays: the type of every item, fewest and most items. */
+  readonly items?: InputFieldDocument;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+}
+
+/** The declared workflow input: always an object (the body of `POST /workflows`). */
+export interface InputsDocument extends InputFieldDocument {
+  readonly type: 'object';
+}
+
 /** The whole definition. */
 export interface WorkflowDefinitionDocument {
   readonly schemaVersion: typeof DEFINITION_SCHEMA_VERSION;
   readonly name: string;
   readonly description?: string;
+  /**
+   * The declared input. When present, `POST /workflows` (and a schedule's tick) refuses an input
+   * that does not match it with a 400 naming each field, before anything is written. Absent in
+   * documents of workflows that declare nothing (and in those written before declarations).
+   */
+  readonly inputs?: InputsDocument;
   readonly steps: readonly StepDocument[];
 }
 

@@ -6,6 +6,7 @@
  */
 import { DEFINITION_SCHEMA_VERSION, LIMITS } from './definition';
 import type { WorkflowDefinitionDocument } from './definition';
+import { inputDeclarationProblems } from './inputs';
 
 /** Options of `validateDefinition`. */
 export interface ValidateOptions {
@@ -263,6 +264,9 @@ export function validateDefinition(doc: WorkflowDefinitionDocument, options: Val
   // References: a step may only read the output of a step that has certainly run before it.
   const refs = new ReferenceChecker(byName, locator.byStep, problems);
   refs.sequence(raw.steps as unknown[], new Set());
+
+  // The declared input, and the steps' reads of it.
+  problems.push(...inputDeclarationProblems(doc, workflowLabel));
 
   return problems;
 }

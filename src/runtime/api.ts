@@ -9,13 +9,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { ApprovalLinkApi, decisionView, requestIdentity } from './approval-link-api';
 import type { LinkKeySource } from './approval-links';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
+import { refusedInputFields } from './input-check';
 import { cancellationError } from './outcome';
 import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, DecisionRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import { newRecord } from './records';
 import { checkApprovalBody, checkCallbackBody, checkListQuery, checkScheduledStartEvent, Checked, ScheduledStartEvent } from './request-schemas';
 import type { Telemetry } from './telemetry';
 import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
-import { getPath, requiredInputFields } from './values';
+import { requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
 import { allSteps, StepDocument, WorkflowDefinitionDocument } from '../contract/definition';
 import { displayPath, ROUTES, RouteOperation, routePattern } from '../contract/routes';
@@ -59,6 +60,8 @@ class HttpError extends Error {
     public readonly code: string,
     message: string,
     public readonly headers: Record<string, string> = {},
+    /** More members of the error body (`fields` of a refused input). */
+    public readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -212,7 +215,7 @@ class Api {
       return await route.handle({ event, params, headers: lowerCaseHeaders(event.headers) });
     } catch (e) {
       if (e instanceof HttpError) {
-        return json(e.statusCode, { error: e.code, message: e.message }, e.headers);
+        return json(e.statusCode, { error: e.code, message: e.message, ...e.details }, e.headers);
       }
       this.options.telemetry.error('unhandled API error', { method, path, error: e instanceof Error ? e.stack ?? e.message : String(e) });
       return json(500, { error: 'internal_error', message: `the request failed on our side; it is safe to retry (request ${event.requestContext?.requestId ?? 'unknown'})` });
@@ -306,14 +309,10 @@ class Api {
     if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
       throw badRequest(`the workflow input is larger than ${MAX_INPUT_BYTES / 1024} KB; put large content in the artifact store and pass its key`);
     }
-    for (const { path, step } of this.required) {
-      const value = getPath(input, path);
-      if (value === undefined || value === null) {
-        throw badRequest(`field '${path}' is required: step '${step}' reads it`);
-      }
-      if (typeof value === 'string' && value.trim() === '') {
-        throw badRequest(`field '${path}' must not be empty: step '${step}' reads it`);
-      }
+    const issues = refusedInputFields(this.options.definition, input, this.required);
+    if (issues.length > 0) {
+      // Each field in the message, and as a list a client can show beside its own fields.
+      throw new HttpError(400, 'bad_request', issues.map((i) => i.message).join('; '), {}, { fields: issues });
     }
   }
 

@@ -7,5 +7,6 @@ export * from './approval-step';
 export * from './parallel-step';
 export * from './choice-step';
 export * from './publish-step';
+export * from './workflow-input';
 export * from './workflow-definition';
 export * from './reference-workflows';

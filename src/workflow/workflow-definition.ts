@@ -1,8 +1,9 @@
 import { AgentStep } from './agent-step';
 import { checkName, UnresolvedValueError } from './checks';
 import { WorkflowStep } from './step';
+import { WorkflowInput } from './workflow-input';
 import { DEFINITION_SCHEMA_VERSION } from '../contract/definition';
-import type { WorkflowDefinitionDocument } from '../contract/definition';
+import type { InputsDocument, WorkflowDefinitionDocument } from '../contract/definition';
 import { validateDefinition } from '../contract/validate';
 
 /** Properties of a `WorkflowDefinition`. */
@@ -16,6 +17,19 @@ export interface WorkflowDefinitionProps {
   readonly description?: string;
   /** The steps, run in order (at least one). */
   readonly steps: WorkflowStep[];
+  /**
+   * The fields of the workflow input (the body of `POST /workflows`), by name. When given, the API
+   * (local and deployed) refuses an input that does not match them with a 400 naming each bad
+   * field, before anything is written; and every input field a step reads must fit them.
+   * @default - no declaration: any JSON object is accepted, and only the fields steps read are checked (present, not empty)
+   */
+  readonly inputs?: { [name: string]: WorkflowInput };
+  /**
+   * Whether top-level input fields that `inputs` does not declare are accepted (and passed on
+   * unchecked). Needs `inputs`.
+   * @default false - an undeclared field is refused, so a misspelt optional field is caught
+   */
+  readonly additionalInputs?: boolean;
 }
 
 /**
@@ -29,15 +43,31 @@ export class WorkflowDefinition {
   public readonly description?: string;
   /** The top-level steps, in order. */
   public readonly steps: WorkflowStep[];
+  /** The declared input fields, if declared. */
+  public readonly inputs?: { [name: string]: WorkflowInput };
+  /** Whether top-level input fields that are not declared are accepted (false when `inputs` is not given). */
+  public readonly additionalInputs: boolean;
 
   constructor(props: WorkflowDefinitionProps) {
     checkName('WorkflowDefinition', 'workflowName', props.workflowName);
     if (props.steps.length === 0) {
       throw new Error(`WorkflowDefinition '${props.workflowName}': steps is empty: give the workflow at least one step`);
     }
+    if (props.additionalInputs !== undefined && props.inputs === undefined) {
+      throw new Error(`WorkflowDefinition '${props.workflowName}': additionalInputs (additional_inputs in Python) is set, but inputs is not: `
+        + 'declare the input fields with inputs, or leave additionalInputs out (without inputs any input is accepted)');
+    }
+    for (const [name, input] of Object.entries(props.inputs ?? {})) {
+      if (!(input instanceof WorkflowInput)) {
+        throw new Error(`WorkflowDefinition '${props.workflowName}': input '${name}' is not a WorkflowInput: declare it with WorkflowInput.text(), `
+          + '.number(), .integer(), .flag(), .objectOf() or .listOf()');
+      }
+    }
     this.workflowName = props.workflowName;
     this.description = props.description;
     this.steps = [...props.steps];
+    this.inputs = props.inputs === undefined ? undefined : { ...props.inputs };
+    this.additionalInputs = props.additionalInputs ?? false;
   }
 
   /** Names of the distinct agents the workflow uses, in the order they first appear. */
@@ -93,7 +123,19 @@ export class WorkflowDefinition {
       schemaVersion: DEFINITION_SCHEMA_VERSION,
       name: this.workflowName,
       ...(this.description !== undefined ? { description: this.description } : {}),
+      ...(this.inputs !== undefined ? { inputs: this.renderInputs(this.inputs) } : {}),
       steps: this.steps.map((s) => s._render()),
+    };
+  }
+
+  private renderInputs(inputs: { [name: string]: WorkflowInput }): InputsDocument {
+    const entries = Object.entries(inputs);
+    const required = entries.filter(([, f]) => f.required).map(([name]) => name);
+    return {
+      type: 'object',
+      properties: Object.fromEntries(entries.map(([name, f]) => [name, f._render()])),
+      ...(required.length > 0 ? { required } : {}),
+      additionalProperties: this.additionalInputs,
     };
   }
 

@@ -141,7 +141,7 @@ describe('--api-url: the same answers as --port, every request signed', () => {
 
   test('a 400 prints the API\'s message naming the field; approve --reject still rejects', async () => {
     const l = await cli('start', '--input', '{"parameters": {}}', ...local);
-    expect(l).toEqual({ code: 1, out: '', err: "error: start: 400 field 'topic' is required: step 'research' reads it" });
+    expect(l).toEqual({ code: 1, out: '', err: 'error: start: 400 input.topic is required: give a string' });
     expect(await cli('start', '--input', '{"parameters": {}}', ...remote)).toEqual(l);
     const badList = await cli('list', '--limit', '1000', ...remote);
     expect(badList.code).toBe(1);

@@ -129,7 +129,8 @@ describe('local server: the reference workflow over HTTP (test agents)', () => {
     expect(notJson.body.message).toMatch(/not valid JSON/);
     const noTopic = await http(server.url, 'POST', '/workflows', { parameters: {} });
     expect(noTopic.status).toBe(400);
-    expect(noTopic.body.message).toBe("field 'topic' is required: step 'research' reads it");
+    // The reference workflow declares its input: the declaration's words (test/cli/server-inputs.test.ts has every case).
+    expect(noTopic.body.message).toBe('input.topic is required: give a string');
 
     const id = await startWorkflow(server.url);
     const badApproval = await http(server.url, 'POST', `/workflows/${id}/approval`, { approved: 'yes' });

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { DEPTHS, MAX_TOPIC_CHARS } from '../../agents/researcher/src/prompts';
 import { validateDefinition } from '../../src/contract/validate';
 import { ReferenceWorkflows, WorkflowAgent } from '../../src/workflow';
 
@@ -17,6 +18,22 @@ describe('ReferenceWorkflows.researchReport', () => {
       schemaVersion: 1,
       name: 'research-report',
       description: 'Research a topic, analyse the findings, write a report, have a person approve it, and publish it.',
+      inputs: {
+        type: 'object',
+        properties: {
+          topic: { type: 'string', description: 'What to research and write the report about.', minLength: 1, maxLength: 1000 },
+          parameters: {
+            type: 'object',
+            description: 'How to research it: depth, and further fields the researcher passes on to the model (focus, sources, ...).',
+            properties: {
+              depth: { type: 'string', description: 'How thorough the research is (default: standard).', enum: ['brief', 'standard', 'comprehensive'] },
+            },
+            additionalProperties: true,
+          },
+        },
+        required: ['topic'],
+        additionalProperties: false,
+      },
       steps: [
         {
           type: 'agent',
@@ -71,5 +88,16 @@ describe('ReferenceWorkflows.researchReport', () => {
   test('rejects timeouts out of range', () => {
     expect(() => ReferenceWorkflows.researchReport({ ...agents, approvalTimeout: Duration.days(31) })).toThrow(/^ApprovalStep 'approval': timeout is 31 days/);
     expect(() => ReferenceWorkflows.researchReport({ ...agents, agentTimeout: Duration.days(8) })).toThrow(/^AgentStep 'research': timeout is 8 days/);
+  });
+});
+
+describe('the research workflow\'s declared input fits the reference researcher', () => {
+  test('parameters.depth allows exactly the depths the researcher knows', () => {
+    expect(ReferenceWorkflows.RESEARCH_DEPTHS).toEqual(Object.keys(DEPTHS));
+  });
+
+  test('a topic of the most characters the API accepts is within what the researcher accepts, even as surrogate pairs', () => {
+    // The API counts characters (an emoji is one); the researcher counts UTF-16 code units (an emoji is two).
+    expect(ReferenceWorkflows.RESEARCH_TOPIC_MAX_LENGTH * 2).toBeLessThanOrEqual(MAX_TOPIC_CHARS);
   });
 });

@@ -1,7 +1,7 @@
 import { AgentInputs, InputError, requiredText } from '../../kit/src';
 
-/** Depths a workflow may ask for in `parameters.depth`. */
-const DEPTHS: Record<string, { tokens: number; guidance: string }> = {
+/** Depths a workflow may ask for in `parameters.depth` (ReferenceWorkflows.RESEARCH_DEPTHS declares the same). */
+export const DEPTHS: Record<string, { tokens: number; guidance: string }> = {
   brief: { tokens: 1500, guidance: 'Keep it short: the five most important findings.' },
   standard: { tokens: 4096, guidance: 'Cover the main findings with enough detail to analyse them.' },
   comprehensive: { tokens: 8192, guidance: 'Be thorough: cover every significant angle, with evidence for each finding.' },

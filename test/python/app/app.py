@@ -69,6 +69,7 @@ from cdk_durable_agents import (
     StepInput,
     WorkflowAgent,
     WorkflowDefinition,
+    WorkflowInput,
 )
 
 NGINX = "public.ecr.aws/nginx/nginx:stable-alpine"
@@ -224,6 +225,21 @@ writer = ContainerAgent(
 pipeline = WorkflowDefinition(
     workflow_name="platform-pipeline",
     description="Research, analyse in parallel, route on the verdict, approve and publish.",
+    # Declared inputs: every kind of field (POST /workflows refuses an input that does not match).
+    inputs={
+        "topic": WorkflowInput.text(required=True, min_length=1, max_length=500, description="What to research"),
+        "parameters": WorkflowInput.object_of(
+            fields={
+                "depth": WorkflowInput.text(allowed_values=["brief", "standard", "comprehensive"]),
+                "sources": WorkflowInput.list_of(items=WorkflowInput.text(max_length=40), min_items=1, max_items=5),
+                "budget": WorkflowInput.number(minimum=0.5, maximum=100),
+                "reviewers": WorkflowInput.integer(allowed_values=[1, 2, 3]),
+                "draft": WorkflowInput.flag(),
+            },
+            additional_fields=True,
+        ),
+    },
+    additional_inputs=False,
     steps=[
         AgentStep(
             step_name="research",

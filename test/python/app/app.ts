@@ -26,7 +26,7 @@ import {
   AgentArchitecture, AgentCompute, AgentDispatch, AgentImage, AgentModel, AgentStep, AgentTarget, AlarmDestination, ApiAuthorization,
   ApiCanary, ApprovalStep, ApprovalTimeoutAction, ChoiceCase, ChoiceStep, ContainerAgent, DataTier, DataTierProfile,
   DurableOrchestrator, IDispatchableAgent, IWorkflowAgent, ParallelBranch, ParallelStep, PlatformDashboard, PublishStep, ReferenceWorkflows,
-  RetryPolicy, SecureApi, ServiceCapacity, StepInput, WorkflowAgent, WorkflowDefinition,
+  RetryPolicy, SecureApi, ServiceCapacity, StepInput, WorkflowAgent, WorkflowDefinition, WorkflowInput,
 } from '../../../src';
 
 const NGINX = 'public.ecr.aws/nginx/nginx:stable-alpine';
@@ -141,6 +141,21 @@ const writer = new ContainerAgent(stack, 'Writer', {
 const pipeline = new WorkflowDefinition({
   workflowName: 'platform-pipeline',
   description: 'Research, analyse in parallel, route on the verdict, approve and publish.',
+  // Declared inputs: every kind of field (POST /workflows refuses an input that does not match).
+  inputs: {
+    topic: WorkflowInput.text({ required: true, minLength: 1, maxLength: 500, description: 'What to research' }),
+    parameters: WorkflowInput.objectOf({
+      fields: {
+        depth: WorkflowInput.text({ allowedValues: ['brief', 'standard', 'comprehensive'] }),
+        sources: WorkflowInput.listOf({ items: WorkflowInput.text({ maxLength: 40 }), minItems: 1, maxItems: 5 }),
+        budget: WorkflowInput.number({ minimum: 0.5, maximum: 100 }),
+        reviewers: WorkflowInput.integer({ allowedValues: [1, 2, 3] }),
+        draft: WorkflowInput.flag(),
+      },
+      additionalFields: true,
+    }),
+  },
+  additionalInputs: false,
   steps: [
     new AgentStep({
       stepName: 'research',
