@@ -23,7 +23,7 @@ import type {
   OperationUpdate,
 } from '@aws/durable-execution-sdk-js';
 import { DurableExecutionClientError, DurableExecutionClientErrorScope, withDurableExecution } from '@aws/durable-execution-sdk-js';
-import { ExecutionJournal, JournalRecord, END_RECORD } from './execution-journal';
+import { ExecutionJournal, END_RECORD } from './execution-journal';
 import type { LocalExecutionHistory, LocalExecutionOutcome } from './local-durable-control';
 import { LIMITS } from '../../contract/definition';
 import { callbackOperations } from '../operation-names';
@@ -692,4 +692,3 @@ function errorResult(error: ErrorObject | undefined): unknown {
   };
 }
 
-export type { JournalRecord };
