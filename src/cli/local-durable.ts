@@ -1,8 +1,8 @@
 /**
- * Durable executions of the local server: one execution backend (the durable-execution testing
- * SDK's checkpoint worker) per process, shared by the servers in it and checked when first
- * acquired, and the LocalDurableControl of one server, whose executions that end without the
- * workflow recording its end (the controller crashed) mark the workflow FAILED.
+ * Local durable executions: the testing SDK's execution backend (its checkpoint worker), one per
+ * process, shared by its users (the cost command) and checked when first acquired; and what the
+ * local server does when an execution ends without the workflow recording its end (the
+ * controller crashed): the workflow is marked FAILED.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -72,33 +72,29 @@ async function checkBackend(): Promise<void> {
   if (outcome.status !== 'SUCCEEDED') throw fail(describeError(outcome.error));
 }
 
-/** The durable handler a LocalDurableControl runs (the controller). */
-export type DurableHandler = ConstructorParameters<typeof LocalDurableControl>[0];
-
 export interface ServerDurableControlOptions {
-  /** Where a workflow whose execution failed is marked FAILED. */
-  readonly store: Pick<WorkflowStore, 'updateWorkflow'>;
+  /** Where a workflow whose execution failed is marked FAILED (and its steps still open). */
+  readonly store: Pick<WorkflowStore, 'updateWorkflow' | 'getWorkflow' | 'putStep'>;
   /** Shows a line under a workflow's tag on the console. */
   readonly note: (workflowId: string, text: string) => void;
 }
 
 /**
- * The durable control of one server: runs the controller in the shared backend (acquire it
- * first). An execution that ends other than SUCCEEDED while its workflow is still PENDING or
- * RUNNING (the controller did not record its end) marks the workflow FAILED.
+ * A durable execution that ended without the workflow recording its end (the controller crashed):
+ * the workflow and its steps still running or waiting are marked FAILED.
  */
-export function serverDurableControl(controller: DurableHandler, options: ServerDurableControlOptions): LocalDurableControl {
-  return new LocalDurableControl(controller, (workflowId, outcome) => {
-    void executionEnded(options, workflowId, outcome).catch(() => undefined);
-  });
-}
-
-/** A durable execution that ended without the workflow recording its end (the controller crashed). */
 export async function executionEnded(options: ServerDurableControlOptions, workflowId: string, outcome: LocalExecutionOutcome): Promise<void> {
   if (outcome.status === 'SUCCEEDED') return;
   const message = `the durable execution ended ${outcome.status}: ${describeError(outcome.error)}`;
-  const changed = await options.store.updateWorkflow(workflowId, { status: 'FAILED', awaiting: null, error: { code: 'EXECUTION_FAILED', message } }, ['PENDING', 'RUNNING']);
-  if (changed) options.note(workflowId, `workflow ${workflowId} FAILED: ${message}`);
+  const error = { code: 'EXECUTION_FAILED', message };
+  const changed = await options.store.updateWorkflow(workflowId, { status: 'FAILED', awaiting: null, error }, ['PENDING', 'RUNNING']);
+  if (!changed) return;
+  // No step stays RUNNING or WAITING on a workflow that ended.
+  const endedAt = new Date().toISOString();
+  for (const step of (await options.store.getWorkflow(workflowId))?.steps ?? []) {
+    if (step.status === 'RUNNING' || step.status === 'WAITING') await options.store.putStep(workflowId, { ...step, status: 'FAILED', endedAt, error });
+  }
+  options.note(workflowId, `workflow ${workflowId} FAILED: ${message}`);
 }
 
 /** The message of an execution's error (an Error, a Lambda-style `{ errorMessage }`, or anything else). */

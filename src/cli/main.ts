@@ -143,7 +143,7 @@ async function dev(args: readonly string[], io: CliIo): Promise<number> {
   for (const line of banner(server, source)) io.out(line);
   io.onServing?.(server);
   await (io.stopSignal ?? stopSignal)();
-  io.out('stopping the local server (workflows still running stay unfinished)');
+  io.out('stopping the local server (workflows still running continue when it starts again on this data folder)');
   await server.close();
   return 0;
 }

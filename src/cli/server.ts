@@ -1,13 +1,15 @@
 /**
  * The local server: the runtime's HTTP API on 127.0.0.1, with the same handler code as in Lambda
- * (each request becomes an API Gateway HTTP API event for `createApi`), durable executions under
- * the durable-execution testing SDK (one LocalDurableTestRunner per workflow, real timers), state
- * and artifacts in a folder, events on the console and in a file, agents as child processes.
+ * (each request becomes an API Gateway HTTP API event for `createApi`), durable executions in
+ * this process under the SDK's own `withDurableExecution` with a journal on disk (they continue
+ * after a restart on the same folder), state and artifacts in a folder, events on the console
+ * and in a file, agents as child processes.
  *
  * This module is the composition root: it checks the options and wires the parts, each in a
- * module of its own: http-bridge (HTTP), local-ports (the ports), local-durable (durable
- * executions), supervision (agent processes), approvals (approvals answered here), logging and
- * progress (log files and the console), data-dir (the lock file and restarts).
+ * module of its own: http-bridge (HTTP), local-ports (the ports), durable-engine (durable
+ * executions), supervision (agent processes), resume (agent tasks across restarts), approvals
+ * (approvals answered here), logging and progress (log files and the console), data-dir (the
+ * lock file and restarts).
  */
 import * as path from 'path';
 import { agentTargets, checkAgents, DeclaredAgent, LocalAgent, referenceAgent, resolveAgents } from './agents';
@@ -17,19 +19,21 @@ import { lockDataDir, markOrphans } from './data-dir';
 import { CliError } from './errors';
 import { EventStreams } from './event-stream';
 import { startHttpBridge } from './http-bridge';
-import { acquireBackend, releaseBackend, serverDurableControl } from './local-durable';
+import { executionEnded } from './local-durable';
 import { localPorts, openWorkflowStore } from './local-ports';
 import { LocalRoutes, localRoutes } from './local-routes';
 import { LocalTelemetry, LogFiles } from './logging';
 import { packageVersion } from './paths';
 import { DEFAULT_PORT, ProgressReporter } from './progress';
 import { referenceDefinition } from './reference';
+import { ResumableDispatcher } from './resume';
 import { SupervisedDispatcher } from './supervision';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { validateDefinition } from '../contract/validate';
 import { ApiHandler, createApi } from '../runtime/api';
 import { ApprovalLinkIssuer } from '../runtime/approval-links';
 import { createController } from '../runtime/controller';
+import { JournalDurableControl } from '../runtime/durable/journal-durable-control';
 import type { LocalExecutionOutcome } from '../runtime/durable/local-durable-control';
 
 export type { ApproveMode } from './approvals';
@@ -76,7 +80,10 @@ export interface LocalServer {
   readonly progress: ProgressReporter;
   /** Resolves when the durable execution of a workflow started by this server ends. */
   finished(workflowId: string): Promise<LocalExecutionOutcome>;
-  /** Stops the server and the agents it started. Workflows still running stay unfinished. */
+  /**
+   * Stops the server and the agents it started. Workflows still running continue when a server
+   * starts again on the same data folder (their agent tasks are dispatched again).
+   */
   close(): Promise<void>;
 }
 
@@ -107,7 +114,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const dataDir = path.resolve(cwd, options.dataDir ?? '.local');
   const artifactsDir = path.join(dataDir, 'artifacts');
   // Cleanups run last-in first.
-  const cleanups: Array<() => Promise<void> | void> = [lockDataDir(dataDir)];
+  const cleanups: Array<() => Promise<void> | void> = [lockDataDir(dataDir, log)];
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
@@ -117,7 +124,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const logs = new LogFiles(dataDir);
     cleanups.push(() => logs.close());
     const store = openWorkflowStore(dataDir);
-    cleanups.push(() => store.flush());
+    // The durable engine's journal closes after the last state write (see where the engine is made).
+    let closeEngine: (() => Promise<void>) | undefined;
+    cleanups.push(() => closeEngine?.(), () => store.flush());
 
     // Listen first: a port in use is found before anything else starts. Requests that arrive
     // while the rest starts wait for it (`ready`), and are answered once the API handler is set.
@@ -149,10 +158,6 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     cleanups.push(() => http.close());
     const { port, url } = http;
 
-    await acquireBackend();
-    // The server stops taking requests before the backend goes.
-    cleanups.push(() => releaseBackend(), () => http.close());
-
     const approve = options.approve ?? 'api';
     const progress = new ProgressReporter({
       write: log,
@@ -176,6 +181,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       verbose: options.verbose === true,
     });
     cleanups.push(() => dispatcher.stopAll());
+    // Agent tasks are journaled, so that a restart can dispatch again those not yet reported.
+    let durable: JournalDurableControl | undefined;
+    const resumable = new ResumableDispatcher(dispatcher, {
+      dataDir,
+      url,
+      log,
+      stillWaiting: async (envelope) => {
+        const callback = await store.getCallback(envelope.callback.id);
+        return callback?.state === 'PENDING' && durable?.callbackPending(callback.workflowId, callback.durableCallbackId) === true;
+      },
+    });
+    cleanups.push(() => resumable.close());
 
     const eventLogFile = path.join(dataDir, 'events.jsonl');
     // Counts the events logged so far (their ids) before any new one is published; its streams end first on close.
@@ -189,9 +206,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         progress.onEvent(event);
         approvals.onEvent(event);
         dispatcher.onEvent(event);
+        resumable.onEvent(event);
         streams.onEvent(event);
       },
-      dispatcher,
+      dispatcher: resumable,
     });
     pageRoutes = localRoutes({ streams, store, artifacts: ports.artifacts, definition });
     // The controller takes the ports, whose durable control runs that controller: bound here.
@@ -200,12 +218,28 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const linkKeys = { key: async () => linkKey };
     const approvalLinks = new ApprovalLinkIssuer({ keys: linkKeys, baseUrl: url, expirySeconds: options.approvalLinkExpirySeconds ?? 86_400 });
     const controller = createController({ definition, ports, telemetry, callbackBaseUrl: url, approvalLinks });
-    const durable = serverDurableControl(controller, { store, note });
-    durableRef.bind(durable);
+    const engine = new JournalDurableControl(controller, {
+      dir: path.join(dataDir, 'executions'),
+      onEnd: (workflowId, outcome) => void executionEnded({ store, note }, workflowId, outcome).catch(() => undefined),
+      log,
+    });
+    durable = engine;
+    durableRef.bind(engine);
+    // The server stops taking requests, then the engine stops running executions (they stay in
+    // its journal); its journal closes once the state is written.
+    closeEngine = () => engine.close();
+    cleanups.push(() => engine.stop(), () => http.close());
 
-    await markOrphans(store, log);
+    // Executions an earlier server left unfinished continue; workflows without one cannot.
+    const resumed = engine.resume();
+    await markOrphans(store, log, new Set(resumed));
     api = createApi({ definition, ports, telemetry, approvalLinks: { keys: linkKeys } });
     markReady(api);
+    if (resumed.length > 0) {
+      log(`note: ${resumed.length} workflow${resumed.length > 1 ? 's' : ''} left unfinished by an earlier server on this folder `
+        + `continue${resumed.length > 1 ? '' : 's'}`);
+    }
+    await resumable.redispatch();
 
     return {
       url,
@@ -215,7 +249,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       definition,
       agents,
       progress,
-      finished: (workflowId) => durable.finished(workflowId),
+      finished: (workflowId) => engine.finished(workflowId),
       close: cleanup,
     };
   } catch (e) {

@@ -32,8 +32,10 @@ describe('lockDataDir', () => {
     const dir = tempDir();
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     fs.writeFileSync(path.join(dir, LOCK_FILE), gone.stdout);
-    const unlock = lockDataDir(dir);
+    const lines: string[] = [];
+    const unlock = lockDataDir(dir, (l) => lines.push(l));
     expect(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')).toBe(String(process.pid));
+    expect(lines).toEqual([`note: data folder ${dir} was locked by a local server that is gone (pid ${gone.stdout}); taking it over`]);
     unlock();
   });
 
@@ -71,7 +73,25 @@ describe('markOrphans', () => {
     }
     expect((await store.getWorkflow('wf-done'))?.status).toBe('SUCCEEDED');
     expect(await store.getCallback('cb-1')).toMatchObject({ state: 'COMPLETED', outcome: 'FAILED' });
-    expect(lines).toEqual(['note: 2 workflows left unfinished by an earlier server were marked FAILED (local executions do not survive a restart)']);
+    expect(lines).toEqual(['note: 2 workflows left unfinished by an earlier server were marked FAILED (no durable execution of them in this folder to continue)']);
+  });
+
+  test('leaves the workflows whose execution continues, and leaves no step of an ended workflow running or waiting', async () => {
+    const store = new LocalWorkflowStore();
+    await store.createWorkflow(record('wf-continues', 'RUNNING'));
+    await store.createWorkflow(record('wf-lost', 'RUNNING'));
+    const now = new Date().toISOString();
+    await store.putStep('wf-lost', { name: 'writing', type: 'agent', status: 'SUCCEEDED', startedAt: now, endedAt: now });
+    await store.putStep('wf-lost', { name: 'approval', type: 'approval', status: 'WAITING', startedAt: now });
+    const lines: string[] = [];
+
+    expect(await markOrphans(store, (l) => lines.push(l), new Set(['wf-continues']))).toEqual(['wf-lost']);
+
+    expect((await store.getWorkflow('wf-continues'))?.status).toBe('RUNNING');
+    expect((await store.getWorkflow('wf-lost'))?.steps.map((s) => [s.name, s.status, s.error?.code])).toEqual([
+      ['writing', 'SUCCEEDED', undefined], ['approval', 'FAILED', 'LOCAL_SERVER_STOPPED'],
+    ]);
+    expect(lines).toEqual(['note: 1 workflow left unfinished by an earlier server was marked FAILED (no durable execution of it in this folder to continue)']);
   });
 
   test('says nothing when there are none', async () => {

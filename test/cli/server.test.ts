@@ -292,7 +292,7 @@ describe('local server: endings other than success', () => {
     }
   });
 
-  test('workflows left running by an earlier server are marked FAILED on restart', async () => {
+  test('workflows left running by an earlier server continue on restart: the approval is still approvable', async () => {
     const options = { port: 0, dataDir: dir, definition: shortApprovalDefinition(60), agentCommands: writerOnly() };
     const first = await startLocalServer({ ...options, log: () => undefined });
     const id = await startWorkflow(first.url, { topic: 'orphan' });
@@ -302,9 +302,13 @@ describe('local server: endings other than success', () => {
     const second = await startLocalServer({ ...options, log: (l) => lines.push(l) });
     try {
       const wf = (await http(second.url, 'GET', `/workflows/${id}`)).body;
-      expect(wf).toMatchObject({ status: 'FAILED', error: { code: 'LOCAL_SERVER_STOPPED' } });
-      expect(lines.join('\n')).toMatch(/1 workflow left unfinished by an earlier server was marked FAILED/);
-      expect((await http(second.url, 'POST', `/workflows/${id}/approval`, { approved: true })).status).toBe(409);
+      expect(wf).toMatchObject({ status: 'RUNNING', awaiting: 'approval' });
+      expect(lines.join('\n')).toMatch(/1 workflow left unfinished by an earlier server on this folder continues/);
+      expect((await decide(second.url, id, true)).status).toBe(200);
+      const done = await waitForEnd(second.url, id);
+      expect(done.status).toBe('SUCCEEDED');
+      expect(done.steps.map((s: any) => [s.name, s.status])).toEqual([['writing', 'SUCCEEDED'], ['approval', 'SUCCEEDED'], ['publish', 'SUCCEEDED']]);
+      expect((await second.finished(id)).status).toBe('SUCCEEDED');
     } finally {
       await second.close();
     }

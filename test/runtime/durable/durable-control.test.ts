@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import {
   InvokeCommand,
@@ -6,8 +9,9 @@ import {
   SendDurableExecutionCallbackHeartbeatCommand,
   SendDurableExecutionCallbackSuccessCommand,
 } from '@aws-sdk/client-lambda';
+import { JournalDurableControl } from '../../../src/runtime/durable/journal-durable-control';
 import { LambdaDurableControl } from '../../../src/runtime/durable/lambda-durable-control';
-import { LocalDurableControl } from '../../../src/runtime/durable/local-durable-control';
+import { LocalDurableControl, LocalExecutionOutcome } from '../../../src/runtime/durable/local-durable-control';
 import { CallbackNotPendingError, CallbackRecord } from '../../../src/runtime/ports';
 
 jest.setTimeout(30_000);
@@ -25,9 +29,54 @@ function record(workflowId: string, durableCallbackId: string, stepName = 'wait'
   };
 }
 
-describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
-  beforeAll(() => LocalDurableControl.setup());
-  afterAll(() => LocalDurableControl.teardown());
+/** A local durable control under test: the testing SDK's runner, or the journal engine of the local server. */
+interface LocalControl {
+  readonly workflowIds: string[];
+  start(workflowId: string, input: Record<string, unknown>): Promise<void>;
+  callbackSuccess(callback: CallbackRecord, result: string): Promise<void>;
+  callbackFailure(callback: CallbackRecord, error: { code: string; message: string }): Promise<void>;
+  callbackHeartbeat(callback: CallbackRecord): Promise<void>;
+  finished(workflowId: string): Promise<LocalExecutionOutcome>;
+}
+
+interface Engine {
+  readonly name: string;
+  /** Whether `workflowIds` still lists an execution that ended. */
+  readonly keepsEnded: boolean;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  create(fn: any): LocalControl;
+}
+
+const engines: Engine[] = (() => {
+  const journals: JournalDurableControl[] = [];
+  return [
+    {
+      name: 'LocalDurableControl (LocalDurableTestRunner, real timers)',
+      setup: () => LocalDurableControl.setup(),
+      teardown: () => LocalDurableControl.teardown(),
+      create: (fn: any) => new LocalDurableControl(fn),
+      keepsEnded: true,
+    },
+    {
+      name: 'JournalDurableControl (the local server\'s engine, a journal on disk)',
+      setup: async () => undefined,
+      teardown: async () => {
+        for (const j of journals.splice(0)) await j.close();
+      },
+      create: (fn: any) => {
+        const engine = new JournalDurableControl(fn, { dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cdkda-engine-')), 'executions') });
+        journals.push(engine);
+        return engine;
+      },
+      keepsEnded: false,
+    },
+  ];
+})();
+
+describe.each(engines)('$name', ({ setup, teardown, create, keepsEnded }) => {
+  beforeAll(() => setup());
+  afterAll(() => teardown());
 
   /** A durable function that waits for one approval-shaped callback and returns what it got. */
   function waiter(ids: Record<string, string>, starts: string[]) {
@@ -54,7 +103,7 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
   test('start is idempotent per workflow id, and a callback is completed exactly once', async () => {
     const ids: Record<string, string> = {};
     const starts: string[] = [];
-    const control = new LocalDurableControl(waiter(ids, starts));
+    const control = create(waiter(ids, starts));
     await control.start('wf-1', {});
     await control.start('wf-1', {});
     await until(() => ids['wf-1'] !== undefined);
@@ -66,13 +115,14 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
     expect(outcome.status).toBe('SUCCEEDED');
     expect(['yes', 'no']).toContain((outcome.result as any).got.replace(/"/g, ''));
     expect(starts).toEqual(['wf-1']);
-    expect(control.workflowIds).toEqual(['wf-1']);
+    // The runner keeps its executions; the engine releases an execution when it ends.
+    expect(control.workflowIds).toEqual(keepsEnded ? ['wf-1'] : []);
     await expect(control.callbackHeartbeat(cb)).rejects.toBeInstanceOf(CallbackNotPendingError);
   });
 
   test('a failure reaches the waiting function with its message', async () => {
     const ids: Record<string, string> = {};
-    const control = new LocalDurableControl(waiter(ids, []));
+    const control = create(waiter(ids, []));
     await control.start('wf-2', {});
     await until(() => ids['wf-2'] !== undefined);
     await control.callbackHeartbeat(record('wf-2', ids['wf-2']));
@@ -83,7 +133,7 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
 
   test('finds timers by their backoff operation, <step>/backoff-<attempt>', async () => {
     const ids: Record<string, string> = {};
-    const control = new LocalDurableControl(async (event: { workflow_id: string }, ctx: DurableContext) => {
+    const control = create(async (event: { workflow_id: string }, ctx: DurableContext) => {
       try {
         await ctx.waitForCallback('research/backoff-2', async (id) => {
           ids[event.workflow_id] = id;
@@ -104,7 +154,7 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
 
   test('finds callbacks made with createCallback by their name, and records the execution\'s operations', async () => {
     const ids: Record<string, string> = {};
-    const control = new LocalDurableControl(async (event: { workflow_id: string }, ctx: DurableContext) => {
+    const control = create(async (event: { workflow_id: string }, ctx: DurableContext) => {
       const [report, id] = await ctx.createCallback('research/attempt-1', { timeout: { seconds: 20 } });
       await ctx.step('research/attempt-1/dispatch', async () => {
         ids[event.workflow_id] = id;
@@ -127,7 +177,7 @@ describe('LocalDurableControl (LocalDurableTestRunner, real timers)', () => {
 
   test('a callback of a workflow it does not run, or with a wrong id, is not pending', async () => {
     const ids: Record<string, string> = {};
-    const control = new LocalDurableControl(waiter(ids, []));
+    const control = create(waiter(ids, []));
     await expect(control.callbackSuccess(record('wf-none', 'x'), '1')).rejects.toBeInstanceOf(CallbackNotPendingError);
     await control.start('wf-3', {});
     await until(() => ids['wf-3'] !== undefined);
