@@ -67,7 +67,7 @@ export class ResumableDispatcher implements AgentDispatcher {
       this.live.delete(id);
       this.dropped++;
     }
-    if (this.dropped >= COMPACT_AFTER && this.dropped >= this.live.size) this.compact();
+    if (this.dropped >= COMPACT_AFTER && this.dropped >= this.live.size) void this.compact();
   }
 
   /**
@@ -105,7 +105,8 @@ export class ResumableDispatcher implements AgentDispatcher {
           + ' (the step times out and is retried as its definition says)');
       }
     }
-    this.compact();
+    // Only a journal an earlier server left is rewritten: a fresh folder gets no file before the first task.
+    if (journaled.size > 0) await this.compact();
     return count;
   }
 
@@ -115,14 +116,14 @@ export class ResumableDispatcher implements AgentDispatcher {
   }
 
   /** Rewrites the journal with the tasks still live. */
-  private compact(): void {
+  private compact(): Promise<void> {
     this.dropped = 0;
     const records: JournalRecord[] = [];
     for (const [id, entry] of this.live) {
       records.push({ t: 'dispatch', agent: entry.agent, envelope: entry.envelope });
       if (entry.handle !== undefined) records.push({ t: 'handle', id, handle: entry.handle });
     }
-    void this.journal.compact(NAME, records).catch((e) => this.options.log(`warning: could not compact ${this.journal.dir}: ${String(e)}`));
+    return this.journal.compact(NAME, records).catch((e) => this.options.log(`warning: could not compact ${this.journal.dir}: ${String(e)}`));
   }
 
   /** The envelope with its callback URLs on this server (the port may have changed). */
