@@ -107,6 +107,8 @@ export class JournalDurableControl implements DurableControl {
   private readonly executions = new Map<string, Execution>();
   private readonly invocationsRunning = new Set<Promise<void>>();
   private closed = false;
+  /** Set once a stop has waited for the invocations running: their checkpoints are refused from then on. */
+  private refusing = false;
 
   constructor(controller: DurableExecutionHandler<any, any>, private readonly options: JournalDurableControlOptions) {
     const client: DurableExecutionClient = {
@@ -217,7 +219,9 @@ export class JournalDurableControl implements DurableControl {
 
   /**
    * Stops running executions: no more invocations or timers; waits (up to `waitMs`) for the
-   * invocations running to end (their checkpoints are refused from now on, so they end soon).
+   * invocations running to end, still taking their checkpoints (a step that published an event
+   * has its result kept, so it does not run again on the next start); after that wait their
+   * checkpoints are refused, so they end soon.
    * Executions not ended stay in the journal, for the next engine on this folder; a start from
    * now on is only journaled.
    */
@@ -232,6 +236,7 @@ export class JournalDurableControl implements DurableControl {
       new Promise((resolve) => { timer = setTimeout(resolve, waitMs); }),
     ]);
     clearTimeout(timer);
+    this.refusing = true;
   }
 
   /** Stops (see `stop`), writes what is pending and closes the journal. */
@@ -308,7 +313,7 @@ export class JournalDurableControl implements DurableControl {
       }
       exec.invocations++;
       exec.token = '';
-      if (this.closed) return;
+      if (this.refusing) return;
       if (exec.ended) {
         await this.end(exec, exec.ended.status, exec.ended.result, exec.ended.error);
         return;
@@ -370,8 +375,8 @@ export class JournalDurableControl implements DurableControl {
   private executionOf(token: string | undefined): Execution {
     const hash = token?.lastIndexOf('#') ?? -1;
     const exec = token && hash > 0 ? this.executions.get(token.slice(0, hash)) : undefined;
-    if (this.closed || !exec || exec.token !== token) {
-      throw new DurableExecutionClientError(`Invalid Checkpoint Token: ${this.closed ? 'the local durable engine stopped' : 'not the token of a running invocation'}`,
+    if (this.refusing || !exec || exec.token !== token) {
+      throw new DurableExecutionClientError(`Invalid Checkpoint Token: ${this.refusing ? 'the local durable engine stopped' : 'not the token of a running invocation'}`,
         { scope: DurableExecutionClientErrorScope.INVOCATION });
     }
     return exec;
