@@ -12,7 +12,7 @@ import { ModelError, ModelProvider, ModelResponse, OFFLINE_MODEL, providerFromEn
 import { resolveSecrets, SecretReader } from './secrets';
 // Used inside functions only: the import cycle (worker -> agent -> worker) is harmless.
 // eslint-disable-next-line import/no-cycle
-import { runWorker, WORKER_ENV, WORKER_MODES } from './worker';
+import { runWorker, specFor, specList, WORKER_ENV, WORKER_MODES } from './worker';
 
 /** The inputs of a task as an agent sees them. */
 export interface AgentInputs {
@@ -230,6 +230,15 @@ function reasonOf(signal: AbortSignal): string {
   return reason instanceof Error ? reason.message : String(reason ?? 'cancelled');
 }
 
+/** The envelope's JSON as an object, to find the agent it names (the text as it is when it is not JSON: runAgent says why). */
+function parsedOrRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** `AGENT_MAX_TOKENS`, for a model whose output limit is below what an agent asks for. */
 function maxTokensOverride(env: NodeJS.ProcessEnv): number | undefined {
   const value = env.AGENT_MAX_TOKENS;
@@ -364,37 +373,40 @@ export function lambdaHandler(spec: AgentSpec, options: RunOptions = {}): (event
  * exit code: 0 when the report was delivered (accepted, or refused with a final 4xx, which is
  * logged), 1 when it could not be delivered, 2 when there is no task.
  */
-export async function runAsProcess(spec: AgentSpec, options: RunOptions = {}): Promise<number> {
+export async function runAsProcess(spec: AgentSpec | readonly AgentSpec[], options: RunOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
+  const specs = specList(spec);
+  const name = specs.map((s) => s.name).join(',');
   if (env.AWS_LAMBDA_RUNTIME_API) {
-    await runLambdaRuntime(lambdaHandler(spec, options), { api: env.AWS_LAMBDA_RUNTIME_API });
+    const handlers = new Map(specs.map((s) => [s.name, lambdaHandler(s, options)]));
+    await runLambdaRuntime((event) => handlers.get((specFor(specs, event) ?? specs[0]).name)!(event), { api: env.AWS_LAMBDA_RUNTIME_API });
     return 0;
   }
   const mode = env[WORKER_ENV];
   if (mode !== undefined && mode !== '') {
     if (!(WORKER_MODES as readonly string[]).includes(mode)) {
-      (options.logger ?? createLogger({ agent: spec.name })).error(
+      (options.logger ?? createLogger({ agent: name })).error(
         `${WORKER_ENV} is '${mode}': the worker modes are ${WORKER_MODES.join(', ')}; unset it to run the one task in ${ENVELOPE_ENV}`);
       return 2;
     }
-    return runWorker(spec, options);
+    return runWorker(specs, options);
   }
   const raw = env[ENVELOPE_ENV];
   if (!raw) {
-    (options.logger ?? createLogger({ agent: spec.name })).error(
+    (options.logger ?? createLogger({ agent: name })).error(
       `no task: set ${ENVELOPE_ENV} to the task envelope (JSON), or invoke the handler as a Lambda function`);
     return 2;
   }
-  const result = await runAgent(spec, raw, options);
+  const result = await runAgent(specFor(specs, parsedOrRaw(raw)) ?? specs[0], raw, options);
   return result.delivery.outcome === 'undelivered' ? 1 : 0;
 }
 
 /** Runs {@link runAsProcess} and sets the process's exit code. For `if (require.main === module)`. */
-export function main(spec: AgentSpec): void {
+export function main(spec: AgentSpec | readonly AgentSpec[]): void {
   runAsProcess(spec).then((code) => {
     process.exitCode = code;
   }, (e: Error) => {
-    createLogger({ agent: spec.name }).error('the agent crashed', { error: e.stack ?? e.message });
+    createLogger({ agent: specList(spec).map((s) => s.name).join(',') }).error('the agent crashed', { error: e.stack ?? e.message });
     process.exitCode = 1;
   });
 }

@@ -7,8 +7,10 @@
  * ends, so it never outlives the process that started it.
  */
 import * as readline from 'readline';
-import { AgentSpec, runAgent, RunOptions, RunResult } from './agent';
-import { createLogger } from './log';
+import { AgentSpec, ERROR_CODES, runAgent, RunOptions, RunResult } from './agent';
+import { sendReport } from './callback';
+import { parseEnvelope } from './envelope';
+import { createLogger, Logger } from './log';
 
 /** The variable that asks for worker mode: `stdio` (the only mode). */
 export const WORKER_ENV = 'CDK_DURABLE_AGENTS_WORKER';
@@ -23,7 +25,7 @@ export type WorkerInput =
 
 /** A message the worker writes. */
 export type WorkerOutput =
-  | { readonly type: 'ready'; readonly agent: string; readonly pid: number }
+  | { readonly type: 'ready'; readonly agents: readonly string[]; readonly pid: number }
   | {
     readonly type: 'done';
     readonly callback_id: string;
@@ -44,12 +46,15 @@ export interface WorkerOptions extends RunOptions {
 
 /**
  * Runs the worker loop until `input` ends. Tasks run concurrently (the server bounds how many it
- * hands one worker). A line that is not a message is logged as an error and skipped. When the
- * input ends, the tasks still running are cancelled (whoever would read their reports is gone)
- * and the promise resolves with the exit code 0.
+ * hands one worker). With several specs, one worker serves several agents: each task runs the
+ * spec its envelope's `agent` names (a task for another agent is reported failed). A line that
+ * is not a message is logged as an error and skipped. When the input ends, the tasks still
+ * running are cancelled (whoever would read their reports is gone) and the promise resolves with
+ * the exit code 0.
  */
-export async function runWorker(spec: AgentSpec, options: WorkerOptions = {}): Promise<number> {
-  const logger = options.logger ?? createLogger({ agent: spec.name });
+export async function runWorker(spec: AgentSpec | readonly AgentSpec[], options: WorkerOptions = {}): Promise<number> {
+  const specs = specList(spec);
+  const logger = options.logger ?? createLogger({ agent: specs.map((s) => s.name).join(',') });
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const send = (message: WorkerOutput) => write(JSON.stringify(message));
   const running = new Map<string, AbortController>();
@@ -64,7 +69,11 @@ export async function runWorker(spec: AgentSpec, options: WorkerOptions = {}): P
     }
     const controller = new AbortController();
     if (callbackId !== undefined) running.set(callbackId, controller);
-    const task = runAgent(spec, envelope, { ...options, logger, signal: controller.signal })
+    const chosen = specFor(specs, envelope);
+    const run = chosen
+      ? runAgent(chosen, envelope, { ...options, logger, signal: controller.signal })
+      : reportUnserved(specs, envelope, logger, options);
+    const task = run
       .then((result) => {
         if (callbackId !== undefined) send(doneMessage(callbackId, envelope, result));
       }, (e: Error) => {
@@ -79,7 +88,7 @@ export async function runWorker(spec: AgentSpec, options: WorkerOptions = {}): P
   };
 
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  send({ type: 'ready', agent: spec.name, pid: process.pid });
+  send({ type: 'ready', agents: specs.map((s) => s.name), pid: process.pid });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
     const message = parseMessage(line);
@@ -126,6 +135,41 @@ export function parseMessage(line: string): WorkerInput | string {
     return { type: 'cancel', callback_id: m.callback_id };
   }
   return `unknown message type ${JSON.stringify(m.type)} (expected "task" or "cancel")`;
+}
+
+/** The specs of an entry point that serves one agent or several. */
+export function specList(spec: AgentSpec | readonly AgentSpec[]): readonly AgentSpec[] {
+  const specs: readonly AgentSpec[] = Array.isArray(spec) ? spec : [spec as AgentSpec];
+  if (specs.length === 0) throw new Error('give at least one agent spec');
+  return specs;
+}
+
+/**
+ * The spec of the agent an envelope names; with one spec, that spec whatever the envelope names
+ * (runAgent warns); undefined when several are served and none has that name.
+ */
+export function specFor(specs: readonly AgentSpec[], envelope: unknown): AgentSpec | undefined {
+  if (specs.length === 1) return specs[0];
+  const agent = typeof envelope === 'object' && envelope !== null ? (envelope as Record<string, unknown>).agent : undefined;
+  return specs.find((s) => s.name === agent);
+}
+
+/** Reports a task for an agent this worker does not serve as failed (when its envelope is usable). */
+async function reportUnserved(specs: readonly AgentSpec[], envelope: unknown, logger: Logger, options: RunOptions): Promise<RunResult> {
+  const error = {
+    code: ERROR_CODES.other,
+    message: `this worker runs the agents ${specs.map((s) => s.name).join(', ')}; `
+    + `the task is for agent ${JSON.stringify((envelope as Record<string, unknown>).agent)}`,
+  };
+  logger.error('task refused', { error: error.message });
+  try {
+    const parsed = parseEnvelope(envelope);
+    const delivery = await sendReport(parsed.callback, new Date(parsed.deadline), { status: 'failed', error }, logger,
+      { ...(options.env ? { env: options.env } : {}), ...options.delivery });
+    return { status: 'failed', error, delivery };
+  } catch (e) {
+    return { status: 'failed', error, delivery: { outcome: 'undelivered', message: (e as Error).message, attempts: 0 } };
+  }
 }
 
 function callbackIdOf(envelope: unknown): string | undefined {

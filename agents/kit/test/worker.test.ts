@@ -93,7 +93,7 @@ describe('worker mode', () => {
     const w = worker();
     for (let i = 0; i < 25; i++) w.send(task(server, dir, i));
     await until(() => w.out.filter((m) => m.type === 'done').length === 25, '25 done messages');
-    expect(w.out[0]).toEqual({ type: 'ready', agent: 'researcher', pid: process.pid });
+    expect(w.out[0]).toEqual({ type: 'ready', agents: ['researcher'], pid: process.pid });
     const done = w.out.filter((m) => m.type === 'done');
     expect(new Set(done.map((m) => m.type === 'done' && m.callback_id)).size).toBe(25);
     expect(done.every((m) => m.type === 'done' && m.status === 'succeeded' && m.report === 'accepted')).toBe(true);
@@ -174,6 +174,33 @@ describe('worker mode', () => {
     expect(JSON.parse(server.requests[0].body).error.code).toBe('InvalidEnvelope');
     w.input.end();
     await w.exit;
+  });
+
+  test('one worker serves several agents: each task runs the spec its envelope names; a task for another agent is reported failed', async () => {
+    const server = await callbackServer([200]);
+    const analyst: AgentSpec = { name: 'analyst', artifactName: 'analysis', system: 'Analyse.', buildPrompt: () => 'analyse' };
+    const w = worker();
+    const exit = runWorker([spec, analyst], {
+      input: w.input,
+      write: () => undefined,
+      logger: createLogger({}, { write: () => undefined }),
+      env: {},
+      provider: new OfflineProvider(),
+      delivery: { credentials: new CredentialResolver({ env: {} }), baseDelayMs: 10 },
+    });
+    w.send(task(server, dir, 1, { agent: 'analyst' }));
+    w.send(task(server, dir, 2, { agent: 'researcher' }));
+    w.send(task(server, dir, 3, { agent: 'writer' }));
+    await until(() => server.requests.length === 6, 'three reports to each worker'); // both workers read the same input
+    const reports = server.requests.map((r) => ({ path: r.path, body: JSON.parse(r.body) }));
+    const fromMulti = reports.filter((r) => r.path === '/callbacks/cb-1');
+    expect(fromMulti.map((r) => r.body.artifacts?.analysis ?? r.body.artifacts?.research).sort())
+      .toEqual(['agents/researcher/wf-1/research/attempt-1/analysis.md', 'agents/researcher/wf-1/research/attempt-1/research.md']);
+    expect(reports.filter((r) => r.path === '/callbacks/cb-3').map((r) => r.body.status).sort()).toEqual(['failed', 'succeeded']);
+    expect(reports.find((r) => r.path === '/callbacks/cb-3' && r.body.status === 'failed')!.body.error)
+      .toEqual({ code: 'AgentError', message: 'this worker runs the agents researcher, analyst; the task is for agent "writer"' });
+    w.input.end();
+    await Promise.all([w.exit, exit]);
   });
 
   test('parseMessage', () => {
