@@ -164,6 +164,9 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     report = { status: 'failed', error };
   }
   const delivery = await sendReport(envelope.callback, deadline, report, logger, deliveryOptions(options));
+  if (options.signal?.aborted && delivery.outcome === 'undelivered') {
+    return { status: report.status, cancelled: true, delivery, ...(report.status === 'failed' ? { error: report.error } : {}) };
+  }
   return {
     status: report.status,
     delivery,
@@ -249,7 +252,7 @@ function maxTokensOverride(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 function deliveryOptions(options: RunOptions): DeliveryOptions {
-  return { ...(options.env ? { env: options.env } : {}), ...options.delivery };
+  return { ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}), ...options.delivery };
 }
 
 function codeOf(e: unknown): string {
@@ -405,6 +408,9 @@ export async function runAsProcess(spec: AgentSpec | readonly AgentSpec[], optio
 export function main(spec: AgentSpec | readonly AgentSpec[]): void {
   runAsProcess(spec).then((code) => {
     process.exitCode = code;
+    // A worker whose input closed has settled every task: it exits now, whatever keeps the event
+    // loop alive (pooled connections to a server that is gone), so it never outlives the server.
+    if (process.env[WORKER_ENV]) process.exit(code);
   }, (e: Error) => {
     createLogger({ agent: specList(spec).map((s) => s.name).join(',') }).error('the agent crashed', { error: e.stack ?? e.message });
     process.exitCode = 1;

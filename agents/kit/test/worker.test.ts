@@ -144,6 +144,20 @@ describe('worker mode', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  test('when its input ends, a report being retried is given up at once (no try after the end)', async () => {
+    const server = await callbackServer([503]);
+    // Without the end stopping it, the next try would come a minute later (and the test would time out).
+    const w = worker({ delivery: { credentials: new CredentialResolver({ env: {} }), baseDelayMs: 60_000, maxDelayMs: 60_000, random: () => 1 } });
+    w.send(task(server, dir, 1, { deadline: new Date(Date.now() + 600_000).toISOString() }));
+    await until(() => server.requests.length === 1, 'the first try');
+    w.input.end();
+    await expect(w.exit).resolves.toBe(0);
+    expect(server.requests).toHaveLength(1);
+    expect(w.out.filter((m) => m.type === 'done')).toEqual([
+      { type: 'done', callback_id: 'cb-1', workflow_id: 'wf-1', step_name: 'research', status: 'cancelled', report: 'none' },
+    ]);
+  });
+
   test('a bad line is logged as an error and the worker goes on', async () => {
     const server = await callbackServer([200]);
     const w = worker();
