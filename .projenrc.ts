@@ -217,13 +217,15 @@ const TESTING_SDK = 'node_modules/@aws/durable-execution-sdk-js-testing/dist-cjs
 const DURABLE_SDK = 'node_modules/@aws/durable-execution-sdk-js/dist-cjs';
 const ESBUILD_CLI = `esbuild --bundle --platform=node --target=${NODE_TARGET} --format=cjs --legal-comments=linked --log-level=warning`;
 const bundleCli = project.addTask('bundle:cli', {
-  description: 'Bundle the cdk-durable-agents command and its checkpoint worker into assets/cli',
+  description: 'Bundle the cdk-durable-agents command, its checkpoint worker and the reference agents\' local worker into assets/cli',
   steps: [
     {
       exec: `${ESBUILD_CLI} src/cli/main.ts --outfile=assets/cli/index.js --external:aws-cdk-lib --external:constructs ` +
         `--alias:@aws/durable-execution-sdk-js-testing=./${TESTING_SDK}/index.js --alias:@aws/durable-execution-sdk-js=./${DURABLE_SDK}/index.js`,
     },
     { exec: `${ESBUILD_CLI} ${TESTING_SDK}/checkpoint-server/index.js --outfile=assets/cli/checkpoint-server/index.js` },
+    // The reference agents in one program: the local server's worker for all three (agents/reference-agents.ts).
+    { exec: `${ESBUILD_CLI} --minify --keep-names agents/reference-agents.ts --outfile=assets/cli/reference-agents/index.js` },
   ],
 });
 project.bundler.bundleTask.spawn(bundleCli);

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliError } from './errors';
-import { PACKAGE_NAME, REFERENCE_AGENTS, referenceAgentEntry } from './paths';
+import { PACKAGE_NAME, REFERENCE_AGENTS, referenceAgentEntry, referenceWorkerEntry } from './paths';
 import type { AgentTarget } from '../contract/agents';
 import { allSteps, WorkflowDefinitionDocument } from '../contract/definition';
 
@@ -15,6 +15,12 @@ export interface LocalAgent {
   readonly env?: Readonly<Record<string, string>>;
   /** `--agent`, `app` (the synthesized app's metadata) or `reference`. */
   readonly source: 'option' | 'app' | 'reference';
+  /**
+   * The program speaks the worker protocol (agents/README.md "Worker mode"): the local server runs
+   * a few long-lived processes of it that take many tasks, instead of a process per task. The
+   * reference agents do; others opt in with `--agent-worker <name>`.
+   */
+  readonly worker?: boolean;
 }
 
 /** What a synthesized app says about one agent. */
@@ -98,25 +104,26 @@ export function agentsOf(definition: WorkflowDefinitionDocument): string[] {
 
 /**
  * The reference agent of this name (researcher, analyst, writer), bundled in the package and run
- * with this Node.js on the offline model provider; undefined for other names.
+ * with this Node.js on the offline model provider; undefined for other names. The three share one
+ * program (the reference agents' worker bundle), so one worker process serves them all.
  */
 export function referenceAgent(name: string, root?: string): LocalAgent | undefined {
   if (!(REFERENCE_AGENTS as readonly string[]).includes(name)) return undefined;
-  return { command: [process.execPath, referenceAgentEntry(name, root)], env: REFERENCE_AGENT_ENV, source: 'reference' };
+  return { command: [process.execPath, referenceWorkerEntry(root)], env: REFERENCE_AGENT_ENV, source: 'reference', worker: true };
 }
 
 /**
  * `cdk-durable-agents agent <name>` (the `localCommand` of `ReferenceAgent`, and of a
  * `ContainerAgent` with a reference agent's image) as this package's own bundle of that agent,
- * run with this Node.js: the command line is not necessarily on PATH (`npx` puts it there), and
- * one process per task is enough. Undefined for any other command.
+ * run with this Node.js (the command line is not necessarily on PATH: `npx` puts it there), as a
+ * worker. Undefined for any other command.
  */
 export function packagedAgent(command: readonly string[]): LocalAgent | undefined {
   if (command.length !== 3 || command[0] !== PACKAGE_NAME || command[1] !== 'agent') return undefined;
   if (!(REFERENCE_AGENTS as readonly string[]).includes(command[2])) {
     throw new CliError(`'${command.join(' ')}': there is no reference agent '${command[2]}'; the package has ${REFERENCE_AGENTS.join(', ')}`);
   }
-  return { command: [process.execPath, referenceAgentEntry(command[2])], source: 'reference' };
+  return { command: [process.execPath, referenceAgentEntry(command[2])], source: 'reference', worker: true };
 }
 
 export interface ResolveAgentsOptions {

@@ -41,6 +41,8 @@ Commands:
               --app <dir>            serve the workflow of a synthesized CDK app (its cdk.out)
               --workflow <name>      which of the app's workflows (default: the first)
               --agent <name>=<cmd>   run an agent with this command (repeatable)
+              --agent-worker <name>  the agent's program speaks the worker protocol (agents/README.md):
+                                     a few long-lived processes take its tasks (repeatable)
               --data-dir <dir>       state, artifacts and logs (default .local)
               --approve <mode>       api (default): answer over HTTP or with \`approve\`;
                                      auto: approve at once; prompt: ask y/n here
@@ -105,6 +107,7 @@ async function dev(args: readonly string[], io: CliIo): Promise<number> {
     'app': { type: 'string' },
     'workflow': { type: 'string' },
     'agent': { type: 'string', multiple: true },
+    'agent-worker': { type: 'string', multiple: true },
     'data-dir': { type: 'string' },
     'approve': { type: 'string' },
     'verbose': { type: 'boolean' },
@@ -135,6 +138,7 @@ async function dev(args: readonly string[], io: CliIo): Promise<number> {
     ...(definition ? { definition } : {}),
     ...(declaredAgents ? { declaredAgents } : {}),
     agentCommands: parseAgentOptions(values.agent ?? []),
+    ...(values['agent-worker'] ? { workerAgents: values['agent-worker'] } : {}),
     approve: approveMode as ApproveMode,
     verbose: values.verbose === true,
     log: io.out,

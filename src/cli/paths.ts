@@ -45,6 +45,11 @@ export function referenceAgentEntry(agent: string, root: string = packageRoot())
   return path.join(root, 'assets', 'agents', agent, 'src', 'main', 'index.js');
 }
 
+/** The bundle of the reference agents in one program (agents/reference-agents.ts): the local server's worker for all three. */
+export function referenceWorkerEntry(root: string = packageRoot()): string {
+  return path.join(root, 'assets', 'cli', 'reference-agents', 'index.js');
+}
+
 /** The version of this package (its package.json), from the repository, the library or the bundle. */
 export function packageVersion(root: string = packageRoot()): string {
   const manifest = path.join(root, 'package.json');

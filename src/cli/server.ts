@@ -12,6 +12,7 @@
  * lock file and restarts).
  */
 import * as path from 'path';
+import { AgentPidFile, stopLeftoverAgents } from './agent-pids';
 import { agentTargets, checkAgents, DeclaredAgent, LocalAgent, referenceAgent, resolveAgents } from './agents';
 import { localLinkKey } from './approval-links';
 import { ApproveMode, askOnTerminal, LocalApprovals } from './approvals';
@@ -27,7 +28,7 @@ import { packageVersion } from './paths';
 import { DEFAULT_PORT, ProgressReporter } from './progress';
 import { referenceDefinition } from './reference';
 import { ResumableDispatcher } from './resume';
-import { SupervisedDispatcher } from './supervision';
+import { DispatchLimits, SupervisedDispatcher } from './supervision';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { validateDefinition } from '../contract/validate';
 import { ApiHandler, createApi } from '../runtime/api';
@@ -66,6 +67,13 @@ export interface LocalServerOptions {
    * approval's deadline). Links are signed with `<dataDir>/approval-link.key`. @default 86400
    */
   readonly approvalLinkExpirySeconds?: number;
+  /**
+   * Agents (besides the reference agents) whose program speaks the worker protocol (`--agent-worker name`).
+   * @default - none
+   */
+  readonly workerAgents?: readonly string[];
+  /** Bounds of agent dispatch (workers per agent, tasks per worker, processes at once, queue). @default - see DispatchLimits */
+  readonly dispatchLimits?: DispatchLimits;
 }
 
 /** A running local server. */
@@ -106,6 +114,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     ...(options.declaredAgents ? {} : { fallback: (name: string) => referenceAgent(name) }),
   });
   checkAgents(agents, cwd);
+  const workers = workerAgentsOf(agents, options.workerAgents ?? [], definition.name);
   const requestedPort = options.port ?? DEFAULT_PORT;
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
     throw new CliError(`port ${requestedPort} is not valid: give a whole number from 1 to 65535 (or 0 for a free port)`);
@@ -115,6 +124,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const artifactsDir = path.join(dataDir, 'artifacts');
   // Cleanups run last-in first.
   const cleanups: Array<() => Promise<void> | void> = [lockDataDir(dataDir, log)];
+  reportLeftoverAgents(dataDir, log);
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
@@ -173,6 +183,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     cleanups.push(() => approvals.close());
     const dispatcher = new SupervisedDispatcher({
       targets: agentTargets(agents, cwd),
+      workers,
+      pids: new AgentPidFile(dataDir),
+      ...(options.dispatchLimits ? { limits: options.dispatchLimits } : {}),
       store,
       api: () => api,
       onOutput: (line) => logs.agent(line),
@@ -259,6 +272,22 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await cleanup();
     throw e;
   }
+}
+
+/** The agents run as workers: those whose program speaks the protocol, and those `--agent-worker` names. */
+function workerAgentsOf(agents: Readonly<Record<string, LocalAgent>>, named: readonly string[], workflow: string): string[] {
+  const unknown = named.filter((name) => !Object.prototype.hasOwnProperty.call(agents, name));
+  if (unknown.length > 0) {
+    throw new CliError(`--agent-worker ${unknown.map((n) => `'${n}'`).join(', ')}: workflow '${workflow}' uses no such agent; `
+      + `its agents are ${Object.keys(agents).map((n) => `'${n}'`).join(', ')}`);
+  }
+  return Object.keys(agents).filter((name) => agents[name].worker === true || named.includes(name));
+}
+
+/** Stops agent processes a previous server on this folder left running (it was killed), and says so. */
+function reportLeftoverAgents(dataDir: string, log: (line: string) => void): void {
+  const { stopped } = stopLeftoverAgents(dataDir);
+  if (stopped.length > 0) log(`stopped ${stopped.length} agent process(es) left running by a previous server on this folder (pids ${stopped.join(', ')})`);
 }
 
 /** This package's version, for `GET /health`; undefined when its package.json cannot be read. */

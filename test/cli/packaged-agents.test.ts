@@ -109,7 +109,7 @@ describe('AgentImage.fromReferenceAgent', () => {
 describe('the packaged local command', () => {
   test('resolves to this package\'s bundle on this Node.js, whoever declares it', () => {
     expect(packagedAgent(['cdk-durable-agents', 'agent', 'analyst'])).toEqual({
-      command: [process.execPath, referenceAgentEntry('analyst', ROOT)], source: 'reference',
+      command: [process.execPath, referenceAgentEntry('analyst', ROOT)], source: 'reference', worker: true,
     });
     expect(packagedAgent(['node', 'agent.js'])).toBeUndefined();
     expect(packagedAgent(['cdk-durable-agents', 'agent', 'researcher', '--x'])).toBeUndefined();

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { decide, startWorkflow, tempDir, waitForApproval, waitForEnd } from './helpers';
-import { REFERENCE_AGENTS, referenceAgentEntry } from '../../src/cli/paths';
+import { REFERENCE_AGENTS, referenceAgentEntry, referenceWorkerEntry } from '../../src/cli/paths';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
 import { builtFile, describeIfInstalled } from '../helpers/tools';
 
@@ -11,7 +11,8 @@ jest.setTimeout(60_000);
  * `npx projen bundle` builds (the test task runs it first): missing ones fail the suite under
  * CI=true and skip it elsewhere.
  */
-const bundles = REFERENCE_AGENTS.map((name) => builtFile(referenceAgentEntry(name), '`npx projen bundle`, which the test and build tasks run before jest'));
+const bundles = [...REFERENCE_AGENTS.map((name) => referenceAgentEntry(name)), referenceWorkerEntry()]
+  .map((file) => builtFile(file, '`npx projen bundle`, which the test and build tasks run before jest'));
 
 describeIfInstalled(bundles, 'dev with its defaults: the reference workflow and the bundled reference agents (offline model)', () => {
   let server: LocalServer;
@@ -24,9 +25,11 @@ describeIfInstalled(bundles, 'dev with its defaults: the reference workflow and 
   test('runs the reference agents with the offline provider', () => {
     for (const name of REFERENCE_AGENTS) {
       expect(server.agents[name]).toEqual({
-        command: [process.execPath, referenceAgentEntry(name)],
+        // One program serves all three, as one worker.
+        command: [process.execPath, referenceWorkerEntry()],
         env: { AGENT_MODEL_PROVIDER: 'offline' },
         source: 'reference',
+        worker: true,
       });
     }
   });

@@ -10,6 +10,9 @@ import { runLambdaRuntime } from './lambda-runtime';
 import { createLogger, Logger } from './log';
 import { ModelError, ModelProvider, ModelResponse, OFFLINE_MODEL, providerFromEnv } from './model';
 import { resolveSecrets, SecretReader } from './secrets';
+// Used inside functions only: the import cycle (worker -> agent -> worker) is harmless.
+// eslint-disable-next-line import/no-cycle
+import { runWorker, specFor, specList, WORKER_ENV, WORKER_MODES } from './worker';
 
 /** The inputs of a task as an agent sees them. */
 export interface AgentInputs {
@@ -47,6 +50,7 @@ export const ERROR_CODES = {
   model: 'ModelError',
   artifact: 'ArtifactError',
   envelope: 'InvalidEnvelope',
+  cancelled: 'Cancelled',
   other: 'AgentError',
 } as const;
 
@@ -81,6 +85,12 @@ export interface RunOptions {
   readonly delivery?: DeliveryOptions;
   /** Reads the secrets `AGENT_SECRETS` lists. @default GetSecretValue of AWS Secrets Manager */
   readonly readSecret?: SecretReader;
+  /**
+   * Cancels the task (a worker's `cancel` message: its attempt timed out or its workflow ended).
+   * The model call is aborted, nothing more is written and no report is sent.
+   * @default - the task runs to its end
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -89,6 +99,13 @@ export interface RunResult {
   readonly delivery: Delivery;
   readonly artifacts?: Record<string, string>;
   readonly error?: { readonly code: string; readonly message: string };
+  /** The task was cancelled ({@link RunOptions.signal}): it sent no report. */
+  readonly cancelled?: boolean;
+}
+
+/** A task stopped by {@link RunOptions.signal}. */
+export class TaskCancelledError extends Error {
+  public readonly name = 'TaskCancelledError';
 }
 
 /** Runs one task. Never throws: every failure ends in a `failed` report, or an undelivered one. */
@@ -115,11 +132,13 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     if (secrets.length > 0) logger.info('secrets read', { names: secrets });
     const store = artifactStoreFor(envelope);
     const inputs = await readInputs(envelope, store.read.bind(store), logger);
+    throwIfCancelled(options.signal);
     const prompt = spec.buildPrompt(inputs);
     const provider = options.provider ?? providerFromEnv(options.env ?? process.env);
     const maxTokens = maxTokensOverride(options.env ?? process.env) ?? (typeof spec.maxTokens === 'function' ? spec.maxTokens(inputs) : spec.maxTokens);
     const completion = await callModel(spec.system, { prompt, maxTokens }, provider, envelope, logger, options);
     const text = spec.render ? spec.render(completion, inputs) : completion.text;
+    throwIfCancelled(options.signal);
     const key = artifactKey(envelope, `${spec.artifactName}.md`);
     await store.write(key, text, 'text/markdown; charset=utf-8');
     logger.info('artifact written', { artifact: spec.artifactName, key, store: store.description, bytes: Buffer.byteLength(text) });
@@ -136,10 +155,18 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     };
   } catch (e) {
     const error = { code: codeOf(e), message: safeMessage((e as Error).message ?? String(e)) };
+    if (options.signal?.aborted) {
+      // Nobody waits for this report any more (the attempt timed out, the workflow ended).
+      logger.warn('task cancelled; no report sent', { reason: reasonOf(options.signal) });
+      return { status: 'failed', cancelled: true, error, delivery: { outcome: 'undelivered', message: 'the task was cancelled', attempts: 0 } };
+    }
     logger.error('task failed', { code: error.code, error: error.message });
     report = { status: 'failed', error };
   }
   const delivery = await sendReport(envelope.callback, deadline, report, logger, deliveryOptions(options));
+  if (options.signal?.aborted && delivery.outcome === 'undelivered') {
+    return { status: report.status, cancelled: true, delivery, ...(report.status === 'failed' ? { error: report.error } : {}) };
+  }
   return {
     status: report.status,
     delivery,
@@ -168,7 +195,7 @@ async function callModel(system: string, request: { prompt: string; maxTokens?: 
   const heartbeats = startHeartbeats(envelope, logger, deliveryOptions(options));
   // No answer is worth waiting for after the deadline: the report would be refused as late.
   const untilDeadline = AbortSignal.timeout(Math.max(1, Date.parse(envelope.deadline) - Date.now()));
-  const signal = AbortSignal.any([untilDeadline, heartbeats.gone]);
+  const signal = AbortSignal.any([untilDeadline, heartbeats.gone, ...(options.signal ? [options.signal] : [])]);
   const started = Date.now();
   logger.info('model call started', { provider: provider.name, prompt_characters: prompt.length });
   try {
@@ -176,6 +203,7 @@ async function callModel(system: string, request: { prompt: string; maxTokens?: 
     logger.info('model call finished', { provider: completion.provider, model: completion.model, ms: Date.now() - started, characters: completion.text.length });
     return completion;
   } catch (e) {
+    if (options.signal?.aborted) throw new TaskCancelledError(`model call stopped: ${reasonOf(options.signal)}`);
     if (heartbeats.gone.aborted) throw new ModelError(`model call stopped: ${(heartbeats.gone.reason as Error).message}`);
     if (untilDeadline.aborted) throw new ModelError(`model call stopped at the task's deadline ${envelope.deadline}`);
     throw e instanceof ModelError ? e : new ModelError((e as Error).message);
@@ -196,6 +224,24 @@ async function reportInvalidEnvelope(event: unknown, error: Error, logger: Logge
   return { status: 'failed', error: failure, delivery };
 }
 
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TaskCancelledError(`the task was cancelled: ${reasonOf(signal)}`);
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason ?? 'cancelled');
+}
+
+/** The envelope's JSON as an object, to find the agent it names (the text as it is when it is not JSON: runAgent says why). */
+function parsedOrRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** `AGENT_MAX_TOKENS`, for a model whose output limit is below what an agent asks for. */
 function maxTokensOverride(env: NodeJS.ProcessEnv): number | undefined {
   const value = env.AGENT_MAX_TOKENS;
@@ -206,13 +252,14 @@ function maxTokensOverride(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 function deliveryOptions(options: RunOptions): DeliveryOptions {
-  return { ...(options.env ? { env: options.env } : {}), ...options.delivery };
+  return { ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}), ...options.delivery };
 }
 
 function codeOf(e: unknown): string {
   if (e instanceof InputError) return ERROR_CODES.input;
   if (e instanceof ModelError) return ERROR_CODES.model;
   if (e instanceof ArtifactError) return ERROR_CODES.artifact;
+  if (e instanceof TaskCancelledError) return ERROR_CODES.cancelled;
   return ERROR_CODES.other;
 }
 
@@ -324,32 +371,48 @@ export function lambdaHandler(spec: AgentSpec, options: RunOptions = {}): (event
 
 /**
  * The entry point of a process or container: the task in `TASK_ENVELOPE`, or, inside a Lambda
- * container image (`AWS_LAMBDA_RUNTIME_API` set), the Lambda Runtime API loop. Resolves to the
+ * container image (`AWS_LAMBDA_RUNTIME_API` set), the Lambda Runtime API loop, or, with
+ * `CDK_DURABLE_AGENTS_WORKER=stdio`, a worker taking many tasks on stdin ({@link runWorker}). Resolves to the
  * exit code: 0 when the report was delivered (accepted, or refused with a final 4xx, which is
  * logged), 1 when it could not be delivered, 2 when there is no task.
  */
-export async function runAsProcess(spec: AgentSpec, options: RunOptions = {}): Promise<number> {
+export async function runAsProcess(spec: AgentSpec | readonly AgentSpec[], options: RunOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
+  const specs = specList(spec);
+  const name = specs.map((s) => s.name).join(',');
   if (env.AWS_LAMBDA_RUNTIME_API) {
-    await runLambdaRuntime(lambdaHandler(spec, options), { api: env.AWS_LAMBDA_RUNTIME_API });
+    const handlers = new Map(specs.map((s) => [s.name, lambdaHandler(s, options)]));
+    await runLambdaRuntime((event) => handlers.get((specFor(specs, event) ?? specs[0]).name)!(event), { api: env.AWS_LAMBDA_RUNTIME_API });
     return 0;
+  }
+  const mode = env[WORKER_ENV];
+  if (mode !== undefined && mode !== '') {
+    if (!(WORKER_MODES as readonly string[]).includes(mode)) {
+      (options.logger ?? createLogger({ agent: name })).error(
+        `${WORKER_ENV} is '${mode}': the worker modes are ${WORKER_MODES.join(', ')}; unset it to run the one task in ${ENVELOPE_ENV}`);
+      return 2;
+    }
+    return runWorker(specs, options);
   }
   const raw = env[ENVELOPE_ENV];
   if (!raw) {
-    (options.logger ?? createLogger({ agent: spec.name })).error(
+    (options.logger ?? createLogger({ agent: name })).error(
       `no task: set ${ENVELOPE_ENV} to the task envelope (JSON), or invoke the handler as a Lambda function`);
     return 2;
   }
-  const result = await runAgent(spec, raw, options);
+  const result = await runAgent(specFor(specs, parsedOrRaw(raw)) ?? specs[0], raw, options);
   return result.delivery.outcome === 'undelivered' ? 1 : 0;
 }
 
 /** Runs {@link runAsProcess} and sets the process's exit code. For `if (require.main === module)`. */
-export function main(spec: AgentSpec): void {
+export function main(spec: AgentSpec | readonly AgentSpec[]): void {
   runAsProcess(spec).then((code) => {
     process.exitCode = code;
+    // A worker whose input closed has settled every task: it exits now, whatever keeps the event
+    // loop alive (pooled connections to a server that is gone), so it never outlives the server.
+    if (process.env[WORKER_ENV]) process.exit(code);
   }, (e: Error) => {
-    createLogger({ agent: spec.name }).error('the agent crashed', { error: e.stack ?? e.message });
+    createLogger({ agent: specList(spec).map((s) => s.name).join(',') }).error('the agent crashed', { error: e.stack ?? e.message });
     process.exitCode = 1;
   });
 }

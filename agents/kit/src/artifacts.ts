@@ -4,7 +4,11 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/** The S3 client's module, loaded at the first S3 request: a local run never pays for it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadS3 = (): typeof import('@aws-sdk/client-s3') => require('@aws-sdk/client-s3');
 import type { TaskEnvelope } from './envelope';
 
 /** Largest input artifact read (prompts are built from them). */
@@ -87,21 +91,31 @@ export class LocalArtifactStore implements ArtifactStore {
 export class S3ArtifactStore implements ArtifactStore {
   public readonly description: string;
 
-  constructor(private readonly bucket: string, private readonly client: Pick<S3Client, 'send'> = defaultS3Client()) {
+  private client?: Pick<S3Client, 'send'>;
+
+  /** @param client @default a client for AWS_REGION with the default credential chain, made at the first request */
+  constructor(private readonly bucket: string, client?: Pick<S3Client, 'send'>) {
     this.description = `s3://${bucket}`;
+    this.client = client;
+  }
+
+  private s3(): Pick<S3Client, 'send'> {
+    this.client ??= defaultS3Client();
+    return this.client;
   }
 
   public async read(key: string): Promise<string> {
     checkKey(key);
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { GetObjectCommand } = loadS3();
+      const res = await this.s3().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (res.ContentLength !== undefined && res.ContentLength > MAX_READ_BYTES) {
         throw new ArtifactError(`artifact '${key}' is ${res.ContentLength} bytes; at most ${MAX_READ_BYTES} are read`);
       }
       return await res.Body!.transformToString('utf-8');
     } catch (e) {
       if (e instanceof ArtifactError) throw e;
-      if (e instanceof NoSuchKey || (e as Error).name === 'NoSuchKey') throw new ArtifactError(`artifact '${key}' not found in s3://${this.bucket}`);
+      if ((e as Error).name === 'NoSuchKey') throw new ArtifactError(`artifact '${key}' not found in s3://${this.bucket}`);
       throw new ArtifactError(`cannot read artifact s3://${this.bucket}/${key}: ${(e as Error).name}: ${(e as Error).message}`);
     }
   }
@@ -109,7 +123,8 @@ export class S3ArtifactStore implements ArtifactStore {
   public async write(key: string, body: string, contentType: string): Promise<void> {
     checkKey(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+      const { PutObjectCommand } = loadS3();
+      await this.s3().send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
     } catch (e) {
       throw new ArtifactError(`cannot write artifact s3://${this.bucket}/${key}: ${(e as Error).name}: ${(e as Error).message}`);
     }
@@ -117,8 +132,9 @@ export class S3ArtifactStore implements ArtifactStore {
 }
 
 function defaultS3Client(): S3Client {
+  const { S3Client: Client } = loadS3();
   // Path-style addressing only for emulators on localhost (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).
-  return new S3Client({ forcePathStyle: process.env.AGENT_S3_FORCE_PATH_STYLE === 'true' });
+  return new Client({ forcePathStyle: process.env.AGENT_S3_FORCE_PATH_STYLE === 'true' });
 }
 
 /** The store of an envelope: S3 when it names a bucket, else its local folder. */

@@ -38,6 +38,12 @@ export interface DeliveryOptions {
   /** Random number in [0, 1) for the jitter. @default Math.random */
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Stops the delivery (a worker's task was cancelled, or its input closed): no further try, a
+   * request under way is aborted, and the outcome is `undelivered`.
+   * @default - tries until accepted, refused, or out of tries
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface CallbackRequest {
@@ -71,6 +77,10 @@ export async function postCallback(request: CallbackRequest, options: DeliveryOp
   let last: { status?: number; message: string } = { message: 'not sent' };
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (options.signal?.aborted) {
+      logger.warn(`${kind} not sent: the task was cancelled`, { attempts: attempt - 1 });
+      return { outcome: 'undelivered', message: 'the task was cancelled', attempts: attempt - 1 };
+    }
     try {
       const res = await send(request, payload, options);
       const text = await res.text();
@@ -96,7 +106,7 @@ export async function postCallback(request: CallbackRequest, options: DeliveryOp
       return { outcome: 'undelivered', ...last, attempts: attempt };
     }
     logger.warn(`${kind} failed; retrying`, { ...last, attempt, retry_in_ms: delay });
-    await sleep(delay);
+    await (options.signal ? Promise.race([sleep(delay), abortedPromise(options.signal)]) : sleep(delay));
   }
   logger.error(`${kind} could not be delivered`, { ...last, attempts: maxAttempts });
   return { outcome: 'undelivered', ...last, attempts: maxAttempts };
@@ -115,7 +125,8 @@ async function send(request: CallbackRequest, payload: string, options: Delivery
       request.logger.warn(`no AWS credentials found: sending the ${request.kind} to ${url.host} unsigned (an IAM-authorized route will refuse it)`);
     }
   }
-  const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? 10_000);
+  const limit = AbortSignal.timeout(options.requestTimeoutMs ?? 10_000);
+  const timeout = options.signal ? AbortSignal.any([limit, options.signal]) : limit;
   return (options.fetchImpl ?? fetch)(url, { method: 'POST', headers, body: payload, signal: timeout });
 }
 
@@ -125,6 +136,14 @@ function defaultResolver(env?: NodeJS.ProcessEnv): CredentialResolver {
   if (env && env !== process.env) return new CredentialResolver({ env });
   sharedResolver ??= new CredentialResolver();
   return sharedResolver;
+}
+
+/** Resolves when the signal aborts (never rejects). */
+function abortedPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 function errorMessage(text: string): string {

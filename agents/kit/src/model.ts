@@ -7,7 +7,11 @@
  * - `openai`: any OpenAI-compatible endpoint, `POST {OPENAI_BASE_URL}/chat/completions`.
  */
 import { createHash } from 'crypto';
-import { BedrockRuntimeClient, ConverseCommand, ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient, ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+
+/** The Bedrock client's module, loaded at the first Bedrock call: an agent on another provider never pays for it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadBedrock = (): typeof import('@aws-sdk/client-bedrock-runtime') => require('@aws-sdk/client-bedrock-runtime');
 
 export interface ModelRequest {
   /** Instructions: the agent's role and the shape of its answer. */
@@ -141,7 +145,7 @@ export const DEFAULT_BEDROCK_MODEL_ID = 'global.anthropic.claude-sonnet-4-5-2025
 export interface BedrockProviderOptions {
   /** @default BEDROCK_MODEL_ID, or {@link DEFAULT_BEDROCK_MODEL_ID} */
   readonly modelId?: string;
-  /** @default a client for AWS_REGION with the default credential chain */
+  /** @default a client for AWS_REGION with the default credential chain, made at the first call */
   readonly client?: Pick<BedrockRuntimeClient, 'send'>;
 }
 
@@ -149,16 +153,18 @@ export interface BedrockProviderOptions {
 export class BedrockProvider implements ModelProvider {
   public readonly name = 'bedrock';
   public readonly modelId: string;
-  private readonly client: Pick<BedrockRuntimeClient, 'send'>;
+  private client?: Pick<BedrockRuntimeClient, 'send'>;
 
   constructor(options: BedrockProviderOptions = {}) {
     this.modelId = options.modelId ?? DEFAULT_BEDROCK_MODEL_ID;
-    this.client = options.client ?? new BedrockRuntimeClient({});
+    this.client = options.client;
   }
 
   public async complete(request: ModelRequest): Promise<ModelResponse> {
     let res: ConverseCommandOutput;
     try {
+      const { BedrockRuntimeClient: Client, ConverseCommand } = loadBedrock();
+      this.client ??= new Client({});
       res = await this.client.send(new ConverseCommand({
         modelId: this.modelId,
         system: [{ text: request.system }],

@@ -7,7 +7,9 @@
  * (e.g. a data tier's) is left alone; a name that already has a value keeps it (a warm Lambda
  * environment reads each secret once).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+/** The Secrets Manager client's module, loaded at the first read: an agent without secrets never pays for it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSecretsManager = (): typeof import('@aws-sdk/client-secrets-manager') => require('@aws-sdk/client-secrets-manager');
 
 /** The variable that lists the names of the secrets to read. */
 export const SECRETS_ENV = 'AGENT_SECRETS';
@@ -62,6 +64,7 @@ export interface SecretsManagerLike {
 export function secretsManagerReader(client?: SecretsManagerLike): SecretReader {
   let made = client;
   return async (secretArn) => {
+    const { GetSecretValueCommand, SecretsManagerClient } = loadSecretsManager();
     made ??= new SecretsManagerClient({}) as SecretsManagerLike;
     const out = await made.send(new GetSecretValueCommand({ SecretId: secretArn }));
     if (typeof out.SecretString !== 'string') throw new Error('the secret has no string value (a binary secret cannot be an environment variable)');

@@ -6,9 +6,13 @@
  */
 // Both are what every @aws-sdk/client-* of package.json pulls in, at the same versions (pinned as
 // devDependencies in .projenrc.ts).
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
+// The SDK's credential chain and signer are loaded at the first signed request: an agent that
+// reports over plain HTTP (local runs) never pays for them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadChain = (): typeof import('@aws-sdk/credential-provider-node') => require('@aws-sdk/credential-provider-node');
+const loadSigner = (): [typeof import('@smithy/signature-v4'), typeof import('@smithy/core/checksum')] =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  [require('@smithy/signature-v4'), require('@smithy/core/checksum')];
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -55,19 +59,21 @@ const CHAIN_ONLY_SETTINGS = ['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONT
  * before they expire, as the SDK's clients do. `undefined` when no source is configured.
  */
 export class CredentialResolver {
-  private readonly provider?: CredentialProvider;
+  private provider?: CredentialProvider;
   private readonly env?: NodeJS.ProcessEnv;
 
   constructor(options: CredentialResolverOptions = {}) {
     if (options.env && options.provider) throw new Error('CredentialResolver: pass env or provider, not both');
     this.env = options.env;
-    this.provider = options.env ? undefined : options.provider ?? defaultProvider();
+    // The SDK's chain is made at the first resolve.
+    this.provider = options.env ? undefined : options.provider;
   }
 
   public async resolve(): Promise<AwsCredentials | undefined> {
     if (this.env) return fromStaticKeys(this.env);
     try {
-      return await this.provider!();
+      this.provider ??= loadChain().defaultProvider();
+      return await this.provider();
     } catch (e) {
       const error = e as Error;
       if (error.name === 'CredentialsProviderError' && NOTHING_FOUND.test(error.message)) return undefined;
@@ -110,6 +116,7 @@ export interface SignOptions {
 /** The headers of a SigV4-signed request (the given ones plus host, x-amz-date, authorization, ...). */
 export async function signRequest(options: SignOptions): Promise<Record<string, string>> {
   const { url } = options;
+  const [{ SignatureV4 }, { Sha256 }] = loadSigner();
   const signer = new SignatureV4({
     service: options.service ?? 'execute-api',
     region: options.region,

@@ -1,15 +1,8 @@
 /** The writer: reads the `analysis` artifact and the `topic`, writes the `report` artifact. */
-import { buildPrompt, render, SYSTEM } from './prompts';
-import { AgentSpec, lambdaHandler, main } from '../../kit/src';
+import { writer } from './spec';
+import { lambdaHandler, main } from '../../kit/src';
 
-export const writer: AgentSpec = {
-  name: 'writer',
-  artifactName: 'report',
-  system: SYSTEM,
-  buildPrompt,
-  render,
-  maxTokens: 8192,
-};
+export { writer };
 
 /** Lambda entry point: the event is the task envelope. */
 export const handler = lambdaHandler(writer);

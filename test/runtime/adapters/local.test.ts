@@ -155,6 +155,32 @@ describe('LocalWorkflowStore folder', () => {
     await later;
   });
 
+  test('a burst of changes to one workflow is coalesced into few writes, each change resolving once on disk', async () => {
+    const dir = tempDir();
+    const store = new LocalWorkflowStore({ dir });
+    await store.createWorkflow(workflow('wf-1'));
+    await store.createWorkflow(workflow('wf-2'));
+    const writes = jest.spyOn(fs.promises, 'writeFile');
+    try {
+      const [file] = fs.readdirSync(dir).filter((f) => f.startsWith('wf-1'));
+      const onDisk = () => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      const changes = Array.from({ length: 50 }, (_, i) => store.putStep('wf-1', { name: `s${i}`, type: 'agent', status: 'RUNNING' })
+        // Each change is on disk when its promise resolves.
+        .then(() => expect(onDisk().workflow.steps.map((st: { name: string }) => st.name)).toContain(`s${i}`)));
+      changes.push(store.putCallback(callback('cb-1', 'wf-1')), store.updateWorkflow('wf-2', { status: 'FAILED' }).then(() => undefined));
+      await Promise.all(changes);
+      // 50 steps and a callback of wf-1: the first write, then one for everything changed meanwhile; one write of wf-2.
+      expect(writes.mock.calls.length).toBeLessThanOrEqual(3);
+      expect(onDisk().workflow.steps).toHaveLength(50);
+      expect(onDisk().callbacks.map((c: CallbackRecord) => c.callbackId)).toEqual(['cb-1']);
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      const again = new LocalWorkflowStore({ dir });
+      expect((await again.getWorkflow('wf-2'))?.status).toBe('FAILED');
+    } finally {
+      writes.mockRestore();
+    }
+  });
+
   test('a write that fails leaves no temporary file behind', async () => {
     const dir = tempDir();
     const store = new LocalWorkflowStore({ dir });

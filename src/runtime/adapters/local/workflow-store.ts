@@ -68,8 +68,8 @@ export class LocalWorkflowStore implements WorkflowStore {
   /** callback id -> workflow id */
   private readonly callbackOwner = new Map<string, string>();
   private readonly dir?: string;
-  /** file -> the last queued write of it */
-  private readonly writes = new Map<string, Promise<void>>();
+  /** file -> its write under way (or the last one), and the write queued after it, not started yet */
+  private readonly writes = new Map<string, { current: Promise<void>; next?: Promise<void> }>();
   private tempCounter = 0;
 
   constructor(options: LocalWorkflowStoreOptions = {}) {
@@ -226,7 +226,7 @@ export class LocalWorkflowStore implements WorkflowStore {
    */
   public async flush(): Promise<void> {
     while (this.writes.size > 0) {
-      await Promise.all([...this.writes.values()].map((w) => w.catch(() => undefined)));
+      await Promise.all([...this.writes.values()].map((w) => (w.next ?? w.current).catch(() => undefined)));
     }
   }
 
@@ -271,16 +271,29 @@ export class LocalWorkflowStore implements WorkflowStore {
     }
   }
 
-  /** Queues a write of the workflow's current state; resolves when it is on disk. */
+  /**
+   * Queues a write of the workflow's current state; resolves when it is on disk. Writes are
+   * coalesced: while one write of the file is under way, every change made meanwhile waits for
+   * one next write, which takes the state as it is when it starts (a burst of N changes costs
+   * two writes, not N).
+   */
   private persist(workflowId: string): Promise<void> {
     const dir = this.dir;
     if (dir === undefined) return Promise.resolve();
     const file = path.join(dir, fileNameOf(workflowId));
-    const previous = this.writes.get(file) ?? Promise.resolve();
-    const write = previous.catch(() => undefined).then(() => this.writeFile(dir, file, workflowId));
-    this.writes.set(file, write);
+    const queued = this.writes.get(file);
+    if (queued?.next) return queued.next;
+    const state = queued ?? { current: Promise.resolve() };
+    const write = state.current.catch(() => undefined).then(() => {
+      // From here on, a change needs a write after this one: it may have missed this one's state.
+      if (state.next === write) state.next = undefined;
+      return this.writeFile(dir, file, workflowId);
+    });
+    state.current = write;
+    state.next = write;
+    this.writes.set(file, state);
     const forget = () => {
-      if (this.writes.get(file) === write) this.writes.delete(file);
+      if (this.writes.get(file) === state && state.current === write) this.writes.delete(file);
     };
     write.then(forget, forget);
     return write;
