@@ -5,13 +5,14 @@
  */
 
 /** Who may call a route: each group is one `grantXxx` method of the orchestrator. */
-export type RouteGroup = 'start' | 'read' | 'approve' | 'callback';
+export type RouteGroup = 'start' | 'read' | 'approve' | 'callback' | 'killSwitch';
 
 /** What the API handler does for a route. */
-export type RouteOperation = 'startWorkflow' | 'listWorkflows' | 'getWorkflow' | 'approve' | 'cancel' | 'report' | 'heartbeat';
+export type RouteOperation = 'startWorkflow' | 'listWorkflows' | 'getWorkflow' | 'approve' | 'cancel' | 'report' | 'heartbeat'
+  | 'getKillSwitch' | 'setKillSwitch';
 
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   /** The path under the API's base path, with `{name}` for a path parameter (API Gateway's syntax). */
   readonly path: string;
   readonly group: RouteGroup;
@@ -26,6 +27,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/workflows/{id}/cancel', group: 'approve', operation: 'cancel' },
   { method: 'POST', path: '/callbacks/{callbackId}', group: 'callback', operation: 'report' },
   { method: 'POST', path: '/callbacks/{callbackId}/heartbeat', group: 'callback', operation: 'heartbeat' },
+  { method: 'GET', path: '/admin/kill-switch', group: 'killSwitch', operation: 'getKillSwitch' },
+  { method: 'PUT', path: '/admin/kill-switch', group: 'killSwitch', operation: 'setKillSwitch' },
 ];
 
 /** The routes of one group. */

@@ -11,6 +11,7 @@ import type { WorkflowDefinitionDocument } from './definition';
  * | callback (by workflow) | `WF#<workflowId>` | `CB#<callbackId>` | listing pending callbacks of a workflow |
  * | callback (by id) | `CB#<callbackId>` | `CB` | lookup by callback id; written in the same transaction |
  * | idempotency key | `IDEM#<sha256(key)>` | `IDEM` | `workflowId` of the workflow the key started |
+ * | kill switch | `ADMIN#kill-switch` | `ADMIN` | `engaged`, `reason`, `changedBy`, `changedAt`; never expires |
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -29,6 +30,7 @@ export const keys = {
   callbackByWorkflow: (workflowId: string, callbackId: string) => ({ pk: `WF#${workflowId}`, sk: `CB#${callbackId}` }),
   callback: (callbackId: string) => ({ pk: `CB#${callbackId}`, sk: 'CB' }),
   idempotency: (keyHash: string) => ({ pk: `IDEM#${keyHash}`, sk: 'IDEM' }),
+  killSwitch: () => ({ pk: 'ADMIN#kill-switch', sk: 'ADMIN' }),
 };
 
 /**

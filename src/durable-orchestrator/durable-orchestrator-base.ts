@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { APPROVE_ROUTES, CALLBACK_ROUTES, CONTROLLER_SERVICE, READ_ROUTES, RouteSpec, START_ROUTES } from './api-routes';
+import { APPROVE_ROUTES, CALLBACK_ROUTES, CONTROLLER_SERVICE, KILL_SWITCH_ROUTES, READ_ROUTES, RouteSpec, START_ROUTES } from './api-routes';
 import { EVENT_SOURCE, EVENT_TYPES, METRIC_NAMESPACE, METRICS } from '../contract/status';
 import { grantScoped } from '../private/grants';
 
@@ -70,6 +70,12 @@ export interface IDurableOrchestrator extends IConstruct {
    * token of the envelope is still required: this grant alone completes nothing.
    */
   grantCallback(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Allows `grantee` to read and set the kill switch (`GET` and `PUT /admin/kill-switch`): engaging
+   * it refuses every new start and cancels every running workflow. Nothing else is granted.
+   */
+  grantKillSwitch(grantee: iam.IGrantable): iam.Grant;
 
   /** Workflows started, per period. */
   metricWorkflowsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
@@ -227,6 +233,14 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
    */
   public grantCallback(grantee: iam.IGrantable): iam.Grant {
     return this.grantRoutes(grantee, CALLBACK_ROUTES);
+  }
+
+  /**
+   * Allows `grantee` to read and set the kill switch (`GET` and `PUT /admin/kill-switch`): engaging
+   * it refuses every new start and cancels every running workflow. Nothing else is granted.
+   */
+  public grantKillSwitch(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, KILL_SWITCH_ROUTES);
   }
 
   /** Workflows started, per period. */

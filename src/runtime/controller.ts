@@ -32,12 +32,14 @@
 import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
 import { AgentAttemptEnd, StepExtra, WorkflowBookkeeping } from './bookkeeping';
 import { newCallbackToken } from './ids';
+import { budgetStopReason, requestStop } from './stop';
 import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
 import { ArtifactRefusedError, CallbackNotPendingError, ErrorInfo, RuntimePorts } from './ports';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
+import { BudgetBreach, durationBreach } from '../contract/budget';
 import {
   AgentStepDocument,
   allSteps,
@@ -254,8 +256,14 @@ class Interpreter {
       }
     }
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
-    // `workflow/finish` clears `awaiting` itself, after writing what the run still owes.
-    await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
+    // `workflow/finish` clears `awaiting` itself, after writing what the run still owes. A
+    // cancellation with a reason of its own (a budget, the kill switch) ends with that reason.
+    const end = await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
+    // A result recorded by an earlier version holds nothing: it ended as decided here.
+    if (end?.status) {
+      status = end.status;
+      error = end.error;
+    }
     return { workflow_id: run.workflowId, status, ...(result ? { result } : {}), ...(error ? { error } : {}) };
   }
 
@@ -308,7 +316,7 @@ class Interpreter {
       const name = OPERATION.agentReport(step.name, attempt);
       try {
         const [reported, durableCallbackId] = await ctx.createCallback(name, {
-          timeout: { seconds: step.timeoutSeconds },
+          timeout: { seconds: this.waitSeconds(step.timeoutSeconds) },
           ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
         });
         const since = startedAt;
@@ -439,7 +447,7 @@ class Interpreter {
     // When the step started: set by the step that asked for the decision.
     let startedAt: string | undefined;
     try {
-      const [decided, durableCallbackId] = await ctx.createCallback(name, { timeout: { seconds: step.timeoutSeconds } });
+      const [decided, durableCallbackId] = await ctx.createCallback(name, { timeout: { seconds: this.waitSeconds(step.timeoutSeconds) } });
       const requested = await this.runStep(ctx, run, OPERATION.decisionRequest(step.name),
         async () => this.requestApproval(run, step, durableCallbackId), { retryStrategy: SUBMITTER_RETRY }, true);
       startedAt = requested.startedAt;
@@ -669,12 +677,14 @@ class Interpreter {
       stepName: step.name,
       attempt,
       durableCallbackId,
-      timeoutSeconds: step.timeoutSeconds,
+      timeoutSeconds: this.waitSeconds(step.timeoutSeconds),
       token,
       artifactPrefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
     });
     let dispatchedAt: string | undefined;
     await this.closeOnFailure(callbackId, async () => {
+      // A run out of agent attempts or time is stopped as the API stops one over its token budget.
+      await this.stopIfOverBudget(run, { step: step.name, previousAttempts: attempt - 1 });
       // Checked after registering, so a cancel request either sees this callback or is seen here.
       if (await this.books.cancelRequested(run)) {
         await this.books.closeCallback(callbackId, 'CANCELLED');
@@ -707,15 +717,48 @@ class Interpreter {
     return { startedAt: started, ...(dispatchedAt ? { dispatchedAt } : {}) };
   }
 
+  /**
+   * How long one wait may last: a step's timeout, but never longer than the workflow's whole
+   * wall-clock budget (the dispatch or request after it then stops the run over budget).
+   */
+  private waitSeconds(stepTimeoutSeconds: number): number {
+    const max = this.def.budget?.maxDurationSeconds;
+    return max === undefined ? stepTimeoutSeconds : Math.min(stepTimeoutSeconds, max);
+  }
+
+  /**
+   * Stops the run (stop.ts, as the API stops one over its token budget) when the workflow's
+   * wall-clock budget has run out, or when dispatching one more agent attempt would go over its
+   * attempt budget (`dispatching`: the agent step about to dispatch, and its earlier attempts). The
+   * caller's cancel check then sees the stop request. Attempts are counted from the step records,
+   * so parallel branches dispatching at the same moment may each see the last attempt free.
+   */
+  private async stopIfOverBudget(run: Run, dispatching?: { readonly step: string; readonly previousAttempts: number }): Promise<void> {
+    const budget = this.def.budget;
+    if (!budget || (budget.maxDurationSeconds === undefined && budget.maxAgentAttempts === undefined)) return;
+    const wf = await this.ports.store.getWorkflow(run.workflowId);
+    if (!wf || wf.cancelRequested) return;
+    let breach: BudgetBreach | undefined = durationBreach(this.def, wf.createdAt, Date.now());
+    if (!breach && dispatching && budget.maxAgentAttempts !== undefined) {
+      // Every other agent step's record counts the attempts it dispatched (a waiting one's included).
+      const agentSteps = new Set(allSteps(this.def.steps).filter((s) => s.type === 'agent').map((s) => s.name));
+      const others = wf.steps.filter((s) => agentSteps.has(s.name) && s.name !== dispatching.step).reduce((sum, s) => sum + (s.attempts ?? 0), 0);
+      const used = others + dispatching.previousAttempts + 1;
+      if (used > budget.maxAgentAttempts) breach = { budget: 'maxAgentAttempts', scope: 'workflow', limit: budget.maxAgentAttempts, used };
+    }
+    if (breach) await requestStop(this.ports, run.workflowId, budgetStopReason(breach));
+  }
+
   /** Registers the approval's callback and asks for the decision: where the approval step starts. */
   private async requestApproval(run: Run, step: ApprovalStepDocument, durableCallbackId: string): Promise<{ startedAt: string }> {
     const { callbackId, createdAt: startedAt, deadline } = await this.books.registerCallback(run, {
       kind: 'approval',
       stepName: step.name,
       durableCallbackId,
-      timeoutSeconds: step.timeoutSeconds,
+      timeoutSeconds: this.waitSeconds(step.timeoutSeconds),
     });
     await this.closeOnFailure(callbackId, async () => {
+      await this.stopIfOverBudget(run);
       if (await this.books.cancelRequested(run)) {
         await this.books.closeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);

@@ -4,6 +4,7 @@
  * Nothing here imports aws-cdk-lib or an AWS SDK.
  */
 import { encodeOutcome } from './outcome';
+import type { UsageReport } from '../contract/budget';
 import type { Awaiting, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
 
 /** An error with a stable code, as shown in the API's `error`. */
@@ -50,6 +51,13 @@ export interface WorkflowRecord {
   readonly idempotencyKey?: string;
   /** Set by a cancel request; the controller ends the workflow CANCELLED at its next boundary. */
   readonly cancelRequested?: boolean;
+  /**
+   * Why the workflow was stopped, when it was not a plain cancel request (a budget, the kill
+   * switch): set with `cancelRequested`; the controller ends the workflow with its status and code.
+   */
+  readonly stopReason?: StopReason;
+  /** Model usage agents reported, per attempt (`usageKey(step, attempt)` of contract/budget.ts). */
+  readonly usage?: Readonly<Record<string, UsageReport>>;
   /** Epoch seconds after which the store may forget the record. */
   readonly expiresAt?: number;
 }
@@ -61,6 +69,25 @@ export interface WorkflowPatch {
   readonly result?: Record<string, unknown> | null;
   readonly error?: ErrorInfo | null;
   readonly cancelRequested?: boolean;
+  readonly stopReason?: StopReason;
+}
+
+/** Why a workflow was stopped from outside (see WorkflowRecord.stopReason). */
+export interface StopReason extends ErrorInfo {
+  /** The status the workflow ends with. */
+  readonly status: 'CANCELLED' | 'FAILED';
+  /** Figures for the event that announces it (a budget's limit and use). */
+  readonly detail?: Record<string, unknown>;
+}
+
+/** The kill switch: while engaged, no workflow starts (a single item of the workflow store). */
+export interface KillSwitchState {
+  readonly engaged: boolean;
+  /** Why it was engaged (or released). */
+  readonly reason?: string;
+  /** Who changed it last (IAM principal, or `unauthenticated (local)`). */
+  readonly changedBy: string;
+  readonly changedAt: string;
 }
 
 /**
@@ -145,6 +172,15 @@ export interface WorkflowStore {
    * when it is unknown or no longer pending. Exactly one concurrent caller wins.
    */
   completeCallback(callbackId: string, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): Promise<boolean>;
+  /**
+   * Sets the usage of one attempt (`key`: `usageKey(step, attempt)`), replacing what it held, and
+   * returns the record after the change (undefined for an unknown workflow). Concurrent calls for
+   * different keys never lose each other's figures.
+   */
+  recordUsage(workflowId: string, key: string, usage: UsageReport): Promise<WorkflowRecord | undefined>;
+  /** The kill switch, or undefined when it was never set (released). */
+  getKillSwitch(): Promise<KillSwitchState | undefined>;
+  putKillSwitch(state: KillSwitchState): Promise<void>;
 }
 
 /** Artifacts: agents' outputs and published reports. */
