@@ -1,4 +1,6 @@
 import { AgentStep } from './agent-step';
+import { WorkflowBudget } from './budget';
+import { checkWorkflowBudget, renderWorkflowBudget } from './budget-checks';
 import { checkName, UnresolvedValueError } from './checks';
 import { WorkflowStep } from './step';
 import { DEFINITION_SCHEMA_VERSION } from '../contract/definition';
@@ -16,6 +18,13 @@ export interface WorkflowDefinitionProps {
   readonly description?: string;
   /** The steps, run in order (at least one). */
   readonly steps: WorkflowStep[];
+  /**
+   * What a run may spend: wall-clock time, agent attempts, model tokens, estimated cost. A run
+   * over it ends FAILED with the error code `BUDGET_EXCEEDED` and its running agent tasks are
+   * cancelled.
+   * @default - no workflow budget
+   */
+  readonly budget?: WorkflowBudget;
 }
 
 /**
@@ -29,6 +38,8 @@ export class WorkflowDefinition {
   public readonly description?: string;
   /** The top-level steps, in order. */
   public readonly steps: WorkflowStep[];
+  /** What a run may spend, if limited. */
+  public readonly budget?: WorkflowBudget;
 
   constructor(props: WorkflowDefinitionProps) {
     checkName('WorkflowDefinition', 'workflowName', props.workflowName);
@@ -38,6 +49,8 @@ export class WorkflowDefinition {
     this.workflowName = props.workflowName;
     this.description = props.description;
     this.steps = [...props.steps];
+    checkWorkflowBudget(`WorkflowDefinition '${props.workflowName}'`, props.budget);
+    this.budget = props.budget ? { ...props.budget } : undefined;
   }
 
   /** Names of the distinct agents the workflow uses, in the order they first appear. */
@@ -94,6 +107,7 @@ export class WorkflowDefinition {
       name: this.workflowName,
       ...(this.description !== undefined ? { description: this.description } : {}),
       steps: this.steps.map((s) => s._render()),
+      ...(this.budget ? { budget: renderWorkflowBudget(`WorkflowDefinition '${this.workflowName}'`, this.budget) } : {}),
     };
   }
 

@@ -534,13 +534,14 @@ function standalone(makeProps: (scope: Stack) => Partial<ConstructorParameters<t
 }
 
 describe('grants and metrics', () => {
-  test('grantStartWorkflow, grantReadWorkflows, grantApprove and grantCallback allow exactly their routes', () => {
+  test('grantStartWorkflow, grantReadWorkflows, grantApprove, grantCallback and grantKillSwitch allow exactly their routes', () => {
     const { stack, orchestrator } = orchestratorStack();
     const grants: Array<[string, (g: iam.IGrantable) => iam.Grant, string[]]> = [
       ['Starter', (g) => orchestrator.grantStartWorkflow(g), ['/$default/POST/workflows']],
       ['Reader', (g) => orchestrator.grantReadWorkflows(g), ['/$default/GET/workflows', '/$default/GET/workflows/*']],
       ['Approver', (g) => orchestrator.grantApprove(g), ['/$default/POST/workflows/*/approval', '/$default/POST/workflows/*/cancel']],
       ['Caller', (g) => orchestrator.grantCallback(g), ['/$default/POST/callbacks/*', '/$default/POST/callbacks/*/heartbeat']],
+      ['Operator', (g) => orchestrator.grantKillSwitch(g), ['/$default/GET/admin/kill-switch', '/$default/PUT/admin/kill-switch']],
     ];
     for (const [name, grant] of grants) {
       expect(grant(new iam.Role(stack, name, { assumedBy: new iam.AccountRootPrincipal() })).success).toBe(true);
