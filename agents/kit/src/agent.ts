@@ -9,6 +9,7 @@ import { ENVELOPE_ENV, EnvelopeError, parseEnvelope, salvageCallback, TaskEnvelo
 import { runLambdaRuntime } from './lambda-runtime';
 import { createLogger, Logger } from './log';
 import { ModelError, ModelProvider, ModelResponse, OFFLINE_MODEL, providerFromEnv } from './model';
+import { UsageMeter } from './usage';
 import { resolveSecrets, SecretReader } from './secrets';
 
 /** The inputs of a task as an agent sees them. */
@@ -109,6 +110,8 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
 
   let report: Report;
   let artifacts: Record<string, string> | undefined;
+  // Every model call of the task is counted here, for the heartbeats and the report.
+  const meter = new UsageMeter(options.env ?? process.env);
   try {
     // The secrets the agent was given (e.g. its model's API key) become variables before anything reads them.
     const secrets = await resolveSecrets(options.env ?? process.env, options.readSecret);
@@ -118,7 +121,7 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     const prompt = spec.buildPrompt(inputs);
     const provider = options.provider ?? providerFromEnv(options.env ?? process.env);
     const maxTokens = maxTokensOverride(options.env ?? process.env) ?? (typeof spec.maxTokens === 'function' ? spec.maxTokens(inputs) : spec.maxTokens);
-    const completion = await callModel(spec.system, { prompt, maxTokens }, provider, envelope, logger, options);
+    const completion = await callModel(spec.system, { prompt, maxTokens }, provider, envelope, logger, options, meter);
     const text = spec.render ? spec.render(completion, inputs) : completion.text;
     const key = artifactKey(envelope, `${spec.artifactName}.md`);
     await store.write(key, text, 'text/markdown; charset=utf-8');
@@ -139,6 +142,8 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     logger.error('task failed', { code: error.code, error: error.message });
     report = { status: 'failed', error };
   }
+  const usage = meter.body();
+  if (usage) report = { ...report, usage };
   const delivery = await sendReport(envelope.callback, deadline, report, logger, deliveryOptions(options));
   return {
     status: report.status,
@@ -163,9 +168,9 @@ async function readInputs(envelope: TaskEnvelope, read: (key: string) => Promise
 }
 
 async function callModel(system: string, request: { prompt: string; maxTokens?: number }, provider: ModelProvider,
-  envelope: TaskEnvelope, logger: Logger, options: RunOptions): Promise<ModelResponse> {
+  envelope: TaskEnvelope, logger: Logger, options: RunOptions, meter: UsageMeter): Promise<ModelResponse> {
   const { prompt, maxTokens } = request;
-  const heartbeats = startHeartbeats(envelope, logger, deliveryOptions(options));
+  const heartbeats = startHeartbeats(envelope, logger, deliveryOptions(options), () => meter.body());
   // No answer is worth waiting for after the deadline: the report would be refused as late.
   const untilDeadline = AbortSignal.timeout(Math.max(1, Date.parse(envelope.deadline) - Date.now()));
   const signal = AbortSignal.any([untilDeadline, heartbeats.gone]);
@@ -173,6 +178,7 @@ async function callModel(system: string, request: { prompt: string; maxTokens?: 
   logger.info('model call started', { provider: provider.name, prompt_characters: prompt.length });
   try {
     const completion = await provider.complete({ system, prompt, maxTokens, signal });
+    meter.add(completion);
     logger.info('model call finished', { provider: completion.provider, model: completion.model, ms: Date.now() - started, characters: completion.text.length });
     return completion;
   } catch (e) {

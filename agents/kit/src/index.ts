@@ -8,3 +8,4 @@ export * from './log';
 export * from './model';
 export * from './secrets';
 export * from './sigv4';
+export * from './usage';
