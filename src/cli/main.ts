@@ -17,6 +17,7 @@ import { runInit } from './init';
 import { PACKAGE_NAME, packageVersion, REFERENCE_AGENTS } from './paths';
 import { CLI_NAME, DEFAULT_PORT } from './progress';
 import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
+import { KILL_SWITCH_USAGE, killSwitchCommand } from './kill-switch-command';
 import { approveCommand, cancelCommand, listCommand, startCommand, statusCommand, WORKFLOW_USAGE } from './workflow-commands';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { requiredInputFields } from '../runtime/values';
@@ -49,6 +50,7 @@ Commands:
               --port <n>             (default: a free port)   --data-dir <dir> (default .local/demo)
               --agent <name>=<cmd>   run an agent with this command instead of the reference one
 ${WORKFLOW_USAGE}
+${KILL_SWITCH_USAGE}
   agent <name>  Run a reference agent (researcher, analyst, writer) on the task in TASK_ENVELOPE,
             as its image would
   init [--python] [--force] [<dir>]     Write a CDK app with the reference workflow and three agents
@@ -71,6 +73,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
       case 'approve': return await approveCommand(rest, io, 'approve');
       case 'reject': return await approveCommand(rest, io, 'reject');
       case 'cancel': return await cancelCommand(rest, io);
+      case 'kill-switch': return await killSwitchCommand(rest, io);
       case 'version':
       case '--version':
         io.out(packageVersion());

@@ -255,6 +255,7 @@ export const GRANT_OF: Readonly<Record<string, string>> = {
   approve: 'grantApprove',
   reject: 'grantApprove',
   cancel: 'grantApprove',
+  'kill-switch': 'grantKillSwitch',
 };
 
 /**
