@@ -79,7 +79,8 @@ export function usageTotals(usage: Readonly<Record<string, UsageReport>> | undef
  * The first token or cost budget the usage goes over (a step's before the workflow's), or
  * undefined. A limit is reached when usage is above it (spending exactly the budget is allowed).
  */
-export function usageBreach(definition: WorkflowDefinitionDocument, usage: Readonly<Record<string, UsageReport>> | undefined): BudgetBreach | undefined {
+export function usageBreach(definition: WorkflowDefinitionDocument,
+  usage: Readonly<Record<string, UsageReport>> | undefined): BudgetBreach | undefined {
   const { total, steps } = usageTotals(usage);
   for (const step of allSteps(definition.steps)) {
     if (step.type !== 'agent' || !step.budget) continue;

@@ -116,6 +116,12 @@ export interface IDurableOrchestrator extends IConstruct {
   /** A rule matching this orchestrator's `Workflow Cancelled` events (see onWorkflowEvent). */
   onWorkflowCancelled(id: string, options?: events.OnEventOptions): events.Rule;
 
+  /**
+   * A rule matching this orchestrator's `Workflow Budget Exceeded` events: a budget stopped a run,
+   * `detail.budget`, `detail.limit` and `detail.used` saying which and by how much (see onWorkflowEvent).
+   */
+  onWorkflowBudgetExceeded(id: string, options?: events.OnEventOptions): events.Rule;
+
   /** A rule matching this orchestrator's `Workflow Approval Requested` events: a person is asked to decide (see onWorkflowEvent). */
   onApprovalRequested(id: string, options?: events.OnEventOptions): events.Rule;
 
@@ -294,6 +300,14 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
    */
   public onWorkflowFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
     return this.workflowEventRule(id, options, [EVENT_TYPES.workflowFailed]);
+  }
+
+  /**
+   * A rule matching this orchestrator's `Workflow Budget Exceeded` events: a budget stopped a run,
+   * `detail.budget`, `detail.limit` and `detail.used` saying which and by how much (see onWorkflowEvent).
+   */
+  public onWorkflowBudgetExceeded(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.workflowBudgetExceeded]);
   }
 
   /** A rule matching this orchestrator's `Workflow Cancelled` events (see onWorkflowEvent). */

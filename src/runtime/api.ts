@@ -10,7 +10,8 @@ import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN }
 import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, InvalidPageTokenError, KillSwitchState, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import { newRecord } from './records';
 import {
-  checkApprovalBody, checkCallbackBody, checkHeartbeatBody, checkKillSwitchBody, checkListQuery, checkScheduledStartEvent, Checked, ScheduledStartEvent,
+  checkApprovalBody, checkCallbackBody, checkHeartbeatBody, checkKillSwitchBody, checkListQuery, checkScheduledStartEvent, Checked,
+  ScheduledStartEvent,
 } from './request-schemas';
 import { budgetStopReason, requestStop } from './stop';
 import type { Telemetry } from './telemetry';

@@ -10,10 +10,10 @@
  * that asked, and replays use that step's recorded result.
  */
 import { newCallbackId, sha256 } from './ids';
-import { BUDGET_EXCEEDED_CODE } from '../contract/budget';
 import type { CallbackRecord, ErrorInfo, EventPublisher, StepRecord, WorkflowStore } from './ports';
 import { newRecord } from './records';
 import type { Telemetry } from './telemetry';
+import { BUDGET_EXCEEDED_CODE } from '../contract/budget';
 import type { AgentStepDocument, StepDocument } from '../contract/definition';
 import { awaitingOf, EVENT_TYPES, EventType, isTerminal, LOG_EVENT_TYPES, METRICS, StepStatus, WaitKind, WorkflowStatus } from '../contract/status';
 

@@ -32,10 +32,10 @@
 import { DurableContext, DurableOperationError, StepConfig } from '@aws/durable-execution-sdk-js';
 import { AgentAttemptEnd, StepExtra, WorkflowBookkeeping } from './bookkeeping';
 import { newCallbackToken } from './ids';
-import { budgetStopReason, requestStop } from './stop';
 import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
 import { ArtifactRefusedError, CallbackNotPendingError, ErrorInfo, RuntimePorts } from './ports';
+import { budgetStopReason, requestStop } from './stop';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
@@ -258,7 +258,8 @@ class Interpreter {
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
     // `workflow/finish` clears `awaiting` itself, after writing what the run still owes. A
     // cancellation with a reason of its own (a budget, the kill switch) ends with that reason.
-    const end = await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
+    const end = await this.runStep(ctx, run, OPERATION.workflowFinish,
+      async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
     // A result recorded by an earlier version holds nothing: it ended as decided here.
     if (end?.status) {
       status = end.status;

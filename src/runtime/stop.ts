@@ -6,9 +6,9 @@
  * (bookkeeping.ts `workflowEnded`). Agents still running are stopped when the workflow ends
  * (locally by the supervisor, which sees the end event).
  */
-import { BudgetBreach, BUDGET_EXCEEDED_CODE, describeBreach } from '../contract/budget';
 import { cancellationError } from './outcome';
 import { CallbackNotPendingError, RuntimePorts, StopReason } from './ports';
+import { BudgetBreach, BUDGET_EXCEEDED_CODE, describeBreach } from '../contract/budget';
 
 /** The stop reason of a budget breach. */
 export function budgetStopReason(breach: BudgetBreach): StopReason {

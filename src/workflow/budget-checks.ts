@@ -27,7 +27,8 @@ export function checkWorkflowBudget(owner: string, budget: WorkflowBudget | unde
     checkDuration(owner, 'budget.maxDuration', budget.maxDuration, LIMITS.minBudgetDurationSeconds, LIMITS.maxBudgetDurationSeconds, "a workflow's wall-clock budget");
   }
   checkRange(owner, 'budget.maxAgentAttempts', budget.maxAgentAttempts, { min: 1, max: LIMITS.maxBudgetAgentAttempts, unit: 'attempts' });
-  if (budget.maxTokens === undefined && budget.maxCostUsd === undefined && budget.maxDuration === undefined && budget.maxAgentAttempts === undefined) {
+  const limits = [budget.maxTokens, budget.maxCostUsd, budget.maxDuration, budget.maxAgentAttempts];
+  if (limits.every((l) => l === undefined)) {
     throw new Error(`${owner}: budget sets no limit: set maxDuration, maxAgentAttempts, maxTokens or maxCostUsd, or leave budget out`);
   }
 }

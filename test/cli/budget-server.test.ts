@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { http, startWorkflow, tempDir, TEST_AGENT, waitFor, waitForEnd, waitUntil } from './helpers';
-import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 import { isAlive } from '../../src/cli/data-dir';
 import { startLocalServer } from '../../src/cli/server';
+import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
 
 jest.setTimeout(60_000);
 
@@ -45,8 +45,11 @@ function events(dataDir: string, workflowId: string): Array<{ type: string; deta
 test('an agent that heartbeats tokens past the budget ends the run with BUDGET_EXCEEDED; its process is stopped; the event says why', async () => {
   const dir = tempDir();
   const server = await startLocalServer({
-    port: 0, dataDir: dir, definition: budgetedDefinition(1000),
-    agentCommands: { researcher: ['node', TEST_AGENT, '--heartbeat-usage', '900,300'] }, log: () => undefined,
+    port: 0,
+    dataDir: dir,
+    definition: budgetedDefinition(1000),
+    agentCommands: { researcher: ['node', TEST_AGENT, '--heartbeat-usage', '900,300'] },
+    log: () => undefined,
   });
   try {
     const id = await startWorkflow(server.url, { topic: 'expensive' });
@@ -71,8 +74,11 @@ test('an agent that heartbeats tokens past the budget ends the run with BUDGET_E
 test('the kill switch on the local server: running agents are stopped, starts refused until it is released, and it survives a restart', async () => {
   const dir = tempDir();
   const options = {
-    port: 0, dataDir: dir, definition: budgetedDefinition(1_000_000),
-    agentCommands: { researcher: ['node', TEST_AGENT, '--silent'] }, log: () => undefined,
+    port: 0,
+    dataDir: dir,
+    definition: budgetedDefinition(1_000_000),
+    agentCommands: { researcher: ['node', TEST_AGENT, '--silent'] },
+    log: () => undefined,
   };
   let server = await startLocalServer(options);
   try {

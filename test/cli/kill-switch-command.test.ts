@@ -19,7 +19,8 @@ describe('kill-switch against a local server', () => {
       port: 0,
       dataDir: tempDir(),
       definition: {
-        schemaVersion: 1, name: 'one',
+        schemaVersion: 1,
+        name: 'one',
         steps: [{ type: 'agent', name: 'research', agent: 'researcher', input: {}, timeoutSeconds: 600, retry: { maxAttempts: 1, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 } }],
       },
       agentCommands: { researcher: ['node', TEST_AGENT, '--silent'] },

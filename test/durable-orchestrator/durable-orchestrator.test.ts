@@ -105,8 +105,8 @@ describe('DurableOrchestrator defaults', () => {
   test('the HTTP API requires IAM authorization on every route, throttles and writes JSON access logs', () => {
     const routes = template.findResources('AWS::ApiGatewayV2::Route');
     expect(Object.values(routes).map((r) => r.Properties.RouteKey).sort()).toEqual([
-      'GET /workflows', 'GET /workflows/{id}', 'POST /callbacks/{callbackId}', 'POST /callbacks/{callbackId}/heartbeat',
-      'POST /workflows', 'POST /workflows/{id}/approval', 'POST /workflows/{id}/cancel',
+      'GET /admin/kill-switch', 'GET /workflows', 'GET /workflows/{id}', 'POST /callbacks/{callbackId}', 'POST /callbacks/{callbackId}/heartbeat',
+      'POST /workflows', 'POST /workflows/{id}/approval', 'POST /workflows/{id}/cancel', 'PUT /admin/kill-switch',
     ]);
     for (const r of Object.values(routes)) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

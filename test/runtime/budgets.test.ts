@@ -56,7 +56,11 @@ describe('usage reports', () => {
     expect(wf.status).toBe('SUCCEEDED');
     // The report's final figures replace the heartbeat's figures of the same attempt.
     expect(wf.usage).toEqual({
-      input_tokens: 107, output_tokens: 53, total_tokens: 160, estimated_cost_usd: 0.01, models: ['m1', 'offline'],
+      input_tokens: 107,
+      output_tokens: 53,
+      total_tokens: 160,
+      estimated_cost_usd: 0.01,
+      models: ['m1', 'offline'],
       steps: {
         a: { input_tokens: 100, output_tokens: 50, total_tokens: 150, estimated_cost_usd: 0.01 },
         b: { input_tokens: 7, output_tokens: 3, total_tokens: 10, estimated_cost_usd: 0 },

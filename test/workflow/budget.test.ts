@@ -42,13 +42,15 @@ describe('budgets in the definition classes', () => {
 
 describe('validateDefinition of budgets (documents written by hand or by another version)', () => {
   const base = (extra: Record<string, unknown>, stepExtra: Record<string, unknown> = {}) => ({
-    schemaVersion: 1, name: 'w',
+    schemaVersion: 1,
+    name: 'w',
     steps: [{ type: 'agent', name: 'a', agent: 'x', input: {}, timeoutSeconds: 60, retry: { maxAttempts: 1, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 }, ...stepExtra }],
     ...extra,
   }) as unknown as WorkflowDefinitionDocument;
 
   test('a valid budget has no problem', () => {
-    expect(validateDefinition(base({ budget: { maxDurationSeconds: 60, maxAgentAttempts: 3, maxTokens: 10, maxCostUsd: 0.5 } }, { budget: { maxTokens: 5 } }))).toEqual([]);
+    const budget = { maxDurationSeconds: 60, maxAgentAttempts: 3, maxTokens: 10, maxCostUsd: 0.5 };
+    expect(validateDefinition(base({ budget }, { budget: { maxTokens: 5 } }))).toEqual([]);
   });
 
   test.each([

@@ -9,8 +9,8 @@ import { ENVELOPE_ENV, EnvelopeError, parseEnvelope, salvageCallback, TaskEnvelo
 import { runLambdaRuntime } from './lambda-runtime';
 import { createLogger, Logger } from './log';
 import { ModelError, ModelProvider, ModelResponse, OFFLINE_MODEL, providerFromEnv } from './model';
-import { UsageMeter } from './usage';
 import { resolveSecrets, SecretReader } from './secrets';
+import { UsageMeter } from './usage';
 
 /** The inputs of a task as an agent sees them. */
 export interface AgentInputs {

@@ -11,8 +11,8 @@
  */
 import { CALLBACK_TOKEN_HEADER, TaskEnvelope } from './envelope';
 import type { Logger } from './log';
-import type { UsageBody } from './usage';
 import { CredentialResolver, signingRegion, signRequest } from './sigv4';
+import type { UsageBody } from './usage';
 
 /** What became of a request to the orchestrator. */
 export type Delivery =

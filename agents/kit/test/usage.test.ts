@@ -66,7 +66,8 @@ describe('usage in heartbeats', () => {
     const server = await callbackServer([200]);
     const meter = new UsageMeter({});
     const log = memoryLogger();
-    const beats = startHeartbeats(envelope(server.url, { heartbeat_interval_seconds: 0.05 }), createLogger({}, { write: log.write }), {}, () => meter.body());
+    const task = envelope(server.url, { heartbeat_interval_seconds: 0.05 });
+    const beats = startHeartbeats(task, createLogger({}, { write: log.write }), {}, () => meter.body());
     const deadline = Date.now() + 10_000;
     while (server.requests.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     meter.add({ model: 'offline-deterministic-v1', usage: { inputTokens: 10, outputTokens: 4 } });
