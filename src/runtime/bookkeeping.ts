@@ -253,6 +253,16 @@ export class WorkflowBookkeeping {
   }
 
   /** Logs a task handed to an agent. */
+  /** An agent task of an ended workflow was stopped. */
+  public taskStopped(run: RunIdentity, operation: string, handle: string, reason: string): void {
+    this.telemetry.info('task stopped', { workflow_id: run.workflowId, operation, handle, reason });
+  }
+
+  /** An agent task of an ended workflow could not be stopped (it runs until its own deadline). */
+  public taskNotStopped(run: RunIdentity, operation: string, handle: string, error: string): void {
+    this.telemetry.warn('task could not be stopped; it runs until its deadline', { workflow_id: run.workflowId, operation, handle, error });
+  }
+
   public taskDispatched(run: RunIdentity, step: AgentStepDocument, attempt: number, handle: string, callbackId: string): void {
     this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
   }

@@ -168,6 +168,12 @@ interface Run {
   readonly workflowId: string;
   readonly input: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
+  /**
+   * Agent tasks dispatched whose attempt ended without their report (cancelled, stopped by a
+   * budget, timed out), by the attempt's operation name: stopped when the workflow ends. Shared by
+   * the branches of a parallel step; filled from the dispatch steps' results, so replays agree.
+   */
+  readonly tasks: Map<string, { readonly agent: string; readonly handle: string }>;
   result?: Record<string, unknown>;
   /**
    * True once a parallel step this run is a branch of has returned. A branch still running then
@@ -230,7 +236,7 @@ class Interpreter {
   }
 
   public async execute(event: ControllerEvent, ctx: DurableContext): Promise<ControllerResult> {
-    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {}, abandoned: () => false };
+    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {}, tasks: new Map(), abandoned: () => false };
 
     let status: WorkflowStatus = 'SUCCEEDED';
     let error: ErrorInfo | undefined;
@@ -258,8 +264,12 @@ class Interpreter {
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
     // `workflow/finish` clears `awaiting` itself, after writing what the run still owes. A
     // cancellation with a reason of its own (a budget, the kill switch) ends with that reason.
-    const end = await this.runStep(ctx, run, OPERATION.workflowFinish,
-      async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
+    const ending = { status, error };
+    const end = await this.runStep(ctx, run, OPERATION.workflowFinish, async () => {
+      const ended = await this.books.workflowEnded(run, ending.status, result, ending.error);
+      await this.stopTasks(run, ended);
+      return ended;
+    }, BOOKKEEPING, true);
     // A result recorded by an earlier version holds nothing: it ended as decided here.
     if (end?.status) {
       status = end.status;
@@ -325,8 +335,12 @@ class Interpreter {
           async () => this.dispatchAgent(run, step, attempt, input, durableCallbackId, since), { retryStrategy: SUBMITTER_RETRY }, true);
         startedAt = dispatched.startedAt;
         dispatchedAt = dispatched.dispatchedAt;
+        if (dispatched.handle !== undefined) run.tasks.set(name, { agent: step.agent, handle: dispatched.handle });
         report = parseReport(await reported);
+        run.tasks.delete(name);
       } catch (e) {
+        // A task that reported its failure is done; one cancelled, stopped or silent may still run.
+        if (!isTimeout(e) && !haltOf(e)) run.tasks.delete(name);
         if (run.abandoned()) throw new BranchAbandonedError(step.name);
         const trusted = await this.cancellationConfirmed(ctx, name, run, e);
         if (trusted) throw e;
@@ -510,7 +524,7 @@ class Interpreter {
       step.branches.map((branch) => ({
         name: `${step.name}.${branch.name}`,
         func: async (child: DurableContext): Promise<BranchOutcome> => {
-          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs }, abandoned };
+          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs }, tasks: run.tasks, abandoned };
           await this.runSteps(child, branch.steps, branchRun);
           // Nothing comes after the branch's last step in the branch: write its completion here.
           const last = branchRun.owed;
@@ -667,7 +681,7 @@ class Interpreter {
    * the step starts: `startedAt` is then undefined and the start time is made (and returned) here.
    */
   private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
-    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string; dispatchedAt?: string }> {
+    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string; dispatchedAt?: string; handle?: string }> {
     const { dispatcher, artifacts } = this.ports;
     const started = startedAt ?? new Date().toISOString();
     // The timer of the pause before this attempt has run out: close its record.
@@ -683,6 +697,7 @@ class Interpreter {
       artifactPrefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
     });
     let dispatchedAt: string | undefined;
+    let taskHandle: string | undefined;
     await this.closeOnFailure(callbackId, async () => {
       // A run out of agent attempts or time is stopped as the API stops one over its token budget.
       await this.stopIfOverBudget(run, { step: step.name, previousAttempts: attempt - 1 });
@@ -712,10 +727,30 @@ class Interpreter {
         ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
       };
       const { handle } = await dispatcher.dispatch(step.agent, envelope);
+      taskHandle = handle;
       dispatchedAt = new Date().toISOString();
       this.books.taskDispatched(run, step, attempt, handle, callbackId);
     });
-    return { startedAt: started, ...(dispatchedAt ? { dispatchedAt } : {}) };
+    return { startedAt: started, ...(dispatchedAt ? { dispatchedAt } : {}), ...(taskHandle !== undefined ? { handle: taskHandle } : {}) };
+  }
+
+  /**
+   * Stops the agent tasks still running when the workflow ended other than SUCCEEDED (inside
+   * `workflow/finish`). Best effort: a task that cannot be stopped is logged and left to its own
+   * deadline; the workflow has ended either way.
+   */
+  private async stopTasks(run: Run, end: { readonly status: WorkflowStatus; readonly error?: ErrorInfo }): Promise<void> {
+    const { dispatcher } = this.ports;
+    if (end.status === 'SUCCEEDED' || !dispatcher.stop) return;
+    const reason = `workflow ${run.workflowId} ended ${end.status}${end.error ? ` (${end.error.code})` : ''}`;
+    for (const [operation, task] of run.tasks) {
+      try {
+        await dispatcher.stop(task.agent, task.handle, reason);
+        this.books.taskStopped(run, operation, task.handle, reason);
+      } catch (e) {
+        this.books.taskNotStopped(run, operation, task.handle, errorMessage(e));
+      }
+    }
   }
 
   /**

@@ -222,6 +222,12 @@ export interface EventPublisher {
 export interface AgentDispatcher {
   /** Starts the agent on the envelope. Resolves once the agent is started, not when it is done. */
   dispatch(agent: string, envelope: TaskEnvelope): Promise<{ handle: string }>;
+  /**
+   * Stops a task `dispatch` started (its `handle`), when the workflow ended without waiting for it
+   * (cancelled, over budget, the kill switch). Best effort and idempotent: a task that has already
+   * stopped is fine. Absent where tasks cannot be stopped (they are then left to their own deadline).
+   */
+  stop?(agent: string, handle: string, reason: string): Promise<void>;
 }
 
 /** Thrown by a dispatcher for an agent it does not know: final, never retried (outcome.ts). */

@@ -237,6 +237,12 @@ describe('least privilege', () => {
     expect(invoked.map((r) => r['Fn::GetAtt'][0]).sort()).toEqual([expect.stringMatching(/^AgentsAnalystFn/), expect.stringMatching(/^AgentsResearcherFn/)]);
     const runTask = controller.find((s) => [s.Action].flat().includes('ecs:RunTask'));
     expect(runTask.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
+    // It may stop the tasks of that cluster (a workflow that ended without them), and nothing else of ECS.
+    const stopTask = controller.find((s) => [s.Action].flat().includes('ecs:StopTask'));
+    expect(stopTask.Action).toBe('ecs:StopTask');
+    expect(stopTask.Condition).toEqual(runTask.Condition);
+    expect(JSON.stringify(stopTask.Resource)).toMatch(/:task\/"?,?.*\/\*"/);
+    expect(controller.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('ecs:')).sort()).toEqual(['ecs:RunTask', 'ecs:StopTask', 'ecs:TagResource']);
     expect(controller.some((s) => [s.Action].flat().includes('iam:PassRole'))).toBe(true);
     const checkpoint = statements.find((s) => s.policy.startsWith('OrchestratorControllerCheckpointPolicy'));
     expect(checkpoint.Action).toEqual(['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState', 'lambda:SendDurableExecutionCallbackFailure']);

@@ -21,8 +21,17 @@ afterEach(() => {
   for (const rt of runtimes.splice(0)) rt.dispose();
 });
 
+/** Tasks the controller stopped (the test runtime's dispatcher, given a `stop`). */
+let stopped: Array<{ agent: string; handle: string; reason: string }> = [];
+
 function runtime(def: WorkflowDefinitionDocument, behaviors: Record<string, AgentBehavior>): TestRuntime {
-  const rt = makeRuntime(def, behaviors);
+  stopped = [];
+  const rt = makeRuntime(def, behaviors, {
+    wrapDispatcher: (inner) => ({
+      dispatch: (agent, envelope) => inner.dispatch(agent, envelope),
+      stop: async (agent, handle, reason) => void stopped.push({ agent, handle, reason }),
+    }),
+  });
   runtimes.push(rt);
   return rt;
 }
@@ -54,6 +63,7 @@ describe('usage reports', () => {
     const id = await rt.start({});
     const wf = await rt.finished(id);
     expect(wf.status).toBe('SUCCEEDED');
+    expect(stopped).toEqual([]);
     // The report's final figures replace the heartbeat's figures of the same attempt.
     expect(wf.usage).toEqual({
       input_tokens: 107,
@@ -118,6 +128,8 @@ describe('budgets', () => {
     expect(budgetEvent?.detail).toMatchObject({ event_type: 'workflow_budget_exceeded', budget: 'maxTokens', scope: 'workflow', limit: 1000, used: 1100 });
     const failed = rt.events.find((e) => e.type === EVENT_TYPES.workflowFailed);
     expect(failed?.detail).toMatchObject({ status: 'FAILED', error: { code: 'BUDGET_EXCEEDED' } });
+    // Its running task was stopped (the only one), with why.
+    expect(stopped).toEqual([{ agent: 'alpha', handle: 'fake-1', reason: `workflow ${id} ended FAILED (BUDGET_EXCEEDED)` }]);
     // The task's report after that changes nothing.
     const late = await rt.call('POST', `/callbacks/${held.env!.callback.id}`, { status: 'succeeded' }, { 'x-callback-token': held.env!.callback.token });
     expect(late.status).toBe(409);
@@ -143,6 +155,8 @@ describe('budgets', () => {
     expect(wf.status).toBe('FAILED');
     expect(wf.error).toMatchObject({ code: 'BUDGET_EXCEEDED', message: expect.stringMatching(/step 'b' maxCostUsd is 0.5 USD \(estimated\), used 0.75/) });
     expect(wf.steps.map((s: { status: string }) => s.status)).toEqual(['SUCCEEDED', 'FAILED']);
+    // Only the task whose report was refused is stopped; the one that reported is done.
+    expect(stopped.map((t) => t.handle)).toEqual(['fake-2']);
     expect(rt.agents.errors).toEqual([]);
   });
 
@@ -212,6 +226,7 @@ describe('kill switch', () => {
     for (const id of running) {
       const wf = await rt.finished(id);
       expect(wf.status).toBe('CANCELLED');
+      expect(stopped.filter((t) => t.reason === `workflow ${id} ended CANCELLED (KILL_SWITCH)`)).toHaveLength(1);
       expect(wf.error).toEqual({ code: 'KILL_SWITCH', message: 'stopped by the kill switch: runaway costs (engaged by unauthenticated (local))' });
     }
     const refused = await rt.call('POST', '/workflows', {});
