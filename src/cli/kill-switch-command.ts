@@ -57,9 +57,8 @@ export async function killSwitchCommand(args: readonly string[], io: CliIo): Pro
     ? await api.call('GET', '/admin/kill-switch')
     : await api.call('PUT', '/admin/kill-switch', { engaged: action === 'on', ...(values.reason !== undefined ? { reason: values.reason } : {}) });
   if (res.status !== 200) {
-    const hint = gatewayHint(api, 'kill-switch', res)
-      .replace(/orchestrator\.\w+\(<its role or user>\)/, 'orchestrator.grantKillSwitch(<its role or user>)');
-    throw new CliError(`kill-switch ${action}: ${res.status} ${messageOf(res)}${hint}`);
+    // A 401/403 of API Gateway names the grant: GRANT_OF maps this command to grantKillSwitch.
+    throw new CliError(`kill-switch ${action}: ${res.status} ${messageOf(res)}${gatewayHint(api, 'kill-switch', res)}`);
   }
   for (const line of killSwitchLines(res.body as KillSwitchView)) io.out(line);
   return 0;
