@@ -316,4 +316,15 @@ describe('kill-switch against a deployed orchestrator (--api-url)', () => {
     expect(checked.filter((c) => c.verdict === 'ok').map((c) => c.method)).toEqual(expect.arrayContaining(['PUT', 'GET', 'POST']));
     expect(checked.filter((c) => c.verdict !== 'ok')).toEqual([]);
   });
+
+  test('IAM denies it: the error names grantKillSwitch', async () => {
+    proxy.deny = (method, p) => p.endsWith('/admin/kill-switch');
+    try {
+      const result = await cli('kill-switch', 'on', '--reason', 'x', ...remote);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(/^error: kill-switch on: 403 Forbidden\n {2}the identity of your AWS credentials .* in the app, orchestrator\.grantKillSwitch\(<its role or user>\) grants it/);
+    } finally {
+      proxy.deny = () => false;
+    }
+  });
 });
