@@ -344,6 +344,7 @@ class Interpreter {
         if (run.abandoned()) throw new BranchAbandonedError(step.name);
         const trusted = await this.cancellationConfirmed(ctx, name, run, e);
         if (trusted) throw e;
+        await this.haltIfOutOfTime(ctx, name, run, e);
         failure = { timedOut: isTimeout(e), message: describeAgentFailure(e), ...(dispatchedAt ? { dispatchedAt } : {}) };
       }
       if (report) {
@@ -456,6 +457,21 @@ class Interpreter {
     }, BOOKKEEPING);
   }
 
+  /**
+   * A wait that timed out may have run into the workflow's wall-clock budget (every wait is
+   * bounded by it, see waitSeconds): then the run stops over budget, as a dispatch after it would,
+   * rather than failing the step for its timeout. Checked in a durable step (so replays agree),
+   * and only for a timeout in a workflow with a wall-clock budget: no operation otherwise.
+   */
+  private async haltIfOutOfTime(ctx: DurableContext, operation: string, run: Run, e: unknown): Promise<void> {
+    if (!isTimeout(e) || this.def.budget?.maxDurationSeconds === undefined) return;
+    const stopped = await ctx.step(OPERATION.budgetCheck(operation), async () => {
+      await this.stopIfOverBudget(run);
+      return this.books.cancelRequested(run);
+    }, BOOKKEEPING);
+    if (stopped) throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was stopped while '${operation}' waited`);
+  }
+
   private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run): Promise<void> {
     let decision: ApprovalDecision & { timed_out: boolean };
     const name = OPERATION.decision(step.name);
@@ -470,6 +486,7 @@ class Interpreter {
     } catch (e) {
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
       if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
+      await this.haltIfOutOfTime(ctx, name, run, e);
       if (!isTimeout(e)) {
         // Only the cancel route fails an approval; anything else is a failure of the step.
         const message = `step '${step.name}': the approval could not be completed: ${describeAgentFailure(e)}`;

@@ -318,7 +318,7 @@ describe('kill-switch against a deployed orchestrator (--api-url)', () => {
   });
 
   test('IAM denies it: the error names grantKillSwitch', async () => {
-    proxy.deny = (method, p) => p.endsWith('/admin/kill-switch');
+    proxy.deny = (_method, p) => p.endsWith('/admin/kill-switch');
     try {
       const result = await cli('kill-switch', 'on', '--reason', 'x', ...remote);
       expect(result.code).toBe(1);

@@ -196,6 +196,22 @@ describe('budgets', () => {
     expect(wf.error).toMatchObject({ code: 'BUDGET_EXCEEDED', message: expect.stringMatching(/maxDuration is 1 seconds/) });
   });
 
+  test('maxDuration: an agent that never reports nor heartbeats is stopped when the budget runs out, not at its step timeout', async () => {
+    const def = {
+      ...definition([agentStep('a', 'alpha', { timeoutSeconds: 600, retry: { maxAttempts: 3, initialDelaySeconds: 0, backoffRate: 1, maxDelaySeconds: 0 } })]),
+      budget: { maxDurationSeconds: 1 },
+    };
+    const rt = runtime(def, { alpha: async () => undefined });
+    const id = await rt.start({});
+    const wf = await rt.finished(id);
+    expect(wf.status).toBe('FAILED');
+    expect(wf.error).toMatchObject({ code: 'BUDGET_EXCEEDED', message: expect.stringMatching(/the workflow maxDuration is 1 seconds, used \d+ seconds/) });
+    // No retry after the budget ran out, and the silent task was stopped.
+    expect(rt.agents.dispatchesOf('a')).toHaveLength(1);
+    expect(stopped).toEqual([{ agent: 'alpha', handle: 'fake-1', reason: `workflow ${id} ended FAILED (BUDGET_EXCEEDED)` }]);
+    expect(rt.events.find((e) => e.type === EVENT_TYPES.workflowBudgetExceeded)?.detail).toMatchObject({ budget: 'maxDuration', limit: 1 });
+  });
+
   test('usageBreach: a step budget is judged before the workflow budget, and only over it', () => {
     const def = { ...definition([agentStep('a', 'x', { budget: { maxTokens: 10 } })]), budget: { maxTokens: 5 } };
     expect(usageBreach(def, { 'a#1': { input_tokens: 3, output_tokens: 2 } })).toBeUndefined();
