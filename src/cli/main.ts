@@ -14,6 +14,7 @@ import { COST_USAGE } from './cost/usage';
 import { runDemo } from './demo';
 import { CliError } from './errors';
 import { runInit } from './init';
+import { KILL_SWITCH_USAGE, killSwitchCommand } from './kill-switch-command';
 import { PACKAGE_NAME, packageVersion, REFERENCE_AGENTS } from './paths';
 import { CLI_NAME, DEFAULT_PORT } from './progress';
 import { ApproveMode, LocalServer, LocalServerOptions, startLocalServer } from './server';
@@ -51,6 +52,7 @@ Commands:
               --port <n>             (default: a free port)   --data-dir <dir> (default .local/demo)
               --agent <name>=<cmd>   run an agent with this command instead of the reference one
 ${WORKFLOW_USAGE}
+${KILL_SWITCH_USAGE}
   agent <name>  Run a reference agent (researcher, analyst, writer) on the task in TASK_ENVELOPE,
             as its image would
   init [--python] [--force] [<dir>]     Write a CDK app with the reference workflow and three agents
@@ -73,6 +75,7 @@ export async function run(argv: readonly string[], io: CliIo = consoleIo()): Pro
       case 'approve': return await approveCommand(rest, io, 'approve');
       case 'reject': return await approveCommand(rest, io, 'reject');
       case 'cancel': return await cancelCommand(rest, io);
+      case 'kill-switch': return await killSwitchCommand(rest, io);
       case 'version':
       case '--version':
         io.out(packageVersion());

@@ -278,7 +278,7 @@ export class SupervisedDispatcher implements AgentDispatcher {
     } else if (task.pid !== undefined) {
       this.running.delete(task.pid);
       this.options.note(envelope.workflow_id, `${envelope.step_name}: agent ${task.agent} (pid ${task.pid}) stopped: ${why}`);
-      this.stop(task.pid);
+      this.terminate(task.pid);
     }
     this.end(task);
     this.pump();
@@ -337,7 +337,7 @@ export class SupervisedDispatcher implements AgentDispatcher {
     if (target.type === 'local') this.options.pids?.add(pid, target.command);
     if ((task.state as Task['state']) === 'ended') {
       // Cancelled while it started.
-      this.stop(pid);
+      this.terminate(pid);
       return pid;
     }
     this.running.set(pid, task);
@@ -486,7 +486,7 @@ export class SupervisedDispatcher implements AgentDispatcher {
   // ---- task processes ----
 
   /** Stops a task process: SIGTERM now, SIGKILL if it has not exited a little later. */
-  private stop(pid: number): void {
+  private terminate(pid: number): void {
     kill(pid);
     const timer = setTimeout(() => {
       this.stopped.delete(pid);

@@ -249,12 +249,13 @@ function lowerCase(headers: Record<string, string>): Record<string, string> {
 
 /** What each command needs granted, by the orchestrator's grant method. */
 export const GRANT_OF: Readonly<Record<string, string>> = {
-  start: 'grantStartWorkflow',
-  status: 'grantReadWorkflows',
-  list: 'grantReadWorkflows',
-  approve: 'grantApprove',
-  reject: 'grantApprove',
-  cancel: 'grantApprove',
+  'start': 'grantStartWorkflow',
+  'status': 'grantReadWorkflows',
+  'list': 'grantReadWorkflows',
+  'approve': 'grantApprove',
+  'reject': 'grantApprove',
+  'cancel': 'grantApprove',
+  'kill-switch': 'grantKillSwitch',
 };
 
 /**

@@ -28,6 +28,12 @@ export const LIMITS = {
   maxInputDepth: 10,
   /** Allowed values of one declared field. */
   maxInputEnumValues: 100,
+  /** A workflow's wall-clock budget: the longest durable execution (one year). */
+  maxBudgetDurationSeconds: 365 * 24 * 3600,
+  minBudgetDurationSeconds: 1,
+  maxBudgetAgentAttempts: 10_000,
+  maxBudgetTokens: 1e12,
+  maxBudgetCostUsd: 1e6,
 } as const;
 
 /** A value the runtime resolves when a step starts. */
@@ -64,6 +70,27 @@ export interface AgentStepDocument {
   /** If set, the agent must heartbeat at least this often. */
   readonly heartbeatTimeoutSeconds?: number;
   readonly retry: RetryDocument;
+  /** What the step's agent may spend over all its attempts (budget.ts); absent: no step budget. */
+  readonly budget?: StepBudgetDocument;
+}
+
+/**
+ * What one agent step may spend, over all its attempts, as its agent reports it (`usage` in its
+ * heartbeats and report). Each limit is optional.
+ */
+export interface StepBudgetDocument {
+  /** Input plus output model tokens. */
+  readonly maxTokens?: number;
+  /** Estimated cost in US dollars, from the agent's price table. */
+  readonly maxCostUsd?: number;
+}
+
+/** What a whole run may spend. Each limit is optional. */
+export interface WorkflowBudgetDocument extends StepBudgetDocument {
+  /** Wall-clock time from the workflow's creation. */
+  readonly maxDurationSeconds?: number;
+  /** Agent attempts over all agent steps (every attempt dispatched counts, retries included). */
+  readonly maxAgentAttempts?: number;
 }
 
 /** What an approval that nobody answers in time becomes. */
@@ -179,6 +206,8 @@ export interface WorkflowDefinitionDocument {
    */
   readonly inputs?: InputsDocument;
   readonly steps: readonly StepDocument[];
+  /** What a run may spend (budget.ts); absent: no workflow budget. */
+  readonly budget?: WorkflowBudgetDocument;
 }
 
 /** Every step of a definition, nested ones included, in document order. */

@@ -9,13 +9,14 @@
  * the approval link routes, which need no AWS credentials (the token in the path is signed) and
  * exist only on an orchestrator with approval links.
  */
-export type RouteGroup = 'start' | 'read' | 'approve' | 'callback' | 'link';
+export type RouteGroup = 'start' | 'read' | 'approve' | 'callback' | 'link' | 'killSwitch';
 
 /** What the API handler does for a route. */
-export type RouteOperation = 'startWorkflow' | 'listWorkflows' | 'getWorkflow' | 'approve' | 'cancel' | 'report' | 'heartbeat' | 'approvalLinkPage' | 'approvalLinkDecide';
+export type RouteOperation = 'startWorkflow' | 'listWorkflows' | 'getWorkflow' | 'approve' | 'cancel' | 'report' | 'heartbeat'
+  | 'approvalLinkPage' | 'approvalLinkDecide' | 'getKillSwitch' | 'setKillSwitch';
 
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   /** The path under the API's base path, with `{name}` for a path parameter (API Gateway's syntax). */
   readonly path: string;
   readonly group: RouteGroup;
@@ -32,6 +33,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/callbacks/{callbackId}/heartbeat', group: 'callback', operation: 'heartbeat' },
   { method: 'GET', path: '/approvals/{token}', group: 'link', operation: 'approvalLinkPage' },
   { method: 'POST', path: '/approvals/{token}', group: 'link', operation: 'approvalLinkDecide' },
+  { method: 'GET', path: '/admin/kill-switch', group: 'killSwitch', operation: 'getKillSwitch' },
+  { method: 'PUT', path: '/admin/kill-switch', group: 'killSwitch', operation: 'setKillSwitch' },
 ];
 
 /** The routes of one group. */

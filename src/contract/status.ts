@@ -60,6 +60,8 @@ export const EVENT_TYPES = {
   workflowCompleted: 'Workflow Completed',
   workflowFailed: 'Workflow Failed',
   workflowCancelled: 'Workflow Cancelled',
+  /** A budget stopped the run (which budget, its limit and the use: contract/budget.ts); `Workflow Failed` follows. */
+  workflowBudgetExceeded: 'Workflow Budget Exceeded',
 } as const;
 export type EventType = typeof EVENT_TYPES[keyof typeof EVENT_TYPES];
 
@@ -76,6 +78,7 @@ export const LOG_EVENT_TYPES = {
   [EVENT_TYPES.workflowCompleted]: 'workflow_completed',
   [EVENT_TYPES.workflowFailed]: 'workflow_failed',
   [EVENT_TYPES.workflowCancelled]: 'workflow_cancelled',
+  [EVENT_TYPES.workflowBudgetExceeded]: 'workflow_budget_exceeded',
 } as const satisfies Record<EventType, string>;
 export type LogEventType = typeof LOG_EVENT_TYPES[EventType];
 

@@ -13,6 +13,7 @@ import type { WorkflowDefinitionDocument } from './definition';
  * | idempotency key | `IDEM#<sha256(key)>` | `IDEM` | `workflowId` of the workflow the key started |
  * | decision (audit) | `WF#<workflowId>` | `DEC#<callbackId>` | who decided an approval; written once, never overwritten |
  * | used approval link | `WF#<workflowId>` | `LINK#<linkId>` | `usedAt`; written once (single use) |
+ * | kill switch | `ADMIN#kill-switch` | `ADMIN` | `engaged`, `reason`, `changedBy`, `changedAt`; never expires |
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -33,6 +34,7 @@ export const keys = {
   idempotency: (keyHash: string) => ({ pk: `IDEM#${keyHash}`, sk: 'IDEM' }),
   decision: (workflowId: string, callbackId: string) => ({ pk: `WF#${workflowId}`, sk: `DEC#${callbackId}` }),
   usedLink: (workflowId: string, linkId: string) => ({ pk: `WF#${workflowId}`, sk: `LINK#${linkId}` }),
+  killSwitch: () => ({ pk: 'ADMIN#kill-switch', sk: 'ADMIN' }),
 };
 
 /**

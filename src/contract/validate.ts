@@ -260,6 +260,7 @@ export function validateDefinition(doc: WorkflowDefinitionDocument, options: Val
 
   // Per-step checks.
   for (const l of located) checkStep(l, problems, options);
+  if (raw.budget !== undefined) checkBudget(raw.budget, `${workflowLabel}: budget`, problems, true);
 
   // References: a step may only read the output of a step that has certainly run before it.
   const refs = new ReferenceChecker(byName, locator.byStep, problems);
@@ -296,7 +297,42 @@ function checkSeconds(problems: string[], label: string, what: string, value: un
   }
 }
 
+/**
+ * A budget: an object of optional limits (a workflow's also wall-clock time and agent attempts),
+ * each a positive number in range, at least one set.
+ */
+function checkBudget(budget: unknown, label: string, problems: string[], workflow: boolean): void {
+  const limits: Record<string, { min: number; max: number; integer: boolean; what: string }> = {
+    maxTokens: { min: 1, max: LIMITS.maxBudgetTokens, integer: true, what: 'tokens (input plus output)' },
+    maxCostUsd: { min: 0.000001, max: LIMITS.maxBudgetCostUsd, integer: false, what: 'US dollars (estimated)' },
+    ...(workflow ? {
+      maxDurationSeconds: { min: LIMITS.minBudgetDurationSeconds, max: LIMITS.maxBudgetDurationSeconds, integer: true, what: 'seconds' },
+      maxAgentAttempts: { min: 1, max: LIMITS.maxBudgetAgentAttempts, integer: true, what: 'agent attempts' },
+    } : {}),
+  };
+  if (!isObject(budget)) {
+    problems.push(`${label} is not an object: give ${Object.keys(limits).join(', ')} (each optional), or no budget`);
+    return;
+  }
+  const unknown = Object.keys(budget).filter((k) => !(k in limits));
+  if (unknown.length > 0) {
+    problems.push(`${label} has unknown limit${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}: `
+      + `a ${workflow ? 'workflow' : 'step'} budget takes ${Object.keys(limits).join(', ')}`);
+  }
+  const known = Object.keys(budget).filter((k) => k in limits);
+  if (known.length === 0 && unknown.length === 0) problems.push(`${label} sets no limit: set at least one of ${Object.keys(limits).join(', ')}, or leave the budget out`);
+  for (const key of known) {
+    const value = budget[key];
+    const rule = limits[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer && !Number.isInteger(value))) {
+      problems.push(`${label} ${key} ${JSON.stringify(value)} is not valid: it must be ${rule.integer ? 'a whole number' : 'a number'} `
+        + `of ${rule.what} from ${rule.min} to ${rule.max}`);
+    }
+  }
+}
+
 function checkAgentStep(s: Record<string, unknown>, label: string, problems: string[], options: ValidateOptions): void {
+  if (s.budget !== undefined) checkBudget(s.budget, `${label}: budget`, problems, false);
   if (typeof s.agent !== 'string' || s.agent.trim().length === 0) {
     problems.push(`${label}: the agent name is empty: name the agent that runs this step `
       + '(a ContainerAgent, or WorkflowAgent.named(\'researcher\'))');

@@ -234,8 +234,9 @@ export class AgentTarget implements IDispatchableAgent {
 
 /**
  * Grants starting one task definition on one cluster: `ecs:RunTask` on the revisions of its family
- * (conditioned on the cluster), `ecs:TagResource` for the tags RunTask sends, and
- * `iam:PassRole` on the task and execution roles.
+ * (conditioned on the cluster), `ecs:TagResource` for the tags RunTask sends, `ecs:StopTask` on
+ * the cluster's tasks (to stop those of a workflow that ended without them), and `iam:PassRole` on
+ * the task and execution roles.
  */
 export function grantRunTask(dispatcher: iam.IGrantable, cluster: ecs.ICluster, taskDefinition: ecs.TaskDefinition): void {
   grantScoped(dispatcher, {
@@ -251,6 +252,13 @@ export function grantRunTask(dispatcher: iam.IGrantable, cluster: ecs.ICluster, 
     resources: [Stack.of(cluster).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
     conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
     wildcardReason: 'Tagging the tasks RunTask starts on this cluster (task ids are known only at run time), and only as part of RunTask.',
+  });
+  grantScoped(dispatcher, {
+    actions: ['ecs:StopTask'],
+    resources: [Stack.of(cluster).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+    conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+    wildcardReason: 'Stopping the tasks it started on this cluster when their workflow ends without them (cancelled, over budget, '
+      + 'the kill switch): task ids are known only at run time.',
   });
   const roles = [taskDefinition.taskRole, taskDefinition.executionRole].filter((r): r is iam.IRole => r !== undefined);
   for (const role of roles) role.grantPassRole(dispatcher.grantPrincipal);

@@ -24,6 +24,7 @@ export const START_ROUTES: RouteSpec[] = specs('start');
 export const READ_ROUTES: RouteSpec[] = specs('read');
 export const APPROVE_ROUTES: RouteSpec[] = specs('approve');
 export const CALLBACK_ROUTES: RouteSpec[] = specs('callback');
+export const KILL_SWITCH_ROUTES: RouteSpec[] = specs('killSwitch');
 
 /** The service dimension the controller's metrics carry (Powertools `serviceName`). */
 export const CONTROLLER_SERVICE = SERVICE_NAMES.controller;

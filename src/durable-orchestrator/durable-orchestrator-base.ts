@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { APPROVE_ROUTES, CALLBACK_ROUTES, CONTROLLER_SERVICE, READ_ROUTES, RouteSpec, START_ROUTES } from './api-routes';
+import { APPROVE_ROUTES, CALLBACK_ROUTES, CONTROLLER_SERVICE, KILL_SWITCH_ROUTES, READ_ROUTES, RouteSpec, START_ROUTES } from './api-routes';
 import { EVENT_SOURCE, EVENT_TYPES, METRIC_NAMESPACE, METRICS } from '../contract/status';
 import { grantScoped } from '../private/grants';
 
@@ -71,6 +71,12 @@ export interface IDurableOrchestrator extends IConstruct {
    */
   grantCallback(grantee: iam.IGrantable): iam.Grant;
 
+  /**
+   * Allows `grantee` to read and set the kill switch (`GET` and `PUT /admin/kill-switch`): engaging
+   * it refuses every new start and cancels every running workflow. Nothing else is granted.
+   */
+  grantKillSwitch(grantee: iam.IGrantable): iam.Grant;
+
   /** Workflows started, per period. */
   metricWorkflowsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 
@@ -109,6 +115,12 @@ export interface IDurableOrchestrator extends IConstruct {
 
   /** A rule matching this orchestrator's `Workflow Cancelled` events (see onWorkflowEvent). */
   onWorkflowCancelled(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /**
+   * A rule matching this orchestrator's `Workflow Budget Exceeded` events: a budget stopped a run,
+   * `detail.budget`, `detail.limit` and `detail.used` saying which and by how much (see onWorkflowEvent).
+   */
+  onWorkflowBudgetExceeded(id: string, options?: events.OnEventOptions): events.Rule;
 
   /** A rule matching this orchestrator's `Workflow Approval Requested` events: a person is asked to decide (see onWorkflowEvent). */
   onApprovalRequested(id: string, options?: events.OnEventOptions): events.Rule;
@@ -229,6 +241,14 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
     return this.grantRoutes(grantee, CALLBACK_ROUTES);
   }
 
+  /**
+   * Allows `grantee` to read and set the kill switch (`GET` and `PUT /admin/kill-switch`): engaging
+   * it refuses every new start and cancels every running workflow. Nothing else is granted.
+   */
+  public grantKillSwitch(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(grantee, KILL_SWITCH_ROUTES);
+  }
+
   /** Workflows started, per period. */
   public metricWorkflowsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.runtimeMetric(METRICS.workflowsStarted, props);
@@ -280,6 +300,14 @@ export abstract class DurableOrchestratorBase extends Construct implements IDura
    */
   public onWorkflowFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
     return this.workflowEventRule(id, options, [EVENT_TYPES.workflowFailed]);
+  }
+
+  /**
+   * A rule matching this orchestrator's `Workflow Budget Exceeded` events: a budget stopped a run,
+   * `detail.budget`, `detail.limit` and `detail.used` saying which and by how much (see onWorkflowEvent).
+   */
+  public onWorkflowBudgetExceeded(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.workflowEventRule(id, options, [EVENT_TYPES.workflowBudgetExceeded]);
   }
 
   /** A rule matching this orchestrator's `Workflow Cancelled` events (see onWorkflowEvent). */

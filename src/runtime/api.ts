@@ -10,14 +10,18 @@ import { ApprovalLinkApi, decisionView, requestIdentity } from './approval-link-
 import type { LinkKeySource } from './approval-links';
 import { CALLBACK_ID_PATTERN, newWorkflowId, tokenMatches, WORKFLOW_ID_PATTERN } from './ids';
 import { refusedInputFields } from './input-check';
-import { cancellationError } from './outcome';
-import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, DecisionRecord, InvalidPageTokenError, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
+import { ArtifactRefusedError, CallbackNotPendingError, CallbackRecord, DecisionRecord, InvalidPageTokenError, KillSwitchState, RuntimePorts, StepRecord, WorkflowRecord } from './ports';
 import { newRecord } from './records';
-import { checkApprovalBody, checkCallbackBody, checkListQuery, checkScheduledStartEvent, Checked, ScheduledStartEvent } from './request-schemas';
+import {
+  checkApprovalBody, checkCallbackBody, checkHeartbeatBody, checkKillSwitchBody, checkListQuery, checkScheduledStartEvent, Checked,
+  ScheduledStartEvent,
+} from './request-schemas';
+import { budgetStopReason, requestStop } from './stop';
 import type { Telemetry } from './telemetry';
 import { canonicalJson, checkArtifactKey, nestedDeeperThan } from './validation';
 import { requiredInputFields } from './values';
 import { attemptArtifactPrefix, stepArtifactPrefix } from '../contract/artifacts';
+import { describeBreach, durationBreach, UsageReport, usageBreach, usageKey, usageTotals } from '../contract/budget';
 import { allSteps, StepDocument, WorkflowDefinitionDocument } from '../contract/definition';
 import { displayPath, ROUTES, RouteOperation, routePattern } from '../contract/routes';
 import { Awaiting, awaitingOf, awaitingWords, CALLBACK_TOKEN_HEADER, IDEMPOTENCY_HEADER, isTerminal, SCHEDULED_START_KEY, suspendedMessage, waitKindOf, WorkflowStatus } from '../contract/status';
@@ -179,6 +183,8 @@ class Api {
       heartbeat: (r) => this.heartbeat(r),
       approvalLinkPage: (r) => this.links!.page(r.params[0]),
       approvalLinkDecide: (r) => this.links!.decide(r.params[0], r.event, r.headers),
+      getKillSwitch: (r) => this.getKillSwitch(r),
+      setKillSwitch: (r) => this.setKillSwitch(r),
     };
     if (options.approvalLinks) {
       this.links = new ApprovalLinkApi({ store: options.ports.store, durable: options.ports.durable, keys: options.approvalLinks.keys });
@@ -230,6 +236,7 @@ class Api {
     }
     const input = jsonObjectBody(req.event, 'the workflow input, e.g. {"topic": "...", "parameters": {"depth": "comprehensive"}}');
     this.checkInput(input);
+    await this.refuseWhileKilled();
     const { created, current } = await this.begin(input, key, {
       conflict: (id) => `Idempotency-Key '${key}' was already used for workflow ${id} with a different input; use a new key for a new workflow`,
       startFailed: key === undefined
@@ -275,6 +282,10 @@ class Api {
     } catch (e) {
       if (e instanceof HttpError) throw new ScheduledStartError(`scheduled start refused, nothing was started: ${what}: ${e.message}; fix the schedule's input`);
       throw e;
+    }
+    const killed = await this.options.ports.store.getKillSwitch();
+    if (killed?.engaged) {
+      throw new ScheduledStartError(`scheduled start refused, nothing was started: ${what}: the kill switch is engaged (${killed.reason ?? 'no reason given'}; by ${killed.changedBy} at ${killed.changedAt})`);
     }
     const key = scheduledStartKey(schedule, scheduledTime);
     let started: { created: boolean; current: WorkflowRecord };
@@ -409,19 +420,10 @@ class Api {
     const wf = await this.requireWorkflow(req.params[0]);
     optionalEmptyBody(req.event);
     if (isTerminal(wf.status)) throw conflict(`workflow ${wf.workflowId} has already ended (${wf.status})`);
-    const { store, durable } = this.options.ports;
-    if (!(await store.updateWorkflow(wf.workflowId, { cancelRequested: true }, ['PENDING', 'RUNNING']))) {
+    const { store } = this.options.ports;
+    if (!(await requestStop(this.options.ports, wf.workflowId))) {
       const now = await store.getWorkflow(wf.workflowId);
       throw conflict(`workflow ${wf.workflowId} has already ended (${now?.status ?? 'unknown'})`);
-    }
-    // Waits end at once; a workflow between waits ends at its next step boundary.
-    for (const callback of await store.pendingCallbacks(wf.workflowId)) {
-      try {
-        await durable.callbackFailure(callback, cancellationError());
-      } catch (e) {
-        if (!(e instanceof CallbackNotPendingError)) throw e;
-      }
-      await store.completeCallback(callback.callbackId, 'CANCELLED');
     }
     return json(202, {
       workflow_id: wf.workflowId,
@@ -436,6 +438,8 @@ class Api {
     const callback = await this.authorizedCallback(req);
     const body = parse(checkCallbackBody(jsonObjectBody(req.event, '{"status": "succeeded", "artifacts": {"report": "<key>"}}')));
     const { artifacts, durable } = this.options.ports;
+    // Usage is recorded (and judged) first: a report over budget stops the run instead of moving it on.
+    await this.usageReported(callback, body.usage);
     if (body.status === 'failed') {
       if (!body.error) throw badRequest("field 'error': required when status is 'failed': {\"message\": \"what went wrong\"}");
       if (body.artifacts) throw badRequest("field 'artifacts': a failed report carries no artifacts; report 'succeeded' to hand artifacts over");
@@ -484,7 +488,9 @@ class Api {
   // POST /callbacks/{id}/heartbeat ------------------------------------------------------------
   private async heartbeat(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
     const callback = await this.authorizedCallback(req);
-    optionalEmptyBody(req.event);
+    const text = rawBody(req.event);
+    const body = text === undefined || text.trim() === '' ? {} : parse(checkHeartbeatBody(jsonObjectBody(req.event, '{"usage": {"input_tokens": 120, "output_tokens": 80}}')));
+    await this.usageReported(callback, body.usage);
     try {
       await this.options.ports.durable.callbackHeartbeat(callback);
     } catch (e) {
@@ -494,7 +500,79 @@ class Api {
     return json(200, { accepted: true, callback_id: callback.callbackId });
   }
 
+  // GET /admin/kill-switch --------------------------------------------------------------------
+  private async getKillSwitch(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    optionalEmptyBody(req.event);
+    return json(200, killSwitchView(await this.options.ports.store.getKillSwitch()));
+  }
+
+  // PUT /admin/kill-switch --------------------------------------------------------------------
+  /**
+   * Engages or releases the kill switch. Engaging refuses new starts from then on, then cancels
+   * every PENDING and RUNNING workflow with the reason (page by page; engaging again cancels what
+   * is still running, so a call cut short is finished by repeating it).
+   */
+  private async setKillSwitch(req: Request): Promise<APIGatewayProxyStructuredResultV2> {
+    const body = parse(checkKillSwitchBody(jsonObjectBody(req.event, '{"engaged": true, "reason": "runaway costs"}')));
+    const { store } = this.options.ports;
+    const state: KillSwitchState = {
+      engaged: body.engaged,
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      changedBy: requestIdentity(req.event).by,
+      changedAt: new Date().toISOString(),
+    };
+    await store.putKillSwitch(state);
+    let cancelled = 0;
+    if (state.engaged) {
+      const message = `stopped by the kill switch: ${state.reason} (engaged by ${state.changedBy})`;
+      for (const status of ['RUNNING', 'PENDING'] as const) {
+        let nextToken: string | undefined;
+        do {
+          const page = await store.listWorkflows({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
+          for (const wf of page.items) {
+            if (await requestStop(this.options.ports, wf.workflowId, { status: 'CANCELLED', code: 'KILL_SWITCH', message })) cancelled++;
+          }
+          nextToken = page.nextToken;
+        } while (nextToken);
+      }
+    }
+    return json(200, {
+      ...killSwitchView(state),
+      ...(state.engaged ? { cancelled_workflows: cancelled } : {}),
+      message: state.engaged
+        ? `Kill switch engaged: new workflows are refused and ${cancelled} running workflow(s) are being cancelled`
+        : 'Kill switch released: workflows may start again',
+    });
+  }
+
   // -------------------------------------------------------------------------------------------
+
+  /** Answers 503 while the kill switch is engaged, naming its reason and who engaged it. */
+  private async refuseWhileKilled(): Promise<void> {
+    const killed = await this.options.ports.store.getKillSwitch();
+    if (!killed?.engaged) return;
+    throw new HttpError(503, 'kill_switch_engaged',
+      `the kill switch is engaged: ${killed.reason ?? 'no reason given'} (by ${killed.changedBy} at ${killed.changedAt}); `
+      + 'no workflow starts until it is released (PUT /admin/kill-switch {"engaged": false})');
+  }
+
+  /**
+   * Records an agent's usage of its attempt and judges the run's budgets by it: a run over a token
+   * or cost budget (or past its wall-clock budget) is stopped, its other waits failed, and the
+   * report or heartbeat is answered 409 with the budget and the figures.
+   */
+  private async usageReported(callback: CallbackRecord, usage: UsageReport | undefined): Promise<void> {
+    const { store } = this.options.ports;
+    if (usage === undefined && this.options.definition.budget?.maxDurationSeconds === undefined) return;
+    const wf = usage !== undefined && callback.attempt !== undefined
+      ? await store.recordUsage(callback.workflowId, usageKey(callback.stepName, callback.attempt), usage)
+      : await store.getWorkflow(callback.workflowId);
+    if (!wf || isTerminal(wf.status)) return;
+    const breach = usageBreach(this.options.definition, wf.usage) ?? durationBreach(this.options.definition, wf.createdAt, Date.now());
+    if (!breach) return;
+    await requestStop(this.options.ports, wf.workflowId, budgetStopReason(breach));
+    throw new HttpError(409, 'budget_exceeded', `${describeBreach(breach)}: stop working; this task's result is no longer wanted`);
+  }
 
   /**
    * The artifact prefix of a callback registered before callbacks carried their own (by the
@@ -654,11 +732,29 @@ function stepView(s: StepRecord) {
   };
 }
 
+function killSwitchView(state: KillSwitchState | undefined) {
+  return {
+    engaged: state?.engaged === true,
+    reason: state?.reason ?? null,
+    changed_by: state?.changedBy ?? null,
+    changed_at: state?.changedAt ?? null,
+  };
+}
+
+/** Usage agents reported: the workflow's total and each step's (absent when none was reported). */
+function usageView(wf: WorkflowRecord) {
+  if (!wf.usage || Object.keys(wf.usage).length === 0) return {};
+  const { total, steps } = usageTotals(wf.usage);
+  const models = [...new Set(Object.values(wf.usage).map((u) => u.model).filter((m): m is string => m !== undefined))].sort();
+  return { usage: { ...total, models, steps } };
+}
+
 function detail(wf: WorkflowRecord, decisions: readonly DecisionRecord[]) {
   return {
     ...summary(wf),
     input: wf.input,
     cancel_requested: wf.cancelRequested === true,
+    ...usageView(wf),
     steps: wf.steps.map(stepView),
     result: wf.result ?? null,
     error: wf.error ?? null,

@@ -13,6 +13,7 @@ import { newCallbackId, sha256 } from './ids';
 import type { CallbackRecord, ErrorInfo, EventPublisher, StepRecord, WorkflowStore } from './ports';
 import { newRecord } from './records';
 import type { Telemetry } from './telemetry';
+import { BUDGET_EXCEEDED_CODE } from '../contract/budget';
 import type { AgentStepDocument, StepDocument } from '../contract/definition';
 import { awaitingOf, EVENT_TYPES, EventType, isTerminal, LOG_EVENT_TYPES, METRICS, StepStatus, WaitKind, WorkflowStatus } from '../contract/status';
 
@@ -35,6 +36,12 @@ export interface WorkflowStart {
   readonly cancelled: boolean;
   /** It had already ended (e.g. the API marked it FAILED when its start seemed to fail). */
   readonly ended?: { readonly status: WorkflowStatus; readonly error?: ErrorInfo };
+}
+
+/** How a workflow ended, as `workflowEnded` wrote it. */
+export interface WorkflowEnd {
+  readonly status: WorkflowStatus;
+  readonly error?: ErrorInfo;
 }
 
 /** A step recorded as started, unless a cancellation was requested first. */
@@ -154,9 +161,17 @@ export class WorkflowBookkeeping {
    * Writes how the workflow ended, closes its pending callbacks and the steps it ended in the
    * middle of, and announces the end.
    */
-  public async workflowEnded(run: RunIdentity, status: WorkflowStatus,
-    result: Record<string, unknown> | undefined, error: ErrorInfo | undefined): Promise<void> {
+  public async workflowEnded(run: RunIdentity, ending: WorkflowStatus,
+    result: Record<string, unknown> | undefined, ended: ErrorInfo | undefined): Promise<WorkflowEnd> {
     const { store } = this;
+    // Stopped from outside for a reason of its own (a budget, the kill switch, stop.ts): the
+    // workflow ends with that reason's status and code rather than as a plain cancellation.
+    const stop = ending === 'CANCELLED' ? (await store.getWorkflow(run.workflowId))?.stopReason : undefined;
+    const status: WorkflowStatus = stop ? stop.status : ending;
+    const error: ErrorInfo | undefined = stop ? { code: stop.code, message: stop.message } : ended;
+    if (stop?.code === BUDGET_EXCEEDED_CODE) {
+      await this.events.publish(this.event(EVENT_TYPES.workflowBudgetExceeded, run, undefined, { ...stop.detail, message: stop.message }));
+    }
     await store.updateWorkflow(run.workflowId, { status, awaiting: null, result: result ?? null, error: error ?? null }, NON_TERMINAL);
     for (const cb of await store.pendingCallbacks(run.workflowId)) {
       await store.completeCallback(cb.callbackId, status === 'CANCELLED' ? 'CANCELLED' : 'FAILED');
@@ -171,7 +186,8 @@ export class WorkflowBookkeeping {
         ...s,
         status: stepStatus,
         endedAt,
-        error: { code: 'WORKFLOW_ENDED', message: `the workflow ended ${status} before step '${s.name}' finished` },
+        error: stop && stop.status !== 'CANCELLED' ? { code: stop.code, message: stop.message }
+          : { code: 'WORKFLOW_ENDED', message: `the workflow ended ${status} before step '${s.name}' finished` },
       });
     }
     const type = status === 'SUCCEEDED' ? EVENT_TYPES.workflowCompleted
@@ -180,6 +196,7 @@ export class WorkflowBookkeeping {
     if (status === 'SUCCEEDED') this.telemetry.metric(METRICS.workflowsSucceeded, 'Count', 1, this.options.definitionName);
     if (status === 'FAILED' || status === 'TIMED_OUT') this.telemetry.metric(METRICS.workflowsFailed, 'Count', 1, this.options.definitionName);
     this.telemetry.info(`workflow ended ${status}`, { workflow_id: run.workflowId, event_type: LOG_EVENT_TYPES[type], ...(error ? { error } : {}) });
+    return { status, ...(error ? { error } : {}) };
   }
 
   /** Whether the workflow record says a cancellation was requested. */
@@ -237,6 +254,16 @@ export class WorkflowBookkeeping {
   }
 
   /** Logs a task handed to an agent. */
+  /** An agent task of an ended workflow was stopped. */
+  public taskStopped(run: RunIdentity, operation: string, handle: string, reason: string): void {
+    this.telemetry.info('task stopped', { workflow_id: run.workflowId, operation, handle, reason });
+  }
+
+  /** An agent task of an ended workflow could not be stopped (it runs until its own deadline). */
+  public taskNotStopped(run: RunIdentity, operation: string, handle: string, error: string): void {
+    this.telemetry.warn('task could not be stopped; it runs until its deadline', { workflow_id: run.workflowId, operation, handle, error });
+  }
+
   public taskDispatched(run: RunIdentity, step: AgentStepDocument, attempt: number, handle: string, callbackId: string): void {
     this.telemetry.info('task dispatched', { workflow_id: run.workflowId, step_name: step.name, agent: step.agent, attempt, handle, callback_id: callbackId });
   }

@@ -37,9 +37,11 @@ import { newCallbackToken } from './ids';
 import { OPERATION } from './operation-names';
 import { causeChain, encodeOutcome, haltOf, HaltStatus, isRetryable } from './outcome';
 import { ArtifactRefusedError, CallbackNotPendingError, ErrorInfo, RuntimePorts } from './ports';
+import { budgetStopReason, requestStop } from './stop';
 import type { Telemetry } from './telemetry';
 import { resolveRef, UnresolvedValueError } from './values';
 import { attemptArtifactPrefix, publishedPrefix } from '../contract/artifacts';
+import { BudgetBreach, durationBreach } from '../contract/budget';
 import {
   AgentStepDocument,
   allSteps,
@@ -174,6 +176,12 @@ interface Run {
   readonly workflowId: string;
   readonly input: Record<string, unknown>;
   readonly outputs: Record<string, unknown>;
+  /**
+   * Agent tasks dispatched whose attempt ended without their report (cancelled, stopped by a
+   * budget, timed out), by the attempt's operation name: stopped when the workflow ends. Shared by
+   * the branches of a parallel step; filled from the dispatch steps' results, so replays agree.
+   */
+  readonly tasks: Map<string, { readonly agent: string; readonly handle: string }>;
   result?: Record<string, unknown>;
   /**
    * True once a parallel step this run is a branch of has returned. A branch still running then
@@ -236,7 +244,7 @@ class Interpreter {
   }
 
   public async execute(event: ControllerEvent, ctx: DurableContext): Promise<ControllerResult> {
-    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {}, abandoned: () => false };
+    const run: Run = { workflowId: event.workflow_id, input: event.input ?? {}, outputs: {}, tasks: new Map(), abandoned: () => false };
 
     let status: WorkflowStatus = 'SUCCEEDED';
     let error: ErrorInfo | undefined;
@@ -262,8 +270,19 @@ class Interpreter {
       }
     }
     const result = status === 'SUCCEEDED' ? run.result ?? {} : undefined;
-    // `workflow/finish` clears `awaiting` itself, after writing what the run still owes.
-    await this.runStep(ctx, run, OPERATION.workflowFinish, async () => this.books.workflowEnded(run, status, result, error), BOOKKEEPING, true);
+    // `workflow/finish` clears `awaiting` itself, after writing what the run still owes. A
+    // cancellation with a reason of its own (a budget, the kill switch) ends with that reason.
+    const ending = { status, error };
+    const end = await this.runStep(ctx, run, OPERATION.workflowFinish, async () => {
+      const ended = await this.books.workflowEnded(run, ending.status, result, ending.error);
+      await this.stopTasks(run, ended);
+      return ended;
+    }, BOOKKEEPING, true);
+    // A result recorded by an earlier version holds nothing: it ended as decided here.
+    if (end?.status) {
+      status = end.status;
+      error = end.error;
+    }
     return { workflow_id: run.workflowId, status, ...(result ? { result } : {}), ...(error ? { error } : {}) };
   }
 
@@ -316,7 +335,7 @@ class Interpreter {
       const name = OPERATION.agentReport(step.name, attempt);
       try {
         const [reported, durableCallbackId] = await ctx.createCallback(name, {
-          timeout: { seconds: step.timeoutSeconds },
+          timeout: { seconds: this.waitSeconds(step.timeoutSeconds) },
           ...(step.heartbeatTimeoutSeconds ? { heartbeatTimeout: { seconds: step.heartbeatTimeoutSeconds } } : {}),
         });
         const since = startedAt;
@@ -324,11 +343,16 @@ class Interpreter {
           async () => this.dispatchAgent(run, step, attempt, input, durableCallbackId, since), { retryStrategy: SUBMITTER_RETRY }, true);
         startedAt = dispatched.startedAt;
         dispatchedAt = dispatched.dispatchedAt;
+        if (dispatched.handle !== undefined) run.tasks.set(name, { agent: step.agent, handle: dispatched.handle });
         report = parseReport(await reported);
+        run.tasks.delete(name);
       } catch (e) {
+        // A task that reported its failure is done; one cancelled, stopped or silent may still run.
+        if (!isTimeout(e) && !haltOf(e)) run.tasks.delete(name);
         if (run.abandoned()) throw new BranchAbandonedError(step.name);
         const trusted = await this.cancellationConfirmed(ctx, name, run, e);
         if (trusted) throw e;
+        await this.haltIfOutOfTime(ctx, name, run, e);
         failure = { timedOut: isTimeout(e), message: describeAgentFailure(e), ...(dispatchedAt ? { dispatchedAt } : {}) };
       }
       if (report) {
@@ -441,13 +465,28 @@ class Interpreter {
     }, BOOKKEEPING);
   }
 
+  /**
+   * A wait that timed out may have run into the workflow's wall-clock budget (every wait is
+   * bounded by it, see waitSeconds): then the run stops over budget, as a dispatch after it would,
+   * rather than failing the step for its timeout. Checked in a durable step (so replays agree),
+   * and only for a timeout in a workflow with a wall-clock budget: no operation otherwise.
+   */
+  private async haltIfOutOfTime(ctx: DurableContext, operation: string, run: Run, e: unknown): Promise<void> {
+    if (!isTimeout(e) || this.def.budget?.maxDurationSeconds === undefined) return;
+    const stopped = await ctx.step(OPERATION.budgetCheck(operation), async () => {
+      await this.stopIfOverBudget(run);
+      return this.books.cancelRequested(run);
+    }, BOOKKEEPING);
+    if (stopped) throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was stopped while '${operation}' waited`);
+  }
+
   private async approvalStep(ctx: DurableContext, step: ApprovalStepDocument, run: Run): Promise<void> {
     let decision: ApprovalDecision & { timed_out: boolean };
     const name = OPERATION.decision(step.name);
     // When the step started: set by the step that asked for the decision.
     let startedAt: string | undefined;
     try {
-      const [decided, durableCallbackId] = await ctx.createCallback(name, { timeout: { seconds: step.timeoutSeconds } });
+      const [decided, durableCallbackId] = await ctx.createCallback(name, { timeout: { seconds: this.waitSeconds(step.timeoutSeconds) } });
       const requested = await this.runStep(ctx, run, OPERATION.decisionRequest(step.name),
         async () => this.requestApproval(run, step, durableCallbackId), { retryStrategy: SUBMITTER_RETRY }, true);
       startedAt = requested.startedAt;
@@ -455,6 +494,7 @@ class Interpreter {
     } catch (e) {
       if (run.abandoned()) throw new BranchAbandonedError(step.name);
       if (await this.cancellationConfirmed(ctx, name, run, e)) throw e;
+      await this.haltIfOutOfTime(ctx, name, run, e);
       if (!isTimeout(e)) {
         // Only the cancel route fails an approval; anything else is a failure of the step.
         const message = `step '${step.name}': the approval could not be completed: ${describeAgentFailure(e)}`;
@@ -509,7 +549,7 @@ class Interpreter {
       step.branches.map((branch) => ({
         name: `${step.name}.${branch.name}`,
         func: async (child: DurableContext): Promise<BranchOutcome> => {
-          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs }, abandoned };
+          const branchRun: Run = { workflowId: run.workflowId, input: run.input, outputs: { ...run.outputs }, tasks: run.tasks, abandoned };
           await this.runSteps(child, branch.steps, branchRun);
           // Nothing comes after the branch's last step in the branch: write its completion here.
           const last = branchRun.owed;
@@ -666,7 +706,7 @@ class Interpreter {
    * the step starts: `startedAt` is then undefined and the start time is made (and returned) here.
    */
   private async dispatchAgent(run: Run, step: AgentStepDocument, attempt: number, input: Record<string, unknown>,
-    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string; dispatchedAt?: string }> {
+    durableCallbackId: string, startedAt: string | undefined): Promise<{ startedAt: string; dispatchedAt?: string; handle?: string }> {
     const { dispatcher, artifacts } = this.ports;
     const started = startedAt ?? new Date().toISOString();
     // The timer of the pause before this attempt has run out: close its record.
@@ -677,12 +717,15 @@ class Interpreter {
       stepName: step.name,
       attempt,
       durableCallbackId,
-      timeoutSeconds: step.timeoutSeconds,
+      timeoutSeconds: this.waitSeconds(step.timeoutSeconds),
       token,
       artifactPrefix: attemptArtifactPrefix(step.agent, run.workflowId, step.name, attempt),
     });
     let dispatchedAt: string | undefined;
+    let taskHandle: string | undefined;
     await this.closeOnFailure(callbackId, async () => {
+      // A run out of agent attempts or time is stopped as the API stops one over its token budget.
+      await this.stopIfOverBudget(run, { step: step.name, previousAttempts: attempt - 1 });
       // Checked after registering, so a cancel request either sees this callback or is seen here.
       if (await this.books.cancelRequested(run)) {
         await this.books.closeCallback(callbackId, 'CANCELLED');
@@ -709,10 +752,62 @@ class Interpreter {
         ...(step.heartbeatTimeoutSeconds ? { heartbeat_interval_seconds: Math.max(1, Math.floor(step.heartbeatTimeoutSeconds / 3)) } : {}),
       };
       const { handle } = await dispatcher.dispatch(step.agent, envelope);
+      taskHandle = handle;
       dispatchedAt = new Date().toISOString();
       this.books.taskDispatched(run, step, attempt, handle, callbackId);
     });
-    return { startedAt: started, ...(dispatchedAt ? { dispatchedAt } : {}) };
+    return { startedAt: started, ...(dispatchedAt ? { dispatchedAt } : {}), ...(taskHandle !== undefined ? { handle: taskHandle } : {}) };
+  }
+
+  /**
+   * Stops the agent tasks still running when the workflow ended other than SUCCEEDED (inside
+   * `workflow/finish`). Best effort: a task that cannot be stopped is logged and left to its own
+   * deadline; the workflow has ended either way.
+   */
+  private async stopTasks(run: Run, end: { readonly status: WorkflowStatus; readonly error?: ErrorInfo }): Promise<void> {
+    const { dispatcher } = this.ports;
+    if (end.status === 'SUCCEEDED' || !dispatcher.stop) return;
+    const reason = `workflow ${run.workflowId} ended ${end.status}${end.error ? ` (${end.error.code})` : ''}`;
+    for (const [operation, task] of run.tasks) {
+      try {
+        await dispatcher.stop(task.agent, task.handle, reason);
+        this.books.taskStopped(run, operation, task.handle, reason);
+      } catch (e) {
+        this.books.taskNotStopped(run, operation, task.handle, errorMessage(e));
+      }
+    }
+  }
+
+  /**
+   * How long one wait may last: a step's timeout, but never longer than the workflow's whole
+   * wall-clock budget (the dispatch or request after it then stops the run over budget).
+   */
+  private waitSeconds(stepTimeoutSeconds: number): number {
+    const max = this.def.budget?.maxDurationSeconds;
+    return max === undefined ? stepTimeoutSeconds : Math.min(stepTimeoutSeconds, max);
+  }
+
+  /**
+   * Stops the run (stop.ts, as the API stops one over its token budget) when the workflow's
+   * wall-clock budget has run out, or when dispatching one more agent attempt would go over its
+   * attempt budget (`dispatching`: the agent step about to dispatch, and its earlier attempts). The
+   * caller's cancel check then sees the stop request. Attempts are counted from the step records,
+   * so parallel branches dispatching at the same moment may each see the last attempt free.
+   */
+  private async stopIfOverBudget(run: Run, dispatching?: { readonly step: string; readonly previousAttempts: number }): Promise<void> {
+    const budget = this.def.budget;
+    if (!budget || (budget.maxDurationSeconds === undefined && budget.maxAgentAttempts === undefined)) return;
+    const wf = await this.ports.store.getWorkflow(run.workflowId);
+    if (!wf || wf.cancelRequested) return;
+    let breach: BudgetBreach | undefined = durationBreach(this.def, wf.createdAt, Date.now());
+    if (!breach && dispatching && budget.maxAgentAttempts !== undefined) {
+      // Every other agent step's record counts the attempts it dispatched (a waiting one's included).
+      const agentSteps = new Set(allSteps(this.def.steps).filter((s) => s.type === 'agent').map((s) => s.name));
+      const others = wf.steps.filter((s) => agentSteps.has(s.name) && s.name !== dispatching.step).reduce((sum, s) => sum + (s.attempts ?? 0), 0);
+      const used = others + dispatching.previousAttempts + 1;
+      if (used > budget.maxAgentAttempts) breach = { budget: 'maxAgentAttempts', scope: 'workflow', limit: budget.maxAgentAttempts, used };
+    }
+    if (breach) await requestStop(this.ports, run.workflowId, budgetStopReason(breach));
   }
 
   /** Registers the approval's callback and asks for the decision: where the approval step starts. */
@@ -721,9 +816,10 @@ class Interpreter {
       kind: 'approval',
       stepName: step.name,
       durableCallbackId,
-      timeoutSeconds: step.timeoutSeconds,
+      timeoutSeconds: this.waitSeconds(step.timeoutSeconds),
     });
     await this.closeOnFailure(callbackId, async () => {
+      await this.stopIfOverBudget(run);
       if (await this.books.cancelRequested(run)) {
         await this.books.closeCallback(callbackId, 'CANCELLED');
         throw new WorkflowHalt('CANCELLED', 'CANCEL_REQUESTED', `the workflow was cancelled before approval '${step.name}' was requested`);

@@ -33,6 +33,8 @@ export const OPERATION = {
   abandon: (step: string) => `${step}/abandon`,
   /** Step: whether a failed wait was a cancellation the workflow record confirms. */
   cancelCheck: (operation: string) => `${operation}/cancel-check`,
+  /** Step: whether a wait that timed out ran into the workflow's wall-clock budget (only with one). */
+  budgetCheck: (operation: string) => `${operation}/budget-check`,
 } as const;
 
 /**

@@ -93,7 +93,7 @@ export function isRetryable(error: unknown): boolean {
  * How the cancel route fails a pending callback. The controller trusts the cancellation only when
  * the workflow record confirms a cancel request.
  */
-export function cancellationError(): CallbackFailure {
-  const message = 'the workflow was cancelled by request';
+export function cancellationError(reason?: string): CallbackFailure {
+  const message = reason ?? 'the workflow was cancelled by request';
   return { code: 'WorkflowCancelled', message, data: encodeOutcome({ kind: 'halt', status: 'CANCELLED', code: 'CANCEL_REQUESTED', message }) };
 }

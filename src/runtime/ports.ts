@@ -4,6 +4,7 @@
  * Nothing here imports aws-cdk-lib or an AWS SDK.
  */
 import { encodeOutcome } from './outcome';
+import type { UsageReport } from '../contract/budget';
 import type { Awaiting, StepStatus, TaskEnvelope, WorkflowStatus } from '../contract/status';
 
 /** An error with a stable code, as shown in the API's `error`. */
@@ -50,6 +51,13 @@ export interface WorkflowRecord {
   readonly idempotencyKey?: string;
   /** Set by a cancel request; the controller ends the workflow CANCELLED at its next boundary. */
   readonly cancelRequested?: boolean;
+  /**
+   * Why the workflow was stopped, when it was not a plain cancel request (a budget, the kill
+   * switch): set with `cancelRequested`; the controller ends the workflow with its status and code.
+   */
+  readonly stopReason?: StopReason;
+  /** Model usage agents reported, per attempt (`usageKey(step, attempt)` of contract/budget.ts). */
+  readonly usage?: Readonly<Record<string, UsageReport>>;
   /** Epoch seconds after which the store may forget the record. */
   readonly expiresAt?: number;
 }
@@ -61,6 +69,25 @@ export interface WorkflowPatch {
   readonly result?: Record<string, unknown> | null;
   readonly error?: ErrorInfo | null;
   readonly cancelRequested?: boolean;
+  readonly stopReason?: StopReason;
+}
+
+/** Why a workflow was stopped from outside (see WorkflowRecord.stopReason). */
+export interface StopReason extends ErrorInfo {
+  /** The status the workflow ends with. */
+  readonly status: 'CANCELLED' | 'FAILED';
+  /** Figures for the event that announces it (a budget's limit and use). */
+  readonly detail?: Record<string, unknown>;
+}
+
+/** The kill switch: while engaged, no workflow starts (a single item of the workflow store). */
+export interface KillSwitchState {
+  readonly engaged: boolean;
+  /** Why it was engaged (or released). */
+  readonly reason?: string;
+  /** Who changed it last (IAM principal, or `unauthenticated (local)`). */
+  readonly changedBy: string;
+  readonly changedAt: string;
 }
 
 /**
@@ -179,6 +206,15 @@ export interface WorkflowStore {
    * concurrent caller wins. Rejects for an unknown workflow.
    */
   claimLink(workflowId: string, linkId: string): Promise<boolean>;
+  /**
+   * Sets the usage of one attempt (`key`: `usageKey(step, attempt)`), replacing what it held, and
+   * returns the record after the change (undefined for an unknown workflow). Concurrent calls for
+   * different keys never lose each other's figures.
+   */
+  recordUsage(workflowId: string, key: string, usage: UsageReport): Promise<WorkflowRecord | undefined>;
+  /** The kill switch, or undefined when it was never set (released). */
+  getKillSwitch(): Promise<KillSwitchState | undefined>;
+  putKillSwitch(state: KillSwitchState): Promise<void>;
 }
 
 /** Artifacts: agents' outputs and published reports. */
@@ -220,6 +256,12 @@ export interface EventPublisher {
 export interface AgentDispatcher {
   /** Starts the agent on the envelope. Resolves once the agent is started, not when it is done. */
   dispatch(agent: string, envelope: TaskEnvelope): Promise<{ handle: string }>;
+  /**
+   * Stops a task `dispatch` started (its `handle`), when the workflow ended without waiting for it
+   * (cancelled, over budget, the kill switch). Best effort and idempotent: a task that has already
+   * stopped is fine. Absent where tasks cannot be stopped (they are then left to their own deadline).
+   */
+  stop?(agent: string, handle: string, reason: string): Promise<void>;
 }
 
 /** Thrown by a dispatcher for an agent it does not know: final, never retried (outcome.ts). */

@@ -6,6 +6,7 @@
  * and `describe` turns them into one message that names each field and what is expected.
  * Objects are strict: an unknown field is refused, so a typo never passes unnoticed.
  */
+import type { UsageReport } from '../contract/budget';
 import { ALL_STATUSES, SCHEDULE_NAME_PATTERN, WorkflowStatus } from '../contract/status';
 
 /** The outcome of checking a request part: its typed value, or the message of a 400 answer. */
@@ -24,6 +25,21 @@ export interface CallbackBody {
   readonly artifacts?: Readonly<Record<string, string>>;
   readonly output?: Readonly<Record<string, unknown>>;
   readonly error?: { readonly code?: string; readonly message: string };
+  /** Model usage of this attempt, final figures (budget.ts). */
+  readonly usage?: UsageReport;
+}
+
+/** The body of `POST /callbacks/{callback_id}/heartbeat` (optional). */
+export interface HeartbeatBody {
+  /** Model usage of this attempt so far. */
+  readonly usage?: UsageReport;
+}
+
+/** The body of `PUT /admin/kill-switch`. */
+export interface KillSwitchBody {
+  readonly engaged: boolean;
+  /** Why: required to engage. */
+  readonly reason?: string;
 }
 
 /** The query of `GET /workflows`. */
@@ -236,6 +252,22 @@ function wholeNumberText(min: number, max: number): Check<number> {
   };
 }
 
+/** A finite number from `min` to `max` (`integer`: whole numbers only). */
+function number(min: number, max: number, integer: boolean): Check<number> {
+  const message = `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`;
+  return (value, path, issues) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      issues.push(wrongType(path, 'number', value));
+      return INVALID;
+    }
+    if (value < min || value > max || (integer && !Number.isInteger(value))) {
+      issues.push({ path, message });
+      return INVALID;
+    }
+    return value;
+  };
+}
+
 function unknownValue(): Check<unknown> {
   return (value) => value;
 }
@@ -249,6 +281,23 @@ const approvalBody: Check<ApprovalBody> = strictObject({
   comment: optional(string({ maxLength: 2000 })),
 });
 
+/** Model usage: tokens so far and an estimated cost (at most a trillion tokens, a million dollars). */
+const usage: Check<UsageReport> = strictObject({
+  input_tokens: number(0, 1e12, true),
+  output_tokens: number(0, 1e12, true),
+  estimated_cost_usd: optional(number(0, 1e6, false)),
+  model: optional(string({ minLength: 1, maxLength: 200 })),
+});
+
+const heartbeatBody: Check<HeartbeatBody> = strictObject({
+  usage: optional(usage),
+});
+
+const killSwitchBody: Check<KillSwitchBody> = strictObject({
+  engaged: boolean(),
+  reason: optional(string({ minLength: 1, maxLength: 500 })),
+});
+
 const callbackBody: Check<CallbackBody> = strictObject({
   status: oneOf(['succeeded', 'failed'] as const),
   artifacts: optional(record(string({ minLength: 1, maxLength: 1024 }), {
@@ -260,6 +309,7 @@ const callbackBody: Check<CallbackBody> = strictObject({
     code: optional(string({ pattern: { regex: ERROR_CODE_PATTERN, message: 'error codes are letters, digits, _, . and -' } })),
     message: string({ minLength: 1, maxLength: 4000 }),
   })),
+  usage: optional(usage),
 });
 
 const listQuery: Check<ListQuery> = strictObject({
@@ -284,6 +334,20 @@ export function checkApprovalBody(value: unknown): Checked<ApprovalBody> {
 /** Checks the body of an agent's report (a parsed JSON value). */
 export function checkCallbackBody(value: unknown): Checked<CallbackBody> {
   return run(callbackBody, value, 'body');
+}
+
+/** Checks the body of a heartbeat (a parsed JSON value; an absent body is `{}`). */
+export function checkHeartbeatBody(value: unknown): Checked<HeartbeatBody> {
+  return run(heartbeatBody, value, 'body');
+}
+
+/** Checks the body of `PUT /admin/kill-switch`; engaging needs a reason. */
+export function checkKillSwitchBody(value: unknown): Checked<KillSwitchBody> {
+  const checked = run(killSwitchBody, value, 'body');
+  if (checked.ok && checked.value.engaged && checked.value.reason === undefined) {
+    return { ok: false, message: "field 'reason': required when engaged is true: say why everything stops, e.g. {\"engaged\": true, \"reason\": \"runaway costs\"}" };
+  }
+  return checked;
 }
 
 /** Checks the query parameters of a workflow list. */

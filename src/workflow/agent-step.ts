@@ -1,5 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { IWorkflowAgent } from './agent';
+import { StepBudget } from './budget';
+import { checkStepBudget, renderStepBudget } from './budget-checks';
 import { checkDuration, renderSeconds } from './checks';
 import { RetryPolicy } from './retry';
 import { WorkflowStep } from './step';
@@ -34,6 +36,12 @@ export interface AgentStepProps {
    * @default RetryPolicy.exponential() (3 attempts, 10 seconds then doubling, at most 5 minutes apart)
    */
   readonly retry?: RetryPolicy;
+  /**
+   * What the step's agent may spend over all its attempts (tokens, estimated cost), as it reports
+   * it. A heartbeat or report over it stops the run with `BUDGET_EXCEEDED`.
+   * @default - no step budget (the workflow's budget, if any, still applies)
+   */
+  readonly budget?: StepBudget;
 }
 
 /** Hand a task to an agent and wait, without paying, for its report. */
@@ -46,6 +54,8 @@ export class AgentStep extends WorkflowStep {
   public readonly heartbeatTimeout?: Duration;
   /** How failed or timed-out attempts are retried. */
   public readonly retry: RetryPolicy;
+  /** What the step's agent may spend, if limited. */
+  public readonly budget?: StepBudget;
   private readonly input: { [key: string]: StepInput };
 
   constructor(props: AgentStepProps) {
@@ -71,6 +81,8 @@ export class AgentStep extends WorkflowStep {
     this.agent = props.agent;
     this.heartbeatTimeout = props.heartbeatTimeout;
     this.retry = props.retry ?? RetryPolicy.exponential();
+    checkStepBudget(owner, props.budget);
+    this.budget = props.budget ? { ...props.budget } : undefined;
     this.input = { ...props.input };
   }
 
@@ -87,6 +99,7 @@ export class AgentStep extends WorkflowStep {
       timeoutSeconds: renderSeconds(owner, 'timeout', this.timeout),
       ...(this.heartbeatTimeout ? { heartbeatTimeoutSeconds: renderSeconds(owner, 'heartbeatTimeout', this.heartbeatTimeout) } : {}),
       retry: this.retry._render(owner),
+      ...(this.budget ? { budget: renderStepBudget(owner, this.budget) } : {}),
     };
   }
 }

@@ -3,6 +3,7 @@ export * from './step-input';
 export * from './retry';
 export * from './step';
 export * from './agent-step';
+export * from './budget';
 export * from './approval-step';
 export * from './parallel-step';
 export * from './choice-step';

@@ -1,4 +1,6 @@
 import { AgentStep } from './agent-step';
+import { WorkflowBudget } from './budget';
+import { checkWorkflowBudget, renderWorkflowBudget } from './budget-checks';
 import { checkName, UnresolvedValueError } from './checks';
 import { WorkflowStep } from './step';
 import { WorkflowInput } from './workflow-input';
@@ -30,6 +32,13 @@ export interface WorkflowDefinitionProps {
    * @default false - an undeclared field is refused, so a misspelt optional field is caught
    */
   readonly additionalInputs?: boolean;
+  /**
+   * What a run may spend: wall-clock time, agent attempts, model tokens, estimated cost. A run
+   * over it ends FAILED with the error code `BUDGET_EXCEEDED` and its running agent tasks are
+   * cancelled.
+   * @default - no workflow budget
+   */
+  readonly budget?: WorkflowBudget;
 }
 
 /**
@@ -47,6 +56,8 @@ export class WorkflowDefinition {
   public readonly inputs?: { [name: string]: WorkflowInput };
   /** Whether top-level input fields that are not declared are accepted (false when `inputs` is not given). */
   public readonly additionalInputs: boolean;
+  /** What a run may spend, if limited. */
+  public readonly budget?: WorkflowBudget;
 
   constructor(props: WorkflowDefinitionProps) {
     checkName('WorkflowDefinition', 'workflowName', props.workflowName);
@@ -68,6 +79,8 @@ export class WorkflowDefinition {
     this.steps = [...props.steps];
     this.inputs = props.inputs === undefined ? undefined : { ...props.inputs };
     this.additionalInputs = props.additionalInputs ?? false;
+    checkWorkflowBudget(`WorkflowDefinition '${props.workflowName}'`, props.budget);
+    this.budget = props.budget ? { ...props.budget } : undefined;
   }
 
   /** Names of the distinct agents the workflow uses, in the order they first appear. */
@@ -125,6 +138,7 @@ export class WorkflowDefinition {
       ...(this.description !== undefined ? { description: this.description } : {}),
       ...(this.inputs !== undefined ? { inputs: this.renderInputs(this.inputs) } : {}),
       steps: this.steps.map((s) => s._render()),
+      ...(this.budget ? { budget: renderWorkflowBudget(`WorkflowDefinition '${this.workflowName}'`, this.budget) } : {}),
     };
   }
 

@@ -299,3 +299,32 @@ describeWithMoto('--stack: the API URL from the stack output', (moto) => {
       .toMatch(/^error: --stack missing: no such stack in region us-east-1 of the account of your credentials/);
   });
 });
+
+describe('kill-switch against a deployed orchestrator (--api-url)', () => {
+  test('on, status and off are signed and answer as with --port; a start between is refused with the reason', async () => {
+    const before = proxy.requests.length;
+    const on = await cli('kill-switch', 'on', '--reason', 'remote drill', ...remote);
+    expect(on.code).toBe(0);
+    expect(on.out).toMatch(/^kill switch: ENGAGED \(remote drill\)\n {2}set by unauthenticated \(local\) at /);
+    expect(normalise(await cli('kill-switch', 'status', ...remote))).toEqual(normalise(await cli('kill-switch', 'status', ...local)));
+    const refused = await cli('start', '--input', INPUT, ...remote);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^error: start: 503 the kill switch is engaged: remote drill/);
+    const off = await cli('kill-switch', 'off', ...remote);
+    expect(off.out).toMatch(/^kill switch: released/);
+    const checked = proxy.requests.slice(before);
+    expect(checked.filter((c) => c.verdict === 'ok').map((c) => c.method)).toEqual(expect.arrayContaining(['PUT', 'GET', 'POST']));
+    expect(checked.filter((c) => c.verdict !== 'ok')).toEqual([]);
+  });
+
+  test('IAM denies it: the error names grantKillSwitch', async () => {
+    proxy.deny = (_method, p) => p.endsWith('/admin/kill-switch');
+    try {
+      const result = await cli('kill-switch', 'on', '--reason', 'x', ...remote);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(/^error: kill-switch on: 403 Forbidden\n {2}the identity of your AWS credentials .* in the app, orchestrator\.grantKillSwitch\(<its role or user>\) grants it/);
+    } finally {
+      proxy.deny = () => false;
+    }
+  });
+});

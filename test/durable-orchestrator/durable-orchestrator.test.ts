@@ -105,8 +105,8 @@ describe('DurableOrchestrator defaults', () => {
   test('the HTTP API requires IAM authorization on every route, throttles and writes JSON access logs', () => {
     const routes = template.findResources('AWS::ApiGatewayV2::Route');
     expect(Object.values(routes).map((r) => r.Properties.RouteKey).sort()).toEqual([
-      'GET /workflows', 'GET /workflows/{id}', 'POST /callbacks/{callbackId}', 'POST /callbacks/{callbackId}/heartbeat',
-      'POST /workflows', 'POST /workflows/{id}/approval', 'POST /workflows/{id}/cancel',
+      'GET /admin/kill-switch', 'GET /workflows', 'GET /workflows/{id}', 'POST /callbacks/{callbackId}', 'POST /callbacks/{callbackId}/heartbeat',
+      'POST /workflows', 'POST /workflows/{id}/approval', 'POST /workflows/{id}/cancel', 'PUT /admin/kill-switch',
     ]);
     for (const r of Object.values(routes)) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
@@ -237,6 +237,12 @@ describe('least privilege', () => {
     expect(invoked.map((r) => r['Fn::GetAtt'][0]).sort()).toEqual([expect.stringMatching(/^AgentsAnalystFn/), expect.stringMatching(/^AgentsResearcherFn/)]);
     const runTask = controller.find((s) => [s.Action].flat().includes('ecs:RunTask'));
     expect(runTask.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
+    // It may stop the tasks of that cluster (a workflow that ended without them), and nothing else of ECS.
+    const stopTask = controller.find((s) => [s.Action].flat().includes('ecs:StopTask'));
+    expect(stopTask.Action).toBe('ecs:StopTask');
+    expect(stopTask.Condition).toEqual(runTask.Condition);
+    expect(JSON.stringify(stopTask.Resource)).toMatch(/:task\/"?,?.*\/\*"/);
+    expect(controller.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('ecs:')).sort()).toEqual(['ecs:RunTask', 'ecs:StopTask', 'ecs:TagResource']);
     expect(controller.some((s) => [s.Action].flat().includes('iam:PassRole'))).toBe(true);
     const checkpoint = statements.find((s) => s.policy.startsWith('OrchestratorControllerCheckpointPolicy'));
     expect(checkpoint.Action).toEqual(['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState', 'lambda:SendDurableExecutionCallbackFailure']);
@@ -534,13 +540,14 @@ function standalone(makeProps: (scope: Stack) => Partial<ConstructorParameters<t
 }
 
 describe('grants and metrics', () => {
-  test('grantStartWorkflow, grantReadWorkflows, grantApprove and grantCallback allow exactly their routes', () => {
+  test('grantStartWorkflow, grantReadWorkflows, grantApprove, grantCallback and grantKillSwitch allow exactly their routes', () => {
     const { stack, orchestrator } = orchestratorStack();
     const grants: Array<[string, (g: iam.IGrantable) => iam.Grant, string[]]> = [
       ['Starter', (g) => orchestrator.grantStartWorkflow(g), ['/$default/POST/workflows']],
       ['Reader', (g) => orchestrator.grantReadWorkflows(g), ['/$default/GET/workflows', '/$default/GET/workflows/*']],
       ['Approver', (g) => orchestrator.grantApprove(g), ['/$default/POST/workflows/*/approval', '/$default/POST/workflows/*/cancel']],
       ['Caller', (g) => orchestrator.grantCallback(g), ['/$default/POST/callbacks/*', '/$default/POST/callbacks/*/heartbeat']],
+      ['Operator', (g) => orchestrator.grantKillSwitch(g), ['/$default/GET/admin/kill-switch', '/$default/PUT/admin/kill-switch']],
     ];
     for (const [name, grant] of grants) {
       expect(grant(new iam.Role(stack, name, { assumedBy: new iam.AccountRootPrincipal() })).success).toBe(true);

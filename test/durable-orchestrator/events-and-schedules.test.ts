@@ -36,6 +36,7 @@ describe('typed routing of workflow events', () => {
     ['onWorkflowCompleted', 'Workflow Completed'],
     ['onWorkflowFailed', 'Workflow Failed'],
     ['onWorkflowCancelled', 'Workflow Cancelled'],
+    ['onWorkflowBudgetExceeded', 'Workflow Budget Exceeded'],
     ['onApprovalRequested', 'Workflow Approval Requested'],
     ['onStepCompleted', 'Workflow Step Completed'],
   ] as const)('%s: a rule on the orchestrator\'s bus, on source, detail-type %s and this workflow', (method, detailType) => {
@@ -49,13 +50,13 @@ describe('typed routing of workflow events', () => {
     });
   });
 
-  test('onWorkflowEvent matches the seven detail-types of the runtime', () => {
+  test('onWorkflowEvent matches the eight detail-types of the runtime', () => {
     const { stack, orchestrator } = orchestratorStack();
     orchestrator.onWorkflowEvent('All');
     const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule'));
     expect(rules).toHaveLength(1);
     expect([...rules[0].Properties.EventPattern['detail-type']].sort()).toEqual([
-      'Workflow Approval Requested', 'Workflow Cancelled', 'Workflow Completed', 'Workflow Failed',
+      'Workflow Approval Requested', 'Workflow Budget Exceeded', 'Workflow Cancelled', 'Workflow Completed', 'Workflow Failed',
       'Workflow Started', 'Workflow Step Completed', 'Workflow Step Started',
     ]);
   });

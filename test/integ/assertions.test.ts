@@ -326,6 +326,29 @@ const ANSWERS: Record<string, Record<string, Entry>> = {
       fail: { CanaryRuns: [{ Id: 'run-1', Name: 'cdkdaapihealth', Status: { State: 'FAILED', StateReason: 'expected status 200, got 503' } }] },
     },
   },
+  'integ.run-limits.ts': {
+    // The kill switch engaged by the API function's caller (an IAM principal; the invoke has none: 'unauthenticated').
+    'Lambda.invoke OrchestratorApiFunction PUT /admin/kill-switch #1': {
+      pass: apiInvoke(200, { engaged: true, reason: 'integration test', changed_by: 'unauthenticated (local)', changed_at: '2025-01-01T00:00:00.000Z', cancelled_workflows: 0 }),
+      fail: apiInvoke(404, { error: 'not_found', message: 'no route for PUT /admin/kill-switch' }),
+    },
+    'Lambda.invoke OrchestratorApiFunction POST /workflows #1': {
+      pass: apiInvoke(503, { error: 'kill_switch_engaged', message: 'the kill switch is engaged: integration test (by unauthenticated (local) at 2025-01-01T00:00:00.000Z)' }),
+      fail: apiInvoke(202, { workflow_id: 'wf-00000000000000000000000000000000', status: 'PENDING' }),
+    },
+    'Lambda.invoke OrchestratorApiFunction PUT /admin/kill-switch #2': {
+      pass: apiInvoke(200, { engaged: false, reason: null, changed_by: 'unauthenticated (local)', changed_at: '2025-01-01T00:01:00.000Z' }),
+      fail: apiInvoke(200, { engaged: true, reason: 'integration test', changed_by: 'unauthenticated (local)', changed_at: '2025-01-01T00:00:00.000Z' }),
+    },
+    'Lambda.invoke OrchestratorApiFunction POST /workflows #2': (a) => ({
+      pass: apiInvoke(202, { workflow_id: workflowOf(a), status: 'PENDING', awaiting: 'research_completion', wait_kind: 'agent' }),
+      fail: apiInvoke(503, { error: 'kill_switch_engaged', message: 'the kill switch is engaged: integration test' }),
+    }),
+    'Lambda.invoke OrchestratorApiFunction GET /workflows/{workflowId}': (a) => ({
+      pass: apiInvoke(200, { workflow_id: workflowOf(a), status: 'SUCCEEDED', error: null }),
+      fail: apiInvoke(200, { workflow_id: workflowOf(a), status: 'FAILED', error: { code: 'BUDGET_EXCEEDED', message: 'budget exceeded' } }),
+    }),
+  },
 };
 
 const INTEG_DIR = path.join(__dirname, '..', '..', 'integ');

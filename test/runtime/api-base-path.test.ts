@@ -56,7 +56,7 @@ describe('an API mounted under a base path (a shared SecureApi)', () => {
     const missing = await api(event('GET', '/research/nothing'));
     expect(missing.statusCode).toBe(404);
     expect(JSON.parse(missing.body as string).message).toMatch(
-      /^no route for GET \/research\/nothing; routes are POST \/research\/workflows, .*POST \/research\/callbacks\/\{callback_id\}\/heartbeat$/);
+      /^no route for GET \/research\/nothing; routes are POST \/research\/workflows, .*POST \/research\/callbacks\/\{callback_id\}\/heartbeat, GET \/research\/admin\/kill-switch, PUT \/research\/admin\/kill-switch$/);
     const wrongMethod = await api(event('DELETE', '/research/workflows'));
     expect(wrongMethod.statusCode).toBe(405);
     expect(JSON.parse(wrongMethod.body as string).message).toBe('DELETE is not allowed on /research/workflows; use POST, GET');

@@ -173,7 +173,8 @@ const CASES: Case[] = [
   // POST /callbacks/{id}/heartbeat
   { name: 'heartbeat without token', method: 'POST', path: () => `${cb()}/heartbeat`, status: 401, message: /Bearer/ },
   { name: 'heartbeat with forged token', method: 'POST', path: () => `${cb()}/heartbeat`, headers: () => ({ authorization: `Bearer ${'Q'.repeat(43)}` }), status: 403, message: /does not belong/ },
-  { name: 'heartbeat with a body', method: 'POST', path: () => `${cb()}/heartbeat`, body: { progress: 1 }, headers: bearer, status: 400, message: /takes no body/ },
+  { name: 'heartbeat with a body other than usage', method: 'POST', path: () => `${cb()}/heartbeat`, body: { progress: 1 }, headers: bearer, status: 400, message: /^unknown field 'progress'$/ },
+  { name: 'heartbeat with malformed usage', method: 'POST', path: () => `${cb()}/heartbeat`, body: { usage: { input_tokens: 1 } }, headers: bearer, status: 400, message: /field 'usage.output_tokens': expected number/ },
   // Anything else
   { name: 'unknown route', method: 'GET', path: () => '/nothing', status: 404, message: /no route for GET \/nothing; routes are POST \/workflows/ },
 ];

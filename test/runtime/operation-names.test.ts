@@ -6,12 +6,12 @@ test('operation names are stable and derived from the step names', () => {
     OPERATION.workflowStart, OPERATION.workflowFinish, OPERATION.agentReport('research', 2), OPERATION.agentDispatch('research', 2),
     OPERATION.attemptFailed('research', 2), OPERATION.backoff('research', 2), OPERATION.decision('approval'), OPERATION.decisionRequest('approval'),
     OPERATION.start('fanout'), OPERATION.complete('fanout'), OPERATION.publish('publish'), OPERATION.choose('route'), OPERATION.abandon('fanout'),
-    OPERATION.cancelCheck('research/attempt-1'),
+    OPERATION.cancelCheck('research/attempt-1'), OPERATION.budgetCheck('research/attempt-1'),
   ]).toEqual([
     'workflow/start', 'workflow/finish', 'research/attempt-2', 'research/attempt-2/dispatch',
     'research/attempt-2/failed', 'research/backoff-2', 'approval/decision', 'approval/decision/request',
     'fanout/start', 'fanout/complete', 'publish/publish', 'route/choose', 'fanout/abandon',
-    'research/attempt-1/cancel-check',
+    'research/attempt-1/cancel-check', 'research/attempt-1/budget-check',
   ]);
 });
 

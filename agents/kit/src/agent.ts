@@ -12,6 +12,7 @@ import { ModelError, ModelProvider, ModelResponse, OFFLINE_MODEL, providerFromEn
 import { resolveSecrets, SecretReader } from './secrets';
 // Used inside functions only: the import cycle (worker -> agent -> worker) is harmless.
 // eslint-disable-next-line import/no-cycle
+import { UsageMeter } from './usage';
 import { runWorker, specFor, specList, WORKER_ENV, WORKER_MODES } from './worker';
 
 /** The inputs of a task as an agent sees them. */
@@ -126,6 +127,8 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
 
   let report: Report;
   let artifacts: Record<string, string> | undefined;
+  // Every model call of the task is counted here, for the heartbeats and the report.
+  const meter = new UsageMeter(options.env ?? process.env);
   try {
     // The secrets the agent was given (e.g. its model's API key) become variables before anything reads them.
     const secrets = await resolveSecrets(options.env ?? process.env, options.readSecret);
@@ -136,7 +139,7 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     const prompt = spec.buildPrompt(inputs);
     const provider = options.provider ?? providerFromEnv(options.env ?? process.env);
     const maxTokens = maxTokensOverride(options.env ?? process.env) ?? (typeof spec.maxTokens === 'function' ? spec.maxTokens(inputs) : spec.maxTokens);
-    const completion = await callModel(spec.system, { prompt, maxTokens }, provider, envelope, logger, options);
+    const completion = await callModel(spec.system, { prompt, maxTokens }, provider, envelope, logger, options, meter);
     const text = spec.render ? spec.render(completion, inputs) : completion.text;
     throwIfCancelled(options.signal);
     const key = artifactKey(envelope, `${spec.artifactName}.md`);
@@ -163,6 +166,8 @@ export async function runAgent(spec: AgentSpec, event: unknown, options: RunOpti
     logger.error('task failed', { code: error.code, error: error.message });
     report = { status: 'failed', error };
   }
+  const usage = meter.body();
+  if (usage) report = { ...report, usage };
   const delivery = await sendReport(envelope.callback, deadline, report, logger, deliveryOptions(options));
   if (options.signal?.aborted && delivery.outcome === 'undelivered') {
     return { status: report.status, cancelled: true, delivery, ...(report.status === 'failed' ? { error: report.error } : {}) };
@@ -190,9 +195,9 @@ async function readInputs(envelope: TaskEnvelope, read: (key: string) => Promise
 }
 
 async function callModel(system: string, request: { prompt: string; maxTokens?: number }, provider: ModelProvider,
-  envelope: TaskEnvelope, logger: Logger, options: RunOptions): Promise<ModelResponse> {
+  envelope: TaskEnvelope, logger: Logger, options: RunOptions, meter: UsageMeter): Promise<ModelResponse> {
   const { prompt, maxTokens } = request;
-  const heartbeats = startHeartbeats(envelope, logger, deliveryOptions(options));
+  const heartbeats = startHeartbeats(envelope, logger, deliveryOptions(options), () => meter.body());
   // No answer is worth waiting for after the deadline: the report would be refused as late.
   const untilDeadline = AbortSignal.timeout(Math.max(1, Date.parse(envelope.deadline) - Date.now()));
   const signal = AbortSignal.any([untilDeadline, heartbeats.gone, ...(options.signal ? [options.signal] : [])]);
@@ -200,6 +205,7 @@ async function callModel(system: string, request: { prompt: string; maxTokens?: 
   logger.info('model call started', { provider: provider.name, prompt_characters: prompt.length });
   try {
     const completion = await provider.complete({ system, prompt, maxTokens, signal });
+    meter.add(completion);
     logger.info('model call finished', { provider: completion.provider, model: completion.model, ms: Date.now() - started, characters: completion.text.length });
     return completion;
   } catch (e) {

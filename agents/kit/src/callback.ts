@@ -12,6 +12,7 @@
 import { CALLBACK_TOKEN_HEADER, TaskEnvelope } from './envelope';
 import type { Logger } from './log';
 import { CredentialResolver, signingRegion, signRequest } from './sigv4';
+import type { UsageBody } from './usage';
 
 /** What became of a request to the orchestrator. */
 export type Delivery =
@@ -158,8 +159,8 @@ function errorMessage(text: string): string {
 
 /** The body of a report (see README "HTTP API", `POST /callbacks/{callback_id}`). */
 export type Report =
-  | { readonly status: 'succeeded'; readonly artifacts: Record<string, string>; readonly output?: Record<string, unknown> }
-  | { readonly status: 'failed'; readonly error: { readonly code: string; readonly message: string } };
+  | { readonly status: 'succeeded'; readonly artifacts: Record<string, string>; readonly output?: Record<string, unknown>; readonly usage?: UsageBody }
+  | { readonly status: 'failed'; readonly error: { readonly code: string; readonly message: string }; readonly usage?: UsageBody };
 
 /** Sends the task's one report. */
 export function sendReport(callback: TaskEnvelope['callback'], deadline: Date, report: Report,
@@ -179,7 +180,8 @@ export interface Heartbeats {
  * for them. A beat is tried twice at most and never overlaps the next one. A 404 or 409 stops
  * the beats and aborts `gone`; another 4xx stops them.
  */
-export function startHeartbeats(envelope: TaskEnvelope, logger: Logger, options: DeliveryOptions = {}): Heartbeats {
+export function startHeartbeats(envelope: TaskEnvelope, logger: Logger, options: DeliveryOptions = {},
+  usage: () => UsageBody | undefined = () => undefined): Heartbeats {
   const controller = new AbortController();
   const seconds = envelope.heartbeat_interval_seconds;
   if (!seconds || !envelope.callback.heartbeat_url) return { stop: () => undefined, gone: controller.signal };
@@ -190,8 +192,10 @@ export function startHeartbeats(envelope: TaskEnvelope, logger: Logger, options:
     if (inFlight || stopped) return;
     inFlight = true;
     try {
+      // The usage so far rides along, so a budget the task goes over stops it (a 409) mid-work.
+      const soFar = usage();
       const delivery = await postCallback({
-        url: envelope.callback.heartbeat_url, token: envelope.callback.token, body: {}, deadline, logger, kind: 'heartbeat',
+        url: envelope.callback.heartbeat_url, token: envelope.callback.token, body: soFar ? { usage: soFar } : {}, deadline, logger, kind: 'heartbeat',
       }, { maxAttempts: 2, requestTimeoutMs: Math.max(1000, Math.min(10_000, seconds * 500)), ...options });
       if (delivery.outcome === 'refused') {
         stop();

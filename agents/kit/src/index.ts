@@ -9,3 +9,4 @@ export * from './model';
 export * from './secrets';
 export * from './sigv4';
 export * from './worker';
+export * from './usage';

@@ -30,6 +30,22 @@ export interface ModelResponse {
   readonly provider: string;
   /** The model that answered. */
   readonly model: string;
+  /** Tokens of the call, as the provider counted them (the offline provider counts its own; usage.ts). */
+  readonly usage?: ModelUsage;
+}
+
+/** Tokens of one model call. */
+export interface ModelUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/**
+ * How the offline provider counts tokens: one per four characters (rounded up), the rule of thumb
+ * for English text. Deterministic; no model's tokenizer.
+ */
+export function offlineTokens(text: string): number {
+  return Math.ceil(text.length / 4);
 }
 
 export interface ModelProvider {
@@ -66,7 +82,9 @@ export class OfflineProvider implements ModelProvider {
   public readonly name = 'offline';
 
   public async complete(request: ModelRequest): Promise<ModelResponse> {
-    return { text: offlineText(request.system, request.prompt), provider: this.name, model: OFFLINE_MODEL };
+    const text = offlineText(request.system, request.prompt);
+    const usage = { inputTokens: offlineTokens(request.system) + offlineTokens(request.prompt), outputTokens: offlineTokens(text) };
+    return { text, provider: this.name, model: OFFLINE_MODEL, usage };
   }
 }
 
@@ -181,7 +199,10 @@ export class BedrockProvider implements ModelProvider {
     if (text.trim() === '') {
       throw new ModelError(`Bedrock model '${this.modelId}' returned no text (stop reason: ${res.stopReason ?? 'unknown'})`);
     }
-    return { text, provider: this.name, model: this.modelId };
+    const counted = res.usage;
+    const usage = counted && typeof counted.inputTokens === 'number' && typeof counted.outputTokens === 'number'
+      ? { usage: { inputTokens: counted.inputTokens, outputTokens: counted.outputTokens } } : {};
+    return { text, provider: this.name, model: this.modelId, ...usage };
   }
 }
 
@@ -257,7 +278,10 @@ export class OpenAICompatibleProvider implements ModelProvider {
     }
     if (content.trim() === '') throw new ModelError(`the OpenAI-compatible endpoint ${this.url} returned an empty completion`);
     const model = typeof (body as { model?: unknown }).model === 'string' ? (body as { model: string }).model : this.options.model;
-    return { text: content, provider: this.name, model };
+    const counted = (body as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
+    const usage = counted && typeof counted.prompt_tokens === 'number' && typeof counted.completion_tokens === 'number'
+      ? { usage: { inputTokens: counted.prompt_tokens, outputTokens: counted.completion_tokens } } : {};
+    return { text: content, provider: this.name, model, ...usage };
   }
 }
 

@@ -75,6 +75,8 @@ describe('runAgent', () => {
       status: 'succeeded',
       artifacts: { research: key },
       output: { provider: 'offline', model: 'offline-deterministic-v1', offline: true, characters: text.length },
+      // Counted by the offline provider (4 characters a token), priced at 0.
+      usage: { input_tokens: expect.any(Number), output_tokens: Math.ceil(text.length / 4), estimated_cost_usd: 0, model: 'offline-deterministic-v1' },
     }]);
     expect(log.lines.every((l) => l.workflow_id === t.workflow_id && l.step_name === 'research' && l.agent === 'researcher')).toBe(true);
     expect(log.lines.map((l) => l.message)).toEqual(['task received', 'input artifact read', 'model call started', 'model call finished', 'artifact written', 'report accepted']);

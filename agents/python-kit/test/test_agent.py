@@ -58,7 +58,9 @@ class RunTaskTest(TempDirCase):
         written = value["artifacts"]["prefix"] + "summary.md"
         self.assertEqual((result.status, result.delivery.outcome, result.artifacts), ("succeeded", "accepted", {"summary": written}))
         self.assertEqual(self.reports(), [{"status": "succeeded", "artifacts": {"summary": written}, "output": {
-            "provider": "recording", "model": "rec-1", "offline": False, "characters": len("## Summary\n\nanswer")}}])
+            "provider": "recording", "model": "rec-1", "offline": False, "characters": len("## Summary\n\nanswer")},
+            # The recording provider says nothing of tokens: none counted, no cost estimated, the model named.
+            "usage": {"input_tokens": 0, "output_tokens": 0, "model": "rec-1"}}])
         self.assertEqual(kit.LocalArtifactStore(self.dir).read(written), "## Summary\n\nanswer")
         self.assertEqual(provider.calls[0]["prompt"], "T\n\nthe document")
         self.assertEqual(provider.calls[0]["max_tokens"], 321)

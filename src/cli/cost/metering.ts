@@ -5,6 +5,7 @@
  * Moved here from bench/durable-operations.bench.ts so that `cdk-durable-agents cost` and the
  * benchmark count the same way.
  */
+import type { UsageReport } from '../../contract/budget';
 import { keys } from '../../contract/table';
 import type { LocalWorkflowStore } from '../../runtime/adapters/local';
 import type { LocalDurableControl } from '../../runtime/durable/local-durable-control';
@@ -15,6 +16,7 @@ import type {
   DurableControl,
   ErrorInfo,
   EventPublisher,
+  KillSwitchState,
   ListOptions,
   Page,
   StepRecord,
@@ -229,6 +231,30 @@ export class MeteredStore implements WorkflowStore {
     const done = await this.inner.claimLink(workflowId, linkId);
     this.transaction('claimLink', 2 * writeUnits(workflowItemBytes(wf, this.meter)) + 2 * writeUnits(itemBytes({ ...keys.usedLink(workflowId, linkId), workflowId, linkId, usedAt: new Date().toISOString(), expiresAt: 2_000_000_000 })));
     return done;
+  }
+
+  async recordUsage(workflowId: string, key: string, usage: UsageReport): Promise<WorkflowRecord | undefined> {
+    this.meter.count(this.actor, 'store.recordUsage');
+    const before = await this.inner.getWorkflow(workflowId);
+    const after = await this.inner.recordUsage(workflowId, key, usage);
+    // Two updates (the map made if missing, then the key), each charged by the larger item.
+    const size = writeUnits(Math.max(workflowItemBytes(before, this.meter), workflowItemBytes(after, this.meter)));
+    this.item('recordUsage', size);
+    if (after) this.item('recordUsage', size);
+    return after;
+  }
+
+  async getKillSwitch(): Promise<KillSwitchState | undefined> {
+    this.meter.count(this.actor, 'store.getKillSwitch');
+    const state = await this.inner.getKillSwitch();
+    this.read(1);
+    return state;
+  }
+
+  async putKillSwitch(state: KillSwitchState): Promise<void> {
+    this.meter.count(this.actor, 'store.putKillSwitch');
+    await this.inner.putKillSwitch(state);
+    this.item('putKillSwitch', 1);
   }
 
   private charge(method: string, wru: number): void {

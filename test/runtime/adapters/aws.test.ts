@@ -494,6 +494,21 @@ describeWithMoto('AWS adapters against moto_server', (moto) => {
       expect(listed.taskArns).toEqual([handle]);
     });
 
+    test('stop: StopTask on the target\'s cluster, with the reason; a Lambda agent is left to its own timeout', async () => {
+      const dispatcher = new AwsAgentDispatcher({ targets: { researcher: await ecsTarget() }, ecs: aws().ecs, lambda: unusedLambda() });
+      const { handle } = await dispatcher.dispatch('researcher', envelopeFor('researcher'));
+      await dispatcher.stop('researcher', handle, 'workflow wf-1 ended FAILED (BUDGET_EXCEEDED)');
+      const task = await describeTask(handle);
+      expect(task.desiredStatus).toBe('STOPPED');
+      expect(task.stoppedReason).toBe('workflow wf-1 ended FAILED (BUDGET_EXCEEDED)');
+      // Again: a stopped task is fine.
+      await dispatcher.stop('researcher', handle, 'again');
+      const lambdaOnly = new AwsAgentDispatcher({
+        targets: { writer: { type: 'lambda', functionArn: `arn:aws:lambda:${region}:123456789012:function:writer` } }, ecs: aws().ecs, lambda: unusedLambda(),
+      });
+      await expect(lambdaOnly.stop('writer', 'request-id', 'ended')).resolves.toBeUndefined();
+    });
+
     test('startedBy is a short form ECS accepts; tags whose value ECS would refuse are left out', async () => {
       expect(startedByOf('wf-123')).toBe('wf-123');
       const odd = 'wf#1?' + 'y'.repeat(60);

@@ -428,4 +428,44 @@ export function workflowStoreContract(makeStore: () => Promise<WorkflowStore>): 
       expect(stored(await store.getWorkflow(a.workflowId))).toEqual(a);
     });
   });
+
+  describe('usage, stop reasons and the kill switch', () => {
+    test('recordUsage sets one key, keeps the others (concurrent writers too), replaces its own, and returns the record after the change', async () => {
+      const wf = workflow(1);
+      await store.createWorkflow(wf);
+      expect(await store.recordUsage(`wf-${run}-unknown`, 'a#1', { input_tokens: 1, output_tokens: 1 })).toBeUndefined();
+      await Promise.all([
+        store.recordUsage(wf.workflowId, 'a#1', { input_tokens: 10, output_tokens: 5, model: 'm' }),
+        store.recordUsage(wf.workflowId, 'b#1', { input_tokens: 1, output_tokens: 2, estimated_cost_usd: 0.25 }),
+      ]);
+      const after = await store.recordUsage(wf.workflowId, 'a#1', { input_tokens: 20, output_tokens: 8, model: 'm' });
+      expect(after?.usage).toEqual({ 'a#1': { input_tokens: 20, output_tokens: 8, model: 'm' }, 'b#1': { input_tokens: 1, output_tokens: 2, estimated_cost_usd: 0.25 } });
+      const read = await store.getWorkflow(wf.workflowId);
+      expect(read?.usage).toEqual(after?.usage);
+      expect(read?.input).toEqual(wf.input);
+      expect(read?.status).toBe('RUNNING');
+    });
+
+    test('updateWorkflow keeps a stop reason with the cancel request', async () => {
+      const wf = workflow(2);
+      await store.createWorkflow(wf);
+      const reason = { status: 'FAILED' as const, code: 'BUDGET_EXCEEDED', message: 'over', detail: { budget: 'maxTokens', limit: 5, used: 6 } };
+      expect(await store.updateWorkflow(wf.workflowId, { cancelRequested: true, stopReason: reason }, ['PENDING', 'RUNNING'])).toBe(true);
+      expect(await store.getWorkflow(wf.workflowId)).toMatchObject({ cancelRequested: true, stopReason: reason });
+    });
+
+    test('the kill switch is absent in a new store, then reads back as last put', async () => {
+      const first = await store.getKillSwitch();
+      // A store shared by several tests (one table) may hold an earlier test's switch: only a new one must be empty.
+      if (first !== undefined) expect(typeof first.engaged).toBe('boolean');
+      const on = { engaged: true, reason: `incident ${run}`, changedBy: 'arn:aws:iam::123456789012:role/ops', changedAt: '2024-05-01T00:00:00.000Z' };
+      await store.putKillSwitch(on);
+      expect(await store.getKillSwitch()).toEqual(on);
+      const off = { engaged: false, changedBy: 'arn:aws:iam::123456789012:role/ops', changedAt: '2024-05-01T01:00:00.000Z' };
+      await store.putKillSwitch(off);
+      expect(await store.getKillSwitch()).toEqual(off);
+      // It is no workflow: listings never show it.
+      expect((await store.listWorkflows({ limit: 100 })).items.every((w) => typeof w.workflowId === 'string' && w.workflowId.startsWith('wf-'))).toBe(true);
+    });
+  });
 }

@@ -39,11 +39,14 @@ from .model import (
     ModelError,
     ModelProvider,
     ModelResponse,
+    ModelUsage,
     OfflineProvider,
     OpenAICompatibleProvider,
     offline_text,
+    offline_tokens,
     provider_from_env,
 )
+from .usage import PRICE_TABLE, PRICE_TABLE_DATE, Price, UsageMeter, price_of
 from .secrets import SECRETS_ENV, SecretError, resolve_secrets, secret_arn_env, secrets_manager_reader
 
 __version__ = "0.1.0"

@@ -35,6 +35,7 @@ from .lambda_runtime import run_lambda_runtime
 from .log import Logger
 from .model import ModelError, ModelProvider, ModelResponse, provider_from_env
 from .secrets import SecretReader, resolve_secrets
+from .usage import UsageMeter
 
 #: Error codes the kit reports.
 ERROR_CODES = {
@@ -117,6 +118,8 @@ class Task:
         self.logger = logger
         self.store = store
         self._heartbeats = heartbeats
+        #: Adds up this task's model calls for its heartbeats and report (set by run_task).
+        self.usage: Optional[UsageMeter] = None
         self._provider = provider
         self._env = env
 
@@ -207,6 +210,8 @@ class Task:
             raise self._stopped() or e
         except Exception as e:
             raise self._stopped() or ModelError(str(e) or type(e).__name__) from None
+        if self.usage is not None:
+            self.usage.add(completion)
         stopped = self._stopped()
         if stopped:
             raise stopped
@@ -304,7 +309,8 @@ def run_task(handler: Handler, event: Any, name: Optional[str] = None, provider:
     deadline = parse_time(envelope["deadline"])
     log.info("task received", attempt=envelope["attempt"], deadline=envelope["deadline"], callback_id=envelope["callback"]["id"])
 
-    heartbeats = Heartbeats(envelope, log, options)
+    meter = UsageMeter(env)
+    heartbeats = Heartbeats(envelope, log, options, usage=meter.body)
     artifacts: Optional[Dict[str, str]] = None
     output: Optional[Dict[str, Any]] = None
     try:
@@ -314,6 +320,7 @@ def run_task(handler: Handler, event: Any, name: Optional[str] = None, provider:
             log.info("secrets read", names=secrets)
         store = artifact_store_for(envelope, s3_client)
         task = Task(envelope, store, log, heartbeats, provider, env)
+        task.usage = meter
         for input_name, value in envelope["input"].items():
             if not is_artifact_key(value):
                 continue
@@ -350,6 +357,9 @@ def run_task(handler: Handler, event: Any, name: Optional[str] = None, provider:
         log.error("task failed", **fields)
         report = {"status": "failed", "error": error}
         artifacts, output = None, None
+    used = meter.body()
+    if used is not None:
+        report["usage"] = used
     result = send_report(envelope["callback"], deadline, report, log, options)
     return RunResult(report["status"], result, artifacts, report.get("error"), output)
 

@@ -200,8 +200,11 @@ class Heartbeats:
     them. ``beat()`` sends one now (and is what the background thread calls).
     """
 
-    def __init__(self, envelope: Mapping[str, Any], logger: Logger, options: Optional[DeliveryOptions] = None):
+    def __init__(self, envelope: Mapping[str, Any], logger: Logger, options: Optional[DeliveryOptions] = None,
+                 usage: Optional[Callable[[], Optional[Mapping[str, Any]]]] = None):
         self.gone = threading.Event()
+        #: The usage so far, sent with each beat (a budget the task goes over stops it with a 409).
+        self._usage = usage
         self.gone_reason: Optional[str] = None
         self.beats = 0
         self._stopped = threading.Event()
@@ -236,7 +239,9 @@ class Heartbeats:
         if not self._url or self._stopped.is_set() or not self._lock.acquire(blocking=False):
             return None
         try:
-            delivery = post_callback(self._url, self._envelope["callback"]["token"], {}, parse_time(self._envelope["deadline"]),
+            so_far = self._usage() if self._usage else None
+            body = {"usage": dict(so_far)} if so_far else {}
+            delivery = post_callback(self._url, self._envelope["callback"]["token"], body, parse_time(self._envelope["deadline"]),
                                      self._logger, "heartbeat", self._options)
             self.beats += 1
             if delivery.outcome == "refused":

@@ -42,12 +42,26 @@ class ModelError(Exception):
 
 
 @dataclass(frozen=True)
+class ModelUsage:
+    """Tokens of one model call."""
+    input_tokens: int
+    output_tokens: int
+
+
+def offline_tokens(text: str) -> int:
+    """How the offline provider counts tokens: one per four characters (JavaScript's count), rounded up."""
+    return (js_length(text) + 3) // 4
+
+
+@dataclass(frozen=True)
 class ModelResponse:
     text: str
     #: The provider's name: 'offline', 'bedrock' or 'openai'.
     provider: str
     #: The model that answered.
     model: str
+    #: Tokens of the call as the provider counted them (None when it did not say).
+    usage: Optional[ModelUsage] = None
 
     @property
     def offline(self) -> bool:
@@ -161,7 +175,9 @@ class OfflineProvider(ModelProvider):
 
     def complete(self, system: str, prompt: str, max_tokens: Optional[int] = None,
                  timeout: Optional[float] = None) -> ModelResponse:
-        return ModelResponse(offline_text(system, prompt), self.name, OFFLINE_MODEL)
+        text = offline_text(system, prompt)
+        usage = ModelUsage(offline_tokens(system) + offline_tokens(prompt), offline_tokens(text))
+        return ModelResponse(text, self.name, OFFLINE_MODEL, usage)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +226,11 @@ class BedrockProvider(ModelProvider):
         text = "".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
         if text.strip() == "":
             raise ModelError("Bedrock model '%s' returned no text (stop reason: %s)" % (self.model_id, res.get("stopReason") or "unknown"))
-        return ModelResponse(text, self.name, self.model_id)
+        counted = res.get("usage") or {}
+        usage = None
+        if isinstance(counted.get("inputTokens"), int) and isinstance(counted.get("outputTokens"), int):
+            usage = ModelUsage(counted["inputTokens"], counted["outputTokens"])
+        return ModelResponse(text, self.name, self.model_id, usage)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +326,11 @@ class OpenAICompatibleProvider(ModelProvider):
         if content.strip() == "":
             raise ModelError("the OpenAI-compatible endpoint %s returned an empty completion" % self.url)
         model = parsed.get("model") if isinstance(parsed.get("model"), str) else self.model
-        return ModelResponse(content, self.name, model)
+        counted = parsed.get("usage") if isinstance(parsed.get("usage"), dict) else {}
+        usage = None
+        if isinstance(counted.get("prompt_tokens"), int) and isinstance(counted.get("completion_tokens"), int):
+            usage = ModelUsage(counted["prompt_tokens"], counted["completion_tokens"])
+        return ModelResponse(content, self.name, model, usage)
 
 
 # ---------------------------------------------------------------------------------------------

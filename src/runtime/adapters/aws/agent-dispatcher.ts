@@ -76,6 +76,21 @@ export class AwsAgentDispatcher implements AgentDispatcher {
     }
   }
 
+  /**
+   * Stops an ECS task with StopTask (its container gets SIGTERM, then SIGKILL after its stop
+   * timeout). A Lambda agent's asynchronous invocation cannot be stopped: its heartbeats and report
+   * are refused from now on, and its own timeout ends it.
+   */
+  public async stop(agent: string, handle: string, reason: string): Promise<void> {
+    const target = await this.targets.target(agent);
+    if (target?.type !== 'ecs') return;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { StopTaskCommand } = require('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs');
+    const ecs = await this.ecs();
+    // ECS keeps a stop reason of at most 255 characters.
+    await ecs.send(new StopTaskCommand({ cluster: target.clusterArn, task: handle, reason: reason.slice(0, 255) }));
+  }
+
   private async runTask(agent: string, target: Extract<AgentTarget, { type: 'ecs' }>, envelope: TaskEnvelope, json: string) {
     const overrides: TaskOverride = {
       containerOverrides: [{ name: target.containerName, environment: [{ name: ENVELOPE_ENV, value: json }] }],

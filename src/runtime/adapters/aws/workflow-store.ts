@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   QueryCommandInput,
   TransactWriteCommand,
@@ -10,12 +11,14 @@ import {
   UpdateCommand,
   UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { UsageReport } from '../../../contract/budget';
 import type { WorkflowStatus } from '../../../contract/status';
 import { keys, TABLE } from '../../../contract/table';
 import {
   CallbackRecord,
   DecisionRecord,
   InvalidPageTokenError,
+  KillSwitchState,
   ListOptions,
   Page,
   StepRecord,
@@ -171,6 +174,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
     if (patch.status !== undefined) assign('status', patch.status);
     if (patch.awaiting !== undefined) assign('awaiting', patch.awaiting);
     if (patch.cancelRequested !== undefined) assign('cancelRequested', patch.cancelRequested);
+    if (patch.stopReason !== undefined) assign('stopReason', jsonCopy(patch.stopReason));
     for (const field of ['result', 'error'] as const) {
       const value = patch[field];
       if (value === null) {
@@ -359,6 +363,47 @@ export class DynamoWorkflowStore implements WorkflowStore {
       if (!reasons.includes('TransactionConflict')) throw new Error(`putting ${what} was cancelled: ${reasons.join(', ')}`);
       await this.backOff(attempt, `putting ${what}`);
     }
+  }
+
+  public async recordUsage(workflowId: string, key: string, usage: UsageReport): Promise<WorkflowRecord | undefined> {
+    const names = { '#usage': 'usage' };
+    // The map is created first (a document path cannot be set inside a missing map, and one
+    // expression cannot both create it and set a key in it); each attempt then sets its own key.
+    const exists = await this.conditionalUpdate({
+      Key: keys.workflow(workflowId),
+      UpdateExpression: 'SET #usage = if_not_exists(#usage, :empty)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':empty': {} },
+    });
+    if (!exists) return undefined;
+    try {
+      const out = await this.client.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.workflow(workflowId),
+        UpdateExpression: 'SET #usage.#key = :usage',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { ...names, '#key': key },
+        ExpressionAttributeValues: { ':usage': jsonCopy(usage) },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes ? fromWorkflowItem(out.Attributes) : undefined;
+    } catch (e) {
+      if (errorName(e) === 'ConditionalCheckFailedException') return undefined;
+      throw e;
+    }
+  }
+
+  public async getKillSwitch(): Promise<KillSwitchState | undefined> {
+    const item = await this.getItem(keys.killSwitch());
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, ...state } = item;
+    return state as unknown as KillSwitchState;
+  }
+
+  public async putKillSwitch(state: KillSwitchState): Promise<void> {
+    // No TTL: the switch stays as it was set until it is set again.
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...jsonCopy(state), ...keys.killSwitch() } }));
   }
 
   /**

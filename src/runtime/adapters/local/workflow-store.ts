@@ -1,11 +1,13 @@
 import { createHash } from 'crypto';
 import { mkdirSync, promises as fsp, readdirSync, readFileSync, rmSync } from 'fs';
 import * as path from 'path';
+import type { UsageReport } from '../../../contract/budget';
 import type { WorkflowStatus } from '../../../contract/status';
 import {
   CallbackRecord,
   DecisionRecord,
   InvalidPageTokenError,
+  KillSwitchState,
   ListOptions,
   Page,
   StepRecord,
@@ -71,6 +73,7 @@ export class LocalWorkflowStore implements WorkflowStore {
   /** file -> its write under way (or the last one), and the write queued after it, not started yet */
   private readonly writes = new Map<string, { current: Promise<void>; next?: Promise<void> }>();
   private tempCounter = 0;
+  private killSwitch?: KillSwitchState;
 
   constructor(options: LocalWorkflowStoreOptions = {}) {
     if (options.dir !== undefined) {
@@ -78,6 +81,7 @@ export class LocalWorkflowStore implements WorkflowStore {
       this.dir = path.resolve(options.dir);
       mkdirSync(this.dir, { recursive: true });
       this.load(this.dir);
+      this.killSwitch = readKillSwitch(path.join(this.dir, KILL_SWITCH_FILE));
     }
   }
 
@@ -127,6 +131,7 @@ export class LocalWorkflowStore implements WorkflowStore {
     if (patch.status !== undefined) next.status = patch.status;
     if (patch.awaiting !== undefined) next.awaiting = patch.awaiting;
     if (patch.cancelRequested !== undefined) next.cancelRequested = patch.cancelRequested;
+    if (patch.stopReason !== undefined) next.stopReason = jsonCopy(patch.stopReason);
     for (const field of ['result', 'error'] as const) {
       const value = patch[field];
       if (value === null) delete next[field];
@@ -218,6 +223,41 @@ export class LocalWorkflowStore implements WorkflowStore {
     entry.usedLinks.set(linkId, new Date().toISOString());
     await this.persist(workflowId);
     return true;
+  }
+
+  public async recordUsage(workflowId: string, key: string, usage: UsageReport): Promise<WorkflowRecord | undefined> {
+    const entry = this.entries.get(workflowId);
+    if (!entry) return undefined;
+    entry.workflow = { ...entry.workflow, usage: { ...entry.workflow.usage, [key]: jsonCopy(usage) } };
+    const after = jsonCopy(entry.workflow);
+    await this.persist(workflowId);
+    return after;
+  }
+
+  public async getKillSwitch(): Promise<KillSwitchState | undefined> {
+    return this.killSwitch ? jsonCopy(this.killSwitch) : undefined;
+  }
+
+  public async putKillSwitch(state: KillSwitchState): Promise<void> {
+    this.killSwitch = jsonCopy(state);
+    const dir = this.dir;
+    if (dir === undefined) return;
+    const file = path.join(dir, KILL_SWITCH_FILE);
+    // After the writes of this file already queued; each takes the switch as it is when it runs.
+    const queue = this.writes.get(file) ?? { current: Promise.resolve() };
+    const write = queue.current.catch(() => undefined).then(async () => {
+      const temp = path.join(dir, `${KILL_SWITCH_FILE}.${process.pid}.${++this.tempCounter}.tmp`);
+      await fsp.writeFile(temp, JSON.stringify(this.killSwitch, null, 2) + '\n', 'utf8');
+      await fsp.rename(temp, file);
+    });
+    queue.current = write;
+    queue.next = undefined;
+    this.writes.set(file, queue);
+    const forget = () => {
+      if (this.writes.get(file) === queue && queue.current === write) this.writes.delete(file);
+    };
+    write.then(forget, forget);
+    return write;
   }
 
   /**
@@ -319,6 +359,23 @@ export class LocalWorkflowStore implements WorkflowStore {
       throw e;
     }
   }
+}
+
+/** The kill switch's file in the store's folder (a dot file: never read as a workflow). */
+const KILL_SWITCH_FILE = '.kill-switch.json';
+
+function readKillSwitch(file: string): KillSwitchState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const value = JSON.parse(text) as KillSwitchState;
+  if (typeof value?.engaged !== 'boolean' || typeof value.changedBy !== 'string' || typeof value.changedAt !== 'string') {
+    throw new Error(`LocalWorkflowStore: '${file}' is not a kill switch file (engaged, changedBy, changedAt); fix or remove it`);
+  }
+  return value;
 }
 
 /** Name of a temporary file of a write: `.<workflow file>.<pid>.<counter>.tmp` (see `writeFile`). */
