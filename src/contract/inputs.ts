@@ -482,3 +482,49 @@ function readProblem(inputs: InputFieldDocument, read: InputRead): string | unde
   }
   return undefined;
 }
+
+/**
+ * A value the declaration accepts, for runs that need a made-up input (the cost command's counted
+ * run, examples): the first allowed value; a string naming `label`, fitted to the length limits;
+ * the smallest number allowed (0 when it is allowed); true; an object with its required fields;
+ * an array of the fewest items allowed.
+ */
+export function sampleInputValue(field: InputFieldDocument, label: string): unknown {
+  if (field.enum !== undefined && field.enum.length > 0) return field.enum[0];
+  switch (field.type) {
+    case 'string': {
+      let text = `sample ${label}`;
+      const min = field.minLength ?? 0;
+      while (inputCharacterCount(text) < min) text += ' sample';
+      return field.maxLength !== undefined ? [...text].slice(0, field.maxLength).join('') : text;
+    }
+    case 'number':
+    case 'integer': {
+      const low = field.minimum ?? (field.maximum !== undefined && field.maximum < 0 ? field.maximum : 0);
+      const value = field.type === 'integer' ? Math.ceil(low) : low;
+      return field.maximum !== undefined && value > field.maximum ? field.maximum : value;
+    }
+    case 'boolean':
+      return true;
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const name of field.required ?? []) {
+        const inner = field.properties?.[name];
+        if (inner) out[name] = sampleInputValue(inner, `${label}.${name}`);
+      }
+      return out;
+    }
+    case 'array':
+      return Array.from({ length: field.minItems ?? 0 }, (_, i) => (field.items ? sampleInputValue(field.items, `${label}[${i}]`) : null));
+  }
+}
+
+/** The declaration of the field at `path` (dot-separated) of a declared input, if declared. */
+export function declaredInputField(inputs: InputFieldDocument, path: string): InputFieldDocument | undefined {
+  let field: InputFieldDocument | undefined = inputs;
+  for (const part of path.split('.')) {
+    field = field?.type === 'object' ? field.properties?.[part] : undefined;
+    if (!field) return undefined;
+  }
+  return field;
+}

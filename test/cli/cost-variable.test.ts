@@ -83,9 +83,10 @@ describe('the reference workflow, run and counted', () => {
     expect(estimate.counted.apiRequests).toBe(5);
     // Workflow Started, Step Started and Completed of 5 steps, Approval Requested, Workflow Completed.
     expect(estimate.counted.events).toBe(1 + 2 * 5 + 1 + 1);
-    // The publish copy; the API checks each reported artifact exists, the publish step its source.
+    // The publish copy; the API checks each reported artifact exists, the publish step its source,
+    // and the approval request reads the first lines of the artifact to approve (its summary).
     expect(estimate.counted.s3Put).toBe(1);
-    expect(estimate.counted.s3Get).toBe(3 + 1);
+    expect(estimate.counted.s3Get).toBe(3 + 1 + 1);
     expect(estimate.counted.agentS3Put).toBe(3);
     expect(estimate.counted['dispatches:researcher']).toBe(1);
     expect(estimate.counted['dispatches:analyst']).toBe(1);
@@ -99,7 +100,7 @@ describe('the reference workflow, run and counted', () => {
     expect(usdOf(estimate, 'apiGatewayRequests')).toBeCloseTo(5_000 / 1e6 * 1, 10);
     expect(usdOf(estimate, 'eventBridge')).toBeCloseTo(13_000 / 1e6 * 1, 10);
     expect(usdOf(estimate, 's3Put')).toBeCloseTo(1_000 / 1000 * 0.005, 10);
-    expect(usdOf(estimate, 's3Get')).toBeCloseTo(4_000 / 1000 * 0.0004, 10);
+    expect(usdOf(estimate, 's3Get')).toBeCloseTo(5_000 / 1000 * 0.0004, 10);
     expect(usdOf(estimate, 'agentS3Put')).toBeCloseTo(3_000 / 1000 * 0.005, 10);
     // Each Lambda agent: 1,000 tasks of 30 s at 2 GB, and 1,000 requests.
     for (const agent of ['researcher', 'analyst', 'writer']) {

@@ -17,6 +17,7 @@ import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Actor, Meter, MeteredArtifacts, MeteredDurable, MeteredEvents, MeteredStore } from './metering';
 import { allSteps, StepDocument, ValueRef, WorkflowDefinitionDocument } from '../../contract/definition';
+import { declaredInputField, sampleInputValue } from '../../contract/inputs';
 import type { TaskEnvelope } from '../../contract/status';
 import { LocalArtifactStore, LocalEventPublisher, LocalWorkflowStore } from '../../runtime/adapters/local';
 import { ApiHandler, createApi } from '../../runtime/api';
@@ -125,9 +126,16 @@ export function planRun(definition: WorkflowDefinitionDocument): RunPlan {
   // Shallow paths first, so that a deeper path read elsewhere makes its parent an object; of two
   // reads of one path, a choice's value last, so that it wins.
   uses.sort((a, b) => depth(a.ref) - depth(b.ref) || Number(a.value !== undefined) - Number(b.value !== undefined));
+  // A declared input gets values its declaration accepts: its required fields first, then what steps read.
+  const declared = definition.inputs;
+  if (declared) Object.assign(input, sampleInputValue(declared, 'input'));
+  const sample = (fieldPath: string) => {
+    const field = declared ? declaredInputField(declared, fieldPath) : undefined;
+    return field ? sampleInputValue(field, fieldPath) : `sample ${fieldPath}`;
+  };
   for (const { ref, value } of uses) {
     if (ref.from === 'input') {
-      if (ref.path !== '') setPath(input, ref.path, value ?? `sample ${ref.path}`);
+      if (ref.path !== '') setPath(input, ref.path, value ?? sample(ref.path));
     } else if (ref.from === 'step' && agentSteps.has(ref.step)) {
       const report = reports[ref.step];
       const [head, name, ...rest] = ref.path.split('.');
