@@ -54,7 +54,7 @@ export class AgentPidFile {
   }
 }
 
-/** What {@link stopLeftoverAgents} did. */
+/** What `stopLeftoverAgents` did. */
 export interface LeftoverAgents {
   /** Processes stopped (SIGKILL): recorded, alive, and still running the recorded command. */
   readonly stopped: number[];

@@ -11,6 +11,7 @@ import { unacknowledgedNagFindings } from '../helpers/nag';
 const ROUTES = [
   'POST /workflows', 'GET /workflows', 'GET /workflows/{id}', 'POST /workflows/{id}/approval', 'POST /workflows/{id}/cancel',
   'POST /callbacks/{callbackId}', 'POST /callbacks/{callbackId}/heartbeat',
+  'GET /admin/kill-switch', 'PUT /admin/kill-switch',
 ];
 
 function agentsIn(scope: Construct, prefix = '') {
