@@ -9,6 +9,7 @@ import { EventStreams, StreamRequestError } from './event-stream';
 import { sendError, sendResult } from './http';
 import { PAGE_ICON, PAGE_SCRIPT, PAGE_STYLE, PageConfig, pageHtml } from './page';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
+import { declaredInputField, sampleInputValue } from '../contract/inputs';
 import { isTerminal, LOG_EVENT_TYPES } from '../contract/status';
 import { ArtifactRefusedError, ArtifactStore, WorkflowStore } from '../runtime/ports';
 import { requiredInputFields } from '../runtime/values';
@@ -54,6 +55,7 @@ export function localRoutes(options: LocalRoutesOptions): LocalRoutes {
     workflow: options.definition.name,
     steps: options.definition.steps.map((s) => s.name),
     exampleInput: exampleInput(options.definition),
+    topicField: takesTopic(options.definition),
     eventNames: Object.values(LOG_EVENT_TYPES),
   };
   const html = pageHtml(config);
@@ -162,15 +164,27 @@ function headerOrQuery(req: IncomingMessage, url: URL): string | undefined {
   return url.searchParams.get('last_event_id') ?? undefined;
 }
 
-/** An input the start form offers: each required input field, with the reference workflow's example values. */
+/**
+ * An input the start form offers: the reference workflow's example; else, for a declared input,
+ * values its declaration accepts (its required fields, and those steps read); else each field
+ * steps read, empty.
+ */
 function exampleInput(definition: WorkflowDefinitionDocument): Record<string, unknown> {
-  const example: Record<string, unknown> = {};
-  for (const { path } of requiredInputFields(definition)) {
-    const parts = path.split('.');
+  if (definition.name === 'research-report') return { topic: 'durable execution for AI agents', parameters: { depth: 'brief' } };
+  const declared = definition.inputs;
+  const example: Record<string, unknown> = declared ? { ...(sampleInputValue(declared, 'input') as Record<string, unknown>) } : {};
+  for (const { path: fieldPath } of requiredInputFields(definition)) {
+    const parts = fieldPath.split('.');
     let node = example;
     for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]] = '';
+    const field = declared ? declaredInputField(declared, fieldPath) : undefined;
+    node[parts[parts.length - 1]] ??= field ? sampleInputValue(field, fieldPath) : '';
   }
-  if (definition.name === 'research-report') return { topic: 'durable execution for AI agents', parameters: { depth: 'brief' } };
   return example;
+}
+
+/** Whether the workflow takes a top-level `topic`: declared, or (without a declaration) read by a step. */
+function takesTopic(definition: WorkflowDefinitionDocument): boolean {
+  if (definition.inputs) return definition.inputs.properties?.topic !== undefined;
+  return requiredInputFields(definition).some((f) => f.path === 'topic');
 }

@@ -15,6 +15,8 @@ export interface PageConfig {
   readonly steps: readonly string[];
   /** An input for the start form. */
   readonly exampleInput: Record<string, unknown>;
+  /** Whether the workflow takes a `topic` (the form then has a field for it). */
+  readonly topicField: boolean;
   /** The `event:` names the streams send. */
   readonly eventNames: readonly string[];
 }
@@ -48,9 +50,11 @@ export function pageHtml(config: PageConfig): string {
     <section aria-labelledby="start-title" class="card">
       <h2 id="start-title">Start a workflow</h2>
       <form id="start-form" novalidate>
-        <label for="topic">Topic</label>
-        <input id="topic" name="topic" type="text" autocomplete="off" placeholder="durable execution for AI agents">
-        <label for="input-json">Input (JSON object; the topic above is added as <code>topic</code>)</label>
+        <div id="topic-field">
+          <label for="topic">Topic</label>
+          <input id="topic" name="topic" type="text" autocomplete="off" placeholder="durable execution for AI agents">
+        </div>
+        <label for="input-json">Input (JSON object; a topic given above is added as <code>topic</code>)</label>
         <textarea id="input-json" name="input" rows="5" spellcheck="false"></textarea>
         <button type="submit" id="start-button">Start workflow</button>
         <p id="start-message" class="message" role="status" aria-live="polite"></p>
@@ -273,7 +277,7 @@ export const PAGE_SCRIPT = String.raw`
       byId('input-json').focus();
       return;
     }
-    var topic = byId('topic').value.trim();
+    var topic = config.topicField ? byId('topic').value.trim() : '';
     if (topic) input.topic = topic;
     var button = byId('start-button');
     button.disabled = true;
@@ -520,10 +524,11 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   byId('input-json').value = JSON.stringify(Object.keys(config.exampleInput).reduce(function (rest, k) {
-    if (k !== 'topic') rest[k] = config.exampleInput[k];
+    if (k !== 'topic' || !config.topicField) rest[k] = config.exampleInput[k];
     return rest;
   }, {}), null, 2);
-  if (typeof config.exampleInput.topic === 'string') byId('topic').value = config.exampleInput.topic;
+  if (!config.topicField) byId('topic-field').hidden = true;
+  else if (typeof config.exampleInput.topic === 'string') byId('topic').value = config.exampleInput.topic;
   byId('start-form').addEventListener('submit', start);
   byId('approve-button').addEventListener('click', function () { decide(true); });
   byId('reject-button').addEventListener('click', function () { decide(false); });

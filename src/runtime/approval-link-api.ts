@@ -251,7 +251,7 @@ function resultPage(title: string, message: string): string {
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
@@ -262,5 +262,5 @@ function html(statusCode: number, body: string): APIGatewayProxyStructuredResult
 }
 
 function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, body: JSON.stringify(body) };
+  return { statusCode, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'referrer-policy': 'same-origin' }, body: JSON.stringify(body) };
 }

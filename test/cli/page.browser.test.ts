@@ -5,12 +5,14 @@
  * and the event feed update from server-sent events; the page polls neither), approve it, read the
  * report. Missing Chromium or bundles: skipped with the reason, failed under CI=true.
  */
-import { tempDir } from './helpers';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { startWorkflow, tempDir, waitForApproval, waitForEnd } from './helpers';
 import { REFERENCE_AGENTS, referenceAgentEntry } from '../../src/cli/paths';
 import { LocalServer, startLocalServer } from '../../src/cli/server';
 import { launchChromium } from '../helpers/chromium';
 import { builtFile, describeIfInstalled } from '../helpers/tools';
-import type { Browser, Page } from 'playwright-core';
 
 jest.setTimeout(90_000);
 
@@ -111,6 +113,34 @@ describeIfInstalled(['chromium', ...bundles], 'the local server\'s page in headl
     await page.locator('#events li', { hasText: 'stream ended: workflow CANCELLED' }).waitFor();
     await page.locator(`#workflow-rows tr[data-workflow-id="${id}"] .badge`, { hasText: 'CANCELLED' }).waitFor();
     expect(problems).toEqual([]);
+  });
+
+  test('an approval link the server issued approves from the browser: its page posts the decision back to this server', async () => {
+    const id = await startWorkflow(server.url, { topic: 'Approved by link', parameters: { depth: 'brief' } });
+    await waitForApproval(server.url, id, 60_000);
+    // The links travel in the approval_requested event (and on the console); read them from the event log.
+    const requested = fs.readFileSync(path.join(server.dataDir, 'events.jsonl'), 'utf8').trim().split('\n')
+      .map((line) => JSON.parse(line))
+      .find((e) => e.workflowId === id && e.detail?.links?.approve);
+    expect(requested).toBeDefined();
+    const linkPage = await browser.newPage();
+    const refused: string[] = [];
+    linkPage.on('response', (r) => {
+      if (r.status() >= 400) refused.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+    try {
+      await linkPage.goto(requested.detail.links.approve);
+      await linkPage.getByLabel('Comment (optional)').fill('approved from the mail');
+      // A real browser's form post (its Origin is this server's own, which the server checks).
+      await linkPage.getByRole('button', { name: 'Approve' }).click();
+      await linkPage.waitForLoadState();
+      expect(refused).toEqual([]);
+    } finally {
+      await linkPage.close();
+    }
+    const done = await waitForEnd(server.url, id, 60_000);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.decisions).toEqual([expect.objectContaining({ decision: 'approved', comment: 'approved from the mail', via: 'link' })]);
   });
 });
 
