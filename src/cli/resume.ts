@@ -35,6 +35,18 @@ export interface ResumableDispatcherOptions {
   readonly url: string;
   /** Receives console lines. */
   readonly log: (line: string) => void;
+  /**
+   * Cancels the task of a callback that another dispatch of the same attempt replaced (the
+   * dispatch step ran again after a restart, with a new callback, while the journaled task was
+   * dispatched again too): one agent works on an attempt, not two.
+   * @default - nothing is cancelled
+   */
+  readonly cancel?: (callbackId: string, why: string) => void;
+}
+
+/** One key per attempt of a step of a workflow: two tasks with the same key do the same work. */
+function attemptKey(envelope: TaskEnvelope): string {
+  return JSON.stringify([envelope.workflow_id, envelope.step_name, envelope.attempt]);
 }
 
 /** An AgentDispatcher that journals what it dispatches, so that a restart can dispatch it again. */
@@ -49,6 +61,7 @@ export class ResumableDispatcher implements AgentDispatcher {
   }
 
   async dispatch(agent: string, envelope: TaskEnvelope): Promise<{ handle: string }> {
+    this.supersede(envelope);
     const entry: Dispatched = { agent, envelope };
     this.live.set(envelope.callback.id, entry);
     // On disk before the agent starts: a task the agent may be working on is never forgotten.
@@ -89,7 +102,7 @@ export class ResumableDispatcher implements AgentDispatcher {
     }
     let count = 0;
     for (const [id, entry] of journaled) {
-      if (this.live.has(id) || !(await this.options.stillWaiting(entry.envelope))) continue;
+      if (this.live.has(id) || this.sameAttemptLive(entry.envelope) || !(await this.options.stillWaiting(entry.envelope))) continue;
       if (entry.handle !== undefined) stopStale(Number(entry.handle), id);
       const envelope = this.pointedHere(entry.envelope);
       this.live.set(id, { agent: entry.agent, envelope });
@@ -108,6 +121,24 @@ export class ResumableDispatcher implements AgentDispatcher {
     // Only a journal an earlier server left is rewritten: a fresh folder gets no file before the first task.
     if (journaled.size > 0) await this.compact();
     return count;
+  }
+
+  /** Whether a task of the same attempt (another callback) is live: the step ran again and dispatched it. */
+  private sameAttemptLive(envelope: TaskEnvelope): boolean {
+    const key = attemptKey(envelope);
+    for (const [id, entry] of this.live) if (id !== envelope.callback.id && attemptKey(entry.envelope) === key) return true;
+    return false;
+  }
+
+  /** Forgets, and has cancelled, a live task of the same attempt as `envelope` under another callback. */
+  private supersede(envelope: TaskEnvelope): void {
+    const key = attemptKey(envelope);
+    for (const [id, entry] of this.live) {
+      if (id === envelope.callback.id || attemptKey(entry.envelope) !== key) continue;
+      this.live.delete(id);
+      this.dropped++;
+      this.options.cancel?.(id, `attempt ${envelope.attempt} of step ${envelope.step_name} was dispatched again with a new callback (its dispatch step ran again after a restart)`);
+    }
   }
 
   /** Writes what is pending and closes the journal. */

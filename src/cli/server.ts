@@ -200,6 +200,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       dataDir,
       url,
       log,
+      cancel: (callbackId, why) => dispatcher.cancelTask(callbackId, why),
       stillWaiting: async (envelope) => {
         const callback = await store.getCallback(envelope.callback.id);
         return callback?.state === 'PENDING' && durable?.callbackPending(callback.workflowId, callback.durableCallbackId) === true;

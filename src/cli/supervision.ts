@@ -244,6 +244,11 @@ export class SupervisedDispatcher implements AgentDispatcher {
     if (ENDED_EVENTS.includes(event.type)) this.stopWorkflow(event.workflowId);
   }
 
+  /** Cancels the task of one callback (dropped from the queue, a cancel message to its worker, or its process stopped); none: nothing. */
+  cancelTask(callbackId: string, why: string): void {
+    this.cancel(this.tasks.get(callbackId), why);
+  }
+
   /** Cancels the tasks of a workflow that has ended (e.g. cancelled while they worked): queued ones are dropped. */
   stopWorkflow(workflowId: string): void {
     for (const task of [...this.tasks.values()]) {

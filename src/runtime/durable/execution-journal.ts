@@ -144,8 +144,20 @@ export class ExecutionJournal {
 
   private enqueue(entry: OpenFile): Promise<void> {
     const done = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }));
-    if (!this.running) this.running = this.loop().finally(() => { this.running = undefined; });
+    this.kick();
     return done;
+  }
+
+  /**
+   * Starts the write loop unless it runs. A line queued while a loop is ending (it found nothing
+   * to write, and has not yet cleared `running`) starts the next loop as that one ends.
+   */
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if ([...this.files.values()].some((f) => f.waiters.length > 0)) this.kick();
+    });
   }
 
   /** Writes batches until nothing is pending: every file with something pending once per batch. */
