@@ -32,7 +32,9 @@ export class AgentPidFile {
 
   /** Forgets a process that ended. */
   remove(pid: number): void {
-    if (this.running.delete(pid)) this.write();
+    if (!this.running.delete(pid)) return;
+    if (this.running.size === 0) fs.rmSync(this.file, { force: true });
+    else this.write();
   }
 
   /** Removes the record (at a clean stop, once every agent process was stopped). */

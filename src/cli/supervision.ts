@@ -233,10 +233,13 @@ export class SupervisedDispatcher implements AgentDispatcher {
         worker.stopping = true;
         worker.child.stdin?.end();
         kill(worker.pid);
+        // A worker exits when its stdin closes, even if it ignores SIGTERM.
+        this.options.pids?.remove(worker.pid);
       }
     }
     this.workers.clear();
-    this.options.pids?.clear();
+    // Task processes stay recorded until their exit is seen: one that ignores SIGTERM and outlives
+    // this server is stopped by the next server on the folder.
   }
 
   /** Sees every runtime event: a workflow that ended has its agents' tasks cancelled. */

@@ -208,9 +208,34 @@ describe('a process per task', () => {
     const record = JSON.parse(fs.readFileSync(path.join(dir, AGENT_PIDS_FILE), 'utf8'));
     expect(record.processes).toEqual([{ pid, command: held.command }]);
     h.dispatcher.stopAll();
-    expect(fs.existsSync(path.join(dir, AGENT_PIDS_FILE))).toBe(false);
+    // Forgotten once its exit is seen (the last one takes the record away).
     await waitUntil(() => !isAlive(pid), 10_000, 'the process stopped');
+    await waitUntil(() => !fs.existsSync(path.join(dir, AGENT_PIDS_FILE)), 10_000, 'the record removed');
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a process that ignores SIGTERM stays recorded after a stop, for the next server to stop', async () => {
+    const dir = tempDir();
+    const stubborn: AgentTarget = {
+      type: 'local',
+      command: [process.execPath, '-e', 'process.on("SIGTERM", () => undefined); console.log("up"); setTimeout(() => undefined, 60_000)'],
+    };
+    const h = harness({ writer: stubborn }, { pids: new AgentPidFile(dir) });
+    const pid = Number((await h.dispatcher.dispatch('writer', envelope(1))).handle);
+    try {
+      await waitUntil(() => h.lines.some((line) => line.endsWith(' up')), 10_000, 'the process installed its SIGTERM handler');
+      h.dispatcher.stopAll();
+      expect(isAlive(pid)).toBe(true);
+      expect(stopLeftoverAgents(dir)).toEqual({ stopped: [pid], reused: [] });
+      await waitUntil(() => !isAlive(pid), 10_000, 'the leftover stopped');
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
