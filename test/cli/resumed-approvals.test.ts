@@ -21,8 +21,8 @@ function approvalEvents(dataDir: string, id: string): WorkflowEvent[] {
 }
 
 /** A server on the folder whose console lines go to `lines`. */
-function serve(dataDir: string, approve: ApproveMode, lines: string[]): Promise<LocalServer> {
-  return startLocalServer({ port: 0, dataDir, approve, agentCommands: testAgents(), log: (l) => lines.push(l) });
+function serve(dataDir: string, approve: ApproveMode, lines: string[], ask?: (question: string) => Promise<boolean>): Promise<LocalServer> {
+  return startLocalServer({ port: 0, dataDir, approve, agentCommands: testAgents(), log: (l) => lines.push(l), ...(ask ? { ask } : {}) });
 }
 
 /** Starts a workflow on a server in mode `api` and stops the server once its approval is announced. */
@@ -64,6 +64,22 @@ describe('approvals of workflows resumed after a restart', () => {
     expect(done.decisions).toEqual([expect.objectContaining({ decision: 'approved', comment: expect.stringMatching(/approved automatically/) })]);
     const mine = lines.filter((l) => l.includes(`[${id.slice(0, 11)}]`));
     expect(mine.some((l) => l.includes('approval: approving automatically (--approve auto)'))).toBe(true);
+    expect(approvalEvents(dir, id)).toHaveLength(1);
+  });
+
+  test('--approve prompt on the next server asks about the waiting workflow once, and sends the answer', async () => {
+    const dir = tempDir('cdkda-resumed-');
+    dirs.push(dir);
+    const { id } = await leaveWaiting(dir);
+
+    const questions: string[] = [];
+    server = await serve(dir, 'prompt', [], async (question) => {
+      questions.push(question);
+      return false;
+    });
+    const done = await waitForEnd(server.url, id, 30_000);
+    expect(done.status).toBe('REJECTED');
+    expect(questions).toEqual([`Approve workflow ${id} (step approval)? [y/n] `]);
     expect(approvalEvents(dir, id)).toHaveLength(1);
   });
 
