@@ -28,6 +28,7 @@ import { packageVersion } from './paths';
 import { DEFAULT_PORT, ProgressReporter } from './progress';
 import { referenceDefinition } from './reference';
 import { ResumableDispatcher } from './resume';
+import { eventLogEnd, reannounceApprovals } from './resumed-approvals';
 import { DispatchLimits, SupervisedDispatcher } from './supervision';
 import type { WorkflowDefinitionDocument } from '../contract/definition';
 import { validateDefinition } from '../contract/validate';
@@ -245,6 +246,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     cleanups.push(() => engine.stop(), () => http.close());
 
     // Executions an earlier server left unfinished continue; workflows without one cannot.
+    const logEnd = eventLogEnd(eventLogFile);
     const resumed = engine.resume();
     await markOrphans(store, log, new Set(resumed));
     api = createApi({ definition, ports, telemetry, approvalLinks: { keys: linkKeys } });
@@ -253,6 +255,15 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       log(`note: ${resumed.length} workflow${resumed.length > 1 ? 's' : ''} left unfinished by an earlier server on this folder `
         + `continue${resumed.length > 1 ? '' : 's'}`);
     }
+    // Their approvals the earlier server announced are shown and answered here again (not published again).
+    await reannounceApprovals(resumed, {
+      store,
+      eventLogFile,
+      logEnd,
+      links: approvalLinks,
+      log,
+      sinks: [(event) => progress.onEvent(event), (event) => approvals.onEvent(event)],
+    }).catch((e) => log(`warning: the approvals of resumed workflows could not be shown again: ${String(e)}`));
     await resumable.redispatch();
 
     return {
