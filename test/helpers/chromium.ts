@@ -3,8 +3,8 @@
  * screenshot, projenrc/screenshot-page.ts): the installed browser (see `TOOLS.chromium`) driven by
  * playwright-core, with the flags of shared/DESIGN.md. Nothing is downloaded.
  */
-import { TOOLS } from './tools';
 import { Browser, chromium } from 'playwright-core';
+import { TOOLS } from './tools';
 
 /** The flags every launch uses (headless, no sandbox in containers, nothing fetched in the background). */
 export const CHROMIUM_FLAGS = [
