@@ -7,6 +7,7 @@
  * Objects are strict: an unknown field is refused, so a typo never passes unnoticed.
  */
 import type { UsageReport } from '../contract/budget';
+import { inputCharacterCount } from '../contract/inputs';
 import { ALL_STATUSES, SCHEDULE_NAME_PATTERN, WorkflowStatus } from '../contract/status';
 
 /** The outcome of checking a request part: its typed value, or the message of a 400 answer. */
@@ -188,22 +189,7 @@ interface StringRules {
   readonly pattern?: Pattern;
 }
 
-const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
-const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
-
-/** Characters as a person counts them: a surrogate pair (an emoji, say) is one character. */
-export function characterCount(text: string): number {
-  let count = text.length;
-  for (let i = 0; i < text.length - 1; i++) {
-    if (isHighSurrogate(text.charCodeAt(i)) && isLowSurrogate(text.charCodeAt(i + 1))) {
-      count--;
-      i++;
-    }
-  }
-  return count;
-}
-
-/** A string; lengths count characters (`characterCount`). Every broken rule is reported. */
+/** A string; lengths count characters (`inputCharacterCount`: a surrogate pair is one). Every broken rule is reported. */
 function string(rules: StringRules = {}): Check<string> {
   return (value, path, issues) => {
     if (typeof value !== 'string') {
@@ -211,7 +197,7 @@ function string(rules: StringRules = {}): Check<string> {
       return INVALID;
     }
     const before = issues.length;
-    const length = rules.minLength !== undefined || rules.maxLength !== undefined ? characterCount(value) : 0;
+    const length = rules.minLength !== undefined || rules.maxLength !== undefined ? inputCharacterCount(value) : 0;
     if (rules.minLength !== undefined && length < rules.minLength) {
       issues.push({ path, message: `Too small: expected string to have >=${rules.minLength} characters` });
     }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { http, startWorkflow, tempDir, TEST_AGENT, waitFor, waitForEnd, waitUntil } from './helpers';
+import { agentPid, http, startWorkflow, tempDir, TEST_AGENT, waitFor, waitForEnd, waitUntil } from './helpers';
 import { isAlive } from '../../src/cli/data-dir';
 import { startLocalServer } from '../../src/cli/server';
 import type { WorkflowDefinitionDocument } from '../../src/contract/definition';
@@ -23,18 +23,6 @@ function budgetedDefinition(maxTokens: number): WorkflowDefinitionDocument {
   };
 }
 
-/** The pid of the agent process dispatched for the workflow (from the server's runtime log). */
-async function agentPid(dataDir: string, workflowId: string): Promise<number> {
-  let pid: number | undefined;
-  const log = path.join(dataDir, 'runtime.log');
-  await waitUntil(() => {
-    const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-    const line = text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.message === 'task dispatched' && l.workflow_id === workflowId);
-    pid = line ? Number(line.handle) : undefined;
-    return pid !== undefined;
-  }, 20_000, 'the task to be dispatched');
-  return pid!;
-}
 
 function events(dataDir: string, workflowId: string): Array<{ type: string; detail: Record<string, any> }> {
   const file = path.join(dataDir, 'events.jsonl');

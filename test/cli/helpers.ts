@@ -93,3 +93,23 @@ export function shortApprovalDefinition(approvalTimeoutSeconds: number, onTimeou
     ],
   };
 }
+
+/** The pid of the agent process dispatched for the workflow (the handle in the server's runtime log). */
+export async function agentPid(dataDir: string, workflowId: string, timeoutMs = 20_000): Promise<number> {
+  let pid: number | undefined;
+  const log = path.join(dataDir, 'runtime.log');
+  await waitUntil(() => {
+    const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+    // A line still being written is not JSON yet: skipped until it is whole.
+    const line = text.split('\n').flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    }).find((l) => l.message === 'task dispatched' && l.workflow_id === workflowId);
+    pid = line ? Number(line.handle) : undefined;
+    return pid !== undefined;
+  }, timeoutMs, 'the task to be dispatched');
+  return pid!;
+}

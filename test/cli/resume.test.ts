@@ -23,9 +23,12 @@ function envelope(callbackId: string, attempt = 1): TaskEnvelope {
 }
 
 class Recorder implements AgentDispatcher {
-  readonly dispatched: string[] = [];
+  readonly dispatched: TaskEnvelope[] = [];
+  get ids(): string[] {
+    return this.dispatched.map((e) => e.callback.id);
+  }
   async dispatch(_agent: string, e: TaskEnvelope): Promise<{ handle: string }> {
-    this.dispatched.push(e.callback.id);
+    this.dispatched.push(e);
     return { handle: 'queued' };
   }
 }
@@ -40,48 +43,43 @@ function resumable(dataDir: string, inner: AgentDispatcher, cancelled: string[])
   });
 }
 
+/** A folder whose journal holds task `cb-old` (attempt 1), dispatched by a server that then stopped. */
+async function folderWithJournaledTask(): Promise<string> {
+  const dir = tempDir();
+  const first = resumable(dir, new Recorder(), []);
+  await first.dispatch('researcher', envelope('cb-old'));
+  await first.close();
+  return dir;
+}
+
 describe('ResumableDispatcher', () => {
   test('a journaled task is dispatched again by the next dispatcher on the folder, pointed at its URL', async () => {
-    const dir = tempDir();
-    const first = resumable(dir, new Recorder(), []);
-    await first.dispatch('researcher', envelope('cb-old'));
-    await first.close();
     const inner = new Recorder();
-    let seen: TaskEnvelope | undefined;
-    inner.dispatch = async (_a, e) => { seen = e; inner.dispatched.push(e.callback.id); return { handle: 'queued' }; };
-    const second = resumable(dir, inner, []);
+    const second = resumable(await folderWithJournaledTask(), inner, []);
     expect(await second.redispatch()).toBe(1);
-    expect(inner.dispatched).toEqual(['cb-old']);
-    expect(seen?.callback.url).toBe('http://127.0.0.1:2/callbacks/cb-old');
+    expect(inner.ids).toEqual(['cb-old']);
+    expect(inner.dispatched[0].callback.url).toBe('http://127.0.0.1:2/callbacks/cb-old');
     await second.close();
   });
 
   test('the step dispatched its attempt again before the journal was read: the journaled task is not dispatched', async () => {
-    const dir = tempDir();
-    const first = resumable(dir, new Recorder(), []);
-    await first.dispatch('researcher', envelope('cb-old'));
-    await first.close();
     const inner = new Recorder();
     const cancelled: string[] = [];
-    const second = resumable(dir, inner, cancelled);
+    const second = resumable(await folderWithJournaledTask(), inner, cancelled);
     await second.dispatch('researcher', envelope('cb-new'));
     expect(await second.redispatch()).toBe(0);
-    expect(inner.dispatched).toEqual(['cb-new']);
+    expect(inner.ids).toEqual(['cb-new']);
     expect(cancelled).toEqual([]);
     await second.close();
   });
 
   test('the step dispatched its attempt again after the journaled task was: that task is cancelled, one agent works', async () => {
-    const dir = tempDir();
-    const first = resumable(dir, new Recorder(), []);
-    await first.dispatch('researcher', envelope('cb-old'));
-    await first.close();
     const inner = new Recorder();
     const cancelled: string[] = [];
-    const second = resumable(dir, inner, cancelled);
+    const second = resumable(await folderWithJournaledTask(), inner, cancelled);
     expect(await second.redispatch()).toBe(1);
     await second.dispatch('researcher', envelope('cb-new'));
-    expect(inner.dispatched).toEqual(['cb-old', 'cb-new']);
+    expect(inner.ids).toEqual(['cb-old', 'cb-new']);
     expect(cancelled).toEqual(['cb-old']);
     // Another attempt of the step is other work: nothing is cancelled for it.
     await second.dispatch('researcher', envelope('cb-retry', 2));

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as nodeHttp from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import { decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd, waitUntil } from './helpers';
+import { agentPid, decide, http, shortApprovalDefinition, startWorkflow, tempDir, testAgents, waitFor, waitForApproval, waitForEnd, waitUntil } from './helpers';
 import { isAlive } from '../../src/cli/data-dir';
 import { CliError } from '../../src/cli/errors';
 import { packageVersion } from '../../src/cli/paths';
@@ -475,15 +475,4 @@ function writerOnly(): Record<string, string[]> {
   return { writer: testAgents().writer };
 }
 
-async function agentPid(dataDir: string, workflowId: string): Promise<number> {
-  let pid: number | undefined;
-  const log = path.join(dataDir, 'runtime.log');
-  await waitUntil(() => {
-    const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-    const line = text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.message === 'task dispatched' && l.workflow_id === workflowId);
-    pid = line ? Number(line.handle) : undefined;
-    return pid !== undefined;
-  });
-  return pid!;
-}
 

@@ -1,5 +1,6 @@
+import { inputCharacterCount } from '../../src/contract/inputs';
 import { ALL_STATUSES } from '../../src/contract/status';
-import { characterCount, checkApprovalBody, checkCallbackBody, checkListQuery, Checked } from '../../src/runtime/request-schemas';
+import { checkApprovalBody, checkCallbackBody, checkListQuery, Checked } from '../../src/runtime/request-schemas';
 
 /** The message of a refused value (fails the test when the value was accepted). */
 function refusal<T>(checked: Checked<T>): string {
@@ -17,7 +18,7 @@ const emoji = '\u{1F600}';
 const NAME_RULE = 'artifact names are letters, digits, - and _, starting with a letter';
 const STATUSES = '"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "CANCELLED"';
 
-describe('characterCount', () => {
+describe('inputCharacterCount (the lengths of request strings and declared inputs)', () => {
   test.each([
     ['', 0],
     ['abc', 3],
@@ -27,7 +28,7 @@ describe('characterCount', () => {
     ['\ud800', 1], // a lone high surrogate
     ['\udc00\ud800', 2], // a low before a high is no pair
   ])('%j has %i characters', (text, count) => {
-    expect(characterCount(text)).toBe(count);
+    expect(inputCharacterCount(text)).toBe(count);
   });
 });
 
