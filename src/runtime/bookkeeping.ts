@@ -172,7 +172,6 @@ export class WorkflowBookkeeping {
     if (stop?.code === BUDGET_EXCEEDED_CODE) {
       await this.events.publish(this.event(EVENT_TYPES.workflowBudgetExceeded, run, undefined, { ...stop.detail, message: stop.message }));
     }
-    await store.updateWorkflow(run.workflowId, { status, awaiting: null, result: result ?? null, error: error ?? null }, NON_TERMINAL);
     for (const cb of await store.pendingCallbacks(run.workflowId)) {
       await store.completeCallback(cb.callbackId, status === 'CANCELLED' ? 'CANCELLED' : 'FAILED');
     }
@@ -190,6 +189,8 @@ export class WorkflowBookkeeping {
           : { code: 'WORKFLOW_ENDED', message: `the workflow ended ${status} before step '${s.name}' finished` },
       });
     }
+    // The status last: a reader that sees the workflow ended sees its steps and callbacks ended too.
+    await store.updateWorkflow(run.workflowId, { status, awaiting: null, result: result ?? null, error: error ?? null }, NON_TERMINAL);
     const type = status === 'SUCCEEDED' ? EVENT_TYPES.workflowCompleted
       : status === 'CANCELLED' ? EVENT_TYPES.workflowCancelled : EVENT_TYPES.workflowFailed;
     await this.events.publish(this.event(type, run, undefined, { status, ...(result ? { result } : {}), ...(error ? { error } : {}) }));

@@ -131,7 +131,7 @@ describe('a valid link', () => {
     const before = await snapshot(id);
     const page = await send('GET', pathOf(links.approve));
     expect(page.status).toBe(200);
-    expect(page.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+    expect(page.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
     expect(page.text).toContain('<form method="post">');
     expect(page.text).toContain('Publish the report?');
     expect(page.text).toContain(id);
