@@ -242,22 +242,9 @@ export class LocalWorkflowStore implements WorkflowStore {
     this.killSwitch = jsonCopy(state);
     const dir = this.dir;
     if (dir === undefined) return;
+    // The switch as it is when the write runs (a later change is never overwritten by an earlier one).
     const file = path.join(dir, KILL_SWITCH_FILE);
-    // After the writes of this file already queued; each takes the switch as it is when it runs.
-    const queue = this.writes.get(file) ?? { current: Promise.resolve() };
-    const write = queue.current.catch(() => undefined).then(async () => {
-      const temp = path.join(dir, `${KILL_SWITCH_FILE}.${process.pid}.${++this.tempCounter}.tmp`);
-      await fsp.writeFile(temp, JSON.stringify(this.killSwitch, null, 2) + '\n', 'utf8');
-      await fsp.rename(temp, file);
-    });
-    queue.current = write;
-    queue.next = undefined;
-    this.writes.set(file, queue);
-    const forget = () => {
-      if (this.writes.get(file) === queue && queue.current === write) this.writes.delete(file);
-    };
-    write.then(forget, forget);
-    return write;
+    return this.queueWrite(file, () => this.atomicWrite(dir, file, this.killSwitch));
   }
 
   /**
@@ -311,23 +298,28 @@ export class LocalWorkflowStore implements WorkflowStore {
     }
   }
 
-  /**
-   * Queues a write of the workflow's current state; resolves when it is on disk. Writes are
-   * coalesced: while one write of the file is under way, every change made meanwhile waits for
-   * one next write, which takes the state as it is when it starts (a burst of N changes costs
-   * two writes, not N).
-   */
+  /** Queues a write of the workflow's current state (see `queueWrite`); resolves when it is on disk. */
   private persist(workflowId: string): Promise<void> {
     const dir = this.dir;
     if (dir === undefined) return Promise.resolve();
     const file = path.join(dir, fileNameOf(workflowId));
+    return this.queueWrite(file, () => this.writeFile(dir, file, workflowId));
+  }
+
+  /**
+   * Queues `writeNow` for `file` after the writes of it already under way. Writes are coalesced:
+   * while one write of the file is under way, every change made meanwhile waits for one next
+   * write, which takes the state as it is when it starts (a burst of N changes costs two writes,
+   * not N). `writeNow` must write the state as it is when it runs.
+   */
+  private queueWrite(file: string, writeNow: () => Promise<void>): Promise<void> {
     const queued = this.writes.get(file);
     if (queued?.next) return queued.next;
     const state = queued ?? { current: Promise.resolve() };
     const write = state.current.catch(() => undefined).then(() => {
       // From here on, a change needs a write after this one: it may have missed this one's state.
       if (state.next === write) state.next = undefined;
-      return this.writeFile(dir, file, workflowId);
+      return writeNow();
     });
     state.current = write;
     state.next = write;
@@ -337,6 +329,18 @@ export class LocalWorkflowStore implements WorkflowStore {
     };
     write.then(forget, forget);
     return write;
+  }
+
+  /** Writes `data` as JSON to a temporary file in `dir`, then renames it over `file` (never a torn file). */
+  private async atomicWrite(dir: string, file: string, data: unknown): Promise<void> {
+    const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++this.tempCounter}.tmp`);
+    try {
+      await fsp.writeFile(temp, JSON.stringify(data, null, 2) + '\n', 'utf8');
+      await fsp.rename(temp, file);
+    } catch (e) {
+      await fsp.rm(temp, { force: true });
+      throw e;
+    }
   }
 
   private async writeFile(dir: string, file: string, workflowId: string): Promise<void> {
@@ -350,14 +354,7 @@ export class LocalWorkflowStore implements WorkflowStore {
       ...(entry.decisions.size > 0 ? { decisions: [...entry.decisions.values()] } : {}),
       ...(entry.usedLinks.size > 0 ? { usedLinks: Object.fromEntries(entry.usedLinks) } : {}),
     };
-    const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++this.tempCounter}.tmp`);
-    try {
-      await fsp.writeFile(temp, JSON.stringify(data, null, 2) + '\n', 'utf8');
-      await fsp.rename(temp, file);
-    } catch (e) {
-      await fsp.rm(temp, { force: true });
-      throw e;
-    }
+    await this.atomicWrite(dir, file, data);
   }
 }
 
@@ -378,7 +375,7 @@ function readKillSwitch(file: string): KillSwitchState | undefined {
   return value;
 }
 
-/** Name of a temporary file of a write: `.<workflow file>.<pid>.<counter>.tmp` (see `writeFile`). */
+/** Name of a temporary file of a write: `.<workflow file>.<pid>.<counter>.tmp` (see `atomicWrite`). */
 const TEMP_FILE = /^\..+\.json\.\d+\.\d+\.tmp$/;
 
 /** Order of a listing: newest `updatedAt` first, then workflow id (descending) among equals. */
